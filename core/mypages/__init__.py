@@ -1,0 +1,24 @@
+"""mypages: the company portal core.
+
+``main`` is the composition root: it reads like a table of contents of the
+core's domains, then adds every enabled plugin.
+"""
+from pyramid.config import Configurator
+
+
+def main(global_config, **settings):
+    """Build the WSGI application (PasteDeploy ``paste.app_factory``)."""
+    with Configurator(settings=settings) as config:
+        config.include(".settings")       # validated settings; production refuses unsafe ones
+        config.include(".i18n")           # locale negotiation, catalogs, Babel formatting
+        config.include(".db")             # engine, request.dbsession, migrations
+        config.include(".audit")          # request.audit(...)
+        config.include(".plugins")        # pluggy manager, discovery, config.include_plugins()
+        config.include(".web")            # layout, static files, security headers, error pages
+        config.include(".accounts")       # users, passwords, sessions, sign-in
+        config.include(".companies")      # companies, memberships, company context
+        config.include(".modules")        # catalogue, trial lifecycle, module= predicate
+        config.include(".jobs")           # periodic and queued jobs with leases
+        config.include(".operator")       # platform operators' pages
+        config.include_plugins()          # every enabled plugin, last
+    return config.make_wsgi_app()

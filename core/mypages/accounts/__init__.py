@@ -1,0 +1,140 @@
+"""Users, passwords, server-side sessions and sign-in."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from pyramid.security import Allowed, Denied
+from pyramid.session import JSONSerializer, SignedCookieSessionFactory
+from sqlalchemy import select, update
+
+from mypages.accounts.models import User, UserSession
+from mypages.db import utcnow
+
+SESSION_COOKIE = "mypages_session"
+AUTH_KEY = "auth"
+#: seen-at is written at most this often, so reading a page does not write
+TOUCH_EVERY = dt.timedelta(minutes=1)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(request, user: User, method: str) -> UserSession:
+    """Sign ``user`` in: a fresh session id, a server-side row, a new CSRF token."""
+    request.session.invalidate()
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = UserSession(
+        id=_digest(token), user_id=user.id, created_at=now, last_seen_at=now,
+        amr={method: now.isoformat()}, ip=request.client_addr or "",
+        user_agent=(request.user_agent or "")[:300],
+    )
+    request.dbsession.add(row)
+    request.session[AUTH_KEY] = token
+    request.session.new_csrf_token()
+    user.last_sign_in_at = now
+    request.user = user
+    request.user_session = row
+    return row
+
+
+def end_session(request) -> None:
+    token = request.session.get(AUTH_KEY)
+    if token:
+        request.dbsession.execute(
+            update(UserSession).where(UserSession.id == _digest(token), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+    request.session.invalidate()
+    request.user = None
+
+
+def _load_session(request) -> tuple[User | None, UserSession | None]:
+    token = request.session.get(AUTH_KEY)
+    if not token:
+        return None, None
+    settings = request.registry.settings
+    now = utcnow()
+    row = request.dbsession.execute(
+        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .where(UserSession.id == _digest(token), UserSession.ended_at.is_(None), User.is_active)
+    ).first()
+    if row is None:
+        return None, None
+    user_session, user = row
+    if (now - user_session.last_seen_at > settings["mypages.session.idle_timeout"]
+            or now - user_session.created_at > settings["mypages.session.absolute_timeout"]):
+        user_session.ended_at = now
+        return None, None
+    if now - user_session.last_seen_at > TOUCH_EVERY:
+        user_session.last_seen_at = now
+    return user, user_session
+
+
+def _user(request):
+    user, request.user_session = _load_session(request)
+    return user
+
+
+def _user_session(request):
+    request.user  # loading the user sets the session row too
+    return request.__dict__.get("user_session")
+
+
+class SecurityPolicy:
+    """Identity from the server-side session; permissions from the context.
+
+    Company-scoped contexts answer ``company.view`` for members and
+    ``company.admin`` for that company's admins; ``operator`` is for platform
+    operators only.
+    """
+
+    def identity(self, request):
+        return request.user
+
+    def authenticated_userid(self, request):
+        user = request.user
+        return user.id if user is not None else None
+
+    def permits(self, request, context, permission):
+        user = request.user
+        if user is None:
+            return Denied("not signed in")
+        if permission == "signed-in":
+            return Allowed("signed in")
+        if permission == "operator":
+            return Allowed("operator") if user.is_operator else Denied("not an operator")
+        check = getattr(context, "permits", None)
+        if check is not None and check(user, permission):
+            return Allowed(permission)
+        return Denied(permission)
+
+    def remember(self, request, userid, **kw):
+        return []
+
+    def forget(self, request, **kw):
+        return []
+
+
+def includeme(config):
+    settings = config.get_settings()
+    settings["mypages.session.idle_timeout"] = dt.timedelta(
+        minutes=int(settings.get("mypages.session.idle_minutes", 8 * 60)))
+    settings["mypages.session.absolute_timeout"] = dt.timedelta(
+        hours=int(settings.get("mypages.session.absolute_hours", 7 * 24)))
+    config.set_session_factory(SignedCookieSessionFactory(
+        settings["mypages.secret"], cookie_name=SESSION_COOKIE,
+        secure=settings["mypages.session.secure"], httponly=True, samesite="Lax",
+        serializer=JSONSerializer(), timeout=None, reissue_time=None,
+    ))
+    config.set_default_csrf_options(require_csrf=True)
+    config.set_security_policy(SecurityPolicy())
+    config.add_request_method(_user, "user", reify=True)
+    config.add_request_method(_user_session, "user_session", reify=True)
+    config.add_route("login", "/login")
+    config.add_route("logout", "/logout")
+    config.add_route("account", "/account")
+    config.scan(".views")

@@ -1,0 +1,35 @@
+"""The audit trail: who did what, when, from where, in which company.
+
+Events are written in the same transaction as the change they describe, so
+a change and its audit event are committed together or not at all.
+Details must never hold secrets.
+"""
+from __future__ import annotations
+
+from mypages.audit.models import AuditEvent
+
+_UNSET = object()
+
+
+def record(dbsession, action: str, *, company_id=None, actor_id=None, target: str = "",
+           ip: str = "", **details) -> AuditEvent:
+    event = AuditEvent(company_id=company_id, actor_id=actor_id, action=action,
+                       target=str(target), ip=ip, details=details)
+    dbsession.add(event)
+    return event
+
+
+def audit(request, action: str, *, target: str = "", company=_UNSET, **details) -> AuditEvent:
+    if company is _UNSET:
+        company = getattr(request, "company", None)
+    user = request.user
+    return record(
+        request.dbsession, action,
+        company_id=company.id if company is not None else None,
+        actor_id=user.id if user is not None else None,
+        target=target, ip=request.client_addr or "", **details,
+    )
+
+
+def includeme(config):
+    config.add_request_method(audit, "audit")

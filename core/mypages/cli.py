@@ -1,0 +1,333 @@
+"""The operator's command line: ``mypages [--config FILE] COMMAND``."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict
+
+import click
+import transaction
+from pyramid.paster import get_appsettings, setup_logging
+from pyramid.scripting import prepare
+from sqlalchemy import select
+
+from mypages.db import session_in_transaction
+
+DEFAULT_CONFIG = "development.ini"
+
+
+class Env:
+    """The application, built without a web server or in-process job worker."""
+
+    def __init__(self, config_uri: str):
+        self.config_uri = config_uri
+        self._app = None
+
+    @property
+    def registry(self):
+        if self._app is None:
+            from mypages import main
+
+            setup_logging(self.config_uri)
+            settings = dict(get_appsettings(self.config_uri))
+            settings["mypages.jobs.in_process"] = "false"
+            self._app = main({"__file__": self.config_uri}, **settings)
+        return self._app.registry
+
+    def transaction(self):
+        """(transaction manager, session, request) for one unit of work."""
+        tm = transaction.TransactionManager(explicit=True)
+        env = prepare(registry=self.registry)
+        request = env["request"]
+        request.tm = tm
+        dbsession = session_in_transaction(self.registry["db.session_factory"], tm)
+        request.dbsession = dbsession
+        request.user = None
+        return tm, dbsession, request
+
+
+def emit(ctx, rows: list[dict], columns: list[str]) -> None:
+    if ctx.obj["json"]:
+        click.echo(json.dumps(rows, indent=2, default=str, ensure_ascii=False))
+        return
+    widths = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows]) for c in columns}
+    click.echo("  ".join(c.upper().ljust(widths[c]) for c in columns))
+    for row in rows:
+        click.echo("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+def fail(message: str):
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group()
+@click.option("-c", "--config", "config_uri", default=lambda: os.environ.get("MYPAGES_CONFIG", DEFAULT_CONFIG),
+              show_default=f"$MYPAGES_CONFIG or {DEFAULT_CONFIG}", help="PasteDeploy ini file")
+@click.option("--json", "as_json", is_flag=True, help="Print lists as JSON")
+@click.pass_context
+def main(ctx, config_uri, as_json):
+    """Operate a mypages installation."""
+    ctx.obj = {"env": Env(config_uri), "json": as_json}
+
+
+# -- db ----------------------------------------------------------------------
+
+@main.group()
+def db():
+    """Database migrations of the core and every installed plugin."""
+
+
+def migration_sources(registry):
+    from mypages.db.migrate import MigrationSource
+    from mypages.db import Base
+    import mypages.db.models  # noqa: F401
+
+    sources = [MigrationSource("mypages", "mypages:db/migrations", Base.metadata)]
+    for offered in registry["plugins.manager"].hook.mypages_migrations():
+        if offered is not None:
+            sources.append(offered)
+    return sources
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx):
+    """Upgrade the core, then every installed plugin, to their newest revisions."""
+    from mypages.db.migrate import upgrade_all
+
+    registry = ctx.obj["env"].registry
+    for name in upgrade_all(registry["db.engine"], migration_sources(registry)):
+        click.echo(f"upgraded {name}")
+
+
+@db.command("current")
+@click.pass_context
+def db_current(ctx):
+    """Show each distribution's applied and newest revision."""
+    from mypages.db.migrate import current_revisions
+
+    registry = ctx.obj["env"].registry
+    rows = []
+    for source in migration_sources(registry):
+        applied, heads = current_revisions(registry["db.engine"], source)
+        rows.append({"distribution": source.distribution, "version_table": source.version_table,
+                     "applied": ",".join(sorted(applied)) or "-", "head": ",".join(sorted(heads)),
+                     "up_to_date": applied == heads})
+    emit(ctx, rows, ["distribution", "version_table", "applied", "head", "up_to_date"])
+
+
+# -- plugins and modules -------------------------------------------------------
+
+@main.group()
+def plugins():
+    """Installed plugins."""
+
+
+@plugins.command("list")
+@click.pass_context
+def plugins_list(ctx):
+    """Every plugin found through the mypages.plugins entry points."""
+    rows = [{"name": p.name, "distribution": p.distribution, "version": p.version,
+             "module": p.module_name, "enabled": p.enabled, "reason": p.reason}
+            for p in ctx.obj["env"].registry["plugins.found"]]
+    emit(ctx, rows, ["name", "distribution", "version", "enabled", "reason"])
+
+
+@main.group()
+def modules():
+    """The module catalogue and companies' activations."""
+
+
+@modules.command("list")
+@click.pass_context
+def modules_list(ctx):
+    """Every module offered by the enabled plugins."""
+    registry = ctx.obj["env"].registry
+    catalogue = registry["modules.catalogue"]
+    rows = [{"key": m.key, "title": str(m.title), "trial_days": m.trial_days,
+             "price": f"{m.price.amount} {m.price.currency}" if m.price else "",
+             "plugin": catalogue.owners[m.key]} for m in catalogue]
+    emit(ctx, rows, ["key", "title", "trial_days", "price", "plugin"])
+
+
+def _company(dbsession, company_id: int):
+    from mypages.companies.models import Company
+
+    company = dbsession.get(Company, company_id)
+    if company is None:
+        fail(f"there is no company with id {company_id}")
+    return company
+
+
+def _module_action(ctx, company_id: int, module_key: str, action) -> None:
+    from mypages.modules.lifecycle import ModuleError
+
+    tm, dbsession, request = ctx.obj["env"].transaction()
+    try:
+        with tm:
+            company = _company(dbsession, company_id)
+            request.company = company
+            action(request, company, module_key)
+    except ModuleError as error:
+        fail(request.localizer.translate(error.message))
+
+
+@modules.command("activate")
+@click.argument("company_id", type=int)
+@click.argument("module_key")
+@click.pass_context
+def modules_activate(ctx, company_id, module_key):
+    """Start COMPANY_ID's free trial of MODULE_KEY."""
+    from mypages.modules.lifecycle import activate
+
+    _module_action(ctx, company_id, module_key, activate)
+    click.echo(f"trial of {module_key} started for company {company_id}")
+
+
+# -- companies and users -------------------------------------------------------
+
+@main.group()
+def companies():
+    """Companies."""
+
+
+@companies.command("create")
+@click.argument("name")
+@click.option("--org-number", default=None, help="Organisation number")
+@click.option("--locale", default=None, help="Default language (sv, en, da, nb, fi, lt, lv, et)")
+@click.pass_context
+def companies_create(ctx, name, org_number, locale):
+    """Create a company called NAME."""
+    from mypages.companies.models import Company
+    from mypages.i18n import supported
+
+    if not name.strip():
+        fail("the name must not be empty")
+    if locale is not None and supported(locale) is None:
+        fail(f"unknown language {locale!r}")
+    tm, dbsession, request = ctx.obj["env"].transaction()
+    with tm:
+        if org_number and dbsession.scalars(select(Company).where(Company.org_number == org_number)).first():
+            fail(f"a company with organisation number {org_number} already exists")
+        company = Company(name=name.strip(), org_number=org_number, default_locale=supported(locale))
+        dbsession.add(company)
+        dbsession.flush()
+        request.audit("company.created", target=company.name, company=company)
+        row = {"id": company.id, "name": company.name}
+    emit(ctx, [row], ["id", "name"])
+
+
+@companies.command("list")
+@click.pass_context
+def companies_list(ctx):
+    """Every company."""
+    from mypages.companies.models import Company
+
+    tm, dbsession, _request = ctx.obj["env"].transaction()
+    with tm:
+        rows = [{"id": c.id, "name": c.name, "org_number": c.org_number or "",
+                 "default_locale": c.default_locale or ""}
+                for c in dbsession.scalars(select(Company).order_by(Company.id))]
+    emit(ctx, rows, ["id", "name", "org_number", "default_locale"])
+
+
+@main.group()
+def users():
+    """Users."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="Display name")
+@click.option("--company", "company_id", type=int, default=None, help="Company id to join")
+@click.option("--role", type=click.Choice(["admin", "member"]), default="member", show_default=True)
+@click.option("--operator", is_flag=True, help="Make the user a platform operator")
+@click.pass_context
+def users_create(ctx, email, name, company_id, role, operator):
+    """Create a user; the password is read from standard input."""
+    from mypages.accounts.models import User
+    from mypages.accounts.passwords import hash_password
+    from mypages.companies.models import Membership, Role
+
+    email = email.strip().lower()
+    if "@" not in email:
+        fail(f"{email!r} is not an e-mail address")
+    password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 12:
+        fail("the password (read from standard input) must be at least 12 characters")
+    tm, dbsession, request = ctx.obj["env"].transaction()
+    with tm:
+        if dbsession.scalars(select(User).where(User.email == email)).first():
+            fail(f"a user with e-mail {email} already exists")
+        company = _company(dbsession, company_id) if company_id is not None else None
+        user = User(email=email, display_name=name, password_hash=hash_password(password),
+                    is_operator=operator)
+        dbsession.add(user)
+        dbsession.flush()
+        if company is not None:
+            dbsession.add(Membership(company_id=company.id, user_id=user.id, role=Role(role)))
+        request.audit("user.created", target=email, company=company, role=role if company else None,
+                      operator=operator)
+        row = {"id": user.id, "email": email, "company": company_id or "", "role": role if company else ""}
+    emit(ctx, [row], ["id", "email", "company", "role"])
+
+
+# -- jobs ----------------------------------------------------------------------
+
+@main.group()
+def jobs():
+    """Periodic and queued jobs."""
+
+
+@jobs.command("run")
+@click.option("--due-only", is_flag=True, help="Only the periodic jobs whose time has come")
+@click.pass_context
+def jobs_run(ctx, due_only):
+    """Run the periodic jobs and the queue once, then exit."""
+    from mypages.jobs import Worker
+
+    result = Worker(ctx.obj["env"].registry).run_once(due_only=due_only)
+    rows = [{"job": name, "kind": "periodic"} for name in result["periodic"]]
+    rows.append({"job": f"{result['queued']} queued job(s)", "kind": "queued"})
+    emit(ctx, rows, ["job", "kind"])
+
+
+@jobs.command("worker")
+@click.option("--poll", default=5.0, show_default=True, help="Seconds between polls")
+@click.pass_context
+def jobs_worker(ctx, poll):
+    """Run jobs until stopped (SIGINT/SIGTERM); run as many as you like."""
+    import signal
+
+    from mypages.jobs import Worker
+
+    worker = Worker(ctx.obj["env"].registry)
+    signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
+    try:
+        worker.run_forever(poll_seconds=poll)
+    except KeyboardInterrupt:
+        pass
+
+
+# -- demo ----------------------------------------------------------------------
+
+@main.command("demo")
+@click.pass_context
+def demo(ctx):
+    """Seed a demo company with an admin and a user (development only)."""
+    from mypages.demo import seed
+
+    registry = ctx.obj["env"].registry
+    if not registry.settings["mypages.dev_features"]:
+        fail("demo data is only for development (mypages.dev_features = true)")
+    tm, dbsession, request = ctx.obj["env"].transaction()
+    with tm:
+        lines = seed(dbsession, request)
+    for line in lines:
+        click.echo(line)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

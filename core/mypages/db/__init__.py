@@ -1,0 +1,94 @@
+"""Database: engine, the request's session and the declarative base.
+
+``request.dbsession`` joins the request's transaction (pyramid_tm +
+zope.sqlalchemy): a view either commits everything it wrote or nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import zope.sqlalchemy
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the core. Plugins use their own base with their own metadata."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            value = value.astimezone(dt.timezone.utc)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value
+
+
+def _tune_sqlite(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def engine_from_url(url: str, **kw) -> Engine:
+    engine = create_engine(url, **kw)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def engine_from_settings(settings: dict) -> Engine:
+    return engine_from_url(settings["sqlalchemy.url"])
+
+
+def session_in_transaction(session_factory, transaction_manager) -> Session:
+    """A session bound to ``transaction_manager``: committed or aborted with it."""
+    dbsession = session_factory()
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+def includeme(config):
+    settings = config.get_settings()
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    config.include("pyramid_tm")
+    engine = engine_from_settings(settings)
+    session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+    config.registry["db.engine"] = engine
+    config.registry["db.session_factory"] = session_factory
+
+    def dbsession(request):
+        return session_in_transaction(session_factory, request.tm)
+
+    config.add_request_method(dbsession, reify=True)

@@ -1,0 +1,3 @@
+from mypages.db.migrate import run_env
+
+run_env()

@@ -1,0 +1,38 @@
+"""Demo data for ``make run``: a company with an admin and a user."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from mypages.accounts.models import User
+from mypages.accounts.passwords import hash_password
+from mypages.companies.models import Company, Membership, Role
+
+DEMO_COMPANY = "Demo AB"
+DEMO_PEOPLE = [
+    ("admin@demo.example", "Astrid Admin", "demo-admin-password", Role.admin, False),
+    ("user@demo.example", "Ulf User", "demo-user-password", Role.member, False),
+    ("operator@demo.example", "Olga Operator", "demo-operator-password", None, True),
+]
+
+
+def seed(dbsession, request) -> list[str]:
+    """Create the demo company and people once; later calls change nothing."""
+    company = dbsession.scalars(select(Company).where(Company.name == DEMO_COMPANY)).first()
+    if company is None:
+        company = Company(name=DEMO_COMPANY, org_number="556000-0000", default_locale="sv")
+        dbsession.add(company)
+        dbsession.flush()
+        request.audit("company.created", target=company.name, company=company)
+    lines = ["Sign in at http://127.0.0.1:6543/ with:"]
+    for email, name, password, role, operator in DEMO_PEOPLE:
+        user = dbsession.scalars(select(User).where(User.email == email)).first()
+        if user is None:
+            user = User(email=email, display_name=name, password_hash=hash_password(password),
+                        is_operator=operator)
+            dbsession.add(user)
+            dbsession.flush()
+            if role is not None:
+                dbsession.add(Membership(company_id=company.id, user_id=user.id, role=role))
+        kind = "operator" if operator else role.value
+        lines.append(f"  {kind:9} {email}  password: {password}")
+    return lines

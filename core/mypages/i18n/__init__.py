@@ -1,0 +1,125 @@
+"""Languages, locale negotiation and Babel formatting.
+
+The locale is chosen by the user's own setting, then the company's
+default, then the browser's Accept-Language, then Swedish.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel import Locale, dates, numbers
+from jinja2 import pass_context
+from pyramid.i18n import TranslationStringFactory, get_localizer
+from pyramid.interfaces import ILocaleNegotiator
+from pyramid.threadlocal import get_current_request
+
+_ = TranslationStringFactory("mypages")
+
+#: Swedish first; Estonian is ``et`` (sometimes written "ee").
+LANGUAGES = ("sv", "en", "da", "nb", "fi", "lt", "lv", "et")
+DEFAULT_LOCALE = "sv"
+LOCALE_COOKIE = "mypages_locale"
+
+TIMEZONE = ZoneInfo("Europe/Stockholm")  # the product's customers are Nordic and Baltic
+
+LANGUAGE_NAMES = {code: Locale.parse(code).get_display_name(code).capitalize() for code in LANGUAGES}
+
+
+def supported(code: str | None) -> str | None:
+    if not code:
+        return None
+    code = code.replace("-", "_").split("_")[0].lower()
+    if code == "ee":  # a common misspelling of Estonian
+        code = "et"
+    if code in ("no", "nn"):  # Norwegian visitors get Bokmål
+        code = "nb"
+    return code if code in LANGUAGES else None
+
+
+def negotiate_locale(request) -> str:
+    user = getattr(request, "user", None)
+    choices = [
+        user.locale if user is not None else request.cookies.get(LOCALE_COOKIE),
+        getattr(getattr(request, "company", None), "default_locale", None),
+    ]
+    for choice in choices:
+        if code := supported(choice):
+            return code
+    parsed = getattr(request.accept_language, "parsed", None) or ()
+    for tag, quality in sorted(parsed, key=lambda pair: -pair[1]):
+        if quality > 0 and (code := supported(tag)):
+            return code
+    return DEFAULT_LOCALE
+
+
+# -- Babel formatting, per the request's locale -------------------------------
+
+def format_date(request, value: dt.date | dt.datetime, format: str = "medium") -> str:
+    if isinstance(value, dt.datetime):
+        return dates.format_datetime(value, format=format, locale=request.locale_name,
+                                     tzinfo=request.timezone)
+    return dates.format_date(value, format=format, locale=request.locale_name)
+
+
+def format_number(request, value) -> str:
+    return numbers.format_decimal(value, locale=request.locale_name)
+
+
+def format_money(request, amount: Decimal, currency: str) -> str:
+    return numbers.format_currency(amount, currency, locale=request.locale_name)
+
+
+def translate(request, value) -> str:
+    return request.localizer.translate(value) if value is not None else ""
+
+
+# -- Jinja2: gettext that knows the plugin domain of a template -----------------
+
+def _template_domain(context) -> str:
+    name = context.name or ""
+    return name.split(":", 1)[0] if ":" in name else "mypages"
+
+
+def _lookup(localizer, domain: str, message: str) -> str:
+    translations = localizer.translations
+    if domain != "mypages":
+        found = translations.dugettext(domain, message)
+        if found != message:
+            return found
+    return translations.dugettext("mypages", message)
+
+
+@pass_context
+def jinja_gettext(context, message: str) -> str:
+    request = context.get("request") or get_current_request()
+    return _lookup(get_localizer(request), _template_domain(context), message)
+
+
+@pass_context
+def jinja_ngettext(context, singular: str, plural: str, n: int) -> str:
+    request = context.get("request") or get_current_request()
+    translations = get_localizer(request).translations
+    domain = _template_domain(context)
+    result = translations.dungettext(domain, singular, plural, n)
+    if result in (singular, plural) and domain != "mypages":
+        result = translations.dungettext("mypages", singular, plural, n)
+    return result
+
+
+def install_jinja_i18n(config) -> None:
+    def install(environment):
+        environment.install_gettext_callables(jinja_gettext, jinja_ngettext, newstyle=True)
+    config.action(("mypages", "jinja-i18n"),
+                  lambda: install(config.get_jinja2_environment()), order=10)
+
+
+def includeme(config):
+    config.registry.registerUtility(negotiate_locale, ILocaleNegotiator)
+    config.add_translation_dirs("mypages:locale/")
+    config.add_request_method(format_date, "format_date")
+    config.add_request_method(format_number, "format_number")
+    config.add_request_method(format_money, "format_money")
+    config.add_request_method(translate, "translate")
+    config.add_request_method(lambda request: TIMEZONE, "timezone", reify=True)

@@ -1,0 +1,194 @@
+"""The module lifecycle (DESIGN §4).
+
+::
+
+    available --activate--> trial --buy--> active
+    trial --(ends_at passes, job)--> expired --buy--> active
+    trial|active --deactivate--> inactive --buy--> active
+
+One trial per company and module. Every transition is audited and
+announced through ``mypages_module_state_changed``. Errors raise
+:class:`ModuleError`; the request's transaction is then aborted, so a
+refused action changes nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from mypages.audit import record
+from mypages.db import utcnow
+from mypages.i18n import _
+from mypages.modules.models import ModuleActivation, ModuleState
+from mypages.plugins import notify
+from mypages.contract import PurchaseRefused
+
+
+class ModuleError(Exception):
+    """A refused module action, with a translatable message for the admin."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def entitled_clause(now: dt.datetime):
+    return or_(
+        ModuleActivation.state == ModuleState.active,
+        and_(ModuleActivation.state == ModuleState.trial, ModuleActivation.trial_ends_at > now),
+    )
+
+
+def entitled_keys(dbsession, company_id: int, now: dt.datetime | None = None) -> frozenset[str]:
+    return frozenset(dbsession.scalars(
+        select(ModuleActivation.module_key)
+        .where(ModuleActivation.company_id == company_id, entitled_clause(now or utcnow()))
+    ))
+
+
+def activations(dbsession, company_id: int) -> dict[str, ModuleActivation]:
+    rows = dbsession.scalars(select(ModuleActivation).where(ModuleActivation.company_id == company_id))
+    return {row.module_key: row for row in rows}
+
+
+def state_of(row: ModuleActivation | None) -> ModuleState:
+    return row.state if row is not None else ModuleState.available
+
+
+def days_left(row: ModuleActivation, now: dt.datetime) -> int:
+    seconds = (row.trial_ends_at - now).total_seconds()
+    return max(0, math.ceil(seconds / 86400))
+
+
+def _module(request, key: str):
+    module = request.registry["modules.catalogue"].get(key)
+    if module is None:
+        raise ModuleError(_("There is no module called \"${key}\".", mapping={"key": key[:64]}))
+    return module
+
+
+AUDIT_ACTIONS = {
+    ModuleState.trial: "module.trial_started",
+    ModuleState.active: "module.purchased",
+    ModuleState.inactive: "module.deactivated",
+    ModuleState.expired: "module.expired",
+}
+
+
+def _announce(request, registry, company, key, old, new, actor, dbsession=None):
+    """Audit the transition and tell every plugin (in the same transaction)."""
+    details = dict(module=key, old_state=old.value, new_state=new.value)
+    if request is not None:
+        request.audit(AUDIT_ACTIONS[new], target=key, company=company, **details)
+    else:
+        record(dbsession, AUDIT_ACTIONS[new], company_id=company.id, target=key, **details)
+    hook = registry["plugins.manager"].hook.mypages_module_state_changed
+    notify(hook, request, request=request, company=company, module_key=key,
+           old_state=old, new_state=new, actor=actor)
+
+
+def activate(request, company, key: str) -> ModuleActivation:
+    """Start the module's free trial; only ever once per company and module."""
+    module = _module(request, key)
+    existing = activations(request.dbsession, company.id).get(key)
+    if existing is not None:
+        raise _already(existing.state)
+    now = utcnow()
+    row = ModuleActivation(company_id=company.id, module_key=key, state=ModuleState.trial,
+                           trial_started_at=now, trial_ends_at=now + dt.timedelta(days=module.trial_days),
+                           updated_at=now)
+    request.dbsession.add(row)
+    try:
+        request.dbsession.flush()
+    except IntegrityError:  # a concurrent click won the race
+        raise ModuleError(_("This module has already been activated."))
+    _announce(request, request.registry, company, key, ModuleState.available, ModuleState.trial,
+              request.user)
+    return row
+
+
+def _already(state: ModuleState) -> ModuleError:
+    if state == ModuleState.active:
+        return ModuleError(_("This module is already active."))
+    if state == ModuleState.trial:
+        return ModuleError(_("The trial of this module is already running."))
+    return ModuleError(_("The free trial of this module has already been used. "
+                         "Buy the module to use it again."))
+
+
+def _move(request, row: ModuleActivation, old: ModuleState, **values) -> None:
+    """Conditional UPDATE: only moves the row if nobody moved it since we read it."""
+    result = request.dbsession.execute(
+        update(ModuleActivation)
+        .where(ModuleActivation.id == row.id, ModuleActivation.state == old)
+        .values(updated_at=utcnow(), **values)
+        .execution_options(synchronize_session="fetch")
+    )
+    if result.rowcount != 1:
+        raise ModuleError(_("The module was changed by someone else meanwhile. "
+                            "Reload the page and try again."))
+
+
+def buy(request, company, key: str):
+    """Make the module active; billed through ``mypages_purchase``."""
+    module = _module(request, key)
+    row = activations(request.dbsession, company.id).get(key)
+    old = state_of(row)
+    if old == ModuleState.active:
+        raise ModuleError(_("This module is already active."))
+    now = utcnow()
+    if row is None:
+        row = ModuleActivation(company_id=company.id, module_key=key, state=ModuleState.active,
+                               purchased_at=now, updated_at=now)
+        request.dbsession.add(row)
+        try:
+            request.dbsession.flush()
+        except IntegrityError:
+            raise ModuleError(_("This module is already active."))
+    else:
+        _move(request, row, old, state=ModuleState.active, purchased_at=now)
+    try:
+        order = request.hooks.mypages_purchase(request=request, company=company, module=module,
+                                               user=request.user)
+    except PurchaseRefused as refused:
+        raise ModuleError(refused.message)
+    _announce(request, request.registry, company, key, old, ModuleState.active, request.user)
+    return order
+
+
+def deactivate(request, company, key: str) -> None:
+    """Switch the module off; its settings are kept for a later purchase."""
+    _module(request, key)
+    row = activations(request.dbsession, company.id).get(key)
+    old = state_of(row)
+    if old not in (ModuleState.trial, ModuleState.active):
+        raise ModuleError(_("This module is not active, so it cannot be deactivated."))
+    _move(request, row, old, state=ModuleState.inactive)
+    _announce(request, request.registry, company, key, old, ModuleState.inactive, request.user)
+
+
+def expire_trials(job) -> int:
+    """Job: move every trial whose end has passed to ``expired``."""
+    from mypages.companies.models import Company
+
+    due = job.dbsession.execute(
+        select(ModuleActivation, Company).join(Company, Company.id == ModuleActivation.company_id)
+        .where(ModuleActivation.state == ModuleState.trial, ModuleActivation.trial_ends_at <= job.now)
+    ).all()
+    expired = 0
+    for row, company in due:
+        result = job.dbsession.execute(
+            update(ModuleActivation)
+            .where(ModuleActivation.id == row.id, ModuleActivation.state == ModuleState.trial)
+            .values(state=ModuleState.expired, updated_at=job.now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            continue
+        expired += 1
+        _announce(None, job.registry, company, row.module_key, ModuleState.trial,
+                  ModuleState.expired, None, dbsession=job.dbsession)
+    return expired

@@ -1,0 +1,211 @@
+"""Plugin discovery and the pluggy manager.
+
+Plugins are found once at start-up through the ``mypages.plugins``
+entry-point group, filtered by the operator's allow/deny list, checked
+against :data:`mypages.hookspecs.HOOKSPEC_VERSION`, registered with pluggy
+and, when they have an ``includeme``, included into the Pyramid
+configuration after the core.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.metadata import entry_points
+
+import pluggy
+from pyramid.exceptions import ConfigurationError
+
+from mypages import hookspecs
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "mypages.plugins"
+
+
+class PluginError(ConfigurationError):
+    """A plugin cannot be loaded; start-up stops with the plugin's name and why."""
+
+    def __init__(self, name: str, why: str):
+        super().__init__(f"Plugin {name!r} cannot be loaded: {why}")
+        self.plugin_name = name
+        self.why = why
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    distribution: str
+    version: str
+    module_name: str
+    enabled: bool
+    reason: str = ""  # why a plugin is not enabled
+    module: object = None
+
+
+def _allowed(name: str, allow: list[str], deny: list[str]) -> tuple[bool, str]:
+    if name in deny:
+        return False, "denied by mypages.plugins.deny"
+    if "*" not in allow and name not in allow:
+        return False, "not in mypages.plugins.allow"
+    return True, ""
+
+
+def check_compatibility(name: str, module) -> None:
+    declared = getattr(module, "mypages_hookspec", None)
+    if declared is None:
+        raise PluginError(name, "it does not declare mypages_hookspec (for example \"1.0\")")
+    try:
+        major, minor = (int(part) for part in str(declared).split(".", 1))
+    except ValueError:
+        raise PluginError(name, f"mypages_hookspec {declared!r} is not of the form MAJOR.MINOR")
+    core_major, core_minor = hookspecs.HOOKSPEC_VERSION
+    if major != core_major or minor > core_minor:
+        raise PluginError(
+            name,
+            f"it was written for hookspec {declared}, this core provides "
+            f"{core_major}.{core_minor}",
+        )
+
+
+def discover(allow: list[str], deny: list[str]) -> list[PluginInfo]:
+    """Find every installed plugin; import those allowed (import errors stop start-up)."""
+    found = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
+        dist = ep.dist
+        info = PluginInfo(
+            name=ep.name,
+            distribution=dist.name if dist else "",
+            version=dist.version if dist else "",
+            module_name=ep.value,
+            enabled=False,
+        )
+        info.enabled, info.reason = _allowed(ep.name, allow, deny)
+        if info.enabled:
+            try:
+                info.module = ep.load()
+            except Exception as exc:  # any error while importing names the plugin
+                raise PluginError(ep.name, f"importing {ep.value} failed: {exc!r}") from exc
+            check_compatibility(ep.name, info.module)
+        found.append(info)
+    return found
+
+
+def make_plugin_manager() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("mypages")
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+class CompanyHookCallers:
+    """Hook callers restricted to the plugins a set of entitled modules allows.
+
+    One cached pluggy subset caller per (hook, set of excluded plugins), so a
+    request pays a dictionary look-up, not a rebuild.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager, module_owners: dict[str, str]):
+        self.pm = pm
+        self.module_owners = module_owners  # module key -> plugin name
+        self._plugins_with_modules = frozenset(module_owners.values())
+        self._excluded = lru_cache(maxsize=4096)(self._excluded_uncached)
+        self._caller = lru_cache(maxsize=4096)(self._caller_uncached)
+
+    def _excluded_uncached(self, entitled: frozenset[str]) -> frozenset[str]:
+        included = {self.module_owners[key] for key in entitled if key in self.module_owners}
+        return self._plugins_with_modules - included
+
+    def _caller_uncached(self, name: str, excluded: frozenset[str]):
+        plugins = [self.pm.get_plugin(p) for p in excluded if self.pm.get_plugin(p) is not None]
+        if not plugins:
+            return getattr(self.pm.hook, name)
+        return self.pm.subset_hook_caller(name, remove_plugins=plugins)
+
+    def for_modules(self, entitled: frozenset[str]) -> "HookRelay":
+        return HookRelay(self, self._excluded(frozenset(entitled)))
+
+
+class HookRelay:
+    """``relay.mypages_x(...)`` like ``pm.hook``, for one company's plugins."""
+
+    def __init__(self, callers: CompanyHookCallers, excluded: frozenset[str]):
+        self._callers = callers
+        self._excluded = excluded
+
+    def __getattr__(self, name: str):
+        return self._callers._caller(name, self._excluded)
+
+
+def notify(hook_caller, request, /, **kwargs) -> list[str]:
+    """Deliver an event to each implementation on its own.
+
+    A failing implementation is logged and audited and does not stop the
+    others. Returns the names of the plugins that failed.
+    """
+    failed = []
+    for impl in reversed(hook_caller.get_hookimpls()):
+        try:
+            impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+        except Exception:
+            log.exception("plugin %s failed in %s", impl.plugin_name, hook_caller.name)
+            failed.append(impl.plugin_name)
+            if request is not None and hasattr(request, "audit"):
+                request.audit(
+                    "plugin.hook_failed",
+                    target=impl.plugin_name,
+                    hook=hook_caller.name,
+                )
+    return failed
+
+
+def include_plugins(config) -> None:
+    """Directive: ``config.include`` every enabled plugin that has an ``includeme``."""
+    registry = config.registry
+    pm = registry["plugins.manager"]
+    for info in registry["plugins.found"]:
+        if not info.enabled:
+            continue
+        if hasattr(info.module, "includeme"):
+            try:
+                config.include(info.module)
+            except Exception as exc:
+                raise PluginError(info.name, f"its includeme failed: {exc!r}") from exc
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(getattr(exc.plugin, "__name__", str(exc.plugin)), str(exc)) from exc
+    config.action(("mypages", "plugins-ready"), lambda: _plugins_ready(registry), order=1)
+
+
+def _plugins_ready(registry) -> None:
+    for callback in registry.get("plugins.ready_callbacks", []):
+        callback(registry)
+
+
+def on_plugins_ready(config, callback) -> None:
+    """Directive: run ``callback(registry)`` once all plugins are registered."""
+    config.registry.setdefault("plugins.ready_callbacks", []).append(callback)
+
+
+def register_core_hooks(config, name: str, module) -> None:
+    """Directive: register hook implementations of a core domain under ``name``."""
+    config.registry["plugins.manager"].register(config.maybe_dotted(module), name=name)
+
+
+def includeme(config):
+    settings = config.get_settings()
+    pm = make_plugin_manager()
+    found = discover(settings["mypages.plugins.allow"], settings["mypages.plugins.deny"])
+    for info in found:
+        if info.enabled:
+            try:
+                pm.register(info.module, name=info.name)
+            except (ValueError, pluggy.PluginValidationError) as exc:
+                raise PluginError(info.name, str(exc)) from exc
+    config.registry["plugins.manager"] = pm
+    config.registry["plugins.found"] = found
+    config.add_directive("include_plugins", include_plugins)
+    config.add_directive("on_plugins_ready", on_plugins_ready)
+    config.add_directive("register_core_hooks", register_core_hooks)
+    config.add_request_method(lambda request: request.registry["plugins.manager"].hook,
+                              "hooks", reify=True)

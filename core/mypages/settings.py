@@ -1,0 +1,62 @@
+"""Typed access to the ini settings, and the checks that keep production safe."""
+from __future__ import annotations
+
+import os
+
+from pyramid.exceptions import ConfigurationError
+from pyramid.settings import asbool, aslist
+
+DEFAULT_SECRET = "change-me-development-only"
+MIN_SECRET_LENGTH = 32
+
+
+class UnsafeConfiguration(ConfigurationError):
+    """The configuration would run production with development-only parts."""
+
+
+def resolve_secret(value: str | None) -> str:
+    """``env:NAME`` reads the secret from the environment, so ini files hold no secrets."""
+    value = (value or "").strip()
+    if value.startswith("env:"):
+        return os.environ.get(value[4:], "")
+    return value
+
+
+def normalize(settings: dict) -> dict:
+    settings["mypages.environment"] = settings.get("mypages.environment", "development").strip()
+    settings["mypages.secret"] = resolve_secret(settings.get("mypages.secret"))
+    settings["mypages.dev_features"] = asbool(settings.get("mypages.dev_features", False))
+    settings["mypages.jobs.in_process"] = asbool(settings.get("mypages.jobs.in_process", False))
+    settings["mypages.session.secure"] = asbool(settings.get("mypages.session.secure", True))
+    settings["mypages.plugins.allow"] = aslist(settings.get("mypages.plugins.allow", "*"))
+    settings["mypages.plugins.deny"] = aslist(settings.get("mypages.plugins.deny", ""))
+    settings["mypages.trial_days"] = int(settings.get("mypages.trial_days", 10))
+    return settings
+
+
+def check_production(settings: dict) -> None:
+    """Refuse to start production with a default secret or development features."""
+    if settings["mypages.environment"] != "production":
+        return
+    secret = settings["mypages.secret"]
+    problems = []
+    if not secret or secret == DEFAULT_SECRET or len(secret) < MIN_SECRET_LENGTH:
+        problems.append(
+            f"mypages.secret must be set (for example env:MYPAGES_SECRET) to a random value of "
+            f"at least {MIN_SECRET_LENGTH} characters, not the development default"
+        )
+    if settings["mypages.dev_features"]:
+        problems.append("mypages.dev_features must be false (it mounts offline fakes and demo data)")
+    if not settings["mypages.session.secure"]:
+        problems.append("mypages.session.secure must be true (cookies only over HTTPS)")
+    if settings.get("pyramid.reload_templates") and asbool(settings["pyramid.reload_templates"]):
+        problems.append("pyramid.reload_templates must be false")
+    if "pyramid_debugtoolbar" in settings.get("pyramid.includes", ""):
+        problems.append("pyramid_debugtoolbar must not be included")
+    if problems:
+        raise UnsafeConfiguration("Refusing to start in production:\n- " + "\n- ".join(problems))
+
+
+def includeme(config):
+    settings = normalize(config.get_settings())
+    check_production(settings)

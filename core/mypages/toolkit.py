@@ -1,0 +1,23 @@
+"""The public API for plugins: import from here, and only from here.
+
+Everything a plugin needs from the core is re-exported by this module (as
+CKAN's ``plugins.toolkit``); the rest of the core may change between
+releases without notice. See the plugin-author guide.
+"""
+from pyramid.i18n import TranslationString, TranslationStringFactory
+
+from mypages.contract import (DashboardCard, JobContext, Module, PeriodicJob, Price,
+                              PurchaseRefused, QueuedJobType, SettingsTab)
+from mypages.db import Base, UTCDateTime, utcnow
+from mypages.db.migrate import MigrationSource, run_env
+from mypages.hookspecs import HOOKSPEC_VERSION, hookimpl
+from mypages.i18n import LANGUAGES
+from mypages.modules.models import ModuleState
+from mypages.modules.settings import get_module_settings, save_module_settings
+
+__all__ = [
+    "Base", "DashboardCard", "HOOKSPEC_VERSION", "JobContext", "LANGUAGES", "MigrationSource",
+    "Module", "ModuleState", "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType",
+    "SettingsTab", "TranslationString", "TranslationStringFactory", "UTCDateTime",
+    "get_module_settings", "hookimpl", "run_env", "save_module_settings", "utcnow",
+]

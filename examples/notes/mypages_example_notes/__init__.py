@@ -1,0 +1,58 @@
+"""Notes: a small but complete mypages plugin.
+
+It offers one module ("notes"): a page where the people of a company keep
+shared notes, a settings tab for the company's admins, a dashboard card, its
+own table with its own migration history, and its own translations. The
+plugin-author guide walks through it.
+"""
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from mypages.toolkit import (DashboardCard, MigrationSource, Module, Price, SettingsTab,
+                             TranslationStringFactory, hookimpl)
+
+from mypages_example_notes.models import Note
+
+_ = TranslationStringFactory("mypages_example_notes")
+
+#: the hookspec version this plugin was written for
+mypages_hookspec = "1.0"
+
+MODULE_KEY = "notes"
+
+
+@hookimpl
+def mypages_modules():
+    return [Module(
+        key=MODULE_KEY,
+        title=_("Notes"),
+        description=_("Shared notes for everyone in the company."),
+        trial_days=10,
+        price=Price(Decimal("49"), "SEK", per=_("per month")),
+    )]
+
+
+@hookimpl
+def mypages_migrations():
+    return MigrationSource("mypages-example-notes", "mypages_example_notes:migrations")
+
+
+@hookimpl
+def mypages_company_settings_tabs(request, company):
+    return [SettingsTab("notes", _("Notes"), "notes_settings")]
+
+
+@hookimpl
+def mypages_dashboard_cards(request, company):
+    count = request.dbsession.scalar(
+        select(func.count()).select_from(Note).where(Note.company_id == company.id))
+    return [DashboardCard(_("Notes"), _("${count} notes", mapping={"count": count}),
+                          route_name="notes")]
+
+
+def includeme(config):
+    config.add_translation_dirs("mypages_example_notes:locale/")
+    config.add_company_route("notes", "/notes")
+    config.add_company_route("notes_settings", "/settings/notes")
+    config.scan(".views")
