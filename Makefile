@@ -1,0 +1,65 @@
+# make run   - the product on its embedded defaults (SQLite, local files, in-process jobs)
+# make test  - the whole test suite, on SQLite and on a throwaway PostgreSQL
+VENV     ?= .venv
+PYTHON   ?= python3
+BIN       = $(VENV)/bin
+PLUGINS   = examples/notes
+CATALOGS  = core/mypages/locale:mypages examples/notes/mypages_example_notes/locale:mypages_example_notes
+
+.PHONY: run test install catalogs extract system-packages docs bench clean
+
+$(BIN)/.installed: setup.cfg $(foreach p,$(PLUGINS),$(p)/setup.cfg)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade --quiet pip setuptools wheel
+	$(BIN)/pip install --quiet -e '.[test,docs]' $(foreach p,$(PLUGINS),-e $(p))
+	touch $@
+
+install: $(BIN)/.installed
+
+catalogs: install
+	@for spec in $(CATALOGS); do \
+	  dir=$${spec%%:*}; domain=$${spec##*:}; \
+	  $(BIN)/pybabel compile --statistics -d $$dir -D $$domain 2>&1 | grep -v "^compiling" || true; \
+	done
+
+# Refresh the .pot templates and merge new strings into every language's .po.
+LANGUAGES = sv en da nb fi lt lv et
+extract: install
+	$(BIN)/pybabel extract -F babel.cfg -o core/mypages/locale/mypages.pot --no-location \
+	  --project mypages core/mypages
+	cd examples/notes && ../../$(BIN)/pybabel extract -F babel.cfg --no-location \
+	  --project mypages-example-notes \
+	  -o mypages_example_notes/locale/mypages_example_notes.pot mypages_example_notes
+	@for spec in $(CATALOGS); do \
+	  dir=$${spec%%:*}; domain=$${spec##*:}; \
+	  for lang in $(LANGUAGES); do \
+	    if [ -f $$dir/$$lang/LC_MESSAGES/$$domain.po ]; then \
+	      $(BIN)/pybabel update -i $$dir/$$domain.pot -d $$dir -D $$domain -l $$lang \
+	        --no-fuzzy-matching --ignore-obsolete; \
+	    else \
+	      $(BIN)/pybabel init -i $$dir/$$domain.pot -d $$dir -D $$domain -l $$lang; \
+	    fi; \
+	  done; \
+	done
+
+run: catalogs
+	mkdir -p var
+	$(BIN)/mypages -c development.ini db upgrade
+	$(BIN)/mypages -c development.ini demo
+	$(BIN)/pserve development.ini
+
+# PostgreSQL server programs and Chromium for the tests (Debian; needs root).
+system-packages:
+	@scripts/ensure-system-packages
+
+test: catalogs system-packages
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+docs: install
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+bench: catalogs system-packages
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var docs/_build

@@ -1,0 +1,186 @@
+"""pytest fixtures for the core's tests and for plugin authors.
+
+Installed as a ``pytest11`` entry point, so a plugin's own test suite gets
+them just by having mypages installed. Every test that uses the database
+runs twice: on SQLite and on a throwaway PostgreSQL server that the fixtures
+start on loopback (``--mypages-db=sqlite`` runs one of them only).
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
+
+from mypages.testing.factories import DEFAULT_PASSWORD, make_company, make_user
+
+DATABASE_KINDS = ("sqlite", "postgresql")
+
+
+def _let_pyramid_read_rewritten_packages() -> None:
+    """pytest loads a pytest11 plugin's whole distribution through its assertion
+    rewriter; Pyramid resolves templates and catalogs with pkg_resources, which
+    must be told that loader is an ordinary file-system one."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import pkg_resources
+    from _pytest.assertion.rewrite import AssertionRewritingHook
+
+    pkg_resources.register_loader_type(AssertionRewritingHook, pkg_resources.DefaultProvider)
+
+
+_let_pyramid_read_rewritten_packages()
+
+
+def pytest_addoption(parser):
+    parser.addoption("--mypages-db", default=os.environ.get("MYPAGES_TEST_DB", ",".join(DATABASE_KINDS)),
+                     help="comma-separated databases to run the database tests on "
+                          "(sqlite, postgresql); default: both")
+
+
+def pytest_generate_tests(metafunc):
+    if "mypages_db_kind" in metafunc.fixturenames:
+        kinds = [kind.strip() for kind in metafunc.config.getoption("--mypages-db").split(",") if kind.strip()]
+        unknown = set(kinds) - set(DATABASE_KINDS)
+        if unknown:
+            raise pytest.UsageError(f"--mypages-db: unknown database {sorted(unknown)}")
+        metafunc.parametrize("mypages_db_kind", kinds, scope="session")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server of our own for the whole run (never skipped: missing is a failure)."""
+    from mypages.testing.postgres import ThrowawayPostgres
+
+    server = ThrowawayPostgres().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mypages_database_url(mypages_db_kind, request, tmp_path_factory):
+    if mypages_db_kind == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/mypages.sqlite"
+    return request.getfixturevalue("postgres_server").create_database("mypages_test")
+
+
+@pytest.fixture(scope="session")
+def mypages_settings(mypages_database_url, tmp_path_factory) -> dict:
+    """Settings of the app under test; copy and change them for a special app."""
+    return {
+        "sqlalchemy.url": mypages_database_url,
+        "mypages.environment": "test",
+        "mypages.secret": "test-secret-" + "x" * 40,
+        "mypages.dev_features": "false",
+        "mypages.session.secure": "false",
+        "mypages.jobs.in_process": "false",
+        "mypages.plugins.allow": "*",
+        "mypages.plugins.deny": "",
+    }
+
+
+def build_app(settings: dict, migrate: bool = True):
+    from mypages import main
+    from mypages.cli import migration_sources
+    from mypages.db.migrate import upgrade_all
+
+    app = main({}, **dict(settings))
+    if migrate:
+        upgrade_all(app.registry["db.engine"], migration_sources(app.registry))
+    return app
+
+
+@pytest.fixture(scope="session")
+def mypages_app(mypages_settings):
+    """The application on a migrated database, built once per database."""
+    app = build_app(mypages_settings)
+    yield app
+    app.registry["db.engine"].dispose()
+
+
+def _empty_all_tables(engine) -> None:
+    from mypages.db import Base
+
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                              + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def app(mypages_app):
+    """The application; every table is emptied after the test."""
+    yield mypages_app
+    _empty_all_tables(mypages_app.registry["db.engine"])
+
+
+@pytest.fixture
+def testapp(app):
+    from webtest import TestApp
+
+    return TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
+
+
+@pytest.fixture
+def dbsession(app):
+    """A plain session on the test database; call ``commit()`` before requests see its rows."""
+    session = sessionmaker(bind=app.registry["db.engine"], expire_on_commit=False)()
+    yield session
+    session.close()
+
+
+class Factory:
+    """Creates committed rows: ``factory.company()``, ``factory.user(company=c, role="admin")``."""
+
+    password = DEFAULT_PASSWORD
+
+    def __init__(self, session):
+        self.session = session
+
+    def company(self, name=None, **kw):
+        company = make_company(self.session, name, **kw)
+        self.session.commit()
+        return company
+
+    def user(self, email=None, **kw):
+        user = make_user(self.session, email, **kw)
+        self.session.commit()
+        return user
+
+
+@pytest.fixture
+def factory(dbsession):
+    return Factory(dbsession)
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(testapp, path: str = "/login") -> str:
+    page = testapp.get(path)
+    return CSRF_PATTERN.search(page.text).group(1)
+
+
+def sign_in(testapp, email: str, password: str = DEFAULT_PASSWORD, status: int = 303):
+    """Sign in through the real login form."""
+    form = testapp.get("/login").forms["login-form"]
+    form["email"] = email
+    form["password"] = password
+    return form.submit(status=status)
+
+
+@pytest.fixture
+def signed_in(testapp):
+    """``signed_in(user)`` signs ``user`` in on ``testapp`` and returns the app."""
+    def sign(user, password: str = DEFAULT_PASSWORD):
+        sign_in(testapp, user.email, password)
+        return testapp
+    return sign

@@ -1,0 +1,1 @@
+"""Fixtures come from mypages.testing.plugin (the pytest11 entry point)."""
