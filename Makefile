@@ -10,7 +10,7 @@ CATALOGS  = core/mypages/locale:mypages examples/notes/mypages_example_notes/loc
 
 $(BIN)/.installed: setup.cfg $(foreach p,$(PLUGINS),$(p)/setup.cfg)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --upgrade --quiet pip setuptools wheel
+	$(BIN)/pip install --upgrade --quiet pip 'setuptools<81' wheel
 	$(BIN)/pip install --quiet -e '.[test,docs]' $(foreach p,$(PLUGINS),-e $(p))
 	touch $@
 

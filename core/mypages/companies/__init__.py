@@ -57,6 +57,11 @@ def _company(request) -> Company | None:
     return context.company if isinstance(context, CompanyContext) else None
 
 
+def _membership(request) -> Membership | None:
+    context = getattr(request, "context", None)
+    return context.membership if isinstance(context, CompanyContext) else None
+
+
 def add_company_route(config, name: str, pattern: str, **kw) -> None:
     """Directive: a route under ``/c/{company_id}`` resolved to a :class:`CompanyContext`."""
     config.add_route(name, "/c/{company_id}" + pattern, factory=company_context, **kw)
@@ -65,6 +70,7 @@ def add_company_route(config, name: str, pattern: str, **kw) -> None:
 def includeme(config):
     config.add_directive("add_company_route", add_company_route)
     config.add_request_method(_company, "company", reify=True)
+    config.add_request_method(_membership, "membership", reify=True)
     config.add_route("companies", "/companies")
     config.add_company_route("dashboard", "/")
     config.add_company_route("company_settings", "/settings/")

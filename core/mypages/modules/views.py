@@ -56,9 +56,11 @@ def module_action(request):
     return HTTPSeeOther(request.route_url("company_modules", company_id=request.company.id))
 
 
-@view_config(context=ModuleError, renderer="mypages:templates/modules.jinja2",
-             permission="company.admin")
+@view_config(context=ModuleError, renderer="mypages:templates/modules.jinja2")
 def module_error(exc, request):
-    """The change was refused: its transaction is already aborted, so nothing changed."""
+    """The change was refused: its transaction is already aborted, so nothing changed.
+
+    Only raised from views that already passed the ``company.admin`` check.
+    """
     request.response.status = 400
     return modules_page(request, error=exc.message)

@@ -1,0 +1,50 @@
+"""One trial per company and module, also when two admins click at the same moment."""
+import threading
+
+import transaction
+from pyramid.scripting import prepare
+from sqlalchemy import func, select
+
+from mypages.db import session_in_transaction
+from mypages.modules import lifecycle
+from mypages.modules.models import ModuleActivation
+
+
+def test_concurrent_activations_start_exactly_one_trial(app, factory, dbsession, monkeypatch):
+    company = factory.company()
+    admins = [factory.user(company=company, role="admin") for _ in range(2)]
+    both_have_looked = threading.Barrier(2, timeout=10)
+    original = lifecycle.activations
+
+    def look_then_wait(session, company_id):
+        found = original(session, company_id)
+        both_have_looked.wait()  # both see "never activated" before either inserts
+        return found
+
+    monkeypatch.setattr(lifecycle, "activations", look_then_wait)
+    outcomes = []
+
+    def click(admin):
+        tm = transaction.TransactionManager(explicit=True)
+        env = prepare(registry=app.registry)
+        request = env["request"]
+        request.tm = tm
+        try:
+            with tm:
+                request.dbsession = session_in_transaction(app.registry["db.session_factory"], tm)
+                request.user = request.dbsession.merge(admin)
+                request.company = request.dbsession.merge(company)
+                lifecycle.activate(request, request.company, "notes")
+            outcomes.append("started")
+        except lifecycle.ModuleError as refused:
+            outcomes.append(str(refused.message))
+        finally:
+            env["closer"]()
+
+    threads = [threading.Thread(target=click, args=(admin,)) for admin in admins]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["This module has already been activated.", "started"]
+    assert dbsession.scalar(select(func.count()).select_from(ModuleActivation)) == 1
