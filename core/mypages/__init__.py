@@ -10,15 +10,17 @@ def main(global_config, **settings):
     """Build the WSGI application (PasteDeploy ``paste.app_factory``)."""
     with Configurator(settings=settings) as config:
         config.include(".settings")       # validated settings; production refuses unsafe ones
+        config.include(".crypto")         # encryption at rest with rotatable keys
         config.include(".i18n")           # locale negotiation, catalogs, Babel formatting
         config.include(".db")             # engine, request.dbsession, migrations
         config.include(".audit")          # request.audit(...)
         config.include(".plugins")        # pluggy manager, discovery, config.include_plugins()
         config.include(".web")            # layout, static files, security headers, error pages
-        config.include(".accounts")       # users, passwords, sessions, sign-in
+        config.include(".accounts")       # users, passwords, 2FA, sessions, sign-in policy
         config.include(".companies")      # companies, memberships, company context
         config.include(".modules")        # catalogue, trial lifecycle, module= predicate
         config.include(".jobs")           # periodic and queued jobs with leases
+        config.include(".notifications")  # e-mail
         config.include(".operator")       # platform operators' pages
         config.include_plugins()          # every enabled plugin, last
     return config.make_wsgi_app()

@@ -83,3 +83,20 @@ class PurchaseRefused(Exception):
     def __init__(self, message: TranslationString):
         super().__init__(message)
         self.message = message
+
+
+@dataclass(frozen=True)
+class LoginMethod:
+    """A way of proving who someone is; its ``key`` is what sessions record (amr).
+
+    ``is_mfa``: satisfies a company's "require two-factor authentication"
+    (TOTP, recovery codes, BankID and SSO do). ``is_local``: a credential kept
+    by mypages itself (password, TOTP, recovery codes); local methods are
+    closed for a company that requires Single Sign On, except for its
+    break-glass admins.
+    """
+
+    key: str
+    title: TranslationString
+    is_mfa: bool = False
+    is_local: bool = False

@@ -31,7 +31,7 @@ from __future__ import annotations
 import pluggy
 
 #: (major, minor) of this contract. Bump minor for additions, major for breaks.
-HOOKSPEC_VERSION = (1, 0)
+HOOKSPEC_VERSION = (1, 1)
 
 hookspec = pluggy.HookspecMarker("mypages")
 hookimpl = pluggy.HookimplMarker("mypages")
@@ -65,6 +65,18 @@ def mypages_migrations():
 
     Each distribution keeps its own Alembic history in its own version
     table; ``mypages db upgrade`` upgrades the core first, then each plugin.
+    """
+
+
+@hookspec
+def mypages_login_methods():
+    """Return the sign-in methods this plugin adds, a list of
+    :class:`mypages.toolkit.LoginMethod` (since hookspec 1.1).
+
+    A method's key is what a session records when the method proved the user
+    (``amr``), for example ``bankid`` or ``sso:azure``; the policy engine
+    uses ``is_mfa`` and ``is_local`` to judge a session against a company's
+    policy. The core offers ``pwd``, ``otp`` and ``recovery``.
     """
 
 

@@ -45,6 +45,13 @@ def check_production(settings: dict) -> None:
             f"mypages.secret must be set (for example env:MYPAGES_SECRET) to a random value of "
             f"at least {MIN_SECRET_LENGTH} characters, not the development default"
         )
+    from mypages.crypto import DEVELOPMENT_KEY, keys_from_setting
+
+    keys = keys_from_setting(settings.get("mypages.encryption_keys"))
+    if not keys or DEVELOPMENT_KEY in keys:
+        problems.append("mypages.encryption_keys must be set (for example "
+                        "env:MYPAGES_ENCRYPTION_KEYS) to Fernet keys of your own, newest first; "
+                        "make one with `mypages keys new`")
     if settings["mypages.dev_features"]:
         problems.append("mypages.dev_features must be false (it mounts offline fakes and demo data)")
     if not settings["mypages.session.secure"]:

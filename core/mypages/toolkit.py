@@ -6,7 +6,7 @@ releases without notice. See the plugin-author guide.
 """
 from pyramid.i18n import TranslationString, TranslationStringFactory
 
-from mypages.contract import (DashboardCard, JobContext, Module, PeriodicJob, Price,
+from mypages.contract import (DashboardCard, JobContext, LoginMethod, Module, PeriodicJob, Price,
                               PurchaseRefused, QueuedJobType, SettingsTab)
 from mypages.db import Base, UTCDateTime, utcnow
 from mypages.db.migrate import MigrationSource, run_env
@@ -16,7 +16,8 @@ from mypages.modules.models import ModuleState
 from mypages.modules.settings import get_module_settings, save_module_settings
 
 __all__ = [
-    "Base", "DashboardCard", "HOOKSPEC_VERSION", "JobContext", "LANGUAGES", "MigrationSource",
+    "Base", "DashboardCard", "HOOKSPEC_VERSION", "JobContext", "LANGUAGES", "LoginMethod",
+    "MigrationSource",
     "Module", "ModuleState", "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType",
     "SettingsTab", "TranslationString", "TranslationStringFactory", "UTCDateTime",
     "get_module_settings", "hookimpl", "run_env", "save_module_settings", "utcnow",

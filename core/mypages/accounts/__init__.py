@@ -10,6 +10,7 @@ from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 from sqlalchemy import select, update
 
 from mypages.accounts.models import User, UserSession
+from mypages.accounts.policy import build_on_ready, policy_view_deriver
 from mypages.db import utcnow
 
 SESSION_COOKIE = "mypages_session"
@@ -22,23 +23,48 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(request, user: User, method: str) -> UserSession:
-    """Sign ``user`` in: a fresh session id, a server-side row, a new CSRF token."""
+def _new_session_row(request, user: User, amr: dict, created_at=None) -> UserSession:
+    """A fresh session id in a fresh cookie session, with a new CSRF token."""
     request.session.invalidate()
     token = secrets.token_urlsafe(32)
     now = utcnow()
     row = UserSession(
-        id=_digest(token), user_id=user.id, created_at=now, last_seen_at=now,
-        amr={method: now.isoformat()}, ip=request.client_addr or "",
-        user_agent=(request.user_agent or "")[:300],
+        id=_digest(token), user_id=user.id, created_at=created_at or now, last_seen_at=now,
+        amr=amr, ip=request.client_addr or "", user_agent=(request.user_agent or "")[:300],
     )
     request.dbsession.add(row)
     request.session[AUTH_KEY] = token
     request.session.new_csrf_token()
-    user.last_sign_in_at = now
     request.user = user
     request.user_session = row
     return row
+
+
+def start_session(request, user: User, methods: dict[str, str]) -> UserSession:
+    """Sign ``user`` in; ``methods`` maps each method that proved them to when (ISO time)."""
+    row = _new_session_row(request, user, dict(methods))
+    user.last_sign_in_at = utcnow()
+    return row
+
+
+def add_methods(request, methods: list[str]) -> UserSession:
+    """Record newly proven methods (step-up); the session id changes with the privilege."""
+    old = request.user_session
+    now = utcnow().isoformat()
+    amr = dict(old.amr or {})
+    amr.update({method: now for method in methods})
+    old.ended_at = utcnow()
+    return _new_session_row(request, request.user, amr, created_at=old.created_at)
+
+
+def end_user_sessions(dbsession, user_id: int, keep: str | None = None) -> int:
+    """End every session of a user (but ``keep``); returns how many were ended."""
+    conditions = [UserSession.user_id == user_id, UserSession.ended_at.is_(None)]
+    if keep is not None:
+        conditions.append(UserSession.id != keep)
+    result = dbsession.execute(update(UserSession).where(*conditions).values(ended_at=utcnow())
+                               .execution_options(synchronize_session=False))
+    return result.rowcount
 
 
 def end_session(request) -> None:
@@ -134,7 +160,19 @@ def includeme(config):
     config.set_security_policy(SecurityPolicy())
     config.add_request_method(_user, "user", reify=True)
     config.add_request_method(_user_session, "user_session", reify=True)
+    config.register_core_hooks("core.accounts", "mypages.accounts.hooks")
+    config.on_plugins_ready(build_on_ready)
+    config.add_view_deriver(policy_view_deriver, name="company_policy")
     config.add_route("login", "/login")
+    config.add_route("login_verify", "/login/verify")
     config.add_route("logout", "/logout")
     config.add_route("account", "/account")
+    config.add_route("reauth", "/account/confirm")
+    config.add_route("two_factor", "/account/two-factor")
+    config.add_route("two_factor_qr", "/account/two-factor/qr.svg")
+    config.add_route("recovery_codes", "/account/two-factor/recovery-codes")
+    config.add_route("change_password", "/account/password")
+    config.add_route("sessions", "/account/sessions")
+    config.add_route("password_forgot", "/password/forgot")
+    config.add_route("password_reset", "/password/reset/{token}")
     config.scan(".views")

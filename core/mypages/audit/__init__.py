@@ -19,10 +19,12 @@ def record(dbsession, action: str, *, company_id=None, actor_id=None, target: st
     return event
 
 
-def audit(request, action: str, *, target: str = "", company=_UNSET, **details) -> AuditEvent:
+def audit(request, action: str, *, target: str = "", company=_UNSET, actor=_UNSET,
+          **details) -> AuditEvent:
+    """Record ``action`` by the signed-in user (or ``actor``) in the request's company."""
     if company is _UNSET:
         company = getattr(request, "company", None)
-    user = request.user
+    user = request.user if actor is _UNSET else actor
     return record(
         request.dbsession, action,
         company_id=company.id if company is not None else None,

@@ -10,15 +10,20 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
 
-from mypages.companies.models import Company, Membership, Role
+from mypages.companies.models import BreakGlassAdmin, Company, CompanyPolicy, Membership, Role
 
 
 class CompanyContext:
-    """The company being worked in, and the user's membership of it (or None)."""
+    """The company being worked in, the user's membership of it (or None), the
+    company's sign-in policy (or None for the defaults) and whether the user is
+    one of its break-glass admins."""
 
-    def __init__(self, company: Company, membership: Membership | None):
+    def __init__(self, company: Company, membership: Membership | None,
+                 policy: CompanyPolicy | None = None, break_glass: bool = False):
         self.company = company
         self.membership = membership
+        self.policy = policy
+        self.break_glass = break_glass
 
     def permits(self, user, permission: str) -> bool:
         membership = self.membership
@@ -43,13 +48,17 @@ def company_context(request) -> CompanyContext:
             raise HTTPNotFound()
         return CompanyContext(company, None)
     row = request.dbsession.execute(
-        select(Company, Membership)
+        select(Company, Membership, CompanyPolicy, BreakGlassAdmin.user_id)
         .outerjoin(Membership, (Membership.company_id == Company.id) & (Membership.user_id == user.id))
+        .outerjoin(CompanyPolicy, CompanyPolicy.company_id == Company.id)
+        .outerjoin(BreakGlassAdmin, (BreakGlassAdmin.company_id == Company.id)
+                   & (BreakGlassAdmin.user_id == user.id))
         .where(Company.id == company_id)
     ).first()
     if row is None:
         raise HTTPNotFound()
-    return CompanyContext(*row)
+    company, membership, policy, break_glass = row
+    return CompanyContext(company, membership, policy, break_glass is not None)
 
 
 def _company(request) -> Company | None:
@@ -62,6 +71,15 @@ def _membership(request) -> Membership | None:
     return context.membership if isinstance(context, CompanyContext) else None
 
 
+def _settings_tabs(request) -> list:
+    """Company settings tabs: the core's, then those of the modules the company is entitled to."""
+    tabs = []
+    for offered in request.company_hooks.mypages_company_settings_tabs(
+            request=request, company=request.company):
+        tabs.extend(offered)
+    return sorted(tabs, key=lambda tab: tab.order)
+
+
 def add_company_route(config, name: str, pattern: str, **kw) -> None:
     """Directive: a route under ``/c/{company_id}`` resolved to a :class:`CompanyContext`."""
     config.add_route(name, "/c/{company_id}" + pattern, factory=company_context, **kw)
@@ -71,7 +89,16 @@ def includeme(config):
     config.add_directive("add_company_route", add_company_route)
     config.add_request_method(_company, "company", reify=True)
     config.add_request_method(_membership, "membership", reify=True)
+    config.add_request_method(_settings_tabs, "settings_tabs", reify=True)
+    config.register_core_hooks("core.companies", "mypages.companies.hooks")
     config.add_route("companies", "/companies")
+    config.add_route("invitation", "/invitation/{token}")
     config.add_company_route("dashboard", "/")
     config.add_company_route("company_settings", "/settings/")
+    config.add_company_route("company_people", "/settings/people")
+    config.add_company_route("company_person", "/settings/people/{user_id}/{action}",
+                             request_method="POST")
+    config.add_company_route("company_invitations", "/settings/people/invitations",
+                             request_method="POST")
+    config.add_company_route("company_security", "/settings/security")
     config.scan(".views")

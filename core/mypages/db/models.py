@@ -1,6 +1,8 @@
 """Every core model, imported so that ``Base.metadata`` is complete."""
-from mypages.accounts.models import User, UserSession  # noqa: F401
+from mypages.accounts.models import (EmailToken, LoginThrottle, RecoveryCode,  # noqa: F401
+                                     TotpCredential, User, UserSession)
 from mypages.audit.models import AuditEvent  # noqa: F401
-from mypages.companies.models import Company, Membership, Role  # noqa: F401
+from mypages.companies.models import (BreakGlassAdmin, Company, CompanyPolicy, Invitation,  # noqa: F401
+                                      Membership, Role)
 from mypages.jobs.models import PeriodicJobState, QueuedJob  # noqa: F401
 from mypages.modules.models import ModuleActivation, ModuleSettings, ModuleState, Order  # noqa: F401

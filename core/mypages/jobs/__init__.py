@@ -25,6 +25,7 @@ from mypages.contract import JobContext, PeriodicJob, QueuedJobType
 log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=5)
+_LOST_RACE = object()
 
 
 class JobRegistry:
@@ -127,6 +128,12 @@ class Worker:
     # -- queued ----------------------------------------------------------------
 
     def _claim_queued(self) -> QueuedJob | None:
+        while (job := self._try_claim_queued()) is _LOST_RACE:
+            pass  # another worker took that job, which says nothing about the rest: go on
+        return job
+
+    def _try_claim_queued(self):
+        """A claimed job, ``None`` when nothing is due, or ``_LOST_RACE``."""
         now = utcnow()
         tm, dbsession = self._transaction()
         with tm:
@@ -148,7 +155,7 @@ class Worker:
                         attempts=QueuedJob.attempts + 1)
                 .execution_options(synchronize_session=False))
             if result.rowcount != 1:
-                return None
+                return _LOST_RACE
             return dbsession.get(QueuedJob, candidate)
 
     def run_queued(self, limit: int | None = None) -> int:

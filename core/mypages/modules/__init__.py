@@ -1,10 +1,8 @@
 """Modules: the catalogue offered by plugins, each company's activations and the trial."""
 from __future__ import annotations
 
-from mypages.i18n import _
 from mypages.modules.catalogue import build_on_ready
 from mypages.modules.lifecycle import entitled_keys
-from mypages.contract import SettingsTab
 
 
 class ModulePredicate:
@@ -39,20 +37,10 @@ def _company_hooks(request):
     return request.registry["plugins.company_hooks"].for_modules(request.entitled_modules)
 
 
-def _settings_tabs(request) -> list:
-    """The core's Modules tab, then the tabs of the modules the company is entitled to."""
-    tabs = [SettingsTab("modules", _("Modules"), "company_modules", order=0)]
-    for offered in request.company_hooks.mypages_company_settings_tabs(
-            request=request, company=request.company):
-        tabs.extend(offered)
-    return sorted(tabs, key=lambda tab: tab.order)
-
-
 def includeme(config):
     config.add_view_predicate("module", ModulePredicate)
     config.add_request_method(_entitled_modules, "entitled_modules", reify=True)
     config.add_request_method(_company_hooks, "company_hooks", reify=True)
-    config.add_request_method(_settings_tabs, "settings_tabs", reify=True)
     config.register_core_hooks("core.modules", "mypages.modules.hooks")
     config.on_plugins_ready(build_on_ready)
     config.add_company_route("company_modules", "/settings/modules")

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from mypages.contract import SettingsTab
 from mypages.hookspecs import hookimpl
+from mypages.i18n import _
 from mypages.modules.lifecycle import expire_trials
 from mypages.modules.models import Order
 
@@ -24,3 +26,8 @@ def mypages_purchase(request, company, module, user):
 def mypages_jobs():
     from mypages.contract import PeriodicJob
     return [PeriodicJob("modules.expire_trials", expire_trials, every=dt.timedelta(minutes=1))]
+
+
+@hookimpl
+def mypages_company_settings_tabs(request, company):
+    return [SettingsTab("modules", _("Modules"), "company_modules", order=10)]

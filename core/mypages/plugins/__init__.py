@@ -173,7 +173,9 @@ def include_plugins(config) -> None:
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(getattr(exc.plugin, "__name__", str(exc.plugin)), str(exc)) from exc
+        # the entry-point name the plugin was registered under, as the operator knows it
+        name = pm.get_name(exc.plugin) or getattr(exc.plugin, "__name__", str(exc.plugin))
+        raise PluginError(name, str(exc)) from exc
     config.action(("mypages", "plugins-ready"), lambda: _plugins_ready(registry), order=1)
 
 

@@ -23,7 +23,7 @@ def notfound(request):
     request.response.status = 404
     missing = request.__dict__.get("missing_module")
     if missing is not None:
-        return {"title": _("Module not active"),
+        return {"title": _("Module not active"), "reason": "module-not-active",
                 "message": _("The module \"${module}\" is not active for ${company}. An admin can "
                              "activate it under Company settings.",
                              mapping={"module": request.translate(missing.title),

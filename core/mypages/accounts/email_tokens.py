@@ -1,0 +1,38 @@
+"""Single-use, time-limited links sent by e-mail; only their hash is stored."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import select, update
+
+from mypages.accounts.models import EmailToken
+from mypages.db import utcnow
+
+LIFETIME = {"reset": dt.timedelta(hours=1), "invite": dt.timedelta(days=7)}
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue(dbsession, purpose: str, *, user_id=None, invitation_id=None) -> str:
+    token = secrets.token_urlsafe(32)
+    dbsession.add(EmailToken(token_hash=_digest(token), purpose=purpose, user_id=user_id,
+                             invitation_id=invitation_id, expires_at=utcnow() + LIFETIME[purpose]))
+    return token
+
+
+def find(dbsession, purpose: str, token: str) -> EmailToken | None:
+    """The unused, unexpired token, or None."""
+    return dbsession.scalars(select(EmailToken).where(
+        EmailToken.token_hash == _digest(token), EmailToken.purpose == purpose,
+        EmailToken.used_at.is_(None), EmailToken.expires_at > utcnow())).one_or_none()
+
+
+def use(dbsession, row: EmailToken) -> bool:
+    """Mark used; False if someone else used it first."""
+    return dbsession.execute(
+        update(EmailToken).where(EmailToken.id == row.id, EmailToken.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False)).rowcount == 1

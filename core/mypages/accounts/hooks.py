@@ -1,0 +1,14 @@
+"""The core's own hook implementations for accounts."""
+from mypages.accounts.policy import CORE_METHODS
+from mypages.hookspecs import hookimpl
+
+
+@hookimpl
+def mypages_login_methods():
+    return CORE_METHODS
+
+
+@hookimpl
+def mypages_jobs():
+    from mypages.accounts.mail_jobs import JOBS
+    return JOBS

@@ -1,0 +1,41 @@
+"""Queued jobs that send sign-in related e-mail.
+
+The token is made inside the job, so no usable link ever sits in the job
+queue, and the web request does the same work whether or not the address
+has an account (same answer, same time).
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from mypages.accounts import email_tokens
+from mypages.accounts.models import User
+from mypages.accounts.password_policy import password_allowed_for_user
+from mypages.audit import record
+from mypages.contract import QueuedJobType
+from mypages.i18n import _
+from mypages.notifications import localizer_for, send_mail
+
+
+def send_password_reset(job) -> None:
+    email = job.payload["email"]
+    user = job.dbsession.scalars(select(User).where(User.email == email)).one_or_none()
+    if user is None or not user.is_active:
+        return
+    if not password_allowed_for_user(job.dbsession, user.id):
+        record(job.dbsession, "account.password_reset_refused_sso_required", actor_id=user.id,
+               target=email)
+        return
+    token = email_tokens.issue(job.dbsession, "reset", user_id=user.id)
+    localizer = localizer_for(job.registry, user.locale or job.payload.get("locale"))
+    link = job.registry.settings["mypages.base_url"].rstrip("/") + f"/password/reset/{token}"
+    send_mail(job.registry, email, localizer.translate(_("Choose a new password for My Pages")),
+              localizer.translate(_(
+                  "Someone asked to reset the password of your My Pages account.\n\n"
+                  "Choose a new password here (the link works once, for one hour):\n${link}\n\n"
+                  "If it was not you, ignore this e-mail; your password stays as it is.",
+                  mapping={"link": link})))
+    record(job.dbsession, "account.password_reset_sent", actor_id=user.id, target=email)
+
+
+JOBS = [QueuedJobType("accounts.password_reset_mail", send_password_reset)]

@@ -1,0 +1,145 @@
+"""The login policy engine (DESIGN §5).
+
+A session records which methods proved the user and when (``amr``). Each
+company has a policy. Every company-scoped view checks the session against
+the policy of the company being worked in, and sends the user to step up
+where it falls short. Sign-in methods come from ``mypages_login_methods``,
+so TOTP is one method among others, not a special case.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pyramid.httpexceptions import HTTPSeeOther
+
+from mypages.contract import LoginMethod
+from mypages.db import utcnow
+from mypages.i18n import _
+
+#: how recent a proof must be for sensitive changes (turning 2FA off, new recovery codes)
+REAUTH_WINDOW = dt.timedelta(minutes=10)
+
+CORE_METHODS = [
+    LoginMethod("pwd", _("Password"), is_mfa=False, is_local=True),
+    LoginMethod("otp", _("Authenticator app (TOTP)"), is_mfa=True, is_local=True),
+    LoginMethod("recovery", _("Recovery code"), is_mfa=True, is_local=True),
+]
+
+
+@dataclass(frozen=True)
+class EffectivePolicy:
+    require_mfa: bool = False
+    password_allowed: bool = True
+    password_min_length: int = 12
+    idle: dt.timedelta | None = None
+    absolute: dt.timedelta | None = None
+
+
+def effective(row) -> EffectivePolicy:
+    if row is None:
+        return EffectivePolicy()
+    return EffectivePolicy(
+        require_mfa=row.require_mfa, password_allowed=row.password_allowed,
+        password_min_length=row.password_min_length,
+        idle=dt.timedelta(minutes=row.idle_minutes) if row.idle_minutes else None,
+        absolute=dt.timedelta(hours=row.absolute_hours) if row.absolute_hours else None,
+    )
+
+
+def login_methods(registry) -> dict[str, LoginMethod]:
+    return registry["accounts.login_methods"]
+
+
+def build_on_ready(registry) -> None:
+    methods = {}
+    for offered in registry["plugins.manager"].hook.mypages_login_methods():
+        for method in offered or []:
+            methods[method.key] = method
+    registry["accounts.login_methods"] = methods
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str = ""  # "expired", "mfa", "password_not_allowed"
+
+
+def judge(policy: EffectivePolicy, amr: dict, methods: dict, user_session, *,
+          break_glass: bool, now: dt.datetime | None = None) -> Verdict:
+    now = now or utcnow()
+    if policy.idle and now - user_session.last_seen_at > policy.idle:
+        return Verdict(False, "expired")
+    if policy.absolute and now - user_session.created_at > policy.absolute:
+        return Verdict(False, "expired")
+    proven = [methods[key] for key in amr if key in methods]
+    if not policy.password_allowed and not break_glass and all(m.is_local for m in proven):
+        return Verdict(False, "password_not_allowed")
+    if policy.require_mfa and not any(m.is_mfa for m in proven):
+        return Verdict(False, "mfa")
+    return Verdict(True)
+
+
+def recently_proven(user_session, window: dt.timedelta = REAUTH_WINDOW) -> bool:
+    """True if the user proved themselves within ``window`` (for sensitive changes)."""
+    if user_session is None:
+        return False
+    now = utcnow()
+    for when in (user_session.amr or {}).values():
+        if now - dt.datetime.fromisoformat(when) <= window:
+            return True
+    return False
+
+
+def policy_view_deriver(view, info):
+    """Checks every company-scoped view against the company's policy."""
+    from mypages.companies import CompanyContext
+
+    def checked(context, request):
+        if (isinstance(context, CompanyContext) and context.membership is not None
+                and request.user_session is not None):
+            verdict = judge(effective(context.policy), request.user_session.amr or {},
+                            login_methods(request.registry), request.user_session,
+                            break_glass=context.break_glass)
+            if not verdict.ok:
+                return _fall_short(request, context, verdict)
+            if context.break_glass and not context.policy.password_allowed:
+                _audit_break_glass_once(request, context)
+        return view(context, request)
+
+    return checked
+
+
+def _fall_short(request, context, verdict: Verdict):
+    from mypages.accounts import end_session
+    from mypages.accounts.totp import is_enabled
+
+    here = request.path_qs if request.method == "GET" else request.route_path(
+        "dashboard", company_id=context.company.id)
+    if verdict.reason == "expired":
+        request.audit("session.expired_by_policy")
+        end_session(request)
+        return HTTPSeeOther(request.route_url("login", _query={"next": here}))
+    if verdict.reason == "mfa":
+        target = "login_verify" if is_enabled(request.dbsession, request.user.id) else "two_factor"
+        return HTTPSeeOther(request.route_url(target, _query={"next": here, "company": context.company.id}))
+    request.audit("session.refused_by_policy", reason=verdict.reason)
+    request.response.status = 403
+    from pyramid.renderers import render_to_response
+
+    return render_to_response("mypages:templates/error.jinja2", {
+        "title": _("Sign in through your company's Single Sign On"),
+        "message": _("${company} requires its people to sign in through Single Sign On. "
+                     "Sign out and sign in again with Single Sign On.",
+                     mapping={"company": context.company.name}),
+    }, request=request, response=request.response)
+
+
+def _audit_break_glass_once(request, context) -> None:
+    marker = f"break_glass:{context.company.id}"
+    amr = dict(request.user_session.amr or {})
+    if marker in amr:
+        return
+    amr[marker] = utcnow().isoformat()
+    request.user_session.amr = amr
+    request.audit("policy.break_glass_used")

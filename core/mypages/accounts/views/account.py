@@ -1,0 +1,113 @@
+"""The signed-in user's own pages: account, language, sessions, password."""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.view import view_config
+from sqlalchemy import select, update
+
+from mypages.accounts import end_session, end_user_sessions, add_methods
+from mypages.accounts import totp
+from mypages.accounts.models import UserSession
+from mypages.accounts.password_policy import (min_length_for_user, password_allowed_for_user,
+                                              problems)
+from mypages.accounts.passwords import hash_password, verify_password
+from mypages.db import utcnow
+from mypages.i18n import LANGUAGES, LOCALE_COOKIE, _, supported
+from mypages.web.safety import safe_next
+
+
+@view_config(route_name="account", renderer="mypages:templates/account.jinja2",
+             permission="signed-in", request_method="GET")
+def account(request):
+    return {"languages": LANGUAGES,
+            "two_factor": totp.is_enabled(request.dbsession, request.user.id),
+            "messages": request.session.pop_flash()}
+
+
+@view_config(route_name="set_locale", request_method="POST")
+def set_locale(request):
+    """The language switcher: saved on the user, or in a cookie before sign-in."""
+    code = supported(request.POST.get("locale"))
+    response = HTTPSeeOther(safe_next(request.POST.get("next")))
+    if code is None:
+        return response
+    if request.user is not None:
+        request.user.locale = code
+    else:
+        response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
+                            httponly=True, secure=request.registry.settings["mypages.session.secure"])
+    return response
+
+
+def active_sessions(request, user_id: int):
+    return request.dbsession.scalars(
+        select(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .order_by(UserSession.last_seen_at.desc())).all()
+
+
+@view_config(route_name="sessions", renderer="mypages:templates/sessions.jinja2",
+             permission="signed-in", request_method="GET")
+def sessions(request):
+    return {"sessions": active_sessions(request, request.user.id),
+            "current": request.user_session.id}
+
+
+@view_config(route_name="sessions", permission="signed-in", request_method="POST")
+def end_one_session(request):
+    """End one of the user's own sessions; ending the current one signs out."""
+    session_id = request.POST.get("session_id", "")
+    if session_id == request.user_session.id:
+        request.audit("session.ended", target=request.user.email, company=None, own=True)
+        end_session(request)
+        return HTTPSeeOther(request.route_url("login"))
+    ended = request.dbsession.execute(
+        update(UserSession).where(UserSession.id == session_id,
+                                  UserSession.user_id == request.user.id,
+                                  UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    if ended:
+        request.audit("session.ended", target=request.user.email, company=None)
+        request.session.flash(request.translate(_("The session has been ended.")))
+    return HTTPSeeOther(request.route_url("sessions"))
+
+
+def _password_page(request, error=None, errors=()):
+    return {"error": error, "errors": list(errors),
+            "min_length": min_length_for_user(request.dbsession, request.user.id)}
+
+
+@view_config(route_name="change_password", renderer="mypages:templates/password_change.jinja2",
+             permission="signed-in", request_method="GET")
+def change_password_form(request):
+    return _password_page(request)
+
+
+@view_config(route_name="change_password", renderer="mypages:templates/password_change.jinja2",
+             permission="signed-in", request_method="POST")
+def change_password(request):
+    user = request.user
+    if not password_allowed_for_user(request.dbsession, user.id):
+        request.response.status = 403
+        return _password_page(request, _("Your company requires sign-in through Single Sign On, "
+                                         "so your account has no password to change."))
+    if not verify_password(user.password_hash, request.POST.get("current", "")):
+        request.audit("account.password_change_refused", target=user.email, company=None)
+        request.response.status = 400
+        return _password_page(request, _("The current password is wrong."))
+    new = request.POST.get("new", "")
+    if new != request.POST.get("repeat", ""):
+        request.response.status = 400
+        return _password_page(request, _("The two new passwords are not the same."))
+    found = problems(new, email=user.email,
+                     min_length=min_length_for_user(request.dbsession, user.id))
+    if found:
+        request.response.status = 400
+        return _password_page(request, errors=found)
+    user.password_hash = hash_password(new)
+    ended = end_user_sessions(request.dbsession, user.id, keep=request.user_session.id)
+    add_methods(request, ["pwd"])
+    request.audit("account.password_changed", target=user.email, company=None,
+                  other_sessions_ended=ended)
+    request.session.flash(request.translate(_("Your password has been changed. "
+                                              "You have been signed out everywhere else.")))
+    return HTTPSeeOther(request.route_url("account"))

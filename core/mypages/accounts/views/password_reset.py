@@ -1,0 +1,81 @@
+"""Password reset by e-mail: never a way around two-factor or Single Sign On."""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.view import view_config
+
+from mypages.accounts import email_tokens, end_user_sessions
+from mypages.accounts.models import User
+from mypages.accounts.password_policy import (min_length_for_user, password_allowed_for_user,
+                                              problems)
+from mypages.accounts.passwords import hash_password
+from mypages.i18n import _
+
+SENT = _("If there is an account for that address, we have sent it a link to choose a new "
+         "password. The link works for one hour.")
+
+
+@view_config(route_name="password_forgot", renderer="mypages:templates/password_forgot.jinja2",
+             request_method="GET")
+def forgot_form(request):
+    return {"sent": None, "error": None}
+
+
+@view_config(route_name="password_forgot", renderer="mypages:templates/password_forgot.jinja2",
+             request_method="POST")
+def forgot(request):
+    email = request.POST.get("email", "").strip().lower()
+    if "@" not in email or len(email) > 254:
+        request.response.status = 400
+        return {"sent": None, "error": _("Type the e-mail address of your account.")}
+    # the same work for every address: the job decides whether anything is sent
+    request.enqueue("accounts.password_reset_mail", {"email": email, "locale": request.locale_name})
+    request.audit("account.password_reset_requested", target=email, company=None)
+    return {"sent": SENT, "error": None}
+
+
+def _reset_page(request, token_row, **extra):
+    page = {"error": None, "errors": [], "valid": token_row is not None,
+            "min_length": (min_length_for_user(request.dbsession, token_row.user_id)
+                           if token_row else None)}
+    page.update(extra)
+    return page
+
+
+@view_config(route_name="password_reset", renderer="mypages:templates/password_reset.jinja2",
+             request_method="GET")
+def reset_form(request):
+    row = email_tokens.find(request.dbsession, "reset", request.matchdict["token"])
+    if row is None:
+        request.response.status = 404
+    return _reset_page(request, row)
+
+
+@view_config(route_name="password_reset", renderer="mypages:templates/password_reset.jinja2",
+             request_method="POST")
+def reset(request):
+    row = email_tokens.find(request.dbsession, "reset", request.matchdict["token"])
+    if row is None:
+        request.response.status = 404
+        return _reset_page(request, None)
+    user = request.dbsession.get(User, row.user_id)
+    if user is None or not user.is_active or not password_allowed_for_user(request.dbsession, user.id):
+        request.response.status = 403
+        return _reset_page(request, None)
+    new = request.POST.get("new", "")
+    if new != request.POST.get("repeat", ""):
+        request.response.status = 400
+        return _reset_page(request, row, error=_("The two new passwords are not the same."))
+    found = problems(new, email=user.email, min_length=min_length_for_user(request.dbsession, user.id))
+    if found:
+        request.response.status = 400
+        return _reset_page(request, row, errors=found)
+    if not email_tokens.use(request.dbsession, row):
+        request.response.status = 404
+        return _reset_page(request, None)
+    user.password_hash = hash_password(new)
+    ended = end_user_sessions(request.dbsession, user.id)
+    request.audit("account.password_reset", target=user.email, company=None, actor=user,
+                  sessions_ended=ended)
+    # no session is started here: signing in again asks for the second factor too
+    return HTTPSeeOther(request.route_url("login", _query={"reset": "1"}))

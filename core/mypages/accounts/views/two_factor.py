@@ -1,0 +1,111 @@
+"""Turning two-factor authentication (TOTP) on and off, and recovery codes."""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.response import Response
+from pyramid.view import view_config
+from sqlalchemy import func, select
+
+from mypages.accounts import add_methods, totp
+from mypages.accounts.policy import recently_proven
+from mypages.companies.models import CompanyPolicy, Membership
+from mypages.i18n import _
+from mypages.web.safety import safe_next
+
+
+def _company_requires_mfa(request) -> bool:
+    return bool(request.dbsession.scalar(
+        select(func.count()).select_from(Membership)
+        .join(CompanyPolicy, CompanyPolicy.company_id == Membership.company_id)
+        .where(Membership.user_id == request.user.id, CompanyPolicy.require_mfa.is_(True))))
+
+
+def _page(request, **extra):
+    credential = totp.credential_of(request.dbsession, request.user.id)
+    pending = credential is not None and credential.confirmed_at is None
+    page = {
+        "enabled": credential is not None and credential.confirmed_at is not None,
+        "pending": pending,
+        "secret": totp.secret_of(request, credential) if pending else None,
+        "codes_left": totp.recovery_codes_left(request.dbsession, request.user.id),
+        "required": _company_requires_mfa(request),
+        "next": safe_next(request.params.get("next"), ""),
+        "error": None, "codes": None, "messages": request.session.pop_flash(),
+    }
+    page.update(extra)
+    return page
+
+
+def _needs_reauth(request):
+    if recently_proven(request.user_session):
+        return None
+    here = request.route_path("two_factor")
+    return HTTPSeeOther(request.route_url("reauth", _query={"next": here}))
+
+
+@view_config(route_name="two_factor", renderer="mypages:templates/two_factor.jinja2",
+             permission="signed-in", request_method="GET")
+def two_factor(request):
+    return _page(request)
+
+
+@view_config(route_name="two_factor", renderer="mypages:templates/two_factor.jinja2",
+             permission="signed-in", request_method="POST")
+def two_factor_change(request):
+    action = request.POST.get("action")
+    user = request.user
+    if action == "begin":
+        if totp.is_enabled(request.dbsession, user.id):
+            return HTTPSeeOther(request.route_url("two_factor"))
+        totp.begin_enrolment(request, user)
+        request.audit("two_factor.enrolment_started", target=user.email, company=None)
+        return HTTPSeeOther(request.route_url("two_factor", _query={"next": request.POST.get("next", "")}))
+    if action == "confirm":
+        credential = totp.credential_of(request.dbsession, user.id)
+        if credential is None or credential.confirmed_at is not None:
+            return HTTPSeeOther(request.route_url("two_factor"))
+        if not totp.confirm(request, credential, request.POST.get("code", "")):
+            request.response.status = 400
+            return _page(request, error=_("The code is wrong. Check the clock of your phone and "
+                                          "type the code the app shows now."))
+        codes = totp.new_recovery_codes(request, user.id)
+        add_methods(request, ["otp"])
+        request.audit("two_factor.enabled", target=user.email, company=None)
+        return _page(request, codes=codes, enabled=True, pending=False, secret=None,
+                     codes_left=len(codes))
+    if action == "disable":
+        if (redirect := _needs_reauth(request)) is not None:
+            return redirect
+        if _company_requires_mfa(request):
+            request.response.status = 400
+            return _page(request, error=_("A company you belong to requires two-factor "
+                                          "authentication, so it cannot be turned off."))
+        totp.disable(request, user.id)
+        request.audit("two_factor.disabled", target=user.email, company=None)
+        request.session.flash(request.translate(_("Two-factor authentication is turned off.")))
+        return HTTPSeeOther(request.route_url("two_factor"))
+    request.response.status = 400
+    return _page(request, error=_("Unknown action."))
+
+
+@view_config(route_name="recovery_codes", renderer="mypages:templates/two_factor.jinja2",
+             permission="signed-in", request_method="POST")
+def regenerate_recovery_codes(request):
+    if not totp.is_enabled(request.dbsession, request.user.id):
+        return HTTPSeeOther(request.route_url("two_factor"))
+    if (redirect := _needs_reauth(request)) is not None:
+        return redirect
+    codes = totp.new_recovery_codes(request, request.user.id)
+    request.audit("two_factor.recovery_codes_renewed", target=request.user.email, company=None)
+    return _page(request, codes=codes, codes_left=len(codes))
+
+
+@view_config(route_name="two_factor_qr", permission="signed-in", request_method="GET")
+def two_factor_qr(request):
+    """The QR code of an enrolment in progress (never of a confirmed authenticator)."""
+    credential = totp.credential_of(request.dbsession, request.user.id)
+    if credential is None or credential.confirmed_at is not None:
+        raise HTTPNotFound()
+    uri = totp.provisioning_uri(totp.secret_of(request, credential), request.user.email)
+    return Response(totp.qr_svg(uri), content_type="image/svg+xml",
+                    cache_control="no-store, private")

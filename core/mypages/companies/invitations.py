@@ -1,0 +1,43 @@
+"""Invitations by e-mail: the job sends the link, the link lets the invitee in."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from mypages.accounts import email_tokens
+from mypages.audit import record
+from mypages.companies.models import Company, Invitation, Membership
+from mypages.contract import QueuedJobType
+from mypages.db import utcnow
+from mypages.i18n import _
+from mypages.notifications import localizer_for, send_mail
+
+
+def send_invitation(job) -> None:
+    invitation = job.dbsession.get(Invitation, job.payload["invitation_id"])
+    if invitation is None or invitation.accepted_at or invitation.revoked_at:
+        return
+    company = job.dbsession.get(Company, invitation.company_id)
+    token = email_tokens.issue(job.dbsession, "invite", invitation_id=invitation.id)
+    localizer = localizer_for(job.registry, company.default_locale)
+    link = job.registry.settings["mypages.base_url"].rstrip("/") + f"/invitation/{token}"
+    send_mail(job.registry, invitation.email,
+              localizer.translate(_("You are invited to ${company} on My Pages",
+                                    mapping={"company": company.name})),
+              localizer.translate(_("You have been invited to join ${company} on My Pages.\n\n"
+                                    "Accept the invitation here (the link works for seven days):\n"
+                                    "${link}", mapping={"company": company.name, "link": link})))
+    record(job.dbsession, "people.invitation_sent", company_id=company.id, target=invitation.email)
+
+
+def accept(dbsession, invitation: Invitation, user) -> Membership:
+    existing = dbsession.scalars(select(Membership).where(
+        Membership.company_id == invitation.company_id, Membership.user_id == user.id)).one_or_none()
+    invitation.accepted_at = utcnow()
+    if existing is not None:
+        return existing
+    membership = Membership(company_id=invitation.company_id, user_id=user.id, role=invitation.role)
+    dbsession.add(membership)
+    return membership
+
+
+JOBS = [QueuedJobType("companies.invitation_mail", send_invitation)]

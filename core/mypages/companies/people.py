@@ -1,0 +1,105 @@
+"""A company's people: members, roles, invitations. The last admin always stays."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from mypages.accounts import end_user_sessions
+from mypages.accounts.models import User
+from mypages.companies.models import Invitation, Membership, Role
+from mypages.i18n import _
+
+
+class PeopleError(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def members(dbsession, company_id: int):
+    from mypages.accounts.models import TotpCredential
+
+    return dbsession.execute(
+        select(Membership, User, TotpCredential.confirmed_at)
+        .join(User, User.id == Membership.user_id)
+        .outerjoin(TotpCredential, TotpCredential.user_id == User.id)
+        .where(Membership.company_id == company_id).order_by(User.email)).all()
+
+
+def _membership(dbsession, company_id: int, user_id: int, lock: bool = False) -> Membership:
+    query = select(Membership).where(Membership.company_id == company_id,
+                                     Membership.user_id == user_id)
+    if lock:
+        query = query.with_for_update()
+    membership = dbsession.scalars(query).one_or_none()
+    if membership is None:
+        raise PeopleError(_("That person is not a member of this company."))
+    return membership
+
+
+def _lock_admins(dbsession, company_id: int) -> int:
+    """Lock the company's admin memberships (PostgreSQL) and count them."""
+    admins = dbsession.scalars(select(Membership.id).where(
+        Membership.company_id == company_id, Membership.role == Role.admin).with_for_update()).all()
+    return len(admins)
+
+
+def change_role(request, company, user_id: int, role: str) -> Membership:
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise PeopleError(_("Unknown role."))
+    admins = _lock_admins(request.dbsession, company.id)
+    membership = _membership(request.dbsession, company.id, user_id)
+    if membership.role == new_role:
+        return membership
+    if membership.role == Role.admin and admins <= 1:
+        raise PeopleError(_("The last admin of a company cannot be made a member. "
+                            "Make someone else admin first."))
+    old = membership.role
+    membership.role = new_role
+    # a change of privilege: that person's sessions start again (ASVS 7.2.4)
+    end_user_sessions(request.dbsession, user_id,
+                      keep=request.user_session.id if user_id == request.user.id else None)
+    request.audit("people.role_changed", target=str(user_id), old_role=old.value,
+                  new_role=new_role.value)
+    return membership
+
+
+def remove(request, company, user_id: int) -> None:
+    admins = _lock_admins(request.dbsession, company.id)
+    membership = _membership(request.dbsession, company.id, user_id, lock=True)
+    if membership.role == Role.admin and admins <= 1:
+        raise PeopleError(_("The last admin of a company cannot be removed."))
+    request.dbsession.delete(membership)
+    ended = end_user_sessions(request.dbsession, user_id)
+    request.audit("people.removed", target=str(user_id), sessions_ended=ended)
+
+
+def end_sessions(request, company, user_id: int) -> int:
+    _membership(request.dbsession, company.id, user_id)
+    ended = end_user_sessions(request.dbsession, user_id,
+                              keep=request.user_session.id if user_id == request.user.id else None)
+    request.audit("people.sessions_ended", target=str(user_id), sessions_ended=ended)
+    return ended
+
+
+def invite(request, company, email: str, role: str) -> Invitation:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254 or " " in email:
+        raise PeopleError(_("Type a valid e-mail address."))
+    try:
+        role = Role(role)
+    except ValueError:
+        raise PeopleError(_("Unknown role."))
+    already = request.dbsession.scalar(
+        select(func.count()).select_from(Membership).join(User, User.id == Membership.user_id)
+        .where(Membership.company_id == company.id, User.email == email))
+    if already:
+        raise PeopleError(_("${email} is already a member.", mapping={"email": email}))
+    invitation = Invitation(company_id=company.id, email=email, role=role,
+                            invited_by_id=request.user.id)
+    request.dbsession.add(invitation)
+    request.dbsession.flush()
+    request.enqueue("companies.invitation_mail", {"invitation_id": invitation.id})
+    request.audit("people.invited", target=email, role=role.value)
+    return invitation

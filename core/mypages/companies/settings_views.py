@@ -1,0 +1,173 @@
+"""Company settings for admins: people and sign-in security."""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.view import view_config
+from sqlalchemy import delete, select
+
+from mypages.accounts.password_policy import MAX_LENGTH, PLATFORM_MIN_LENGTH
+from mypages.accounts.policy import effective
+from mypages.companies import people
+from mypages.companies.models import BreakGlassAdmin, CompanyPolicy, Invitation, Role
+from mypages.db import utcnow
+from mypages.i18n import _
+
+IDLE_RANGE = (5, 24 * 60)        # minutes
+ABSOLUTE_RANGE = (1, 30 * 24)    # hours
+
+
+def people_page(request, error=None):
+    invitations = request.dbsession.scalars(select(Invitation).where(
+        Invitation.company_id == request.company.id, Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None)).order_by(Invitation.created_at.desc())).all()
+    return {"members": people.members(request.dbsession, request.company.id),
+            "invitations": invitations, "error": error, "roles": list(Role),
+            "messages": request.session.pop_flash()}
+
+
+@view_config(route_name="company_people", renderer="mypages:templates/people.jinja2",
+             permission="company.admin", request_method="GET")
+def people_view(request):
+    return people_page(request)
+
+
+@view_config(route_name="company_person", permission="company.admin")
+def person_action(request):
+    try:
+        user_id = int(request.matchdict["user_id"])
+    except ValueError:
+        raise people.PeopleError(_("That person is not a member of this company."))
+    action = request.matchdict["action"]
+    company = request.company
+    if action == "role":
+        people.change_role(request, company, user_id, request.POST.get("role", ""))
+        done = _("The role has been changed.")
+    elif action == "remove":
+        people.remove(request, company, user_id)
+        done = _("The person has been removed from the company and signed out.")
+    elif action == "end-sessions":
+        people.end_sessions(request, company, user_id)
+        done = _("The person has been signed out everywhere.")
+    else:
+        raise people.PeopleError(_("Unknown action."))
+    request.session.flash(request.translate(done))
+    return HTTPSeeOther(request.route_url("company_people", company_id=company.id))
+
+
+@view_config(route_name="company_invitations", permission="company.admin")
+def invitations(request):
+    revoke = request.POST.get("revoke", "")
+    if revoke:
+        invitation = request.dbsession.scalars(select(Invitation).where(
+            Invitation.id == (int(revoke) if revoke.isdigit() else -1),
+            Invitation.company_id == request.company.id,
+            Invitation.accepted_at.is_(None))).one_or_none()
+        if invitation is None:
+            raise people.PeopleError(_("There is no such invitation."))
+        invitation.revoked_at = utcnow()
+        request.audit("people.invitation_revoked", target=invitation.email)
+        request.session.flash(request.translate(_("The invitation has been withdrawn.")))
+    else:
+        invitation = people.invite(request, request.company, request.POST.get("email", ""),
+                                   request.POST.get("role", "member"))
+        request.session.flash(request.translate(
+            _("An invitation has been sent to ${email}.", mapping={"email": invitation.email})))
+    return HTTPSeeOther(request.route_url("company_people", company_id=request.company.id))
+
+
+@view_config(context=people.PeopleError, renderer="mypages:templates/people.jinja2")
+def people_error(exc, request):
+    """Refused: the transaction is already aborted, so nothing changed."""
+    request.response.status = 400
+    return people_page(request, error=exc.message)
+
+
+# -- security ------------------------------------------------------------------
+
+def security_page(request, errors=(), values=None):
+    policy = effective(request.context.policy)
+    admins = [(membership, user) for membership, user, _confirmed in
+              people.members(request.dbsession, request.company.id)
+              if membership.role == Role.admin]
+    break_glass = set(request.dbsession.scalars(select(BreakGlassAdmin.user_id).where(
+        BreakGlassAdmin.company_id == request.company.id)))
+    current = values or {
+        "require_mfa": policy.require_mfa,
+        "password_min_length": policy.password_min_length,
+        "idle_minutes": request.context.policy.idle_minutes if request.context.policy else None,
+        "absolute_hours": request.context.policy.absolute_hours if request.context.policy else None,
+        "break_glass": break_glass,
+    }
+    return {"values": current, "errors": list(errors), "admins": admins,
+            "floor": PLATFORM_MIN_LENGTH, "max_length": MAX_LENGTH,
+            "idle_range": IDLE_RANGE, "absolute_range": ABSOLUTE_RANGE,
+            "messages": request.session.pop_flash()}
+
+
+def _optional_int(value: str, low: int, high: int, message, errors: list):
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or not low <= int(value) <= high:
+        errors.append(message)
+        return None
+    return int(value)
+
+
+@view_config(route_name="company_security", renderer="mypages:templates/security.jinja2",
+             permission="company.admin", request_method="GET")
+def security(request):
+    return security_page(request)
+
+
+@view_config(route_name="company_security", renderer="mypages:templates/security.jinja2",
+             permission="company.admin", request_method="POST")
+def save_security(request):
+    errors = []
+    post = request.POST
+    length = post.get("password_min_length", "").strip()
+    if not length.isdigit() or not PLATFORM_MIN_LENGTH <= int(length) <= MAX_LENGTH:
+        errors.append(_("The minimum password length must be a number from ${low} to ${high}.",
+                        mapping={"low": PLATFORM_MIN_LENGTH, "high": MAX_LENGTH}))
+    idle = _optional_int(post.get("idle_minutes"), *IDLE_RANGE, _(
+        "The idle timeout must be empty or a number of minutes from ${low} to ${high}.",
+        mapping={"low": IDLE_RANGE[0], "high": IDLE_RANGE[1]}), errors)
+    absolute = _optional_int(post.get("absolute_hours"), *ABSOLUTE_RANGE, _(
+        "The longest session must be empty or a number of hours from ${low} to ${high}.",
+        mapping={"low": ABSOLUTE_RANGE[0], "high": ABSOLUTE_RANGE[1]}), errors)
+    admin_ids = {membership.user_id for membership, _user, _c in
+                 people.members(request.dbsession, request.company.id)
+                 if membership.role == Role.admin}
+    chosen = {int(v) for v in post.getall("break_glass") if v.isdigit()}
+    if chosen - admin_ids:
+        errors.append(_("Only admins of the company can be break-glass admins."))
+    values = {"require_mfa": post.get("require_mfa") == "on", "password_min_length": length,
+              "idle_minutes": post.get("idle_minutes"), "absolute_hours": post.get("absolute_hours"),
+              "break_glass": chosen}
+    if errors:
+        request.response.status = 400
+        return security_page(request, errors, values)
+    policy = request.context.policy
+    if policy is None:
+        policy = CompanyPolicy(company_id=request.company.id)
+        request.dbsession.add(policy)
+    before = {"require_mfa": policy.require_mfa, "password_min_length": policy.password_min_length,
+              "idle_minutes": policy.idle_minutes, "absolute_hours": policy.absolute_hours}
+    policy.require_mfa = values["require_mfa"]
+    policy.password_min_length = int(length)
+    policy.idle_minutes, policy.absolute_hours = idle, absolute
+    policy.updated_at = utcnow()
+    after = {"require_mfa": policy.require_mfa, "password_min_length": policy.password_min_length,
+             "idle_minutes": idle, "absolute_hours": absolute}
+    old_break_glass = set(request.dbsession.scalars(select(BreakGlassAdmin.user_id).where(
+        BreakGlassAdmin.company_id == request.company.id)))
+    request.dbsession.execute(delete(BreakGlassAdmin).where(
+        BreakGlassAdmin.company_id == request.company.id))
+    request.dbsession.add_all(BreakGlassAdmin(company_id=request.company.id, user_id=user_id)
+                              for user_id in sorted(chosen))
+    changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    if chosen != old_break_glass:
+        changed["break_glass"] = [sorted(old_break_glass), sorted(chosen)]
+    request.audit("policy.changed", changes=changed)
+    request.session.flash(request.translate(_("The security settings have been saved.")))
+    return HTTPSeeOther(request.route_url("company_security", company_id=request.company.id))

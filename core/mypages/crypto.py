@@ -1,0 +1,57 @@
+"""Encryption at rest for secrets (TOTP secrets, later SSO client secrets and API keys).
+
+Keys come from the environment (``mypages.encryption_keys = env:MYPAGES_ENCRYPTION_KEYS``),
+comma-separated Fernet keys, newest first. Everything is encrypted with the
+first key and decrypted with any of them, so a key is rotated by putting a
+new one in front, running ``mypages keys rotate`` (which re-encrypts every
+stored secret) and then dropping the old key. Nobody is signed out.
+"""
+from __future__ import annotations
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from mypages.settings import resolve_secret
+
+#: Only for development.ini and tests; production refuses it.
+DEVELOPMENT_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktbm90LWZvci11c2U="
+
+
+class DecryptionFailed(Exception):
+    """A stored secret could not be decrypted with any configured key."""
+
+
+class Encryptor:
+    def __init__(self, keys: list[str]):
+        if not keys:
+            raise ValueError("at least one encryption key is needed")
+        self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
+
+    def encrypt(self, plaintext: str) -> str:
+        return self._fernet.encrypt(plaintext.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken as exc:
+            raise DecryptionFailed("no configured key decrypts this value") from exc
+
+    def rotate(self, token: str) -> str:
+        """Re-encrypt ``token`` with the newest key."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise DecryptionFailed("no configured key decrypts this value") from exc
+
+
+def keys_from_setting(value: str | None) -> list[str]:
+    return [key.strip() for key in resolve_secret(value).split(",") if key.strip()]
+
+
+def new_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+def includeme(config):
+    settings = config.get_settings()
+    keys = keys_from_setting(settings.get("mypages.encryption_keys"))
+    config.registry["crypto"] = Encryptor(keys or [DEVELOPMENT_KEY])
