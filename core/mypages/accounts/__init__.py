@@ -95,6 +95,8 @@ def _load_session(request) -> tuple[User | None, UserSession | None]:
             or now - user_session.created_at > settings["mypages.session.absolute_timeout"]):
         user_session.ended_at = now
         return None, None
+    # the idle time before this request, for the company policies to judge
+    user_session.idle_since = user_session.last_seen_at
     if now - user_session.last_seen_at > TOUCH_EVERY:
         user_session.last_seen_at = now
     return user, user_session

@@ -68,7 +68,8 @@ class Verdict:
 def judge(policy: EffectivePolicy, amr: dict, methods: dict, user_session, *,
           break_glass: bool, now: dt.datetime | None = None) -> Verdict:
     now = now or utcnow()
-    if policy.idle and now - user_session.last_seen_at > policy.idle:
+    idle_since = getattr(user_session, "idle_since", user_session.last_seen_at)
+    if policy.idle and now - idle_since > policy.idle:
         return Verdict(False, "expired")
     if policy.absolute and now - user_session.created_at > policy.absolute:
         return Verdict(False, "expired")
@@ -80,10 +81,11 @@ def judge(policy: EffectivePolicy, amr: dict, methods: dict, user_session, *,
     return Verdict(True)
 
 
-def recently_proven(user_session, window: dt.timedelta = REAUTH_WINDOW) -> bool:
+def recently_proven(user_session, window: dt.timedelta | None = None) -> bool:
     """True if the user proved themselves within ``window`` (for sensitive changes)."""
     if user_session is None:
         return False
+    window = REAUTH_WINDOW if window is None else window
     now = utcnow()
     for when in (user_session.amr or {}).values():
         if now - dt.datetime.fromisoformat(when) <= window:
@@ -136,10 +138,9 @@ def _fall_short(request, context, verdict: Verdict):
 
 
 def _audit_break_glass_once(request, context) -> None:
-    marker = f"break_glass:{context.company.id}"
-    amr = dict(request.user_session.amr or {})
-    if marker in amr:
+    """Audit a break-glass admin's password session once per company and session."""
+    audited = request.session.get("break_glass_audited", [])
+    if context.company.id in audited:
         return
-    amr[marker] = utcnow().isoformat()
-    request.user_session.amr = amr
+    request.session["break_glass_audited"] = audited + [context.company.id]
     request.audit("policy.break_glass_used")

@@ -102,3 +102,4 @@ def includeme(config):
                              request_method="POST")
     config.add_company_route("company_security", "/settings/security")
     config.scan(".views")
+    config.scan(".settings_views")

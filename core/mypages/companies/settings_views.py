@@ -148,11 +148,14 @@ def save_security(request):
         request.response.status = 400
         return security_page(request, errors, values)
     policy = request.context.policy
+    defaults = effective(policy)
+    before = {"require_mfa": defaults.require_mfa,
+              "password_min_length": defaults.password_min_length,
+              "idle_minutes": policy.idle_minutes if policy else None,
+              "absolute_hours": policy.absolute_hours if policy else None}
     if policy is None:
-        policy = CompanyPolicy(company_id=request.company.id)
+        policy = CompanyPolicy(company_id=request.company.id, password_allowed=True)
         request.dbsession.add(policy)
-    before = {"require_mfa": policy.require_mfa, "password_min_length": policy.password_min_length,
-              "idle_minutes": policy.idle_minutes, "absolute_hours": policy.absolute_hours}
     policy.require_mfa = values["require_mfa"]
     policy.password_min_length = int(length)
     policy.idle_minutes, policy.absolute_hours = idle, absolute

@@ -57,10 +57,18 @@ def negotiate_locale(request) -> str:
 # -- Babel formatting, per the request's locale -------------------------------
 
 def format_date(request, value: dt.date | dt.datetime, format: str = "medium") -> str:
+    """A date, or a date and time to the minute in the product's time zone."""
     if isinstance(value, dt.datetime):
-        return dates.format_datetime(value, format=format, locale=request.locale_name,
-                                     tzinfo=request.timezone)
+        local = value.astimezone(request.timezone)
+        return (dates.format_date(local.date(), format=format, locale=request.locale_name) + " "
+                + dates.format_time(local, format="short", locale=request.locale_name))
     return dates.format_date(value, format=format, locale=request.locale_name)
+
+
+def format_day(request, value: dt.datetime, format: str = "long") -> str:
+    """Only the day of ``value``, in the product's time zone."""
+    return dates.format_date(value.astimezone(request.timezone).date(), format=format,
+                             locale=request.locale_name)
 
 
 def format_number(request, value) -> str:
@@ -119,6 +127,7 @@ def includeme(config):
     config.registry.registerUtility(negotiate_locale, ILocaleNegotiator)
     config.add_translation_dirs("mypages:locale/")
     config.add_request_method(format_date, "format_date")
+    config.add_request_method(format_day, "format_day")
     config.add_request_method(format_number, "format_number")
     config.add_request_method(format_money, "format_money")
     config.add_request_method(translate, "translate")

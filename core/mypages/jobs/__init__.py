@@ -214,4 +214,6 @@ def includeme(config):
     config.on_plugins_ready(build_on_ready)
     config.add_request_method(enqueue, "enqueue")
     if config.get_settings()["mypages.jobs.in_process"]:
-        config.on_plugins_ready(start_in_process_worker)
+        # once the whole configuration is committed, not before
+        config.action(("mypages", "in-process-worker"),
+                      lambda: start_in_process_worker(config.registry), order=10_000)

@@ -176,7 +176,8 @@ def include_plugins(config) -> None:
         # the entry-point name the plugin was registered under, as the operator knows it
         name = pm.get_name(exc.plugin) or getattr(exc.plugin, "__name__", str(exc.plugin))
         raise PluginError(name, str(exc)) from exc
-    config.action(("mypages", "plugins-ready"), lambda: _plugins_ready(registry), order=1)
+    # right away, so a plugin's bad module or job stops start-up with a PluginError
+    _plugins_ready(registry)
 
 
 def _plugins_ready(registry) -> None:

@@ -47,7 +47,7 @@ def mypages_company_settings_tabs(request, company):
 def mypages_dashboard_cards(request, company):
     count = request.dbsession.scalar(
         select(func.count()).select_from(Note).where(Note.company_id == company.id))
-    return [DashboardCard(_("Notes"), _("${count} notes", mapping={"count": count}),
+    return [DashboardCard(_("Notes"), _("Number of notes: ${count}", mapping={"count": count}),
                           route_name="notes")]
 
 

@@ -14,7 +14,7 @@ from mypages.accounts.models import User
 from mypages.accounts.password_policy import password_allowed_for_user
 from mypages.accounts.passwords import hash_password, needs_rehash, verify_password
 from mypages.db import utcnow
-from mypages.i18n import _
+from mypages.i18n import LOCALE_COOKIE, _, supported
 from mypages.plugins import notify
 from mypages.web.safety import safe_next
 
@@ -62,6 +62,9 @@ def check_password(request, email: str, password: str):
 
 
 def finish_sign_in(request, user: User, methods: dict, next_url: str):
+    chosen = supported(request.cookies.get(LOCALE_COOKIE))
+    if user.locale is None and chosen:
+        user.locale = chosen  # the language picked before signing in stays
     start_session(request, user, methods)
     remember_device(request, user.id)
     request.audit("account.signed_in", target=user.email, company=None, methods=sorted(methods))

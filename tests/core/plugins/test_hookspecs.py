@@ -1,0 +1,54 @@
+"""The plugin contract itself: documented, prefixed, versioned."""
+import inspect
+
+import pytest
+
+from mypages import hookspecs
+from mypages.plugins import PluginError, check_compatibility
+
+SPECS = [(name, function) for name, function in inspect.getmembers(hookspecs, inspect.isfunction)
+         if hasattr(function, "mypages_spec")]
+
+
+def test_there_are_hookspecs():
+    assert {"mypages_modules", "mypages_module_state_changed"} <= {name for name, _ in SPECS}
+
+
+@pytest.mark.parametrize("name, function", SPECS, ids=[name for name, _ in SPECS])
+def test_every_hookspec_is_prefixed_and_documented(name, function):
+    assert name.startswith("mypages_")
+    assert (function.__doc__ or "").strip(), f"{name} has no docstring: the docstring is its documentation"
+
+
+def test_every_prefixed_function_is_a_hookspec():
+    """A mypages_ function without @hookspec would be silently unknown to pluggy."""
+    prefixed = [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
+                if name.startswith("mypages_")]
+    assert prefixed == [name for name, _ in SPECS]
+
+
+def test_hookspec_version_is_major_minor():
+    version = hookspecs.HOOKSPEC_VERSION
+    assert isinstance(version, tuple) and len(version) == 2
+    assert all(isinstance(part, int) and part >= 0 for part in version)
+
+
+class Plugin:
+    def __init__(self, declared):
+        self.mypages_hookspec = declared
+
+
+def test_plugin_for_the_core_version_is_compatible():
+    major, minor = hookspecs.HOOKSPEC_VERSION
+    check_compatibility("current", Plugin(f"{major}.{minor}"))
+    check_compatibility("older", Plugin(f"{major}.0"))
+
+
+@pytest.mark.parametrize("shift", [(1, 0), (-1, 0), (0, 1)], ids=["next major", "older major", "newer minor"])
+def test_plugin_for_another_major_or_a_newer_minor_is_refused(shift):
+    major, minor = hookspecs.HOOKSPEC_VERSION
+    declared = f"{major + shift[0]}.{minor + shift[1]}"
+    with pytest.raises(PluginError) as refused:
+        check_compatibility("elsewhere", Plugin(declared))
+    assert refused.value.plugin_name == "elsewhere"
+    assert f"written for hookspec {declared}" in str(refused.value)
