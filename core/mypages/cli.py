@@ -6,13 +6,18 @@ import os
 import sys
 from dataclasses import asdict
 
-import click
-import transaction
-from pyramid.paster import get_appsettings, setup_logging
-from pyramid.scripting import prepare
-from sqlalchemy import select
+import warnings
 
-from mypages.db import session_in_transaction
+# Pyramid 2.x imports pkg_resources; operators need not read about it on every command
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+
+import click  # noqa: E402
+import transaction  # noqa: E402
+from pyramid.paster import get_appsettings, setup_logging  # noqa: E402
+from pyramid.scripting import prepare  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from mypages.db import session_in_transaction  # noqa: E402
 
 DEFAULT_CONFIG = "development.ini"
 
@@ -34,6 +39,12 @@ class Env:
             settings["mypages.jobs.in_process"] = "false"
             self._app = main({"__file__": self.config_uri}, **settings)
         return self._app.registry
+
+    def localizer(self):
+        from pyramid.i18n import make_localizer
+        from pyramid.interfaces import ITranslationDirectories
+
+        return make_localizer("en", self.registry.queryUtility(ITranslationDirectories, default=[]))
 
     def transaction(self):
         """(transaction manager, session, request) for one unit of work."""
@@ -254,9 +265,13 @@ def users_create(ctx, email, name, company_id, role, operator):
     email = email.strip().lower()
     if "@" not in email:
         fail(f"{email!r} is not an e-mail address")
+    from mypages.accounts.password_policy import problems
+
     password = sys.stdin.readline().rstrip("\n")
-    if len(password) < 12:
-        fail("the password (read from standard input) must be at least 12 characters")
+    found = problems(password, email=email)
+    if found:
+        fail("the password (read from standard input) is refused: "
+             + " ".join(ctx.obj["env"].localizer().translate(p) for p in found))
     tm, dbsession, request = ctx.obj["env"].transaction()
     with tm:
         if dbsession.scalars(select(User).where(User.email == email)).first():
@@ -272,6 +287,38 @@ def users_create(ctx, email, name, company_id, role, operator):
                       operator=operator)
         row = {"id": user.id, "email": email, "company": company_id or "", "role": role if company else ""}
     emit(ctx, [row], ["id", "email", "company", "role"])
+
+
+# -- encryption keys -----------------------------------------------------------
+
+@main.group()
+def keys():
+    """Keys that encrypt secrets at rest (mypages.encryption_keys)."""
+
+
+@keys.command("new")
+def keys_new():
+    """Print a new key; put it first in MYPAGES_ENCRYPTION_KEYS, then run `keys rotate`."""
+    from mypages.crypto import new_key
+
+    click.echo(new_key())
+
+
+@keys.command("rotate")
+@click.pass_context
+def keys_rotate(ctx):
+    """Re-encrypt every stored secret with the first (newest) key. Nobody is signed out."""
+    from mypages.crypto import DecryptionFailed, rotate_all
+
+    tm, dbsession, request = ctx.obj["env"].transaction()
+    try:
+        with tm:
+            counts = rotate_all(ctx.obj["env"].registry, dbsession)
+            request.audit("keys.rotated", company=None, counts=counts)
+    except DecryptionFailed:
+        fail("a stored secret cannot be decrypted with any configured key; nothing was changed")
+    emit(ctx, [{"column": name, "re_encrypted": n} for name, n in counts.items()],
+         ["column", "re_encrypted"])
 
 
 # -- jobs ----------------------------------------------------------------------

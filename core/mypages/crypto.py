@@ -51,7 +51,33 @@ def new_key() -> str:
     return Fernet.generate_key().decode()
 
 
+def add_encrypted_column(config, column) -> None:
+    """Directive: ``column`` (a mapped attribute) holds values from ``Encryptor.encrypt``;
+    ``mypages keys rotate`` re-encrypts it."""
+    config.registry["crypto.columns"].append(column)
+
+
+def rotate_all(registry, dbsession) -> dict[str, int]:
+    """Re-encrypt every registered column with the newest key; returns counts per column."""
+    from sqlalchemy import select, update
+
+    encryptor = registry["crypto"]
+    counts = {}
+    for column in registry["crypto.columns"]:
+        model = column.class_
+        key_columns = list(model.__mapper__.primary_key)
+        rows = dbsession.execute(select(*key_columns, column).where(column.is_not(None))).all()
+        for row in rows:
+            *keys, value = row
+            dbsession.execute(update(model).where(*[c == k for c, k in zip(key_columns, keys)])
+                              .values({column.key: encryptor.rotate(value)}))
+        counts[f"{model.__tablename__}.{column.key}"] = len(rows)
+    return counts
+
+
 def includeme(config):
     settings = config.get_settings()
     keys = keys_from_setting(settings.get("mypages.encryption_keys"))
     config.registry["crypto"] = Encryptor(keys or [DEVELOPMENT_KEY])
+    config.registry["crypto.columns"] = []
+    config.add_directive("add_encrypted_column", add_encrypted_column)

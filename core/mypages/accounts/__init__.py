@@ -9,7 +9,7 @@ from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 from sqlalchemy import select, update
 
-from mypages.accounts.models import User, UserSession
+from mypages.accounts.models import TotpCredential, User, UserSession
 from mypages.accounts.policy import build_on_ready, policy_view_deriver
 from mypages.db import utcnow
 
@@ -163,6 +163,7 @@ def includeme(config):
     config.add_request_method(_user, "user", reify=True)
     config.add_request_method(_user_session, "user_session", reify=True)
     config.register_core_hooks("core.accounts", "mypages.accounts.hooks")
+    config.add_encrypted_column(TotpCredential.secret_encrypted)
     config.on_plugins_ready(build_on_ready)
     config.add_view_deriver(policy_view_deriver, name="company_policy")
     config.add_route("login", "/login")
