@@ -3,7 +3,12 @@
 ``main`` is the composition root: it reads like a table of contents of the
 core's domains, then adds every enabled plugin.
 """
-from pyramid.config import Configurator
+import warnings
+
+# Pyramid 2.x imports pkg_resources (setuptools < 81 is pinned for it); nothing to act on
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+
+from pyramid.config import Configurator  # noqa: E402
 
 
 def main(global_config, **settings):

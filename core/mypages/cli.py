@@ -6,18 +6,13 @@ import os
 import sys
 from dataclasses import asdict
 
-import warnings
+import click
+import transaction
+from pyramid.paster import get_appsettings, setup_logging
+from pyramid.scripting import prepare
+from sqlalchemy import select
 
-# Pyramid 2.x imports pkg_resources; operators need not read about it on every command
-warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
-
-import click  # noqa: E402
-import transaction  # noqa: E402
-from pyramid.paster import get_appsettings, setup_logging  # noqa: E402
-from pyramid.scripting import prepare  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-
-from mypages.db import session_in_transaction  # noqa: E402
+from mypages.db import session_in_transaction
 
 DEFAULT_CONFIG = "development.ini"
 
