@@ -51,6 +51,8 @@ class LiveServer:
     url: str
     host: str
     seeded: Seeded
+    # For tests that need a user of their own, written with the factories like the seed.
+    database_url: str
 
 
 def _free_port() -> int:
@@ -152,7 +154,7 @@ def live_server(tmp_path_factory):
         # The server starts up while the data is seeded; no request reaches it before both are done.
         seeded = _seed(database_url)
         _wait_until_up(url, process, log)
-        yield LiveServer(url=url, host=f"127.0.0.1:{port}", seeded=seeded)
+        yield LiveServer(url=url, host=f"127.0.0.1:{port}", seeded=seeded, database_url=database_url)
     finally:
         process.terminate()
         try:

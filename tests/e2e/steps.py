@@ -43,3 +43,9 @@ def focused(page) -> dict:
         return {tag: e.tagName.toLowerCase(), id: e.id, type: e.type || "",
                 form: e.form ? e.form.id : ""};
     }""")
+
+
+def sign_out(page) -> None:
+    """The "Sign out" button in the header (a form post, as the page has it)."""
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Main").get_by_role("button", name="Sign out").click()

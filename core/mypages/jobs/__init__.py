@@ -136,21 +136,22 @@ class Worker:
         """A claimed job, ``None`` when nothing is due, or ``_LOST_RACE``."""
         now = utcnow()
         tm, dbsession = self._transaction()
+        claimable = (QueuedJob.finished_at.is_(None), QueuedJob.run_after <= now,
+                     or_(QueuedJob.lease_until.is_(None), QueuedJob.lease_until < now))
         with tm:
             candidate = dbsession.scalars(
                 select(QueuedJob.id)
-                .where(QueuedJob.finished_at.is_(None), QueuedJob.run_after <= now,
-                       QueuedJob.name.in_(self.jobs.queued),
-                       or_(QueuedJob.lease_until.is_(None), QueuedJob.lease_until < now))
+                .where(QueuedJob.name.in_(self.jobs.queued), *claimable)
                 .order_by(QueuedJob.id).limit(1)
                 .with_for_update(skip_locked=True)
             ).first()
             if candidate is None:
                 return None
+            # Checked again: without row locks (SQLite) another worker may have run and
+            # finished the candidate since, which leaves its lease empty.
             result = dbsession.execute(
                 update(QueuedJob)
-                .where(QueuedJob.id == candidate,
-                       or_(QueuedJob.lease_until.is_(None), QueuedJob.lease_until < now))
+                .where(QueuedJob.id == candidate, *claimable)
                 .values(lease_owner=self.name, lease_until=now + LEASE,
                         attempts=QueuedJob.attempts + 1)
                 .execution_options(synchronize_session=False))

@@ -6,6 +6,7 @@ import logging
 import os
 import smtplib
 import ssl
+import uuid
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -42,8 +43,9 @@ def send_mail(registry, to: str, subject: str, body: str) -> None:
     if not host:
         directory = settings.get("mypages.mail.directory", "var/mail")
         os.makedirs(directory, exist_ok=True)
-        name = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f") + ".eml"
-        with open(os.path.join(directory, name), "wb") as handle:
+        # the random part keeps two mails of the same clock tick apart
+        name = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f") + f"-{uuid.uuid4().hex[:8]}.eml"
+        with open(os.path.join(directory, name), "xb") as handle:
             handle.write(bytes(message))
         log.info("mail to %s written to %s (no SMTP host configured)", to, directory)
         return

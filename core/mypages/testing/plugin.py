@@ -184,3 +184,31 @@ def signed_in(testapp):
         sign_in(testapp, user.email, password)
         return testapp
     return sign
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on loopback; ``smtp_server.messages`` holds what it received."""
+    from mypages.testing.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(app, mypages_settings, smtp_server):
+    """The application sending its e-mail to ``smtp_server``; same database as ``app``.
+
+    Mail goes out from queued jobs: ``Worker(mail_app.registry).run_queued()``.
+    """
+    built = build_app(dict(mypages_settings, **smtp_server.settings))
+    yield built
+    built.registry["db.engine"].dispose()
+
+
+@pytest.fixture
+def mail_testapp(mail_app):
+    from webtest import TestApp
+
+    return TestApp(mail_app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})

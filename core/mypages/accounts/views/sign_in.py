@@ -194,4 +194,4 @@ def logout(request):
     if request.user is not None:
         request.audit("account.signed_out", target=request.user.email, company=None)
     end_session(request)
-    return HTTPSeeOther(request.route_url("login"))
+    return HTTPSeeOther(request.route_url("login", _query={"signed_out": "1"}))
