@@ -22,8 +22,16 @@ def resolve_secret(value: str | None) -> str:
     return value
 
 
+ENVIRONMENTS = ("development", "test", "production")
+
+
 def normalize(settings: dict) -> dict:
-    settings["mypages.environment"] = settings.get("mypages.environment", "development").strip()
+    environment = settings.get("mypages.environment", "development").strip()
+    if environment not in ENVIRONMENTS:
+        # a typo such as "Production" must not skip the production checks
+        raise UnsafeConfiguration(f"mypages.environment is {environment!r}; it must be one of "
+                                  + ", ".join(ENVIRONMENTS))
+    settings["mypages.environment"] = environment
     settings["mypages.secret"] = resolve_secret(settings.get("mypages.secret"))
     settings["mypages.dev_features"] = asbool(settings.get("mypages.dev_features", False))
     settings["mypages.jobs.in_process"] = asbool(settings.get("mypages.jobs.in_process", False))

@@ -1,11 +1,11 @@
 """A company's people: members, roles, invitations. The last admin always stays."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from mypages.accounts import end_user_sessions
 from mypages.accounts.models import User
-from mypages.companies.models import Invitation, Membership, Role
+from mypages.companies.models import Company, Invitation, Membership, Role
 from mypages.i18n import _
 
 
@@ -37,7 +37,14 @@ def _membership(dbsession, company_id: int, user_id: int, lock: bool = False) ->
 
 
 def _lock_admins(dbsession, company_id: int) -> int:
-    """Lock the company's admin memberships (PostgreSQL) and count them."""
+    """Serialise changes to the company's admins, then count them.
+
+    A no-op write on the company row holds its row lock on PostgreSQL and the
+    write lock on SQLite (which ignores FOR UPDATE) until commit, so two admins
+    demoting each other at once cannot both see two admins.
+    """
+    dbsession.execute(update(Company).where(Company.id == company_id)
+                      .values(name=Company.name).execution_options(synchronize_session=False))
     admins = dbsession.scalars(select(Membership.id).where(
         Membership.company_id == company_id, Membership.role == Role.admin).with_for_update()).all()
     return len(admins)

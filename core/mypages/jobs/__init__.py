@@ -103,7 +103,19 @@ class Worker:
                         runs=PeriodicJobState.runs + 1)
                 .execution_options(synchronize_session=False))
 
-    def _run(self, func, payload: dict) -> str | None:
+    def _run(self, func, payload: dict, renew_lease) -> str | None:
+        """Run ``func`` in its own transaction, renewing the lease while it runs."""
+        done = threading.Event()
+
+        def keep_leasing():
+            while not done.wait(LEASE.total_seconds() / 3):
+                try:
+                    renew_lease()
+                except Exception:
+                    log.exception("renewing a job lease failed; retrying")
+
+        renewer = threading.Thread(target=keep_leasing, name="mypages-lease", daemon=True)
+        renewer.start()
         tm, dbsession = self._transaction()
         try:
             with tm:
@@ -112,7 +124,17 @@ class Worker:
         except Exception as exc:
             log.exception("job failed")
             return repr(exc)[:2000]
+        finally:
+            done.set()
+            renewer.join()
         return None
+
+    def _renew(self, model, key_column, key) -> None:
+        tm, dbsession = self._transaction()
+        with tm:
+            dbsession.execute(update(model).where(key_column == key, model.lease_owner == self.name)
+                              .values(lease_until=utcnow() + LEASE)
+                              .execution_options(synchronize_session=False))
 
     def run_periodic(self, due_only: bool = True) -> list[str]:
         """Run the periodic jobs that are due (or all of them); returns the names run."""
@@ -120,7 +142,8 @@ class Worker:
         ran = []
         for name, job in sorted(self.jobs.periodic.items()):
             if self._claim_periodic(name, utcnow(), due_only):
-                error = self._run(job.func, {})
+                error = self._run(job.func, {}, lambda: self._renew(
+                    PeriodicJobState, PeriodicJobState.name, name))
                 self._finish_periodic(job, error)
                 ran.append(name)
         return ran
@@ -166,7 +189,8 @@ class Worker:
             if job is None:
                 break
             job_type = self.jobs.queued[job.name]
-            error = self._run(job_type.func, job.payload)
+            error = self._run(job_type.func, job.payload, lambda: self._renew(
+                QueuedJob, QueuedJob.id, job.id))
             now = utcnow()
             tm, dbsession = self._transaction()
             with tm:
@@ -175,8 +199,9 @@ class Worker:
                     values["finished_at"] = now
                 else:  # try again later, backing off
                     values["run_after"] = now + dt.timedelta(seconds=30 * 2 ** job.attempts)
-                dbsession.execute(update(QueuedJob).where(QueuedJob.id == job.id).values(**values)
-                                  .execution_options(synchronize_session=False))
+                dbsession.execute(update(QueuedJob)
+                                  .where(QueuedJob.id == job.id, QueuedJob.lease_owner == self.name)
+                                  .values(**values).execution_options(synchronize_session=False))
             done += 1
         return done
 

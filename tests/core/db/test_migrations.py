@@ -1,0 +1,133 @@
+"""Alembic with one history per distribution, run on empty databases."""
+import re
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, inspect, text
+
+from mypages.cli import migration_sources
+from mypages.db import Base, engine_from_url
+from mypages.db.migrate import alembic_config, current_revisions, upgrade_all
+
+CORE, NOTES = "mypages", "mypages-example-notes"
+VERSION_TABLES = {CORE: "alembic_version_mypages", NOTES: "alembic_version_mypages_example_notes"}
+WRITES = re.compile(r"^\s*(CREATE|ALTER|DROP|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+
+@pytest.fixture
+def engine(mypages_db_kind, request, tmp_path):
+    """An engine on a database with nothing in it."""
+    if mypages_db_kind == "sqlite":
+        url = f"sqlite:///{tmp_path}/empty.sqlite"
+    else:
+        url = request.getfixturevalue("postgres_server").create_database("mypages_migrations_empty")
+    engine = engine_from_url(url)
+    assert inspect(engine).get_table_names() == []
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sources(mypages_app):
+    """The core's and every installed plugin's migrations, as ``mypages db upgrade`` finds them."""
+    found = {source.distribution: source for source in migration_sources(mypages_app.registry)}
+    assert list(found)[:1] == [CORE]  # the core first: plugins' tables refer to its tables
+    assert NOTES in found
+    return found
+
+
+def head(source, engine) -> str:
+    [revision] = ScriptDirectory.from_config(alembic_config(source, engine)).get_heads()
+    return revision
+
+
+def version_rows(engine, table) -> list[str]:
+    with engine.connect() as connection:
+        return list(connection.scalars(text(f'SELECT version_num FROM "{table}"')))
+
+
+def tables_of(distribution_prefix: str) -> set[str]:
+    """Tables mapped by classes in the given package."""
+    return {mapper.local_table.name for mapper in Base.registry.mappers
+            if mapper.class_.__module__.startswith(distribution_prefix)}
+
+
+def schema(engine) -> dict:
+    """What the database holds, for before/after comparisons."""
+    inspector = inspect(engine)
+    return {table: {"columns": [(c["name"], str(c["type"]), c["nullable"])
+                                for c in inspector.get_columns(table)],
+                    "indexes": sorted(i["name"] for i in inspector.get_indexes(table)),
+                    "foreign_keys": sorted(str(fk["name"]) for fk in inspector.get_foreign_keys(table))}
+            for table in sorted(inspector.get_table_names())}
+
+
+def test_upgrade_all_keeps_one_version_table_per_distribution(engine, sources):
+    done = upgrade_all(engine, list(sources.values()))
+
+    assert done[0] == CORE and NOTES in done
+    tables = set(inspect(engine).get_table_names())
+    assert "alembic_version" not in tables  # nobody shares the default history
+    for distribution, version_table in VERSION_TABLES.items():
+        source = sources[distribution]
+        assert source.version_table == version_table
+        assert version_rows(engine, version_table) == [head(source, engine)]
+        assert current_revisions(engine, source) == ({head(source, engine)}, {head(source, engine)})
+    assert tables_of("mypages.") <= tables
+    assert "example_notes" in tables
+
+
+def test_upgrade_all_twice_changes_nothing(engine, sources):
+    upgrade_all(engine, list(sources.values()))
+    before = schema(engine)
+    statements = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *args: statements.append(statement))
+
+    upgrade_all(engine, list(sources.values()))
+
+    assert [s for s in statements if WRITES.match(s)] == []
+    assert schema(engine) == before
+
+
+def test_a_plugin_history_is_removed_without_touching_the_core(engine, sources):
+    upgrade_all(engine, list(sources.values()))
+    core_tables_before = {table: columns for table, columns in schema(engine).items()
+                          if table != "example_notes"}
+
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(sources[NOTES], engine, connection), "base")
+
+    assert "example_notes" not in inspect(engine).get_table_names()
+    assert current_revisions(engine, sources[NOTES])[0] == set()
+    assert version_rows(engine, VERSION_TABLES[CORE]) == [head(sources[CORE], engine)]
+    assert schema(engine) == core_tables_before
+
+    # Installed again, the plugin's history starts over on its own.
+    upgrade_all(engine, list(sources.values()))
+    assert "example_notes" in inspect(engine).get_table_names()
+    assert version_rows(engine, VERSION_TABLES[NOTES]) == [head(sources[NOTES], engine)]
+
+
+def differences(engine, tables: set[str]) -> list:
+    """What ``alembic revision --autogenerate`` would write for ``tables``."""
+    def include_object(obj, name, type_, reflected, compare_to):
+        table = obj if type_ == "table" else getattr(obj, "table", None)
+        return table is not None and table.name in tables
+
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_object": include_object})
+        return compare_metadata(context, Base.metadata)
+
+
+@pytest.mark.parametrize("package", ["mypages.", "mypages_example_notes."])
+def test_migrated_schema_matches_the_models(engine, sources, package):
+    upgrade_all(engine, list(sources.values()))
+    tables = tables_of(package)
+    assert tables
+
+    assert differences(engine, tables) == []

@@ -1,0 +1,150 @@
+"""Production refuses to start with development-only settings; the shipped ini files agree."""
+import secrets
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from pyramid.paster import get_appsettings
+
+from mypages import main
+from mypages.settings import DEFAULT_SECRET, UnsafeConfiguration, check_production, normalize
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_SECRET = secrets.token_urlsafe(48)
+
+
+@pytest.fixture
+def production_env(monkeypatch):
+    """The environment variables production.ini reads its secrets from."""
+    monkeypatch.setenv("MYPAGES_SECRET", GOOD_SECRET)
+    monkeypatch.setenv("MYPAGES_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    return monkeypatch
+
+
+@pytest.fixture
+def production_settings(production_env, tmp_path) -> dict:
+    return {
+        "sqlalchemy.url": f"sqlite:///{tmp_path}/mypages.sqlite",
+        "mypages.environment": "production",
+        "mypages.secret": "env:MYPAGES_SECRET",
+        "mypages.encryption_keys": "env:MYPAGES_ENCRYPTION_KEYS",
+        "mypages.dev_features": "false",
+        "mypages.session.secure": "true",
+        "mypages.jobs.in_process": "false",
+        "pyramid.reload_templates": "false",
+    }
+
+
+def refusal(settings: dict) -> str:
+    with pytest.raises(UnsafeConfiguration) as refused:
+        main({}, **settings)
+    return str(refused.value)
+
+
+def test_production_starts_with_good_settings(production_settings):
+    app = main({}, **production_settings)
+
+    assert app.registry.settings["mypages.secret"] == GOOD_SECRET  # read from the environment
+    app.registry["db.engine"].dispose()
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"mypages.secret": DEFAULT_SECRET}, "mypages.secret"),
+    ({"mypages.secret": "x" * 31}, "mypages.secret"),
+    ({"mypages.secret": ""}, "mypages.secret"),
+    ({"mypages.dev_features": "true"}, "mypages.dev_features must be false"),
+    ({"mypages.session.secure": "false"}, "mypages.session.secure must be true"),
+    ({"pyramid.reload_templates": "true"}, "pyramid.reload_templates must be false"),
+])
+def test_production_refuses_unsafe_settings(production_settings, change, problem):
+    message = refusal({**production_settings, **change})
+
+    assert message.startswith("Refusing to start in production")
+    assert problem in message
+    assert message.count("\n- ") == 1  # only the one problem is named
+
+
+def test_production_refuses_the_debug_toolbar(production_settings):
+    # On the settings: the toolbar is not installed here, and Pyramid imports it before any check.
+    settings = normalize({**production_settings, "pyramid.includes": "pyramid_tm\npyramid_debugtoolbar"})
+
+    with pytest.raises(UnsafeConfiguration, match="pyramid_debugtoolbar must not be included"):
+        check_production(settings)
+
+
+def test_a_short_secret_from_the_environment_is_refused_without_being_shown(production_settings,
+                                                                            production_env):
+    production_env.setenv("MYPAGES_SECRET", "Sh0rtButSecret")
+
+    message = refusal(production_settings)
+
+    assert "at least 32 characters" in message
+    assert "Sh0rtButSecret" not in message
+
+
+def test_a_missing_secret_in_the_environment_is_refused(production_settings, production_env):
+    production_env.delenv("MYPAGES_SECRET")
+
+    assert "mypages.secret must be set" in refusal(production_settings)
+
+
+def test_every_problem_is_named_at_once(production_settings, production_env):
+    production_env.delenv("MYPAGES_SECRET")
+
+    message = refusal({**production_settings, "mypages.dev_features": "true",
+                       "mypages.session.secure": "false"})
+
+    for problem in ("mypages.secret", "mypages.dev_features", "mypages.session.secure"):
+        assert problem in message
+
+
+def test_other_environments_are_not_checked():
+    settings = normalize({"mypages.environment": "test", "mypages.secret": DEFAULT_SECRET,
+                          "mypages.dev_features": "true", "mypages.session.secure": "false"})
+
+    check_production(settings)
+
+
+# -- the shipped ini files -------------------------------------------------------
+
+def shipped(name: str) -> dict:
+    return dict(get_appsettings(str(ROOT / name)))
+
+
+def test_production_ini_refuses_to_start_without_its_secret(production_env):
+    production_env.delenv("MYPAGES_SECRET")
+
+    message = refusal(shipped("production.ini"))
+
+    assert "mypages.secret must be set" in message
+    assert "MYPAGES_SECRET" in message
+    assert message.count("\n- ") == 1  # the secret is its only problem
+
+
+def test_production_ini_starts_with_its_secrets_in_the_environment(production_env):
+    app = main({}, **shipped("production.ini"))  # builds without connecting to its database
+
+    settings = app.registry.settings
+    assert settings["mypages.environment"] == "production"
+    assert settings["mypages.secret"] == GOOD_SECRET
+    assert settings["mypages.jobs.in_process"] is False  # job workers run on their own
+
+
+def test_development_ini_is_not_a_production_config():
+    settings = shipped("development.ini")
+    assert settings["mypages.environment"] == "development"
+
+    with pytest.raises(UnsafeConfiguration) as refused:
+        check_production(normalize({**settings, "mypages.environment": "production"}))
+
+    message = str(refused.value)
+    for problem in ("mypages.secret", "mypages.dev_features", "mypages.session.secure",
+                    "pyramid.reload_templates"):
+        assert problem in message
+
+
+@pytest.mark.parametrize("environment", ["Production", "prod", "staging"])
+def test_an_unknown_environment_is_refused(environment):
+    # a typo must not silently skip the production checks
+    with pytest.raises(UnsafeConfiguration, match="mypages.environment"):
+        normalize({"mypages.environment": environment, "mypages.secret": DEFAULT_SECRET})
