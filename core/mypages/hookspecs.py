@@ -12,11 +12,13 @@ refuses to start with a plugin whose major version differs from
 Hooks are called in one of two ways:
 
 * **platform hooks** (``mypages_modules``, ``mypages_jobs``,
-  ``mypages_migrations``) are called for every enabled plugin, once at
-  start-up;
-* **company hooks** are called through ``request.company_hooks``, which
-  includes only the plugins whose module the company is entitled to (trial
-  or active), plus plugins that offer no module at all.
+  ``mypages_migrations``, ``mypages_login_methods``) are called for every
+  enabled plugin, once at start-up, and ``mypages_purchase`` for every
+  enabled plugin when a module is bought;
+* **company hooks** (``mypages_company_settings_tabs``,
+  ``mypages_dashboard_cards``) are called through ``request.company_hooks``,
+  which includes only the plugins whose module the company is entitled to
+  (trial or active), plus plugins that offer no module at all.
 
 Event hooks (names ending in a past participle, such as
 ``mypages_module_state_changed``) are delivered to each implementation on

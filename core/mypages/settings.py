@@ -38,7 +38,9 @@ def normalize(settings: dict) -> dict:
     settings["mypages.session.secure"] = asbool(settings.get("mypages.session.secure", True))
     settings["mypages.plugins.allow"] = aslist(settings.get("mypages.plugins.allow", "*"))
     settings["mypages.plugins.deny"] = aslist(settings.get("mypages.plugins.deny", ""))
-    settings["mypages.trial_days"] = int(settings.get("mypages.trial_days", 10))
+    for key in ("mypages.base_url", "mypages.smtp.host", "mypages.smtp.user"):
+        if key in settings:
+            settings[key] = resolve_secret(settings[key])
     return settings
 
 
@@ -60,6 +62,12 @@ def check_production(settings: dict) -> None:
         problems.append("mypages.encryption_keys must be set (for example "
                         "env:MYPAGES_ENCRYPTION_KEYS) to Fernet keys of your own, newest first; "
                         "make one with `mypages keys new`")
+    if not settings.get("mypages.base_url", "").startswith("https://"):
+        problems.append("mypages.base_url must be the https:// address people use "
+                        "(links in e-mails point there)")
+    if not settings.get("mypages.smtp.host"):
+        problems.append("mypages.smtp.host must be set: production sends e-mail, "
+                        "it does not write it to files")
     if settings["mypages.dev_features"]:
         problems.append("mypages.dev_features must be false (it mounts offline fakes and demo data)")
     if not settings["mypages.session.secure"]:

@@ -18,6 +18,8 @@ def production_env(monkeypatch):
     """The environment variables production.ini reads its secrets from."""
     monkeypatch.setenv("MYPAGES_SECRET", GOOD_SECRET)
     monkeypatch.setenv("MYPAGES_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    monkeypatch.setenv("MYPAGES_BASE_URL", "https://mypages.example.se")
+    monkeypatch.setenv("MYPAGES_SMTP_HOST", "smtp.example.se")
     return monkeypatch
 
 
@@ -28,6 +30,8 @@ def production_settings(production_env, tmp_path) -> dict:
         "mypages.environment": "production",
         "mypages.secret": "env:MYPAGES_SECRET",
         "mypages.encryption_keys": "env:MYPAGES_ENCRYPTION_KEYS",
+        "mypages.base_url": "env:MYPAGES_BASE_URL",
+        "mypages.smtp.host": "env:MYPAGES_SMTP_HOST",
         "mypages.dev_features": "false",
         "mypages.session.secure": "true",
         "mypages.jobs.in_process": "false",
@@ -148,3 +152,14 @@ def test_an_unknown_environment_is_refused(environment):
     # a typo must not silently skip the production checks
     with pytest.raises(UnsafeConfiguration, match="mypages.environment"):
         normalize({"mypages.environment": environment, "mypages.secret": DEFAULT_SECRET})
+
+
+@pytest.mark.parametrize("key, variable, problem", [
+    ("mypages.base_url", "MYPAGES_BASE_URL", "mypages.base_url must be the https://"),
+    ("mypages.smtp.host", "MYPAGES_SMTP_HOST", "mypages.smtp.host must be set"),
+])
+def test_production_needs_its_address_and_mail_server(production_settings, production_env, key,
+                                                      variable, problem):
+    production_env.delenv(variable)
+
+    assert problem in refusal(production_settings)

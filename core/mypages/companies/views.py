@@ -4,7 +4,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from mypages.accounts import email_tokens, start_session
+from mypages.accounts import add_methods, email_tokens, start_session
 from mypages.accounts.models import User
 from mypages.accounts.password_policy import PLATFORM_MIN_LENGTH, problems
 from mypages.accounts.passwords import hash_password
@@ -100,6 +100,8 @@ def invitation(request):
     request.audit("people.invitation_accepted", target=invited.email, company=company, actor=user)
     if request.user is None:
         start_session(request, user, {"pwd": utcnow().isoformat()})
+    else:
+        add_methods(request, [])  # a new membership is a privilege change: a new session id
     return HTTPSeeOther(request.route_url("dashboard", company_id=company.id))
 
 

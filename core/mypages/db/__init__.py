@@ -23,7 +23,11 @@ NAMING_CONVENTION = {
 
 
 class Base(DeclarativeBase):
-    """Declarative base of the core. Plugins use their own base with their own metadata."""
+    """The declarative base of the core and of plugins (as ``mypages.toolkit.Base``).
+
+    One metadata for every table; each distribution's own migrations create
+    only its own tables.
+    """
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

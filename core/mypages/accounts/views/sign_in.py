@@ -55,7 +55,8 @@ def check_password(request, email: str, password: str):
         request.audit("account.password_refused_sso_required", target=email, company=None)
         request.response.status = 403
         return None, SSO_ONLY
-    throttle.record_success(request.dbsession, email)
+    # the account's counter is cleared only once every factor passed (finish_sign_in):
+    # a right password must not wipe out the count of wrong second-factor codes
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user, None
@@ -66,6 +67,7 @@ def finish_sign_in(request, user: User, methods: dict, next_url: str):
     if user.locale is None and chosen:
         user.locale = chosen  # the language picked before signing in stays
     start_session(request, user, methods)
+    throttle.record_success(request.dbsession, user.email)
     remember_device(request, user.id)
     request.audit("account.signed_in", target=user.email, company=None, methods=sorted(methods))
     notify(request.hooks.mypages_user_signed_in, request, request=request, user=user)
@@ -118,8 +120,11 @@ def verify_form(request):
 def check_second_factor(request, user: User, code: str):
     """(method, error): the TOTP code or a recovery code, throttled like passwords."""
     ip = request.client_addr or ""
-    wait = throttle.wait_seconds(request.dbsession, user.email, ip)
+    # as for passwords: failures elsewhere do not slow down the owner's own browser
+    known = user.id in known_user_ids(request)
+    wait = throttle.wait_seconds(request.dbsession, user.email, ip, known)
     if wait:
+        request.audit("two_factor.code_throttled", target=user.email, company=None, wait=wait)
         request.response.status = 429
         return None, too_many(wait)
     credential = totp.credential_of(request.dbsession, user.id)
@@ -130,7 +135,7 @@ def check_second_factor(request, user: User, code: str):
             request.audit("two_factor.recovery_code_used", target=user.email, company=None,
                           left=totp.recovery_codes_left(request.dbsession, user.id))
             return "recovery", None
-    throttle.record_failure(request.dbsession, user.email, ip)
+    throttle.record_failure(request.dbsession, user.email, ip, known)
     request.audit("two_factor.code_refused", target=user.email, company=None)
     request.response.status = 400
     return None, _("The code is wrong or has already been used. Wait for a new code and try again.")
