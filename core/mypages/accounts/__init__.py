@@ -7,7 +7,7 @@ import secrets
 
 from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from mypages.accounts.models import TotpCredential, User, UserSession
 from mypages.accounts.policy import build_on_ready, policy_view_deriver
@@ -78,33 +78,51 @@ def end_session(request) -> None:
     request.user = None
 
 
-def _load_session(request) -> tuple[User | None, UserSession | None]:
+#: the signed-in browser's session and user, by the digest of the cookie's token
+SESSION_BY_DIGEST = (
+    select(UserSession, User).join(User, User.id == UserSession.user_id)
+    .where(UserSession.id == bindparam("digest"), UserSession.ended_at.is_(None))
+)
+
+
+def session_digest(request) -> str | None:
     token = request.session.get(AUTH_KEY)
-    if not token:
-        return None, None
+    return _digest(token) if token else None
+
+
+def adopt_session(request, user_session: UserSession, user: User) -> User | None:
+    """Check a loaded session (account enabled, platform timeouts), note when it was last
+    seen, and make it the request's. Returns the user, or None if the session is over."""
+    request.user_session = None
+    request.user = None
     settings = request.registry.settings
     now = utcnow()
-    row = request.dbsession.execute(
-        select(UserSession, User).join(User, User.id == UserSession.user_id)
-        .where(UserSession.id == _digest(token), UserSession.ended_at.is_(None), User.is_active)
-    ).first()
-    if row is None:
-        return None, None
-    user_session, user = row
+    if not user.is_active:
+        # ended, not just refused, so enabling the account again revives none of them
+        # (ASVS 7.4.2); in a transaction of its own, as an error page aborts the request's
+        with request.registry["db.session_factory"].begin() as own:
+            end_user_sessions(own, user.id)
+        return None
     if (now - user_session.last_seen_at > settings["mypages.session.idle_timeout"]
             or now - user_session.created_at > settings["mypages.session.absolute_timeout"]):
         user_session.ended_at = now
-        return None, None
+        return None
     # the idle time before this request, for the company policies to judge
     user_session.idle_since = user_session.last_seen_at
     if now - user_session.last_seen_at > TOUCH_EVERY:
         user_session.last_seen_at = now
-    return user, user_session
+    request.user_session = user_session
+    request.user = user
+    return user
 
 
 def _user(request):
-    user, request.user_session = _load_session(request)
-    return user
+    digest = session_digest(request)
+    row = request.dbsession.execute(SESSION_BY_DIGEST, {"digest": digest}).first() if digest else None
+    if row is None:
+        request.user_session = None
+        return None
+    return adopt_session(request, *row)
 
 
 def _user_session(request):

@@ -8,7 +8,12 @@ never act on another company, whatever id is in the URL.
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPNotFound
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+
+from mypages.accounts import adopt_session, session_digest
+from mypages.accounts.models import User, UserSession
+from mypages.db import utcnow
+from mypages.modules.lifecycle import entitled_keys_subquery
 
 from mypages.companies.models import BreakGlassAdmin, Company, CompanyPolicy, Membership, Role
 
@@ -36,28 +41,42 @@ class CompanyContext:
         return False
 
 
+#: Everything a company page needs, in one round trip: the signed-in session and user
+#: (by the digest of the cookie's token, if any), the company, the user's membership, the
+#: company's policy, whether the user is a break-glass admin, and the entitled modules.
+COMPANY_PAGE = (
+    select(UserSession, User, Company, Membership, CompanyPolicy, BreakGlassAdmin.user_id,
+           entitled_keys_subquery(Company.id, bindparam("now")))
+    .select_from(Company)
+    .outerjoin(UserSession, (UserSession.id == bindparam("digest")) & UserSession.ended_at.is_(None))
+    .outerjoin(User, User.id == UserSession.user_id)
+    .outerjoin(Membership, (Membership.company_id == Company.id)
+               & (Membership.user_id == UserSession.user_id))
+    .outerjoin(CompanyPolicy, CompanyPolicy.company_id == Company.id)
+    .outerjoin(BreakGlassAdmin, (BreakGlassAdmin.company_id == Company.id)
+               & (BreakGlassAdmin.user_id == UserSession.user_id))
+    .where(Company.id == bindparam("company_id"))
+)
+
+
 def company_context(request) -> CompanyContext:
     try:
         company_id = int(request.matchdict["company_id"])
     except (KeyError, ValueError):
         raise HTTPNotFound()
-    user = request.user
-    if user is None:
-        company = request.dbsession.get(Company, company_id)
-        if company is None:
-            raise HTTPNotFound()
-        return CompanyContext(company, None)
-    row = request.dbsession.execute(
-        select(Company, Membership, CompanyPolicy, BreakGlassAdmin.user_id)
-        .outerjoin(Membership, (Membership.company_id == Company.id) & (Membership.user_id == user.id))
-        .outerjoin(CompanyPolicy, CompanyPolicy.company_id == Company.id)
-        .outerjoin(BreakGlassAdmin, (BreakGlassAdmin.company_id == Company.id)
-                   & (BreakGlassAdmin.user_id == user.id))
-        .where(Company.id == company_id)
-    ).first()
+    row = request.dbsession.execute(COMPANY_PAGE, {
+        "company_id": company_id, "digest": session_digest(request), "now": utcnow(),
+    }).first()
     if row is None:
         raise HTTPNotFound()
-    company, membership, policy, break_glass = row
+    user_session, user, company, membership, policy, break_glass, entitled = row
+    if "user" in request.__dict__:  # already known: the join found the same session
+        user = request.user
+    elif user_session is None or adopt_session(request, user_session, user) is None:
+        request.user, request.user_session, user = None, None, None
+    request.entitled_modules = frozenset(entitled.split(",")) if entitled else frozenset()
+    if user is None:
+        return CompanyContext(company, None)
     return CompanyContext(company, membership, policy, break_glass is not None)
 
 

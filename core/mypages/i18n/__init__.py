@@ -99,26 +99,45 @@ def _lookup(localizer, domain: str, message: str) -> str:
     return translations.dugettext("mypages", message)
 
 
-@pass_context
-def jinja_gettext(context, message: str) -> str:
-    request = context.get("request") or get_current_request()
-    return _lookup(get_localizer(request), _template_domain(context), message)
+def _cached(request, domain: str, message: str, plural: str | None = None, n: int = 1) -> str:
+    """Translations are fixed once the catalogs are loaded: look each up once per process."""
+    cache = request.registry["i18n.template_cache"]
+    key = (request.locale_name, domain, message, plural, n if plural else 1)
+    found = cache.get(key)
+    if found is None:
+        translations = request.localizer.translations
+        if plural is None:
+            found = _lookup(request.localizer, domain, message)
+        else:
+            found = translations.dungettext(domain, message, plural, n)
+            if found in (message, plural) and domain != "mypages":
+                found = translations.dungettext("mypages", message, plural, n)
+        cache[key] = found
+    return found
 
 
 @pass_context
-def jinja_ngettext(context, singular: str, plural: str, n: int) -> str:
+def jinja_gettext(context, message: str, **variables) -> str:
+    """``_("Text %(name)s", name=value)`` in templates; the result is escaped on output."""
     request = context.get("request") or get_current_request()
-    translations = get_localizer(request).translations
-    domain = _template_domain(context)
-    result = translations.dungettext(domain, singular, plural, n)
-    if result in (singular, plural) and domain != "mypages":
-        result = translations.dungettext("mypages", singular, plural, n)
-    return result
+    translated = _cached(request, _template_domain(context), message)
+    return translated % variables if variables else translated
+
+
+@pass_context
+def jinja_ngettext(context, singular: str, plural: str, n: int, **variables) -> str:
+    request = context.get("request") or get_current_request()
+    translated = _cached(request, _template_domain(context), singular, plural, n)
+    variables.setdefault("num", n)
+    return translated % variables
 
 
 def install_jinja_i18n(config) -> None:
+    config.registry["i18n.template_cache"] = {}
+
     def install(environment):
-        environment.install_gettext_callables(jinja_gettext, jinja_ngettext, newstyle=True)
+        environment.globals.update(_=jinja_gettext, gettext=jinja_gettext,
+                                   ngettext=jinja_ngettext)
     config.action(("mypages", "jinja-i18n"),
                   lambda: install(config.get_jinja2_environment()), order=10)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mypages.audit import record
@@ -47,6 +47,13 @@ def entitled_keys(dbsession, company_id: int, now: dt.datetime | None = None) ->
         select(ModuleActivation.module_key)
         .where(ModuleActivation.company_id == company_id, entitled_clause(now or utcnow()))
     ))
+
+
+def entitled_keys_subquery(company_id_column, now):
+    """The keys of the modules a company is entitled to, comma-separated, as a column."""
+    return (select(func.aggregate_strings(ModuleActivation.module_key, ","))
+            .where(ModuleActivation.company_id == company_id_column, entitled_clause(now))
+            .scalar_subquery())
 
 
 def activations(dbsession, company_id: int) -> dict[str, ModuleActivation]:

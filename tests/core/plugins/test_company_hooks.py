@@ -17,8 +17,8 @@ def test_notes_tab_and_card_appear_only_for_the_entitled_company(
     def links(company):
         settings = web.get(f"/c/{company.id}/settings/modules").text
         dashboard = web.get(f"/c/{company.id}/").text
-        return (f'href="http://localhost/c/{company.id}/settings/notes"' in settings,
-                f'href="http://localhost/c/{company.id}/notes"' in dashboard)
+        return (f'href="/c/{company.id}/settings/notes"' in settings,
+                f'href="/c/{company.id}/notes"' in dashboard)
 
     # (settings tab, dashboard card) of the same user in two companies
     assert links(entitled) == (True, True)

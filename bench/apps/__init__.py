@@ -1,0 +1,1 @@
+"""Baseline WSGI apps served by gunicorn beside the real mypages app."""

@@ -1,0 +1,64 @@
+"""Running wrk and reading its report."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass
+
+THREADS = 1
+CONNECTIONS = 8
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+_REQUESTS_PER_SEC = re.compile(r"^Requests/sec:\s+([\d.]+)", re.M)
+_PERCENTILE = re.compile(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", re.M)
+_TOTAL = re.compile(r"^\s+(\d+) requests in ([\d.]+)(us|ms|s|m)", re.M)
+_NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
+_SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+
+
+@dataclass
+class WrkResult:
+    requests_per_sec: float
+    requests: int
+    p50_ms: float | None
+    p99_ms: float | None
+    non_2xx_3xx: int
+    socket_errors: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def wrk_path() -> str:
+    path = shutil.which("wrk")
+    if path is None:
+        raise RuntimeError("wrk is not installed (Debian: apt-get install wrk)")
+    return path
+
+
+def parse(output: str) -> WrkResult:
+    rate = _REQUESTS_PER_SEC.search(output)
+    if rate is None:
+        raise ValueError(f"no Requests/sec line in wrk's output:\n{output}")
+    percentiles = {p: float(value) * _UNITS[unit] for p, value, unit in _PERCENTILE.findall(output)}
+    total = _TOTAL.search(output)
+    non_2xx = _NON_2XX.search(output)
+    errors = _SOCKET_ERRORS.search(output)
+    return WrkResult(
+        requests_per_sec=float(rate.group(1)),
+        requests=int(total.group(1)) if total else 0,
+        p50_ms=percentiles.get("50"),
+        p99_ms=percentiles.get("99"),
+        non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
+    )
+
+
+def run(url: str, seconds: int, headers: dict[str, str] | None = None) -> WrkResult:
+    command = [wrk_path(), f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    done = subprocess.run(command + [url], capture_output=True, text=True, check=True,
+                          timeout=seconds + 60)
+    return parse(done.stdout)
