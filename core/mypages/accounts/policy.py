@@ -36,15 +36,32 @@ class EffectivePolicy:
     absolute: dt.timedelta | None = None
 
 
-def effective(row) -> EffectivePolicy:
-    if row is None:
-        return EffectivePolicy()
+DEFAULT_POLICY = EffectivePolicy()
+
+
+#: the columns of company_policies that make an EffectivePolicy, in this order
+POLICY_FIELDS = ("require_mfa", "password_allowed", "password_min_length", "idle_minutes",
+                 "absolute_hours")
+
+
+def policy_from_columns(require_mfa, password_allowed, password_min_length, idle_minutes,
+                        absolute_hours) -> EffectivePolicy:
+    """The policy from the values of POLICY_FIELDS; all None (no row) gives the defaults."""
+    if require_mfa is None:
+        return DEFAULT_POLICY
     return EffectivePolicy(
-        require_mfa=row.require_mfa, password_allowed=row.password_allowed,
-        password_min_length=row.password_min_length,
-        idle=dt.timedelta(minutes=row.idle_minutes) if row.idle_minutes else None,
-        absolute=dt.timedelta(hours=row.absolute_hours) if row.absolute_hours else None,
+        require_mfa=require_mfa, password_allowed=password_allowed,
+        password_min_length=password_min_length,
+        idle=dt.timedelta(minutes=idle_minutes) if idle_minutes else None,
+        absolute=dt.timedelta(hours=absolute_hours) if absolute_hours else None,
     )
+
+
+def effective(row) -> EffectivePolicy:
+    """The policy of a company_policies row (or None)."""
+    if row is None:
+        return DEFAULT_POLICY
+    return policy_from_columns(*(getattr(row, field) for field in POLICY_FIELDS))
 
 
 def login_methods(registry) -> dict[str, LoginMethod]:
@@ -100,7 +117,7 @@ def policy_view_deriver(view, info):
     def checked(context, request):
         if (isinstance(context, CompanyContext) and context.membership is not None
                 and request.user_session is not None):
-            verdict = judge(effective(context.policy), request.user_session.amr or {},
+            verdict = judge(context.policy, request.user_session.amr or {},
                             login_methods(request.registry), request.user_session,
                             break_glass=context.break_glass)
             if not verdict.ok:

@@ -7,24 +7,39 @@ never act on another company, whatever id is in the URL.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import bindparam, select
 
 from mypages.accounts import adopt_session, session_digest
 from mypages.accounts.models import User, UserSession
+from mypages.accounts.policy import (DEFAULT_POLICY, POLICY_FIELDS, EffectivePolicy,
+                                     policy_from_columns)
 from mypages.db import utcnow
 from mypages.modules.lifecycle import entitled_keys_subquery
 
 from mypages.companies.models import BreakGlassAdmin, Company, CompanyPolicy, Membership, Role
 
 
+@dataclass(frozen=True)
+class MembershipInfo:
+    """The signed-in user's membership of the company being worked in (read-only)."""
+
+    user_id: int
+    role: Role
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.admin
+
+
 class CompanyContext:
     """The company being worked in, the user's membership of it (or None), the
-    company's sign-in policy (or None for the defaults) and whether the user is
-    one of its break-glass admins."""
+    company's sign-in policy and whether the user is one of its break-glass admins."""
 
-    def __init__(self, company: Company, membership: Membership | None,
-                 policy: CompanyPolicy | None = None, break_glass: bool = False):
+    def __init__(self, company: Company, membership: MembershipInfo | None,
+                 policy: EffectivePolicy = DEFAULT_POLICY, break_glass: bool = False):
         self.company = company
         self.membership = membership
         self.policy = policy
@@ -45,7 +60,8 @@ class CompanyContext:
 #: (by the digest of the cookie's token, if any), the company, the user's membership, the
 #: company's policy, whether the user is a break-glass admin, and the entitled modules.
 COMPANY_PAGE = (
-    select(UserSession, User, Company, Membership, CompanyPolicy, BreakGlassAdmin.user_id,
+    select(UserSession, User, Company, Membership.role,
+           *(getattr(CompanyPolicy, field) for field in POLICY_FIELDS), BreakGlassAdmin.user_id,
            entitled_keys_subquery(Company.id, bindparam("now")))
     .select_from(Company)
     .outerjoin(UserSession, (UserSession.id == bindparam("digest")) & UserSession.ended_at.is_(None))
@@ -69,7 +85,7 @@ def company_context(request) -> CompanyContext:
     }).first()
     if row is None:
         raise HTTPNotFound()
-    user_session, user, company, membership, policy, break_glass, entitled = row
+    user_session, user, company, role, *policy_values, break_glass, entitled = row
     if "user" in request.__dict__:  # already known: the join found the same session
         user = request.user
     elif user_session is None or adopt_session(request, user_session, user) is None:
@@ -77,7 +93,8 @@ def company_context(request) -> CompanyContext:
     request.entitled_modules = frozenset(entitled.split(",")) if entitled else frozenset()
     if user is None:
         return CompanyContext(company, None)
-    return CompanyContext(company, membership, policy, break_glass is not None)
+    return CompanyContext(company, MembershipInfo(user.id, role) if role is not None else None,
+                          policy_from_columns(*policy_values), break_glass is not None)
 
 
 def _company(request) -> Company | None:
@@ -85,7 +102,7 @@ def _company(request) -> Company | None:
     return context.company if isinstance(context, CompanyContext) else None
 
 
-def _membership(request) -> Membership | None:
+def _membership(request) -> MembershipInfo | None:
     context = getattr(request, "context", None)
     return context.membership if isinstance(context, CompanyContext) else None
 

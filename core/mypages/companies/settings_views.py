@@ -84,8 +84,13 @@ def people_error(exc, request):
 
 # -- security ------------------------------------------------------------------
 
+def _policy_row(request) -> CompanyPolicy | None:
+    return request.dbsession.get(CompanyPolicy, request.company.id)
+
+
 def security_page(request, errors=(), values=None):
-    policy = effective(request.context.policy)
+    row = _policy_row(request)
+    policy = effective(row)
     admins = [(membership, user) for membership, user, _confirmed in
               people.members(request.dbsession, request.company.id)
               if membership.role == Role.admin]
@@ -94,8 +99,8 @@ def security_page(request, errors=(), values=None):
     current = values or {
         "require_mfa": policy.require_mfa,
         "password_min_length": policy.password_min_length,
-        "idle_minutes": request.context.policy.idle_minutes if request.context.policy else None,
-        "absolute_hours": request.context.policy.absolute_hours if request.context.policy else None,
+        "idle_minutes": row.idle_minutes if row else None,
+        "absolute_hours": row.absolute_hours if row else None,
         "break_glass": break_glass,
     }
     return {"values": current, "errors": list(errors), "admins": admins,
@@ -147,7 +152,7 @@ def save_security(request):
     if errors:
         request.response.status = 400
         return security_page(request, errors, values)
-    policy = request.context.policy
+    policy = _policy_row(request)
     defaults = effective(policy)
     before = {"require_mfa": defaults.require_mfa,
               "password_min_length": defaults.password_min_length,
