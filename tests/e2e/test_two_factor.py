@@ -94,7 +94,8 @@ def test_member_turns_on_two_factor_and_signs_in_with_codes(live_server, new_mem
 
     # The password alone no longer signs in.
     sign_out(page)
-    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page).to_have_url(re.compile(r"/login\?signed_out=1$"))
+    expect(page.get_by_role("status")).to_have_text("You have been signed out.")
     shot(page, "signed-out")
     sign_in(page, email)
     expect(page).to_have_url(re.compile(r"/login/verify$"))
