@@ -100,3 +100,99 @@ class LoginMethod:
     title: TranslationString
     is_mfa: bool = False
     is_local: bool = False
+
+
+# -- Single Sign On -------------------------------------------------------------
+
+class SsoRejected(Exception):
+    """An identity provider's answer is refused; ``reason`` is a short code for the audit
+    trail (never a secret), ``message`` is shown to the person."""
+
+    def __init__(self, reason: str, message: TranslationString | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FederatedIdentity:
+    """Who the identity provider says signed in, after every check has passed.
+
+    ``subject`` is the stable, immutable key of the person at the identity
+    provider: Entra ID's ``tid``/``oid``, Google's ``sub``, a SAML NameID of a
+    persistent format. Never an e-mail address. ``email_verified`` says the
+    provider vouches for ``email`` (needed to link an existing account or to
+    create one). ``groups`` are the provider's group ids; ``None`` means the
+    provider could not tell (for example Entra ID's group overage), and then
+    group mapping is skipped with ``groups_warning`` shown to the admins,
+    never treated as "member of no group".
+    """
+
+    subject: str
+    email: str | None = None
+    email_verified: bool = False
+    name: str = ""
+    groups: tuple[str, ...] | None = ()
+    groups_warning: TranslationString | None = None
+
+
+@dataclass(frozen=True)
+class SsoSetting:
+    """One field of a provider's connection form. ``secret`` values are encrypted at rest,
+    never shown again and never written to the audit trail."""
+
+    name: str
+    label: TranslationString
+    secret: bool = False
+    required: bool = True
+    help: TranslationString | None = None
+    protocols: tuple[str, ...] = ("oidc", "saml")
+
+
+class SsoProvider:
+    """An identity provider a company can connect to (``mypages_sso_providers``).
+
+    Subclass it; the core does the protocol work (OIDC code flow with PKCE,
+    SAML 2.0 with python3-saml) and asks the provider only what differs
+    between identity providers.
+    """
+
+    #: short key, also the session's method key ``sso:<key>``
+    key: str = ""
+    title: TranslationString | str = ""
+    #: "oidc", "saml" or both
+    protocols: tuple[str, ...] = ("oidc",)
+    #: OIDC scopes to ask for
+    scopes: tuple[str, ...] = ("openid", "email", "profile")
+
+    def settings(self) -> list[SsoSetting]:
+        """The fields an admin fills in."""
+        return []
+
+    def check_settings(self, values: dict) -> list:
+        """Translatable problems with ``values`` (empty when fine)."""
+        return []
+
+    def discovery_url(self, values: dict) -> str:
+        """OIDC: the discovery document of this connection."""
+        raise NotImplementedError
+
+    def client_id(self, values: dict) -> str:
+        return values["client_id"]
+
+    def authorize_params(self, values: dict, login_hint: str | None) -> dict:
+        """OIDC: extra parameters of the authorization request."""
+        return {"login_hint": login_hint} if login_hint else {}
+
+    def check_issuer(self, values: dict, discovered_issuer: str, claims: dict) -> None:
+        """OIDC: raise :class:`SsoRejected` unless ``claims["iss"]`` is right for this
+        connection. The default demands the discovery document's issuer."""
+        if claims.get("iss") != discovered_issuer:
+            raise SsoRejected("invalid-iss")
+
+    def identity(self, values: dict, claims: dict, userinfo: dict | None,
+                 protocol: str) -> FederatedIdentity:
+        """Make the verified claims (OIDC ID token claims, or SAML attributes with the
+        NameID under ``"nameid"``) into a :class:`FederatedIdentity`, or raise
+        :class:`SsoRejected`."""
+        raise NotImplementedError

@@ -12,7 +12,8 @@ refuses to start with a plugin whose major version differs from
 Hooks are called in one of two ways:
 
 * **platform hooks** (``mypages_modules``, ``mypages_jobs``,
-  ``mypages_migrations``, ``mypages_login_methods``) are called for every
+  ``mypages_migrations``, ``mypages_login_methods``, ``mypages_sso_providers``)
+  are called for every
   enabled plugin, once at start-up, and ``mypages_purchase`` for every
   enabled plugin when a module is bought;
 * **company hooks** (``mypages_company_settings_tabs``,
@@ -33,7 +34,7 @@ from __future__ import annotations
 import pluggy
 
 #: (major, minor) of this contract. Bump minor for additions, major for breaks.
-HOOKSPEC_VERSION = (1, 1)
+HOOKSPEC_VERSION = (1, 2)
 
 hookspec = pluggy.HookspecMarker("mypages")
 hookimpl = pluggy.HookimplMarker("mypages")
@@ -79,6 +80,17 @@ def mypages_login_methods():
     (``amr``), for example ``bankid`` or ``sso:azure``; the policy engine
     uses ``is_mfa`` and ``is_local`` to judge a session against a company's
     policy. The core offers ``pwd``, ``otp`` and ``recovery``.
+    """
+
+
+@hookspec
+def mypages_sso_providers():
+    """Return the identity providers this plugin adds to the "Single Sign On" module, a
+    list of :class:`mypages.toolkit.SsoProvider` instances (since hookspec 1.2).
+
+    A provider's key must be unique across plugins; each provider becomes a
+    sign-in method ``sso:<key>`` that satisfies "require two-factor
+    authentication".
     """
 
 

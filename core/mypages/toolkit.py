@@ -6,8 +6,9 @@ releases without notice. See the plugin-author guide.
 """
 from pyramid.i18n import TranslationString, TranslationStringFactory
 
-from mypages.contract import (DashboardCard, JobContext, LoginMethod, Module, PeriodicJob, Price,
-                              PurchaseRefused, QueuedJobType, SettingsTab)
+from mypages.contract import (DashboardCard, FederatedIdentity, JobContext, LoginMethod, Module,
+                              PeriodicJob, Price, PurchaseRefused, QueuedJobType, SettingsTab,
+                              SsoProvider, SsoRejected, SsoSetting)
 from mypages.db import Base, UTCDateTime, utcnow
 from mypages.db.migrate import MigrationSource, run_env
 from mypages.hookspecs import HOOKSPEC_VERSION, hookimpl
@@ -16,8 +17,8 @@ from mypages.modules.models import ModuleState
 from mypages.modules.settings import get_module_settings, save_module_settings
 
 __all__ = [
-    "Base", "DashboardCard", "HOOKSPEC_VERSION", "JobContext", "LANGUAGES", "LoginMethod",
-    "MigrationSource",
+    "Base", "DashboardCard", "FederatedIdentity", "HOOKSPEC_VERSION", "JobContext", "LANGUAGES",
+    "LoginMethod", "MigrationSource", "SsoProvider", "SsoRejected", "SsoSetting",
     "Module", "ModuleState", "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType",
     "SettingsTab", "TranslationString", "TranslationStringFactory", "UTCDateTime",
     "get_module_settings", "hookimpl", "run_env", "save_module_settings", "utcnow",

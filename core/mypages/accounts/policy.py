@@ -161,3 +161,6 @@ def _audit_break_glass_once(request, context) -> None:
         return
     request.session["break_glass_audited"] = audited + [context.company.id]
     request.audit("policy.break_glass_used")
+    request.enqueue("accounts.break_glass_mail", {"company_id": context.company.id,
+                                                  "user_id": request.user.id,
+                                                  "user_email": request.user.email})

@@ -33,5 +33,17 @@ def audit(request, action: str, *, target: str = "", company=_UNSET, actor=_UNSE
     )
 
 
+def audit_now(request, action: str, *, target: str = "", company=None, actor=_UNSET,
+              **details) -> None:
+    """Record ``action`` in a transaction of its own, committed at once: for refusals
+    whose request transaction is rolled back."""
+    user = request.__dict__.get("user") if actor is _UNSET else actor
+    with request.registry["db.session_factory"].begin() as own:
+        record(own, action, company_id=company.id if company is not None else None,
+               actor_id=user.id if user is not None else None, target=target,
+               ip=request.client_addr or "", **details)
+
+
 def includeme(config):
     config.add_request_method(audit, "audit")
+    config.add_request_method(audit_now, "audit_now")

@@ -110,3 +110,8 @@ def invite(request, company, email: str, role: str) -> Invitation:
     request.enqueue("companies.invitation_mail", {"invitation_id": invitation.id})
     request.audit("people.invited", target=email, role=role.value)
     return invitation
+
+
+def admins_of(dbsession, company_id: int) -> list[User]:
+    return dbsession.scalars(select(User).join(Membership, Membership.user_id == User.id).where(
+        Membership.company_id == company_id, Membership.role == Role.admin)).all()

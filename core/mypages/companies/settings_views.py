@@ -9,7 +9,7 @@ from mypages.accounts.password_policy import MAX_LENGTH, PLATFORM_MIN_LENGTH
 from mypages.accounts.policy import effective
 from mypages.companies import people
 from mypages.companies.models import BreakGlassAdmin, CompanyPolicy, Invitation, Role
-from mypages.db import utcnow
+from mypages.db import fresh_transaction, utcnow
 from mypages.i18n import _
 
 IDLE_RANGE = (5, 24 * 60)        # minutes
@@ -77,7 +77,8 @@ def invitations(request):
 
 @view_config(context=people.PeopleError, renderer="mypages:templates/people.jinja2")
 def people_error(exc, request):
-    """Refused: the transaction is already aborted, so nothing changed."""
+    """Refused; nothing of it is kept (pyramid_tm aborts the transaction)."""
+    fresh_transaction(request)
     request.response.status = 400
     return people_page(request, error=exc.message)
 

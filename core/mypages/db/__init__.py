@@ -83,6 +83,14 @@ def session_in_transaction(session_factory, transaction_manager) -> Session:
     return dbsession
 
 
+def fresh_transaction(request) -> None:
+    """For error views: drop everything the failed request wrote (on PostgreSQL a failed
+    statement leaves the transaction unusable) and read on in a new transaction, which
+    pyramid_tm aborts in turn."""
+    request.tm.abort()
+    request.tm.begin()
+
+
 def includeme(config):
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"

@@ -6,3 +6,6 @@ from mypages.companies.models import (BreakGlassAdmin, Company, CompanyPolicy, I
                                       Membership, Role)
 from mypages.jobs.models import PeriodicJobState, QueuedJob  # noqa: F401
 from mypages.modules.models import ModuleActivation, ModuleSettings, ModuleState, Order  # noqa: F401
+from mypages.companies.models import Group, GroupMember  # noqa: F401
+from mypages.sso.models import (SamlAssertionSeen, SsoAttempt, SsoConnection,  # noqa: F401
+                                SsoGroupMapping, SsoLink, VerifiedDomain)

@@ -219,14 +219,20 @@ class Worker:
             self.stopping.wait(poll_seconds)
 
 
+def enqueue_in(dbsession, name: str, payload: dict | None = None,
+               run_after: dt.datetime | None = None) -> QueuedJob:
+    """Queue a job in ``dbsession``'s transaction: it exists only if that commits."""
+    job = QueuedJob(name=name, payload=payload or {}, run_after=run_after or utcnow())
+    dbsession.add(job)
+    return job
+
+
 def enqueue(request, name: str, payload: dict | None = None,
             run_after: dt.datetime | None = None) -> QueuedJob:
     """Queue a job in the request's transaction: it exists only if the request commits."""
     if name not in request.registry["jobs"].queued:
         raise KeyError(f"no queued job type {name!r}")
-    job = QueuedJob(name=name, payload=payload or {}, run_after=run_after or utcnow())
-    request.dbsession.add(job)
-    return job
+    return enqueue_in(request.dbsession, name, payload, run_after)
 
 
 def start_in_process_worker(registry) -> Worker:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
-from mypages.db import utcnow
+from mypages.db import fresh_transaction, utcnow
 from mypages.i18n import _
 from mypages.modules import lifecycle
 from mypages.modules.lifecycle import ModuleError
@@ -58,9 +58,10 @@ def module_action(request):
 
 @view_config(context=ModuleError, renderer="mypages:templates/modules.jinja2")
 def module_error(exc, request):
-    """The change was refused: its transaction is already aborted, so nothing changed.
+    """The change was refused; nothing of it is kept (pyramid_tm aborts the transaction).
 
     Only raised from views that already passed the ``company.admin`` check.
     """
+    fresh_transaction(request)
     request.response.status = 400
     return modules_page(request, error=exc.message)

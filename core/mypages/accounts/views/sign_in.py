@@ -85,7 +85,16 @@ def login_form(request):
 def login(request):
     email = request.POST.get("email", "").strip().lower()
     next_url = safe_next(request.POST.get("next"), "")
-    user, error = check_password(request, email, request.POST.get("password", ""))
+    password = request.POST.get("password", "")
+    if email and not password:
+        # identifier-first: a domain with Single Sign On goes to its identity provider
+        from mypages.sso import domains, flow
+
+        connection = domains.connection_for_email(request.dbsession, email)
+        if connection is not None and flow.usable(request, connection):
+            return flow.start(request, connection, login_hint=email, next_url=next_url)
+        return {"email": email, "next": next_url, "error": _("Type your password.")}
+    user, error = check_password(request, email, password)
     if error is not None:
         return {"email": email, "next": next_url, "error": error}
     now = utcnow().isoformat()

@@ -1,0 +1,44 @@
+"""The "Single Sign On" module: companies sign their people in through their own
+identity provider (OIDC or SAML 2.0), with verified domains, identifier-first
+routing, just-in-time accounts, group mapping and "Require from all".
+
+Identity providers come from plugins (``mypages_sso_providers``); this
+package does the protocol work and the policy around it.
+"""
+from __future__ import annotations
+
+from mypages.contract import LoginMethod
+from mypages.plugins import PluginError
+from mypages.sso.models import SsoConnection
+
+MODULE_KEY = "sso"
+
+
+def build_on_ready(registry) -> None:
+    """Gather the providers; each becomes a sign-in method ``sso:<key>``."""
+    providers = {}
+    pm = registry["plugins.manager"]
+    for impl in reversed(pm.hook.mypages_sso_providers.get_hookimpls()):
+        for provider in impl.function() or []:
+            if not provider.key or provider.key in providers:
+                raise PluginError(impl.plugin_name, f"SSO provider key {provider.key!r} is "
+                                  "empty or offered twice")
+            providers[provider.key] = provider
+    registry["sso.providers"] = providers
+    methods = registry["accounts.login_methods"]
+    for provider in providers.values():
+        methods[f"sso:{provider.key}"] = LoginMethod(f"sso:{provider.key}", provider.title,
+                                                     is_mfa=True, is_local=False)
+
+
+def includeme(config):
+    config.register_core_hooks("core.sso", "mypages.sso.hooks")
+    config.on_plugins_ready(build_on_ready)
+    config.add_encrypted_column(SsoConnection.secrets_encrypted)
+    config.add_company_route("sso_settings", "/settings/sso")
+    config.add_company_route("sso_action", "/settings/sso/{action}", request_method="POST")
+    config.add_route("sso_start", "/sso/start")
+    config.add_route("sso_oidc_callback", "/sso/oidc/callback")
+    config.add_route("sso_saml_acs", "/sso/saml/{connection_id}/acs")
+    config.add_route("sso_saml_metadata", "/sso/saml/{connection_id}/metadata")
+    config.scan(".views")

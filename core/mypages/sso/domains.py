@@ -1,0 +1,121 @@
+"""Verified mail domains: a company proves a domain with a DNS TXT record.
+
+A domain belongs to one company at most, and consumer mail domains cannot
+be claimed. A verified domain routes sign-in (identifier-first) and lets
+Single Sign On link or create accounts.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+
+import dns.exception
+import dns.resolver
+from sqlalchemy import select
+
+from mypages.db import utcnow
+from mypages.i18n import _
+from mypages.sso.models import SsoConnection, VerifiedDomain
+
+TXT_PREFIX = "mypages-verification="
+RECORD_NAME = "_mypages-verification"
+DOMAIN_PATTERN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+#: mail domains anyone can get an address at; never proof of belonging to a company
+CONSUMER_DOMAINS = frozenset("""
+gmail.com googlemail.com outlook.com hotmail.com hotmail.se live.com live.se msn.com
+yahoo.com yahoo.se ymail.com icloud.com me.com mac.com aol.com gmx.com gmx.net gmx.de
+mail.com protonmail.com proton.me pm.me zoho.com yandex.com yandex.ru mail.ru web.de
+telia.com telia.se spray.se bredband.net comhem.se tele2.se passagen.se home.se
+""".split())
+
+
+class DomainError(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def normalize(domain: str) -> str:
+    domain = domain.strip().lower().rstrip(".")
+    if domain.startswith("@"):
+        domain = domain[1:]
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise DomainError(_("That is not a domain name."))
+    if not DOMAIN_PATTERN.match(domain):
+        raise DomainError(_("That is not a domain name."))
+    return domain
+
+
+def claim(request, company, raw: str) -> VerifiedDomain:
+    domain = normalize(raw)
+    if domain in CONSUMER_DOMAINS:
+        raise DomainError(_("${domain} is a public mail service and cannot belong to a company.",
+                            mapping={"domain": domain}))
+    taken = request.dbsession.scalars(select(VerifiedDomain).where(
+        VerifiedDomain.domain == domain)).one_or_none()
+    if taken is not None:
+        if taken.company_id == company.id:
+            raise DomainError(_("${domain} is already added.", mapping={"domain": domain}))
+        raise DomainError(_("${domain} is claimed by another company.", mapping={"domain": domain}))
+    claimed = VerifiedDomain(company_id=company.id, domain=domain,
+                             token=secrets.token_urlsafe(24))
+    request.dbsession.add(claimed)
+    request.dbsession.flush()
+    request.audit("sso.domain_claimed", company=company, target=domain)
+    return claimed
+
+
+def expected_record(claimed: VerifiedDomain) -> tuple[str, str]:
+    """(name, value) of the TXT record that proves the claim."""
+    return f"{RECORD_NAME}.{claimed.domain}", f"{TXT_PREFIX}{claimed.token}"
+
+
+def resolver_from_settings(settings: dict) -> dns.resolver.Resolver:
+    """The system's resolver, or ``mypages.dns.nameservers`` (``host`` or ``host:port``)."""
+    configured = settings.get("mypages.dns.nameservers", "").split()
+    if not configured:
+        return dns.resolver.Resolver()
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers = [entry.rsplit(":", 1)[0] if ":" in entry else entry
+                            for entry in configured]
+    ports = {int(entry.rsplit(":", 1)[1]) for entry in configured if ":" in entry}
+    if ports:
+        resolver.port = ports.pop()
+    resolver.lifetime = float(settings.get("mypages.dns.timeout", 5))
+    return resolver
+
+
+def txt_values(resolver, name: str) -> list[str]:
+    try:
+        answer = resolver.resolve(name, "TXT")
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return []
+    except dns.exception.DNSException:
+        raise DomainError(_("The DNS lookup failed. Try again in a while."))
+    return [b"".join(record.strings).decode("utf-8", "replace") for record in answer]
+
+
+def verify(request, company, claimed: VerifiedDomain) -> bool:
+    name, value = expected_record(claimed)
+    resolver = resolver_from_settings(request.registry.settings)
+    if value not in txt_values(resolver, name):
+        request.audit("sso.domain_not_verified", company=company, target=claimed.domain)
+        return False
+    claimed.verified_at = utcnow()
+    request.audit("sso.domain_verified", company=company, target=claimed.domain)
+    return True
+
+
+def connection_for_email(dbsession, email: str) -> SsoConnection | None:
+    """The Single Sign On connection of the company that verified the e-mail's domain."""
+    if "@" not in email:
+        return None
+    domain = email.rsplit("@", 1)[1].strip().lower()
+    return dbsession.scalars(
+        select(SsoConnection).join(VerifiedDomain,
+                                   VerifiedDomain.company_id == SsoConnection.company_id)
+        .where(VerifiedDomain.domain == domain, VerifiedDomain.verified_at.is_not(None))
+    ).one_or_none()

@@ -1,0 +1,192 @@
+"""What every Single Sign On sign-in shares, whatever the protocol.
+
+``start`` records a single-use attempt bound to this browser and sends the
+browser to the identity provider; the protocol module checks the answer and
+makes a :class:`~mypages.contract.FederatedIdentity`; ``complete`` finds or
+(when the company allows it) creates the account, keeps group memberships in
+step and signs the person in. Every refusal is audited and creates no session.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from pyramid.httpexceptions import HTTPSeeOther
+from sqlalchemy import select, update
+
+from mypages.accounts import add_methods, start_session
+from mypages.accounts.models import User
+from mypages.companies.models import Company, Membership, Role
+from mypages.contract import SsoRejected
+from mypages.db import utcnow
+from mypages.i18n import _
+from mypages.modules.lifecycle import entitled_keys
+from mypages.plugins import notify
+from mypages.sso import MODULE_KEY
+from mypages.sso.connections import provider_of, values_of
+from mypages.sso.models import SsoAttempt, SsoConnection, SsoLink, VerifiedDomain
+from mypages.web.safety import safe_next
+
+ATTEMPT_LIFETIME = dt.timedelta(minutes=10)
+BROWSER_KEY = "sso_browser"
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def browser_binding(request) -> str:
+    """A random value in this browser's signed session cookie; attempts are bound to it."""
+    value = request.session.get(BROWSER_KEY)
+    if not value:
+        value = request.session[BROWSER_KEY] = secrets.token_urlsafe(24)
+    return digest(value)
+
+
+def usable(request, connection: SsoConnection) -> bool:
+    """SSO works while the module is entitled, and also while "Require from all" is on,
+    so that a lapsing trial never locks anyone out."""
+    return connection.require_all or MODULE_KEY in entitled_keys(request.dbsession,
+                                                                 connection.company_id)
+
+
+def start(request, connection: SsoConnection, *, login_hint: str | None = None,
+          next_url: str = "", test: bool = False):
+    """Send the browser to the connection's identity provider."""
+    from mypages.sso import oidc, saml
+
+    provider = provider_of(request.registry, connection)
+    if provider is None or not usable(request, connection):
+        raise SsoRejected("connection-unavailable", _("Single Sign On is not available for "
+                                                      "this company right now."))
+    state = secrets.token_urlsafe(32)
+    attempt = SsoAttempt(state_hash=digest(state), connection_id=connection.id,
+                         browser_hash=browser_binding(request), nonce=secrets.token_urlsafe(24),
+                         code_verifier=secrets.token_urlsafe(64) if connection.protocol == "oidc" else "",
+                         next_url=safe_next(next_url, ""), is_test=test)
+    values = values_of(request.registry, connection)
+    protocol = oidc if connection.protocol == "oidc" else saml
+    location = protocol.request_location(request, connection, provider, values, attempt, state,
+                                         login_hint)
+    request.dbsession.add(attempt)
+    request.audit("sso.started", company=_company(request, connection), target=provider.key,
+                  protocol=connection.protocol, test=test)
+    return HTTPSeeOther(location)
+
+
+def take_attempt(request, state: str | None) -> SsoAttempt:
+    """The attempt ``state`` names, used up now: unknown, reused, expired, or begun in
+    another browser, it is refused."""
+    if not state:
+        raise SsoRejected("state-missing")
+    now = utcnow()
+    taken = request.dbsession.execute(
+        update(SsoAttempt)
+        .where(SsoAttempt.state_hash == digest(state), SsoAttempt.used_at.is_(None),
+               SsoAttempt.browser_hash == browser_binding(request),
+               SsoAttempt.created_at > now - ATTEMPT_LIFETIME)
+        .values(used_at=now).execution_options(synchronize_session=False)).rowcount
+    if taken != 1:
+        raise SsoRejected("state-invalid")
+    return request.dbsession.get(SsoAttempt, digest(state))
+
+
+def burn_attempt(request, state: str | None) -> None:
+    """Use up the attempt ``state`` names in a transaction of its own, for refused sign-ins
+    whose request transaction is rolled back: a state never works twice."""
+    if not state:
+        return
+    with request.registry["db.session_factory"].begin() as own:
+        own.execute(update(SsoAttempt).where(SsoAttempt.state_hash == digest(state),
+                                             SsoAttempt.used_at.is_(None))
+                    .values(used_at=utcnow()))
+
+
+def _company(request, connection: SsoConnection) -> Company:
+    return request.dbsession.get(Company, connection.company_id)
+
+
+def domain_verified(dbsession, company_id: int, email: str | None) -> bool:
+    if not email or "@" not in email:
+        return False
+    domain = email.rsplit("@", 1)[1].lower()
+    return dbsession.scalar(select(VerifiedDomain.id).where(
+        VerifiedDomain.company_id == company_id, VerifiedDomain.domain == domain,
+        VerifiedDomain.verified_at.is_not(None))) is not None
+
+
+def _account(request, connection: SsoConnection, company: Company, identity) -> User:
+    """The account this identity signs in to: linked before, linked now, or created now."""
+    dbsession = request.dbsession
+    link = dbsession.scalars(select(SsoLink).where(
+        SsoLink.connection_id == connection.id, SsoLink.subject == identity.subject)).one_or_none()
+    if link is not None:
+        user = dbsession.get(User, link.user_id)
+        link.last_sign_in_at = utcnow()
+        return user
+    email = (identity.email or "").strip().lower()
+    vouched = identity.email_verified and domain_verified(dbsession, company.id, email)
+    existing = dbsession.scalars(select(User).where(User.email == email)).one_or_none() if email else None
+    if existing is not None:
+        if not vouched:
+            # never take over an account on an e-mail the provider does not vouch for
+            raise SsoRejected("link-unverified", _("Your account could not be linked: the "
+                                                   "e-mail address is not verified for this company."))
+        user = existing
+        request.audit("sso.account_linked", company=company, actor=user, target=email)
+    elif vouched and connection.jit_enabled:
+        user = User(email=email, display_name=identity.name[:200], password_hash=None)
+        dbsession.add(user)
+        dbsession.flush()
+        request.audit("sso.user_provisioned", company=company, actor=user, target=email)
+    else:
+        raise SsoRejected("no-account", _("There is no account for you at this company. "
+                                          "Ask an admin of your company to invite you."))
+    dbsession.add(SsoLink(connection_id=connection.id, subject=identity.subject, user_id=user.id,
+                          last_sign_in_at=utcnow()))
+    return user
+
+
+def _membership(request, connection, company, user, identity) -> Membership:
+    membership = request.dbsession.scalars(select(Membership).where(
+        Membership.company_id == company.id, Membership.user_id == user.id)).one_or_none()
+    if membership is not None:
+        return membership
+    if connection.jit_enabled and identity.email_verified and domain_verified(
+            request.dbsession, company.id, identity.email):
+        membership = Membership(company_id=company.id, user_id=user.id, role=Role.member)
+        request.dbsession.add(membership)
+        request.dbsession.flush()
+        request.audit("sso.member_provisioned", company=company, actor=user, target=user.email)
+        return membership
+    raise SsoRejected("not-a-member", _("You are not a member of this company. "
+                                        "Ask an admin of your company to invite you."))
+
+
+def complete(request, attempt: SsoAttempt, connection: SsoConnection, identity):
+    """Sign the person in; ``identity`` has passed every protocol and provider check."""
+    from mypages.sso.groups import sync_groups
+
+    company = _company(request, connection)
+    provider = provider_of(request.registry, connection)
+    user = _account(request, connection, company, identity)
+    if not user.is_active:
+        raise SsoRejected("account-disabled", _("This account is disabled."))
+    membership = _membership(request, connection, company, user, identity)
+    sync_groups(request, connection, company, user, identity)
+    method = f"sso:{provider.key}"
+    if request.user is not None and request.user.id == user.id:
+        add_methods(request, [method])
+    else:
+        start_session(request, user, {method: utcnow().isoformat()})
+        notify(request.hooks.mypages_user_signed_in, request, request=request, user=user)
+    request.audit("account.signed_in", company=company, actor=user, target=user.email,
+                  methods=[method])
+    if attempt.is_test and membership.role == Role.admin:
+        connection.admin_tested_at = utcnow()
+        request.audit("sso.tested", company=company, actor=user, target=provider.key)
+        request.session.flash(request.translate(_(
+            "The connection works: you signed in through Single Sign On.")))
+        return HTTPSeeOther(request.route_url("sso_settings", company_id=company.id))
+    return HTTPSeeOther(attempt.next_url or request.route_url("dashboard", company_id=company.id))

@@ -1,0 +1,43 @@
+"""Group mapping: the identity provider's groups decide a person's company groups,
+added and removed at every sign-in."""
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from mypages.companies.models import Group, GroupMember
+from mypages.sso.models import SsoGroupMapping
+
+
+def sync_groups(request, connection, company, user, identity) -> None:
+    mappings = request.dbsession.scalars(select(SsoGroupMapping).where(
+        SsoGroupMapping.connection_id == connection.id)).all()
+    if not mappings:
+        return
+    if identity.groups is None:
+        # the provider could not say (e.g. group overage): change nothing, and say so
+        warning = request.translate(identity.groups_warning) if identity.groups_warning else ""
+        connection.groups_warning = warning[:500] or "groups-unknown"
+        request.audit("sso.groups_skipped", company=company, actor=user, target=user.email)
+        return
+    connection.groups_warning = None
+    granted = {m.group_id for m in mappings if m.idp_group in set(identity.groups)}
+    mapped = {m.group_id for m in mappings}
+    current = set(request.dbsession.scalars(select(GroupMember.group_id).where(
+        GroupMember.user_id == user.id, GroupMember.source == "sso",
+        GroupMember.group_id.in_(mapped))))
+    added, removed = granted - current, current - granted
+    manual = set(request.dbsession.scalars(select(GroupMember.group_id).where(
+        GroupMember.user_id == user.id, GroupMember.source != "sso",
+        GroupMember.group_id.in_(added))))
+    for group_id in added - manual:
+        request.dbsession.add(GroupMember(group_id=group_id, user_id=user.id, source="sso"))
+    if removed:
+        request.dbsession.execute(delete(GroupMember).where(
+            GroupMember.user_id == user.id, GroupMember.source == "sso",
+            GroupMember.group_id.in_(removed)))
+    if added or removed:
+        names = dict(request.dbsession.execute(select(Group.id, Group.name).where(
+            Group.id.in_(added | removed))).all())
+        request.audit("sso.groups_changed", company=company, actor=user, target=user.email,
+                      added=sorted(names[g] for g in added),
+                      removed=sorted(names[g] for g in removed))

@@ -1,0 +1,37 @@
+"""The "Single Sign On" module as the core offers it."""
+from decimal import Decimal
+
+from mypages.contract import Module, Price, SettingsTab
+from mypages.hookspecs import hookimpl
+from mypages.i18n import _
+from mypages.sso import MODULE_KEY
+
+
+@hookimpl
+def mypages_modules():
+    return [Module(
+        key=MODULE_KEY,
+        title=_("Single Sign On"),
+        description=_("Your people sign in with their work account (Microsoft Entra ID, "
+                      "Google Workspace or any SAML identity provider)."),
+        trial_days=10,
+        price=Price(Decimal("990"), "SEK", per=_("per month")),
+    )]
+
+
+@hookimpl
+def mypages_company_settings_tabs(request, company):
+    return [SettingsTab("sso", _("Single Sign On"), "sso_settings", order=40)]
+
+
+@hookimpl
+def mypages_module_state_changed(request, company, module_key, old_state, new_state, actor):
+    if module_key == MODULE_KEY:
+        from mypages.sso.require_all import module_state_changed
+        module_state_changed(request, company, old_state, new_state)
+
+
+@hookimpl
+def mypages_jobs():
+    from mypages.sso.mail_jobs import JOBS
+    return JOBS

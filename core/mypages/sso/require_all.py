@@ -1,0 +1,65 @@
+"""'Require from all': only Single Sign On for the company's people.
+
+It can only be switched on after an admin of the company signed in through
+the current connection since its last change. While it is on, password
+sign-in, password reset and local two-factor are closed for the company's
+people, except its break-glass admins. If the module lapses, the requirement
+is suspended (never a lock-out) and the admins are told; buying the module
+brings it back.
+"""
+from __future__ import annotations
+
+from mypages.audit import record
+from mypages.companies.models import CompanyPolicy
+from mypages.i18n import _
+from mypages.modules.models import ModuleState
+from mypages.sso.connections import connection_of
+
+
+class RequireAllRefused(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def _policy(dbsession, company_id: int) -> CompanyPolicy:
+    policy = dbsession.get(CompanyPolicy, company_id)
+    if policy is None:
+        policy = CompanyPolicy(company_id=company_id, require_mfa=False, password_allowed=True,
+                               password_min_length=12)
+        dbsession.add(policy)
+    return policy
+
+
+def switch(request, company, on: bool) -> None:
+    connection = connection_of(request.dbsession, company.id)
+    if on:
+        if connection is None:
+            raise RequireAllRefused(_("Set up the connection to your identity provider first."))
+        if connection.admin_tested_at is None or connection.admin_tested_at < connection.changed_at:
+            raise RequireAllRefused(_("An admin must sign in through the connection (Test the "
+                                      "connection) after its last change before it can be "
+                                      "required from all."))
+    if connection is not None:
+        connection.require_all = on
+    _policy(request.dbsession, company.id).password_allowed = not on
+    request.audit("sso.require_all_switched", company=company, on=on)
+
+
+def module_state_changed(request, company, old_state, new_state) -> None:
+    """Suspend the requirement when the module lapses; restore it when it is bought."""
+    from mypages.jobs import enqueue_in
+
+    dbsession = request.dbsession if request is not None else None
+    if dbsession is None:
+        from sqlalchemy.orm import object_session
+        dbsession = object_session(company)
+    connection = connection_of(dbsession, company.id)
+    if connection is None or not connection.require_all:
+        return
+    entitled = new_state in (ModuleState.trial, ModuleState.active)
+    _policy(dbsession, company.id).password_allowed = not entitled
+    action = "sso.require_all_restored" if entitled else "sso.require_all_suspended"
+    record(dbsession, action, company_id=company.id, target="sso")
+    if not entitled:
+        enqueue_in(dbsession, "sso.require_all_suspended_mail", {"company_id": company.id})

@@ -1,0 +1,307 @@
+"""The Single Sign On tab for company admins, and the sign-in routes."""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.response import Response
+from pyramid.view import view_config
+from sqlalchemy import delete, select
+
+from mypages.companies.models import Group
+from mypages.contract import SsoRejected
+from mypages.db import fresh_transaction, utcnow
+from mypages.i18n import _
+from mypages.sso import MODULE_KEY, domains, flow
+from mypages.sso.connections import connection_of, provider_of, store_secrets, values_of
+from mypages.sso.models import SsoConnection, SsoGroupMapping, VerifiedDomain
+from mypages.sso.require_all import RequireAllRefused, switch
+from mypages.web.safety import safe_next
+
+
+class SettingsRefused(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def base_url(request) -> str:
+    return request.registry.settings["mypages.base_url"].rstrip("/")
+
+
+def settings_page(request, errors=(), form=None):
+    connection = connection_of(request.dbsession, request.company.id)
+    providers = request.registry["sso.providers"]
+    claimed = request.dbsession.scalars(select(VerifiedDomain).where(
+        VerifiedDomain.company_id == request.company.id).order_by(VerifiedDomain.domain)).all()
+    mappings = []
+    if connection is not None:
+        mappings = request.dbsession.execute(
+            select(SsoGroupMapping, Group).join(Group, Group.id == SsoGroupMapping.group_id)
+            .where(SsoGroupMapping.connection_id == connection.id)
+            .order_by(SsoGroupMapping.idp_group)).all()
+    chosen = (form or {}).get("provider") or (connection.provider if connection else None)
+    protocol = (form or {}).get("protocol") or (connection.protocol if connection else "oidc")
+    provider = providers.get(chosen) if chosen else None
+    values = dict(connection.settings) if connection and connection.provider == chosen else {}
+    values.update({k: v for k, v in (form or {}).items() if k not in ("provider", "protocol")})
+    tested = bool(connection and connection.admin_tested_at
+                  and connection.admin_tested_at >= connection.changed_at)
+    return {
+        "connection": connection, "providers": providers, "provider": provider,
+        "protocol": protocol, "values": values, "errors": list(errors),
+        "fields": [f for f in provider.settings() if protocol in f.protocols] if provider else [],
+        "secret_set": bool(connection and connection.secrets_encrypted),
+        "tested": tested, "domains": [(d, domains.expected_record(d)) for d in claimed],
+        "mappings": mappings, "messages": request.session.pop_flash(),
+        "redirect_uri": base_url(request) + request.route_path("sso_oidc_callback"),
+        "acs_url": (base_url(request) + request.route_path("sso_saml_acs", connection_id=connection.id)
+                    if connection else None),
+        "metadata_url": (base_url(request) + request.route_path("sso_saml_metadata",
+                                                                connection_id=connection.id)
+                         if connection else None),
+    }
+
+
+@view_config(route_name="sso_settings", module=MODULE_KEY, permission="company.admin",
+             request_method="GET", renderer="mypages:templates/sso.jinja2")
+def settings(request):
+    return settings_page(request, form={"provider": request.params.get("provider", ""),
+                                        "protocol": request.params.get("protocol", "")})
+
+
+def save_connection(request):
+    post = request.POST
+    provider = request.registry["sso.providers"].get(post.get("provider", ""))
+    if provider is None:
+        raise SettingsRefused(_("Choose an identity provider."))
+    protocol = post.get("protocol", "oidc")
+    if protocol not in provider.protocols:
+        raise SettingsRefused(_("This identity provider does not support that protocol."))
+    connection = connection_of(request.dbsession, request.company.id)
+    old_secrets = values_of(request.registry, connection) if connection else {}
+    fields = [f for f in provider.settings() if protocol in f.protocols]
+    plain, secrets_, errors = {}, {}, []
+    for field in fields:
+        value = post.get(field.name, "").strip()
+        if field.secret:
+            # an empty secret field keeps the stored secret (it is never shown again)
+            value = value or (old_secrets.get(field.name, "") if connection
+                              and connection.provider == provider.key else "")
+            if value:
+                secrets_[field.name] = value
+        elif value:
+            plain[field.name] = value
+        if field.required and not value:
+            errors.append(_("${field} is required.", mapping={"field": request.translate(field.label)}))
+    errors += provider.check_settings({**plain, **secrets_})
+    if errors:
+        raise SettingsRefused(errors)
+    if connection is None:
+        connection = SsoConnection(company_id=request.company.id)
+        request.dbsession.add(connection)
+    connection.provider, connection.protocol = provider.key, protocol
+    connection.settings = plain
+    store_secrets(request.registry, connection, secrets_)
+    connection.changed_at = utcnow()
+    request.dbsession.flush()
+    # secrets never reach the audit trail: only which fields were set
+    request.audit("sso.connection_saved", target=provider.key, protocol=protocol,
+                  settings=sorted(plain), secrets_set=sorted(secrets_))
+    return _("The connection is saved. Test it before you require it from all.")
+
+
+def test_connection(request):
+    connection = connection_of(request.dbsession, request.company.id)
+    if connection is None:
+        raise SettingsRefused(_("Set up the connection to your identity provider first."))
+    return flow.start(request, connection, login_hint=request.user.email, test=True)
+
+
+def require_all(request):
+    on = request.POST.get("on") == "1"
+    try:
+        switch(request, request.company, on)
+    except RequireAllRefused as refused:
+        raise SettingsRefused(refused.message)
+    if on:
+        return _("Single Sign On is now required from all. Password sign-in is closed for "
+                 "your people, except the break-glass admins.")
+    return _("Single Sign On is no longer required. People can sign in with passwords again.")
+
+
+def jit(request):
+    connection = connection_of(request.dbsession, request.company.id)
+    if connection is None:
+        raise SettingsRefused(_("Set up the connection to your identity provider first."))
+    connection.jit_enabled = request.POST.get("on") == "1"
+    request.audit("sso.jit_switched", on=connection.jit_enabled)
+    return _("Saved.")
+
+
+def add_domain(request):
+    try:
+        claimed = domains.claim(request, request.company, request.POST.get("domain", ""))
+    except domains.DomainError as error:
+        raise SettingsRefused(error.message)
+    return _("Add the TXT record shown below to ${domain}, then press Verify.",
+             mapping={"domain": claimed.domain})
+
+
+def _claimed(request) -> VerifiedDomain:
+    raw = request.POST.get("domain_id", "")
+    claimed = request.dbsession.scalars(select(VerifiedDomain).where(
+        VerifiedDomain.id == (int(raw) if raw.isdigit() else -1),
+        VerifiedDomain.company_id == request.company.id)).one_or_none()
+    if claimed is None:
+        raise SettingsRefused(_("There is no such domain."))
+    return claimed
+
+
+def verify_domain(request):
+    claimed = _claimed(request)
+    try:
+        verified = domains.verify(request, request.company, claimed)
+    except domains.DomainError as error:
+        raise SettingsRefused(error.message)
+    if not verified:
+        request.session.flash(request.translate(_(
+            "The TXT record was not found yet. DNS changes can take a while; try again later.")))
+        return None
+    return _("${domain} is verified.", mapping={"domain": claimed.domain})
+
+
+def remove_domain(request):
+    claimed = _claimed(request)
+    request.dbsession.delete(claimed)
+    request.audit("sso.domain_removed", target=claimed.domain)
+    return _("The domain has been removed.")
+
+
+def add_mapping(request):
+    connection = connection_of(request.dbsession, request.company.id)
+    idp_group = request.POST.get("idp_group", "").strip()
+    name = request.POST.get("group", "").strip()
+    if connection is None:
+        raise SettingsRefused(_("Set up the connection to your identity provider first."))
+    if not idp_group or not name or len(idp_group) > 300 or len(name) > 200:
+        raise SettingsRefused(_("Type the identity provider's group id and a group name."))
+    group = request.dbsession.scalars(select(Group).where(
+        Group.company_id == request.company.id, Group.name == name)).one_or_none()
+    if group is None:
+        group = Group(company_id=request.company.id, name=name)
+        request.dbsession.add(group)
+        request.dbsession.flush()
+    exists = request.dbsession.scalars(select(SsoGroupMapping).where(
+        SsoGroupMapping.connection_id == connection.id, SsoGroupMapping.idp_group == idp_group,
+        SsoGroupMapping.group_id == group.id)).one_or_none()
+    if exists is None:
+        request.dbsession.add(SsoGroupMapping(connection_id=connection.id, idp_group=idp_group,
+                                              group_id=group.id))
+        request.audit("sso.group_mapping_added", target=idp_group, group=name)
+    return _("Saved.")
+
+
+def remove_mapping(request):
+    connection = connection_of(request.dbsession, request.company.id)
+    raw = request.POST.get("mapping_id", "")
+    removed = 0
+    if connection is not None and raw.isdigit():
+        removed = request.dbsession.execute(delete(SsoGroupMapping).where(
+            SsoGroupMapping.id == int(raw), SsoGroupMapping.connection_id == connection.id)).rowcount
+    if not removed:
+        raise SettingsRefused(_("There is no such group mapping."))
+    request.audit("sso.group_mapping_removed", target=raw)
+    return _("Saved.")
+
+
+ACTIONS = {"save": save_connection, "test": test_connection, "require-all": require_all,
+           "jit": jit, "domain-add": add_domain, "domain-verify": verify_domain,
+           "domain-remove": remove_domain, "mapping-add": add_mapping,
+           "mapping-remove": remove_mapping}
+
+
+@view_config(route_name="sso_action", module=MODULE_KEY, permission="company.admin")
+def action(request):
+    handler = ACTIONS.get(request.matchdict["action"])
+    if handler is None:
+        raise HTTPNotFound()
+    done = handler(request)
+    if isinstance(done, Response):
+        return done
+    if done is not None:
+        request.session.flash(request.translate(done))
+    return HTTPSeeOther(request.route_url("sso_settings", company_id=request.company.id))
+
+
+@view_config(context=SettingsRefused, renderer="mypages:templates/sso.jinja2")
+def settings_refused(exc, request):
+    """Refused; nothing of it is kept (pyramid_tm aborts the transaction)."""
+    fresh_transaction(request)
+    request.response.status = 400
+    errors = exc.message if isinstance(exc.message, list) else [exc.message]
+    form = {k: v for k, v in request.POST.items() if k != "csrf_token"}
+    return settings_page(request, errors, form if request.matchdict.get("action") == "save" else None)
+
+
+# -- signing in -------------------------------------------------------------------
+
+@view_config(route_name="sso_start", request_method=("GET", "POST"))
+def start(request):
+    """Identifier-first: an e-mail whose domain a company with Single Sign On verified
+    goes straight to that company's identity provider."""
+    email = request.params.get("email", "").strip().lower()
+    next_url = safe_next(request.params.get("next"), "")
+    connection = domains.connection_for_email(request.dbsession, email) if email else None
+    if connection is None or not flow.usable(request, connection):
+        request.session.flash(request.translate(_(
+            "There is no Single Sign On for that address. Sign in with your password.")))
+        return HTTPSeeOther(request.route_url("login", _query={"next": next_url} if next_url else {}))
+    return flow.start(request, connection, login_hint=email, next_url=next_url)
+
+
+@view_config(route_name="sso_oidc_callback", request_method="GET")
+def oidc_callback(request):
+    from mypages.sso import oidc
+
+    attempt = flow.take_attempt(request, request.params.get("state"))
+    connection = request.dbsession.get(SsoConnection, attempt.connection_id)
+    identity = oidc.finish(request, connection, provider_of(request.registry, connection),
+                           values_of(request.registry, connection), attempt)
+    return flow.complete(request, attempt, connection, identity)
+
+
+@view_config(route_name="sso_saml_acs", request_method="POST", require_csrf=False)
+def saml_acs(request):
+    """The identity provider posts here; it is signed by the IdP, not by our CSRF token."""
+    from mypages.sso import saml
+
+    attempt = flow.take_attempt(request, request.POST.get("RelayState"))
+    connection = request.dbsession.get(SsoConnection, attempt.connection_id)
+    if str(connection.id) != request.matchdict["connection_id"]:
+        raise SsoRejected("connection-mismatch")
+    identity = saml.finish(request, connection, provider_of(request.registry, connection),
+                           values_of(request.registry, connection), attempt)
+    return flow.complete(request, attempt, connection, identity)
+
+
+@view_config(route_name="sso_saml_metadata", request_method="GET")
+def saml_metadata(request):
+    from mypages.sso import saml
+
+    raw = request.matchdict["connection_id"]
+    connection = request.dbsession.get(SsoConnection, int(raw)) if raw.isdigit() else None
+    if connection is None or connection.protocol != "saml":
+        raise HTTPNotFound()
+    return Response(saml.sp_metadata(request, connection), content_type="application/samlmetadata+xml")
+
+
+@view_config(context=SsoRejected, renderer="mypages:templates/error.jinja2")
+def refused(exc, request):
+    """A refused sign-in: nothing of it is kept, but the refusal is audited."""
+    fresh_transaction(request)
+    flow.burn_attempt(request, request.params.get("state") or request.POST.get("RelayState"))
+    request.audit_now("sso.rejected", reason=exc.reason)
+    request.response.status = 403
+    return {"title": _("Single Sign On did not work"),
+            "message": exc.message or _("The answer from your identity provider was refused. "
+                                        "Try again, or ask an admin of your company."),
+            "reason": f"sso-{exc.reason}"}
