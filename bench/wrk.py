@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 THREADS = 1
 CONNECTIONS = 8
@@ -15,6 +16,8 @@ _PERCENTILE = re.compile(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", re.M)
 _TOTAL = re.compile(r"^\s+(\d+) requests in ([\d.]+)(us|ms|s|m)", re.M)
 _NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 _SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+#: what a Lua script's done() reports, one ``bench.<name>: <integer>`` line each
+_SCRIPT_COUNT = re.compile(r"^bench\.(\w+):\s+(\d+)\s*$", re.M)
 
 
 @dataclass
@@ -25,6 +28,7 @@ class WrkResult:
     p99_ms: float | None
     non_2xx_3xx: int
     socket_errors: int
+    script_counts: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -52,13 +56,20 @@ def parse(output: str) -> WrkResult:
         p99_ms=percentiles.get("99"),
         non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
         socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
+        script_counts={name: int(value) for name, value in _SCRIPT_COUNT.findall(output)},
     )
 
 
-def run(url: str, seconds: int, headers: dict[str, str] | None = None) -> WrkResult:
+def run(url: str, seconds: int, headers: dict[str, str] | None = None,
+        script: Path | None = None, timeout: int | None = None) -> WrkResult:
+    """``timeout``: seconds before wrk counts a request as timed out (its default is 2)."""
     command = [wrk_path(), f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
+    if script is not None:
+        command += ["--script", str(script)]
+    if timeout is not None:
+        command += ["--timeout", f"{timeout}s"]
     done = subprocess.run(command + [url], capture_output=True, text=True, check=True,
                           timeout=seconds + 60)
     return parse(done.stdout)
