@@ -26,6 +26,7 @@ def main(global_config, **settings):
         config.include(".modules")        # catalogue, trial lifecycle, module= predicate
         config.include(".jobs")           # periodic and queued jobs with leases
         config.include(".notifications")  # e-mail
+        config.include(".sso")            # Single Sign On module: OIDC, SAML, verified domains
         config.include(".operator")       # platform operators' pages
         config.include_plugins()          # every enabled plugin, last
     return config.make_wsgi_app()

@@ -139,7 +139,8 @@ class FederatedIdentity:
 @dataclass(frozen=True)
 class SsoSetting:
     """One field of a provider's connection form. ``secret`` values are encrypted at rest,
-    never shown again and never written to the audit trail."""
+    never shown again and never written to the audit trail. ``kind`` is "text",
+    "textarea" or "checkbox" (a ticked box is stored as "yes", an unticked one not at all)."""
 
     name: str
     label: TranslationString
@@ -147,6 +148,7 @@ class SsoSetting:
     required: bool = True
     help: TranslationString | None = None
     protocols: tuple[str, ...] = ("oidc", "saml")
+    kind: str = "text"
 
 
 class SsoProvider:
@@ -155,6 +157,10 @@ class SsoProvider:
     Subclass it; the core does the protocol work (OIDC code flow with PKCE,
     SAML 2.0 with python3-saml) and asks the provider only what differs
     between identity providers.
+
+    ``values`` handed to the OIDC methods are the connection's settings and
+    secrets, plus ``values["verified_domains"]``: the company's verified mail
+    domains (read-only), for checks such as Google's ``hd`` claim.
     """
 
     #: short key, also the session's method key ``sso:<key>``
@@ -196,3 +202,11 @@ class SsoProvider:
         NameID under ``"nameid"``) into a :class:`FederatedIdentity`, or raise
         :class:`SsoRejected`."""
         raise NotImplementedError
+
+    def read_groups(self, values: dict, claims: dict,
+                    access_token: str) -> tuple[str, ...] | None:
+        """OIDC: asked only when :meth:`identity` returned ``groups=None`` (the token could
+        not carry them, e.g. Entra ID's group overage): the group ids read from the
+        provider's API with the access token, or ``None`` if they cannot be read (then
+        the identity's ``groups_warning`` stands)."""
+        return None

@@ -6,20 +6,27 @@ Single Sign On link or create accounts.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 
 import dns.exception
+import dns.nameserver
 import dns.resolver
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from mypages.companies.models import Company
 from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.sso.models import SsoConnection, VerifiedDomain
 
 TXT_PREFIX = "mypages-verification="
 RECORD_NAME = "_mypages-verification"
-DOMAIN_PATTERN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+DOMAIN_PATTERN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+                            r"(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
+#: an unverified claim holds a domain this long; then another company may claim it
+CLAIM_HOLD = dt.timedelta(days=7)
 
 #: mail domains anyone can get an address at; never proof of belonging to a company
 CONSUMER_DOMAINS = frozenset("""
@@ -27,6 +34,8 @@ gmail.com googlemail.com outlook.com hotmail.com hotmail.se live.com live.se msn
 yahoo.com yahoo.se ymail.com icloud.com me.com mac.com aol.com gmx.com gmx.net gmx.de
 mail.com protonmail.com proton.me pm.me zoho.com yandex.com yandex.ru mail.ru web.de
 telia.com telia.se spray.se bredband.net comhem.se tele2.se passagen.se home.se
+outlook.se outlook.dk hotmail.dk hotmail.no hotmail.fi hotmail.co.uk live.dk live.no live.fi
+live.co.uk yahoo.dk yahoo.no yahoo.co.uk protonmail.ch gmx.se msn.se
 """.split())
 
 
@@ -59,11 +68,21 @@ def claim(request, company, raw: str) -> VerifiedDomain:
     if taken is not None:
         if taken.company_id == company.id:
             raise DomainError(_("${domain} is already added.", mapping={"domain": domain}))
-        raise DomainError(_("${domain} is claimed by another company.", mapping={"domain": domain}))
+        if taken.verified_at is not None or taken.created_at > utcnow() - CLAIM_HOLD:
+            raise DomainError(_("${domain} is claimed by another company.",
+                                mapping={"domain": domain}))
+        # an unproven claim must not hold a domain away from its owner for ever
+        request.dbsession.delete(taken)
+        request.dbsession.flush()
+        request.audit("sso.domain_claim_released", company=request.dbsession.get(
+            Company, taken.company_id), target=domain)
     claimed = VerifiedDomain(company_id=company.id, domain=domain,
                              token=secrets.token_urlsafe(24))
     request.dbsession.add(claimed)
-    request.dbsession.flush()
+    try:
+        request.dbsession.flush()
+    except IntegrityError:  # another company claimed it at the same moment
+        raise DomainError(_("${domain} is claimed by another company.", mapping={"domain": domain}))
     request.audit("sso.domain_claimed", company=company, target=domain)
     return claimed
 
@@ -73,17 +92,24 @@ def expected_record(claimed: VerifiedDomain) -> tuple[str, str]:
     return f"{RECORD_NAME}.{claimed.domain}", f"{TXT_PREFIX}{claimed.token}"
 
 
+def _nameserver(entry: str) -> dns.nameserver.Do53Nameserver:
+    """``host``, ``host:port``, ``[v6-address]:port`` or a bare IPv6 address."""
+    if entry.startswith("["):
+        host, _, port = entry[1:].partition("]")
+        return dns.nameserver.Do53Nameserver(host, int(port.lstrip(":") or 53))
+    if entry.count(":") == 1:
+        host, port = entry.split(":")
+        return dns.nameserver.Do53Nameserver(host, int(port))
+    return dns.nameserver.Do53Nameserver(entry)
+
+
 def resolver_from_settings(settings: dict) -> dns.resolver.Resolver:
-    """The system's resolver, or ``mypages.dns.nameservers`` (``host`` or ``host:port``)."""
+    """The system's resolver, or ``mypages.dns.nameservers`` (``host`` or ``host:port``,
+    separated by spaces)."""
     configured = settings.get("mypages.dns.nameservers", "").split()
-    if not configured:
-        return dns.resolver.Resolver()
-    resolver = dns.resolver.Resolver(configure=False)
-    resolver.nameservers = [entry.rsplit(":", 1)[0] if ":" in entry else entry
-                            for entry in configured]
-    ports = {int(entry.rsplit(":", 1)[1]) for entry in configured if ":" in entry}
-    if ports:
-        resolver.port = ports.pop()
+    resolver = dns.resolver.Resolver(configure=not configured)
+    if configured:
+        resolver.nameservers = [_nameserver(entry) for entry in configured]
     resolver.lifetime = float(settings.get("mypages.dns.timeout", 5))
     return resolver
 
@@ -113,7 +139,10 @@ def connection_for_email(dbsession, email: str) -> SsoConnection | None:
     """The Single Sign On connection of the company that verified the e-mail's domain."""
     if "@" not in email:
         return None
-    domain = email.rsplit("@", 1)[1].strip().lower()
+    try:
+        domain = normalize(email.rsplit("@", 1)[1])
+    except DomainError:
+        return None
     return dbsession.scalars(
         select(SsoConnection).join(VerifiedDomain,
                                    VerifiedDomain.company_id == SsoConnection.company_id)

@@ -35,3 +35,9 @@ def mypages_module_state_changed(request, company, module_key, old_state, new_st
 def mypages_jobs():
     from mypages.sso.mail_jobs import JOBS
     return JOBS
+
+
+@hookimpl
+def mypages_sso_providers():
+    from mypages.sso.generic_saml import GenericSamlProvider
+    return [GenericSamlProvider()]

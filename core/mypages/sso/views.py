@@ -161,6 +161,9 @@ def verify_domain(request):
     try:
         verified = domains.verify(request, request.company, claimed)
     except domains.DomainError as error:
+        # the refusal rolls the request back; the failed check is still on record
+        request.audit_now("sso.domain_lookup_failed", company=request.company,
+                          target=claimed.domain)
         raise SettingsRefused(error.message)
     if not verified:
         request.session.flash(request.translate(_(

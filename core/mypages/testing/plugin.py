@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from mypages.testing.factories import DEFAULT_PASSWORD, make_company, make_user
+from mypages.testing.saml import saml_idp, saml_idp_server  # noqa: F401  (fixtures)
 
 DATABASE_KINDS = ("sqlite", "postgresql")
 
@@ -212,3 +213,25 @@ def mail_testapp(mail_app):
     from webtest import TestApp
 
     return TestApp(mail_app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
+
+
+@pytest.fixture
+def dns_server():
+    """A real DNS server on loopback (UDP and TCP); ``dns_server.add_txt(name, value)``."""
+    from mypages.testing.dns import DnsServer
+
+    server = DnsServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dns_app(app, mypages_settings, dns_server):
+    """The application resolving DNS through ``dns_server`` only; same database as ``app``."""
+    built = build_app(dict(mypages_settings, **dns_server.settings))
+    yield built
+    built.registry["db.engine"].dispose()
+
+
+# identity providers over real HTTP (fixtures defined there, registered here)
+from mypages.testing.sso import azure_idp, fake_oidc, google_idp  # noqa: E402,F401

@@ -1,0 +1,137 @@
+"""Identifier-first sign-in: an e-mail at a verified domain of a company with Single Sign On
+goes straight to that company's identity provider; everything else stays with the password."""
+import datetime as dt
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from mypages.modules.models import ModuleState
+from mypages.sso.models import SsoAttempt
+
+from enterprise_support import (add_connection, add_verified_domain, audit_actions,  # noqa: F401
+                                audit_events, browser, discovery_idp, fake_idp, messages,
+                                set_module)
+
+
+@pytest.fixture
+def sso_company(app, factory, dbsession, fake_idp, discovery_idp):
+    """Example AB: module on trial, connected to the provider, example.se verified."""
+    company = factory.company("Example AB")
+    set_module(dbsession, company)
+    add_connection(dbsession, company, issuer=discovery_idp.base_url)
+    add_verified_domain(dbsession, company, "example.se")
+    return company
+
+
+def login(testapp, email, password="", status=None):
+    form = testapp.get("/login").forms["login-form"]
+    form["email"] = email
+    form["password"] = password
+    return form.submit(status=status)
+
+
+def attempts(dbsession):
+    dbsession.expire_all()
+    return dbsession.scalar(select(func.count()).select_from(SsoAttempt))
+
+
+def assert_sent_to_provider(response, idp, email):
+    assert response.status_int == 303
+    location = urlsplit(response.location)
+    assert f"{location.scheme}://{location.netloc}{location.path}" == f"{idp.base_url}/authorize"
+    query = {name: values[0] for name, values in parse_qs(location.query).items()}
+    assert query["client_id"] == "client-1" and query["login_hint"] == email
+    assert query["redirect_uri"].endswith("/sso/oidc/callback")
+    assert query["state"] and query["nonce"] and query["code_challenge_method"] == "S256"
+    return query
+
+
+def test_an_address_at_a_verified_domain_goes_to_the_companys_provider(app, sso_company,
+                                                                       discovery_idp, dbsession):
+    testapp = browser(app)
+    response = login(testapp, "Anna@Example.SE")
+    assert_sent_to_provider(response, discovery_idp, "anna@example.se")
+    assert discovery_idp.hits == 1  # the location came from the provider's own discovery
+    assert attempts(dbsession) == 1
+    [started] = audit_events(dbsession, "sso.started")
+    assert (started.company_id, started.target) == (sso_company.id, "fakeidp")
+
+
+def test_sso_start_routes_by_the_email_parameter_and_keeps_only_local_next(app, sso_company,
+                                                                           discovery_idp,
+                                                                           dbsession):
+    testapp = browser(app)
+    response = testapp.get("/sso/start", {"email": "anna@example.se",
+                                          "next": f"/c/{sso_company.id}/"}, status=303)
+    assert_sent_to_provider(response, discovery_idp, "anna@example.se")
+    testapp.get("/sso/start", {"email": "anna@example.se", "next": "https://evil.example/"},
+                status=303)
+    dbsession.expire_all()
+    assert sorted(dbsession.scalars(select(SsoAttempt.next_url))) == ["", f"/c/{sso_company.id}/"]
+
+
+@pytest.mark.parametrize("email", [
+    "anna@unknown.se",        # no company claims the domain
+    "anna@sub.example.se",    # a subdomain is another domain
+    "anna@pending.se",        # claimed but not verified
+    "anna@noconnection.se",   # verified, but that company has no connection
+    "anna",                   # not an address
+])
+def test_other_addresses_get_the_password_form_back(app, sso_company, factory, dbsession,
+                                                    email):
+    add_verified_domain(dbsession, sso_company, "pending.se", verified=False)
+    add_verified_domain(dbsession, factory.company("No Connection AB"), "noconnection.se")
+    testapp = browser(app)
+    page = login(testapp, email, status=200)
+    assert "Type your password." in messages(page)
+    assert page.forms["login-form"]["email"].value == email.lower()
+    page = testapp.get("/sso/start", {"email": email}, status=303).follow()
+    assert "There is no Single Sign On for that address. Sign in with your password." in messages(page)
+    assert attempts(dbsession) == 0
+    assert audit_actions(dbsession, prefix="sso.") == []
+
+
+@pytest.mark.parametrize("state, ends_in", [
+    (ModuleState.expired, dt.timedelta(days=-1)),
+    (ModuleState.inactive, dt.timedelta(days=3)),
+    (ModuleState.trial, dt.timedelta(minutes=-1)),  # ended, the expiry job has not run yet
+])
+def test_a_company_whose_module_lapsed_is_not_routed(app, sso_company, dbsession, state,
+                                                     ends_in):
+    set_module(dbsession, sso_company, state, ends_in)
+    testapp = browser(app)
+    page = login(testapp, "anna@example.se", status=200)
+    assert "Type your password." in messages(page)
+    testapp.get("/sso/start", {"email": "anna@example.se"}, status=303)
+    assert attempts(dbsession) == 0
+
+
+def test_routing_follows_the_module_when_it_is_bought_again(app, sso_company, discovery_idp,
+                                                            dbsession):
+    set_module(dbsession, sso_company, ModuleState.expired, dt.timedelta(days=-1))
+    testapp = browser(app)
+    login(testapp, "anna@example.se", status=200)
+    set_module(dbsession, sso_company, ModuleState.active)
+    assert_sent_to_provider(login(testapp, "anna@example.se"), discovery_idp, "anna@example.se")
+
+
+def test_a_password_still_signs_in_where_sso_is_not_required(app, sso_company, factory):
+    # typing the password means the password path, even at a domain with Single Sign On
+    member = factory.user("anna@example.se", company=sso_company)
+    testapp = browser(app)
+    response = login(testapp, member.email, factory.password, status=303)
+    assert urlsplit(response.location).netloc == "localhost"
+    testapp.get(f"/c/{sso_company.id}/", status=200)
+
+
+def test_an_unreachable_provider_is_a_clear_refusal(app, factory, dbsession, fake_idp):
+    company = factory.company()
+    set_module(dbsession, company)
+    add_connection(dbsession, company, issuer="http://127.0.0.1:9")  # nothing listens there
+    add_verified_domain(dbsession, company, "example.se")
+    page = login(browser(app), "anna@example.se", status=403)
+    assert page.html.find(attrs={"data-reason": "sso-provider-unreachable"})
+    assert attempts(dbsession) == 0
+    [rejected] = audit_events(dbsession, "sso.rejected")
+    assert rejected.details["reason"] == "provider-unreachable"
