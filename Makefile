@@ -3,8 +3,10 @@
 VENV     ?= .venv
 PYTHON   ?= python3
 BIN       = $(VENV)/bin
-PLUGINS   = examples/notes
-CATALOGS  = core/mypages/locale:mypages examples/notes/mypages_example_notes/locale:mypages_example_notes
+PLUGINS   = examples/notes plugins/sso_azure plugins/sso_google
+CATALOGS  = core/mypages/locale:mypages examples/notes/mypages_example_notes/locale:mypages_example_notes \
+            plugins/sso_azure/mypages_sso_azure/locale:mypages_sso_azure \
+            plugins/sso_google/mypages_sso_google/locale:mypages_sso_google
 
 .PHONY: run test install catalogs extract system-packages docs bench clean
 
@@ -31,6 +33,10 @@ extract: install
 	cd examples/notes && ../../$(BIN)/pybabel extract -F babel.cfg --no-location \
 	  --project mypages-example-notes \
 	  -o mypages_example_notes/locale/mypages_example_notes.pot mypages_example_notes
+	cd plugins/sso_azure && ../../$(BIN)/pybabel extract -F babel.cfg --no-location \
+	  --project mypages-sso-azure -o mypages_sso_azure/locale/mypages_sso_azure.pot mypages_sso_azure
+	cd plugins/sso_google && ../../$(BIN)/pybabel extract -F babel.cfg --no-location \
+	  --project mypages-sso-google -o mypages_sso_google/locale/mypages_sso_google.pot mypages_sso_google
 	@for spec in $(CATALOGS); do \
 	  dir=$${spec%%:*}; domain=$${spec##*:}; \
 	  for lang in $(LANGUAGES); do \

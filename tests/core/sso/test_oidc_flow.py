@@ -9,17 +9,22 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
+from webtest import TestApp
 
 from mypages.accounts.models import UserSession
 from mypages.audit.models import AuditEvent
 from mypages.sso import oidc
 from mypages.sso.fakes.oidc_provider import azure_user, google_user
-from mypages.sso.models import SsoConnection, SsoLink
+from mypages.sso.models import SsoAttempt, SsoConnection, SsoLink
 from mypages.testing.plugin import CSRF_PATTERN
 from mypages.testing.sso import (AZURE_TENANT, CLIENT_SECRET, add_verified_domains, azure_values,
                                  callback_path, connect, enable_sso_module, google_values,
                                  idp_redirect,
                                  start_sign_in, sso_sign_in, through_idp)
+
+
+def fresh_browser(app):
+    return TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
 
 
 def sessions(dbsession, user):
@@ -88,11 +93,21 @@ def test_the_admin_connects_entra_id_in_the_tab_and_tests_it(app, testapp, facto
     assert [e.target for e in events(dbsession, "sso.tested")] == ["azure"]
     assert "id=\"require-all-needs-test\"" not in testapp.get(tab).text
 
+    # and the people of the company sign in through it (identifier-first, /sso/start)
+    member = factory.user("anna@example.se", company=company)
+    azure_idp.add_user(azure_user(AZURE_TENANT, "0e3b2a57-58a1-4d55-8b50-0f4e7a6a6d01",
+                                  "anna@example.se", xms_edov=True))
+    browser = fresh_browser(app)
+    to_idp = browser.get("/sso/start", {"email": "anna@example.se"}, status=303)
+    assert parse_qs(urlsplit(to_idp.location).query)["login_hint"] == ["anna@example.se"]
+    done = through_idp(browser, to_idp, status=303)
+    assert urlsplit(done.location).path == f"/c/{company.id}/"
+    [session] = sessions(dbsession, member)
+    assert list(session.amr) == ["sso:azure"]
+
 
 def test_a_member_signs_in_identifier_first(app, dbsession, company, member, azure):
-    from webtest import TestApp
-
-    browser = TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
+    browser = fresh_browser(app)
     to_idp = start_sign_in(browser, "Anna@Example.se")
     query = {k: v[0] for k, v in parse_qs(urlsplit(to_idp.location).query).items()}
     # PKCE: the challenge is the verifier's SHA-256; state and nonce are fresh randoms
@@ -111,26 +126,22 @@ def test_a_member_signs_in_identifier_first(app, dbsession, company, member, azu
     browser.get(done.location, status=200)
 
 
-def test_the_pkce_verifier_sent_to_the_token_endpoint_matches_the_challenge(app, dbsession, member,
-                                                                            azure):
-    from webtest import TestApp
-
-    browser = TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
+def test_the_pkce_challenge_is_the_s256_of_the_attempts_verifier(app, dbsession, member, azure):
+    browser = fresh_browser(app)
     to_idp = start_sign_in(browser, "anna@example.se")
     challenge = parse_qs(urlsplit(to_idp.location).query)["code_challenge"][0]
-    through_idp(browser, to_idp, status=303)
-    # pyop checked the verifier against the challenge; recompute it from what pyop kept
+    attempt = dbsession.scalars(select(SsoAttempt)).one()
+    digest = hashlib.sha256(attempt.code_verifier.encode()).digest()
+    assert challenge == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    assert len(attempt.code_verifier) >= 43  # RFC 7636: 43 to 128 characters
+    through_idp(browser, to_idp, status=303)  # pyop checked the verifier against it
     [(_code, info)] = azure.provider.authz_state.authorization_codes.items()
     assert info["used"] and info["auth_req"]["code_challenge"] == challenge
-    verifier_digest = base64.urlsafe_b64decode(challenge + "=")
-    assert len(verifier_digest) == hashlib.sha256().digest_size
 
 
 def test_discovery_and_keys_are_fetched_once_for_many_sign_ins(app, dbsession, member, azure):
-    from webtest import TestApp
-
     for _ in range(3):
-        browser = TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
+        browser = fresh_browser(app)
         sso_sign_in(browser, "anna@example.se", status=303)
     assert azure.hits["discovery"] == 1
     assert azure.hits["jwks"] == 1
@@ -138,10 +149,8 @@ def test_discovery_and_keys_are_fetched_once_for_many_sign_ins(app, dbsession, m
 
 
 def test_a_new_key_id_fetches_the_keys_again_at_most_once_a_minute(app, dbsession, member, azure):
-    from webtest import TestApp
-
     def sign_in(status):
-        browser = TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
+        browser = fresh_browser(app)
         return sso_sign_in(browser, "anna@example.se", status=status)
 
     sign_in(303)
@@ -159,21 +168,17 @@ def test_a_new_key_id_fetches_the_keys_again_at_most_once_a_minute(app, dbsessio
 
 @pytest.mark.parametrize("alg", ["ES256", "PS256"])
 def test_other_allowed_algorithms_are_accepted(app, dbsession, member, azure, alg):
-    from webtest import TestApp
-
     azure.misbehave(alg=alg)
-    browser = TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
+    browser = fresh_browser(app)
     sso_sign_in(browser, "anna@example.se", status=303)
     assert len(sessions(dbsession, member)) == 1
 
 
 def test_google_sign_in_with_the_secret_in_http_basic(app, dbsession, factory, company, google_idp):
-    from webtest import TestApp
-
     user = factory.user("bo@example.se", company=company)
     google_idp.add_user(google_user("110248495921238986420", "bo@example.se", hd="example.se"))
     connect(app, dbsession, company, "google", *google_values(google_idp))
-    browser = TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
+    browser = fresh_browser(app)
     to_idp = start_sign_in(browser, "bo@example.se")
     assert parse_qs(urlsplit(to_idp.location).query)["hd"] == ["example.se"]
     through_idp(browser, to_idp, status=303)
@@ -182,10 +187,8 @@ def test_google_sign_in_with_the_secret_in_http_basic(app, dbsession, factory, c
 
 
 def test_the_provider_refusing_is_a_clear_refusal(app, dbsession, member, azure):
-    from webtest import TestApp
-
     azure.misbehave(error="access_denied")
-    browser = TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
+    browser = fresh_browser(app)
     refused = sso_sign_in(browser, "anna@example.se", status=403)
     assert 'data-reason="sso-idp-error"' in refused.text
     assert sessions(dbsession, member) == []
@@ -194,9 +197,7 @@ def test_the_provider_refusing_is_a_clear_refusal(app, dbsession, member, azure)
 @pytest.mark.parametrize("failure, reason", [("token endpoint gone", "code-exchange-failed"),
                                               ("server down", "provider-unreachable")])
 def test_a_failing_provider_is_a_clear_refusal(app, dbsession, member, azure, failure, reason):
-    from webtest import TestApp
-
-    browser = TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
+    browser = fresh_browser(app)
     back = idp_redirect(start_sign_in(browser, "anna@example.se"))
     if failure == "server down":
         azure.live_server.stop()

@@ -10,7 +10,8 @@ never produce such a token, the ID token is re-signed here with joserfc.
 
 Test users are dicts of claims (``sub`` first); the authorization endpoint
 consents at once for the user named by ``fake.next_user``, else the user
-whose e-mail is the ``login_hint``, else the first user.
+whose e-mail is the ``login_hint`` (made up on the spot with ``auto_users``,
+for the offline demo), else the first user.
 
 Misbehaviours (``fake.misbehave(...)``, ``fake.reset()`` ends them):
 
@@ -35,7 +36,6 @@ import copy
 import hashlib
 import hmac
 import json
-import time
 from collections import Counter
 from functools import lru_cache
 from urllib.parse import urlencode
@@ -101,13 +101,16 @@ class FakeOidcProvider:
     def __init__(self, base_url: str, *, style: str = "azure", tenant_id: str | None = None,
                  client_id: str = "mypages-client", client_secret: str = "mypages-secret",
                  redirect_uris=("http://127.0.0.1:6543/sso/oidc/callback",),
-                 token_endpoint_auth_method: str = "client_secret_basic", users=()):
+                 token_endpoint_auth_method: str = "client_secret_basic", users=(),
+                 auto_users: bool = False):
         if style not in ("azure", "google"):
             raise ValueError(f"unknown style {style!r}")
         self.base_url = base_url.rstrip("/")
         self.style = style
         self.tenant_id = tenant_id or "9188040d-6c67-4c5b-b112-36a304b66dad"
         self.client_id = client_id
+        # the offline demo: anyone the login_hint names exists, with a verified e-mail
+        self.auto_users = auto_users
         self.users: dict[str, dict] = {}
         self.next_user: str | None = None
         self.knobs: dict = {}
@@ -241,7 +244,16 @@ class FakeOidcProvider:
         for key, claims in self.users.items():
             if hint and (key.lower() == hint or str(claims.get("email", "")).lower() == hint):
                 return key
+        if self.auto_users and "@" in hint:
+            return self.add_user(self._made_up_user(hint))
         return next(iter(self.users), None)
+
+    def _made_up_user(self, email: str) -> dict:
+        stable = hashlib.sha256(email.encode()).hexdigest()
+        if self.style == "azure":
+            oid = f"{stable[:8]}-{stable[8:12]}-4{stable[13:16]}-8{stable[17:20]}-{stable[20:32]}"
+            return azure_user(self.tenant_id, oid, email, xms_edov=True)
+        return google_user(str(int(stable[:15], 16)), email, hd=email.rsplit("@", 1)[1])
 
     def _authorize(self, request) -> Response:
         try:

@@ -1,0 +1,171 @@
+"""The mypages-sso-azure distribution: found through its entry point, offering Microsoft
+Entra ID to the Single Sign On tab in every language, with the settings Entra ID needs
+for OpenID Connect and for SAML, and Entra's claims made into identities."""
+from __future__ import annotations
+
+import json
+from importlib.metadata import entry_points
+
+import pytest
+from sqlalchemy import select
+
+from mypages.accounts.models import UserSession
+from mypages.sso.fakes.oidc_provider import azure_user
+from mypages.testing.sso import (AZURE_TENANT, LiveServer, add_verified_domains, azure_values,
+                                 connect, enable_sso_module, sso_sign_in)
+from mypages.toolkit import FederatedIdentity, SsoRejected
+from mypages_sso_azure.provider import (SAML_EMAIL, SAML_GROUPS, SAML_GROUPS_LINK, SAML_NAME,
+                                        SAML_OBJECT_ID, SAML_TENANT, EntraId)
+
+OID = "0e3b2a57-58a1-4d55-8b50-0f4e7a6a6d01"
+
+
+def test_the_distribution_offers_the_provider_through_its_entry_point(app):
+    [point] = [ep for ep in entry_points(group="mypages.plugins") if ep.name == "sso_azure"]
+    module = point.load()
+    assert module.__name__ == "mypages_sso_azure" and module.mypages_hookspec == "1.2"
+    provider = app.registry["sso.providers"]["azure"]
+    assert isinstance(provider, EntraId) and provider.protocols == ("oidc", "saml")
+    method = app.registry["accounts.login_methods"]["sso:azure"]
+    assert method.is_mfa and not method.is_local
+
+
+@pytest.mark.parametrize("locale, label, title", [
+    ("sv", "Katalog-ID (klient-ID för organisationen)", "Microsoft Entra ID"),
+    ("fi", "Hakemiston (vuokraajan) tunnus", "Microsoft Entra ID"),
+    ("en", "Directory (tenant) ID", "Microsoft Entra ID"),
+])
+def test_the_tab_shows_the_settings_in_the_persons_language(testapp, factory, dbsession,
+                                                            signed_in, locale, label, title):
+    company = factory.company()
+    enable_sso_module(dbsession, company)
+    signed_in(factory.user(company=company, role="admin", locale=locale))
+    page = testapp.get(f"/c/{company.id}/settings/sso", {"provider": "azure", "protocol": "oidc"})
+    assert title in page.text
+    assert page.html.find("label", attrs={"for": "field-tenant_id"}).text.strip() == label
+    assert page.html.find(id="field-client_secret")["type"] == "password"
+
+
+def fields(protocol):
+    return [f.name for f in EntraId().settings() if protocol in f.protocols]
+
+
+def test_oidc_and_saml_have_their_own_fields():
+    assert fields("oidc") == ["tenant_id", "client_id", "client_secret", "authority", "graph_url"]
+    assert fields("saml") == ["tenant_id", "idp_metadata_url", "idp_metadata_xml"]
+    assert [f.name for f in EntraId().settings() if f.secret] == ["client_secret"]
+
+
+@pytest.mark.parametrize("values, problems", [
+    ({"tenant_id": AZURE_TENANT, "client_id": "c", "client_secret": "s"}, 0),
+    ({"tenant_id": AZURE_TENANT.upper(), "client_id": "c", "client_secret": "s"}, 0),
+    ({"tenant_id": "common", "client_id": "c", "client_secret": "s"}, 1),
+    ({"tenant_id": "contoso.onmicrosoft.com", "client_id": "c", "client_secret": "s"}, 1),
+    ({"tenant_id": AZURE_TENANT, "client_id": "c", "client_secret": "s",
+      "authority": "https://login.microsoftonline.us"}, 0),
+    ({"tenant_id": AZURE_TENANT, "client_id": "c", "client_secret": "s",
+      "authority": "http://login.example"}, 1),
+    ({"tenant_id": AZURE_TENANT, "client_id": "c", "client_secret": "s",
+      "graph_url": "http://127.0.0.1:8080"}, 0),
+    ({"tenant_id": AZURE_TENANT, "idp_metadata_url":
+      "https://login.microsoftonline.com/x/federationmetadata/2007-06/federationmetadata.xml?appid=1"}, 0),
+    ({"tenant_id": AZURE_TENANT, "idp_metadata_xml": "<EntityDescriptor/>"}, 0),
+    ({"tenant_id": AZURE_TENANT}, 1),
+])
+def test_settings_are_checked(values, problems):
+    assert len(EntraId().check_settings(values)) == problems
+
+
+def test_the_discovery_document_is_the_tenants_own():
+    assert EntraId().discovery_url({"tenant_id": AZURE_TENANT}) == (
+        f"https://login.microsoftonline.com/{AZURE_TENANT}/v2.0/.well-known/openid-configuration")
+    assert EntraId().discovery_url({"tenant_id": AZURE_TENANT,
+                                    "authority": "https://login.microsoftonline.us/"}) == (
+        f"https://login.microsoftonline.us/{AZURE_TENANT}/v2.0/.well-known/openid-configuration")
+
+
+def test_a_multi_tenant_discovery_issuer_takes_the_tenant_of_the_token():
+    issuer = "https://login.microsoftonline.com/{tenantid}/v2.0"
+    claims = {"tid": AZURE_TENANT, "iss": f"https://login.microsoftonline.com/{AZURE_TENANT}/v2.0"}
+    EntraId().check_issuer({"tenant_id": AZURE_TENANT}, issuer, claims)
+    with pytest.raises(SsoRejected) as refused:
+        EntraId().check_issuer({"tenant_id": "f8cdef31-a31e-4b4a-93e4-5f571e91255a"}, issuer, claims)
+    assert refused.value.reason == "tenant-mismatch"
+
+
+def saml_attributes(**changes):
+    attributes = {SAML_TENANT: [AZURE_TENANT], SAML_OBJECT_ID: [OID], SAML_NAME: ["Anna Andersson"],
+                  SAML_EMAIL: ["anna@example.se"], SAML_GROUPS: ["g-1", "g-2"],
+                  "nameid": "anna@example.se"}
+    attributes.update(changes)
+    return {name: value for name, value in attributes.items() if value is not None}
+
+
+def test_a_saml_assertion_is_keyed_on_tenant_and_object_id():
+    identity = EntraId().identity({"tenant_id": AZURE_TENANT}, saml_attributes(), None, "saml")
+    assert identity == FederatedIdentity(subject=f"{AZURE_TENANT}:{OID}", email="anna@example.se",
+                                         email_verified=False, name="Anna Andersson",
+                                         groups=("g-1", "g-2"))
+
+
+@pytest.mark.parametrize("changes, reason", [
+    ({SAML_TENANT: ["f8cdef31-a31e-4b4a-93e4-5f571e91255a"]}, "tenant-mismatch"),
+    ({SAML_OBJECT_ID: None}, "missing-oid"),
+])
+def test_a_saml_assertion_of_another_tenant_or_without_object_id_is_refused(changes, reason):
+    with pytest.raises(SsoRejected) as refused:
+        EntraId().identity({"tenant_id": AZURE_TENANT}, saml_attributes(**changes), None, "saml")
+    assert refused.value.reason == reason
+
+
+def test_saml_group_overage_is_unknown_groups_with_a_warning():
+    identity = EntraId().identity({"tenant_id": AZURE_TENANT}, saml_attributes(**{
+        SAML_GROUPS: None, SAML_GROUPS_LINK: ["https://graph.windows.net/x/users/y/getMemberObjects"]}),
+        None, "saml")
+    assert identity.groups is None and identity.groups_warning
+
+
+class Graph:
+    """A Graph-like endpoint whose next page lives on another host."""
+
+    def __init__(self, next_link):
+        self.next_link, self.requests = next_link, []
+
+    def __call__(self, environ, start_response):
+        self.requests.append(environ.get("HTTP_AUTHORIZATION"))
+        page = {"value": [{"@odata.type": "#microsoft.graph.group", "id": "g-1"}]}
+        if self.next_link:
+            page["@odata.nextLink"] = self.next_link
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(page).encode()]
+
+
+def test_the_access_token_goes_to_the_graph_host_only():
+    elsewhere = LiveServer(lambda base: Graph(None)).start()
+    graph = LiveServer(lambda base: Graph(elsewhere.base_url + "/v1.0/steal")).start()
+    try:
+        groups = EntraId().read_groups({"graph_url": graph.base_url}, {}, "the-access-token")
+    finally:
+        graph.stop()
+        elsewhere.stop()
+    assert groups is None  # not the first page alone either: that would drop groups
+    assert graph.app.requests == ["Bearer the-access-token"] and elsewhere.app.requests == []
+
+
+def test_a_failing_graph_leaves_the_groups_unknown():
+    assert EntraId().read_groups({"graph_url": "http://127.0.0.1:9"}, {}, "token") is None
+    assert EntraId().read_groups({}, {}, "token") is None
+
+
+def test_a_whole_sign_in_through_the_plugin(app, testapp, factory, dbsession, azure_idp):
+    company = factory.company()
+    enable_sso_module(dbsession, company)
+    add_verified_domains(dbsession, company, "example.se")
+    user = factory.user("anna@example.se", company=company)
+    azure_idp.add_user(azure_user(AZURE_TENANT, OID, "anna@example.se", xms_edov=True))
+    connect(app, dbsession, company, "azure", *azure_values(azure_idp))
+    done = sso_sign_in(testapp, "anna@example.se", status=303)
+    assert done.location.endswith(f"/c/{company.id}/")
+    assert testapp.get(done.location).status_int == 200
+    [session] = dbsession.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
+    assert list(session.amr) == ["sso:azure"]
