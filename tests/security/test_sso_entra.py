@@ -80,6 +80,19 @@ def test_a_matching_email_with_another_oid_does_not_take_over_a_linked_account(
         f"{AZURE_TENANT}:{ANNA_OID}"]
 
 
+def test_a_vouched_email_with_another_oid_does_not_take_over_a_linked_account(
+        app, dbsession, visitor, anna, entra):
+    """Even when Entra vouches for the e-mail, an account linked to one person at the
+    identity provider is never linked to a second one."""
+    assert_signed_in(dbsession, sso_sign_in(visitor, EMAIL), anna)
+    entra.add_user(azure_user(AZURE_TENANT, MALLORY_OID, EMAIL, "Mallory", xms_edov=True),
+                   key="mallory")
+    entra.next_user = "mallory"
+    assert_refused(dbsession, sso_sign_in(browser(app), EMAIL, status=403), "already-linked",
+                   sessions_before=1)
+    assert count(dbsession, SsoLink) == 1
+
+
 @pytest.mark.parametrize("claim", ["preferred_username", "upn", "unique_name"])
 def test_upn_and_preferred_username_are_never_a_key(dbsession, visitor, anna, entra, claim):
     entra.add_user(azure_user(AZURE_TENANT, MALLORY_OID, "mallory@evil.example", "Mallory",

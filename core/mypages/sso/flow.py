@@ -133,6 +133,11 @@ def _account(request, connection: SsoConnection, company: Company, identity) -> 
             # never take over an account on an e-mail the provider does not vouch for
             raise SsoRejected("link-unverified", _("Your account could not be linked: the "
                                                    "e-mail address is not verified for this company."))
+        if dbsession.scalar(select(SsoLink.id).where(SsoLink.connection_id == connection.id,
+                                                      SsoLink.user_id == existing.id)):
+            # the account belongs to another person at this identity provider already
+            raise SsoRejected("already-linked", _("Your account could not be linked: it is "
+                                                  "linked to another identity already."))
         user = existing
         request.audit("sso.account_linked", company=company, actor=user, target=email)
     elif vouched and connection.jit_enabled:
