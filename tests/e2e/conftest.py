@@ -3,6 +3,8 @@
 The server is started with ``pserve`` on an ini file derived from
 development.ini, on a migrated SQLite file seeded through the operator CLI,
 so these tests go through every layer a user meets. They run on SQLite only.
+``live_server`` runs without development features, as production does;
+``dev_server`` with them, so it serves the offline identity providers under /_dev/.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,18 +64,20 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _write_ini(path: Path, database_url: str, port: int) -> None:
+def _write_ini(path: Path, database_url: str, port: int, **settings: str) -> None:
     source = configparser.ConfigParser(interpolation=None)
     source.read(REPO_ROOT / "development.ini")
     app = dict(source["app:main"]) if source.has_section("app:main") else {"use": "egg:mypages"}
     app.update({
         "sqlalchemy.url": database_url,
+        "mypages.base_url": f"http://127.0.0.1:{port}",
         "mypages.dev_features": "false",
         "mypages.jobs.in_process": "false",
         "mypages.secret": "e2e-test-secret-" + "s" * 40,
         "mypages.session.secure": "false",
         # Templates are read once; nothing edits them during a run.
         "pyramid.reload_templates": "false",
+        **settings,
     })
     ini = configparser.ConfigParser(interpolation=None)
     ini.optionxform = str  # keep the keys' case
@@ -135,14 +140,13 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: floa
     raise RuntimeError(f"the server did not answer within {timeout}s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+@contextmanager
+def _serve(folder: Path, **settings: str):
     """The real application under pserve on 127.0.0.1, migrated and seeded."""
-    folder = tmp_path_factory.mktemp("e2e-server")
     port = _free_port()
     ini = folder / "e2e.ini"
     database_url = f"sqlite:///{folder / 'mypages.sqlite'}"
-    _write_ini(ini, database_url, port)
+    _write_ini(ini, database_url, port, **settings)
     _cli(ini, "db", "upgrade")
 
     log = folder / "server.log"
@@ -164,6 +168,32 @@ def live_server(tmp_path_factory):
             process.wait()
     errors = [line for line in log.read_text().splitlines() if line.startswith(("ERROR", "CRITICAL"))]
     assert not errors, "the server logged errors:\n" + log.read_text()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The application as production runs it: no development features."""
+    with _serve(tmp_path_factory.mktemp("e2e-server")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def dev_dns():
+    """A real DNS server on loopback that ``dev_server`` resolves through (domain proofs)."""
+    from mypages.testing.dns import DnsServer
+
+    server = DnsServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def dev_server(tmp_path_factory, dev_dns):
+    """The application as ``make run`` runs it: ``mypages.dev_features`` on, so the offline
+    identity providers are served under /_dev/ by the server itself."""
+    with _serve(tmp_path_factory.mktemp("e2e-dev-server"), **{
+            "mypages.dev_features": "true", **dev_dns.settings}) as server:
+        yield server
 
 
 # -- the browser -----------------------------------------------------------------
@@ -209,20 +239,33 @@ class Context:
                 if not local.match(url) and not url.startswith(("data:", "about:", "blob:"))]
 
 
-@pytest.fixture
-def make_context(browser, live_server):
-    """``make_context(viewport=..., locale=...)``: a fresh browser (no cookies); Swedish by default."""
+@contextmanager
+def _contexts(browser, server: LiveServer):
     made = []
 
     def make(locale: str = "sv-SE", viewport: dict | None = None) -> Context:
         context = browser.new_context(locale=locale, viewport=viewport or {"width": 1280, "height": 800},
-                                      base_url=live_server.url)
+                                      base_url=server.url)
         made.append(context)
-        return Context(context, live_server)
+        return Context(context, server)
 
     yield make
     for context in made:
         context.close()
+
+
+@pytest.fixture
+def make_context(browser, live_server):
+    """``make_context(viewport=..., locale=...)``: a fresh browser (no cookies); Swedish by default."""
+    with _contexts(browser, live_server) as make:
+        yield make
+
+
+@pytest.fixture
+def make_dev_context(browser, dev_server):
+    """``make_context`` on ``dev_server``."""
+    with _contexts(browser, dev_server) as make:
+        yield make
 
 
 @pytest.fixture

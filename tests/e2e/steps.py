@@ -49,3 +49,15 @@ def sign_out(page) -> None:
     """The "Sign out" button in the header (a form post, as the page has it)."""
     with page.expect_navigation():
         page.get_by_role("navigation", name="Main").get_by_role("button", name="Sign out").click()
+
+
+def sign_in_with_email_only(page, email: str) -> None:
+    """Identifier-first: the e-mail address alone; a company with Single Sign On takes over."""
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill("")
+    page.get_by_role("button", name="Sign in").click()
+
+
+def card(page, heading: str):
+    """A card of a settings page, found by its heading (the cards are not named regions)."""
+    return page.locator("section").filter(has=page.get_by_role("heading", name=heading, exact=True))

@@ -42,3 +42,5 @@ def includeme(config):
     config.add_route("sso_saml_acs", "/sso/saml/{connection_id}/acs")
     config.add_route("sso_saml_metadata", "/sso/saml/{connection_id}/metadata")
     config.scan(".views")
+    if config.get_settings()["mypages.dev_features"]:
+        config.include(".fakes.mount")  # offline identity providers under /_dev/

@@ -20,7 +20,7 @@ from mypages.accounts.models import User
 from mypages.companies.models import Company, Membership, Role
 from mypages.contract import SsoRejected
 from mypages.db import utcnow
-from mypages.i18n import _
+from mypages.i18n import LOCALE_COOKIE, _, supported
 from mypages.modules.lifecycle import entitled_keys
 from mypages.plugins import notify
 from mypages.sso import MODULE_KEY
@@ -184,6 +184,9 @@ def complete(request, attempt: SsoAttempt, connection: SsoConnection, identity):
     if request.user is not None and request.user.id == user.id:
         add_methods(request, [method])
     else:
+        chosen = supported(request.cookies.get(LOCALE_COOKIE))
+        if user.locale is None and chosen:
+            user.locale = chosen  # as with a password: the language picked before signing in stays
         start_session(request, user, {method: utcnow().isoformat()})
         notify(request.hooks.mypages_user_signed_in, request, request=request, user=user)
     request.audit("account.signed_in", company=company, actor=user, target=user.email,

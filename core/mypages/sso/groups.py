@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from mypages.companies.models import Group, GroupMember
+from mypages.i18n import _
 from mypages.sso.models import SsoGroupMapping
 
 
@@ -12,11 +13,13 @@ def sync_groups(request, connection, company, user, identity) -> None:
     mappings = request.dbsession.scalars(select(SsoGroupMapping).where(
         SsoGroupMapping.connection_id == connection.id)).all()
     if not mappings:
+        connection.groups_warning = None  # nothing is mapped, so nothing was skipped
         return
     if identity.groups is None:
         # the provider could not say (e.g. group overage): change nothing, and say so
-        warning = request.translate(identity.groups_warning) if identity.groups_warning else ""
-        connection.groups_warning = warning[:500] or "groups-unknown"
+        warning = request.translate(identity.groups_warning or _(
+            "The identity provider did not say which groups the person is in."))
+        connection.groups_warning = f"{warning} ({user.email})"[:500]
         request.audit("sso.groups_skipped", company=company, actor=user, target=user.email)
         return
     connection.groups_warning = None

@@ -9,11 +9,14 @@ brings it back.
 """
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from mypages.audit import record
 from mypages.companies.models import CompanyPolicy
 from mypages.i18n import _
 from mypages.modules.models import ModuleState
 from mypages.sso.connections import connection_of
+from mypages.sso.models import VerifiedDomain
 
 
 class RequireAllRefused(Exception):
@@ -31,6 +34,12 @@ def _policy(dbsession, company_id: int) -> CompanyPolicy:
     return policy
 
 
+def has_verified_domain(dbsession, company_id: int) -> bool:
+    return dbsession.scalar(select(VerifiedDomain.id).where(
+        VerifiedDomain.company_id == company_id, VerifiedDomain.verified_at.is_not(None)
+    ).limit(1)) is not None
+
+
 def switch(request, company, on: bool) -> None:
     connection = connection_of(request.dbsession, company.id)
     if on:
@@ -40,6 +49,10 @@ def switch(request, company, on: bool) -> None:
             raise RequireAllRefused(_("An admin must sign in through the connection (Test the "
                                       "connection) after its last change before it can be "
                                       "required from all."))
+        if not has_verified_domain(request.dbsession, company.id):
+            # people reach Single Sign On by their e-mail's domain; without one, nobody could
+            raise RequireAllRefused(_("Verify your mail domain first: your people are sent to "
+                                      "Single Sign On by the domain of their e-mail address."))
     if connection is not None:
         connection.require_all = on
     _policy(request.dbsession, company.id).password_allowed = not on

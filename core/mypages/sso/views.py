@@ -12,8 +12,8 @@ from mypages.db import fresh_transaction, utcnow
 from mypages.i18n import _
 from mypages.sso import MODULE_KEY, domains, flow
 from mypages.sso.connections import connection_of, provider_of, store_secrets, values_of
-from mypages.sso.models import SsoConnection, SsoGroupMapping, VerifiedDomain
-from mypages.sso.require_all import RequireAllRefused, switch
+from mypages.sso.models import SsoConnection, SsoGroupMapping, SsoLink, VerifiedDomain
+from mypages.sso.require_all import RequireAllRefused, has_verified_domain, switch
 from mypages.web.safety import safe_next
 
 
@@ -51,6 +51,7 @@ def settings_page(request, errors=(), form=None):
         "fields": [f for f in provider.settings() if protocol in f.protocols] if provider else [],
         "secret_set": bool(connection and connection.secrets_encrypted),
         "tested": tested, "domains": [(d, domains.expected_record(d)) for d in claimed],
+        "has_verified_domain": any(d.verified_at is not None for d in claimed),
         "mappings": mappings, "messages": request.session.pop_flash(),
         "redirect_uri": base_url(request) + request.route_path("sso_oidc_callback"),
         "acs_url": (base_url(request) + request.route_path("sso_saml_acs", connection_id=connection.id)
@@ -95,9 +96,17 @@ def save_connection(request):
     errors += provider.check_settings({**plain, **secrets_})
     if errors:
         raise SettingsRefused(errors)
+    links_removed = 0
     if connection is None:
         connection = SsoConnection(company_id=request.company.id)
         request.dbsession.add(connection)
+    elif ((connection.provider, connection.protocol, connection.settings)
+          != (provider.key, protocol, plain)):
+        # another provider, tenant, issuer or metadata: its subjects may be other people, so
+        # each person is linked again at their first sign-in there (when it vouches for the
+        # e-mail); a new secret alone keeps the links
+        links_removed = request.dbsession.execute(
+            delete(SsoLink).where(SsoLink.connection_id == connection.id)).rowcount
     connection.provider, connection.protocol = provider.key, protocol
     connection.settings = plain
     store_secrets(request.registry, connection, secrets_)
@@ -105,7 +114,7 @@ def save_connection(request):
     request.dbsession.flush()
     # secrets never reach the audit trail: only which fields were set
     request.audit("sso.connection_saved", target=provider.key, protocol=protocol,
-                  settings=sorted(plain), secrets_set=sorted(secrets_))
+                  settings=sorted(plain), secrets_set=sorted(secrets_), links_removed=links_removed)
     return _("The connection is saved. Test it before you require it from all.")
 
 
@@ -174,7 +183,14 @@ def verify_domain(request):
 
 def remove_domain(request):
     claimed = _claimed(request)
+    connection = connection_of(request.dbsession, request.company.id)
     request.dbsession.delete(claimed)
+    request.dbsession.flush()
+    if connection is not None and connection.require_all and not has_verified_domain(
+            request.dbsession, request.company.id):
+        # the last way to Single Sign On: removing it would lock everyone out
+        raise SettingsRefused(_("Single Sign On is required from all and your people reach it "
+                                "through this domain. Stop requiring Single Sign On first."))
     request.audit("sso.domain_removed", target=claimed.domain)
     return _("The domain has been removed.")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import socket
 import threading
 
-from dnslib import QTYPE, RCODE, RR, TXT
-from dnslib.server import BaseResolver, DNSLogger, DNSServer as _DnslibServer
+from dnslib import QTYPE, RCODE, RR, TXT, DNSRecord
+from dnslib.server import BaseResolver, DNSHandler, DNSLogger, DNSServer as _DnslibServer
 
 HOST = "127.0.0.1"
 TTL = 60
@@ -35,6 +35,7 @@ class _Zone(BaseResolver):
         with self.server._lock:
             records = list(self.server.records.get(_key(str(qname)), ()))
             self.server.queries.append((_key(str(qname)), QTYPE[request.q.qtype]))
+            self.server.transports.append(handler.protocol)
         if not records:
             reply.header.rcode = RCODE.NXDOMAIN
         elif request.q.qtype in (QTYPE.TXT, QTYPE.ANY):
@@ -45,6 +46,23 @@ class _Zone(BaseResolver):
                 reply.add_answer(RR(qname, QTYPE.TXT, rdata=TXT(chunks), ttl=TTL))
         # a name with records but none of the asked type: NOERROR without answers
         return reply
+
+
+class _Handler(DNSHandler):
+    """As a real server: an answer too long for a plain UDP message (512 bytes) goes out
+    truncated (TC set, the question kept) and the client asks again over TCP."""
+
+    def get_reply(self, data):
+        if self.protocol != "udp":
+            return super().get_reply(data)
+        request = DNSRecord.parse(data)
+        reply = self.server.resolver.resolve(request, self)
+        packed = reply.pack()
+        if len(packed) <= 512:
+            return packed
+        truncated = request.reply()
+        truncated.header.tc = 1
+        return truncated.pack()
 
 
 def _free_port_for_udp_and_tcp() -> int:
@@ -70,6 +88,7 @@ class DnsServer:
         self.port: int | None = None
         self.records: dict[str, list[str]] = {}
         self.queries: list[tuple[str, str]] = []  # (name, type) of every question received
+        self.transports: list[str] = []  # "udp" or "tcp", of every question received
         #: answer SERVFAIL to everything (a broken authoritative server)
         self.failing = False
         self._lock = threading.Lock()
@@ -81,7 +100,7 @@ class DnsServer:
             port = _free_port_for_udp_and_tcp()
             try:
                 servers = [_DnslibServer(_Zone(self), address=self.host, port=port, tcp=tcp,
-                                         logger=quiet) for tcp in (False, True)]
+                                         logger=quiet, handler=_Handler) for tcp in (False, True)]
             except OSError:
                 if attempt == 4:
                     raise
@@ -120,4 +139,5 @@ class DnsServer:
         with self._lock:
             self.records.clear()
             self.queries.clear()
+            self.transports.clear()
         self.failing = False

@@ -7,18 +7,18 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
-from sqlalchemy import select
 
 from mypages.accounts.models import TotpCredential
 from mypages.companies.models import CompanyPolicy
 from mypages.db import utcnow
 from mypages.jobs import Worker
 from mypages.modules.models import ModuleState
+from mypages.sso.models import VerifiedDomain
 from mypages.testing.smtp import link_in
 
 from enterprise_support import (act, activate_sso, add_person, add_verified_domain,  # noqa: F401
                                 audit_actions, audit_events, browser, connect, connection,
-                                install_provider, messages, oidc_idp, refusal, save_connection,
+                                install_provider, messages, oidc_idp, save_connection,
                                 set_module, sign_in_with_password, sso_sign_in, tab_path,
                                 try_connection)
 
@@ -150,6 +150,29 @@ def test_an_admins_test_sign_in_allows_it_and_a_change_of_the_connection_undoes_
     assert not password_allowed(dbsession, org.company)
     [switched] = audit_events(dbsession, "sso.require_all_switched")
     assert (switched.actor_id, switched.details) == (org.admin.id, {"on": True})
+
+
+def test_it_needs_a_verified_domain_and_keeps_the_last_one(org, dbsession):
+    """People reach Single Sign On by their domain: without one, everybody would be locked out."""
+    try_connection(org.browser, org.company, org.idp, "admin", status=303)
+    [domain_id] = [i["value"] for i in org.browser.get(tab_path(org.company)).html.find(
+        id="sso-domains").find_all("input", attrs={"name": "domain_id"})]
+    act(org.browser, org.company, "domain-remove", domain_id=domain_id)
+    section = require_all_section(org)
+    assert section.find(id="require-all-needs-domain")
+    assert section.find("button", class_="primary").has_attr("disabled")
+    page = switch_on(org, status=400)
+    assert any("Verify your mail domain first" in m for m in messages(page))
+    assert password_allowed(dbsession, org.company)
+
+    add_verified_domain(dbsession, org.company, "example.se")
+    switch_on(org)
+    [domain_id] = [i["value"] for i in org.browser.get(tab_path(org.company)).html.find(
+        id="sso-domains").find_all("input", attrs={"name": "domain_id"})]
+    page = act(org.browser, org.company, "domain-remove", status=400, domain_id=domain_id)
+    assert any("Stop requiring Single Sign On first" in m for m in messages(page))
+    dbsession.expire_all()
+    assert dbsession.get(VerifiedDomain, int(domain_id)) is not None
 
 
 # -- once it is on -----------------------------------------------------------------------
