@@ -69,6 +69,15 @@ def summarize(runs: dict[str, list]) -> dict[str, dict]:
     return summary
 
 
+def _rounded(ratio: float) -> float:
+    """Three decimals, or three significant digits for a ratio far below 1."""
+    return round(ratio, 3) if abs(ratio) >= 0.1 else float(f"{ratio:.3g}")
+
+
+def _shown(ratio: float, decimals: int) -> str:
+    return f"{ratio:.{decimals}f}" if abs(ratio) >= 0.1 else f"{ratio:.3g}"
+
+
 def ratios(summary: dict[str, dict], targets: list[tuple]) -> list[dict]:
     """``targets``: (label, numerator, denominator, target or None).
 
@@ -79,9 +88,9 @@ def ratios(summary: dict[str, dict], targets: list[tuple]) -> list[dict]:
         per_round = [n["requests_per_sec"] / d["requests_per_sec"] for n, d in
                      zip(summary[numerator]["runs"], summary[denominator]["runs"])]
         value = statistics.median(per_round)
-        rows.append({"name": label, "value": round(value, 3), "target": target,
+        rows.append({"name": label, "value": _rounded(value), "target": target,
                      "result": None if target is None else ("PASS" if value >= target else "BELOW"),
-                     "per_round": [round(r, 3) for r in per_round]})
+                     "per_round": [_rounded(r) for r in per_round]})
     return rows
 
 
@@ -105,5 +114,6 @@ def print_report(summary: dict, ratio_rows: list[dict], unit: str = "req/s") -> 
         f"{'result':<8}per round (min-max)")
     for row in ratio_rows:
         target = "-" if row["target"] is None else f">= {row['target']:.2f}"
-        spread = f"{min(row['per_round']):.2f}-{max(row['per_round']):.2f}"
-        log(f"{row['name']:<36}{row['value']:>8.3f}{target:>10}   {row['result'] or 'info':<8}{spread}")
+        spread = f"{_shown(min(row['per_round']), 2)}-{_shown(max(row['per_round']), 2)}"
+        log(f"{row['name']:<36}{_shown(row['value'], 3):>8}{target:>10}   "
+            f"{row['result'] or 'info':<8}{spread}")

@@ -1,8 +1,11 @@
-"""``python -m bench [dashboard] [login]``: the benchmarks, in one run (all when none is named).
+"""``python -m bench [dashboard] [login] [sso]``: the benchmarks, in one run (all when none is
+named).
 
 dashboard  the company dashboard against a bare app and one SELECT, on a small and a
            large database (bench/dashboard.py)
 login      password sign-in against the raw argon2 verify rate (bench/login.py)
+sso        completed OpenID Connect callbacks against the bare verification of the
+           ID token's signature (bench/sso.py)
 
 They share the temporary directory (bench plugin, small database) and write their
 sections of ``bench/results/latest.json``; a section of a benchmark that did not run
@@ -23,11 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import dashboard, login, wrk, workspace
+from bench import dashboard, login, sso, wrk, workspace
 from bench.measure import log
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-BENCHMARKS = {"dashboard": dashboard.run, "login": login.run}
+BENCHMARKS = {"dashboard": dashboard.run, "login": login.run, "sso": sso.run}
 
 
 def git_revision() -> str | None:

@@ -1,4 +1,5 @@
-"""gunicorn servers, all started the same way: 2 sync workers on loopback, no access log."""
+"""gunicorn servers, all started the same way: 2 sync workers on loopback, no access log
+(a helper server, such as the SSO benchmark's identity provider, may take other workers)."""
 from __future__ import annotations
 
 import socket
@@ -28,7 +29,10 @@ class Server:
     log: Path
     env: dict
     cwd: Path
+    #: 0: a free port at start; set it when the app must know its own address beforehand
     port: int = 0
+    workers: int = WORKERS
+    threads: int = 1      # more than 1: gthread workers (keep-alive, requests side by side)
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -37,13 +41,16 @@ class Server:
 
     def command(self) -> list[str]:
         # Access logs are off unless --access-logfile is given.
-        return [str(GUNICORN), "--workers", str(WORKERS), "--worker-class", "sync",
+        workers = (["--worker-class", "gthread", "--threads", str(self.threads)]
+                   if self.threads > 1 else ["--worker-class", "sync"])
+        return [str(GUNICORN), "--workers", str(self.workers), *workers,
                 "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning",
                 "--error-logfile", str(self.log), *self.app_args]
 
     def start(self, timeout: float = 60, attempts: int = 3) -> "Server":
+        preset = self.port
         for _ in range(attempts):  # another process may take the free port before we bind it
-            self.port = free_port()
+            self.port = preset or free_port()
             self.process = subprocess.Popen(self.command(), cwd=self.cwd, env=self.env,
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if self._wait_ready(timeout):

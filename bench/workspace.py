@@ -28,9 +28,11 @@ class Workspace:
         seed.copy_database(self.small_db, database)
         return database, seed.write_ini(self.directory, name, database)
 
-    def server(self, name: str, app_args: list[str], ready_path: str) -> Server:
-        """A gunicorn server like all the others, logging into this directory."""
-        return Server(name, app_args, ready_path, self.directory / f"{name}.log", self.env, REPO)
+    def server(self, name: str, app_args: list[str], ready_path: str, **options) -> Server:
+        """A gunicorn server like all the others, logging into this directory; ``options``:
+        :class:`Server`'s ``port``, ``workers``, ``threads``."""
+        return Server(name, app_args, ready_path, self.directory / f"{name}.log", self.env, REPO,
+                      **options)
 
 
 def prepare(directory: Path) -> Workspace:

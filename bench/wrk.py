@@ -61,8 +61,10 @@ def parse(output: str) -> WrkResult:
 
 
 def run(url: str, seconds: int, headers: dict[str, str] | None = None,
-        script: Path | None = None, timeout: int | None = None) -> WrkResult:
-    """``timeout``: seconds before wrk counts a request as timed out (its default is 2)."""
+        script: Path | None = None, timeout: int | None = None,
+        script_args: list[str] | None = None) -> WrkResult:
+    """``timeout``: seconds before wrk counts a request as timed out (its default is 2);
+    ``script_args`` reach the Lua script's ``init(args)``."""
     command = [wrk_path(), f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
@@ -70,6 +72,7 @@ def run(url: str, seconds: int, headers: dict[str, str] | None = None,
         command += ["--script", str(script)]
     if timeout is not None:
         command += ["--timeout", f"{timeout}s"]
-    done = subprocess.run(command + [url], capture_output=True, text=True, check=True,
+    done = subprocess.run(command + [url, *(["--", *script_args] if script_args else [])],
+                          capture_output=True, text=True, check=True,
                           timeout=seconds + 60)
     return parse(done.stdout)

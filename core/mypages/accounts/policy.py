@@ -91,7 +91,7 @@ def judge(policy: EffectivePolicy, amr: dict, methods: dict, user_session, *,
     if policy.absolute and now - user_session.created_at > policy.absolute:
         return Verdict(False, "expired")
     proven = [methods[key] for key in amr if key in methods]
-    if not policy.password_allowed and not break_glass and all(m.is_local for m in proven):
+    if not policy.password_allowed and not break_glass and _only_local(amr, methods):
         return Verdict(False, "password_not_allowed")
     if policy.require_mfa and not any(m.is_mfa for m in proven):
         return Verdict(False, "mfa")
@@ -122,7 +122,8 @@ def policy_view_deriver(view, info):
                             break_glass=context.break_glass)
             if not verdict.ok:
                 return _fall_short(request, context, verdict)
-            if context.break_glass and not context.policy.password_allowed:
+            if (context.break_glass and not context.policy.password_allowed
+                    and _only_local(request.user_session.amr or {}, login_methods(request.registry))):
                 _audit_break_glass_once(request, context)
         return view(context, request)
 
@@ -152,6 +153,11 @@ def _fall_short(request, context, verdict: Verdict):
                      "Sign out and sign in again with Single Sign On.",
                      mapping={"company": context.company.name}),
     }, request=request, response=request.response)
+
+
+def _only_local(amr: dict, methods: dict) -> bool:
+    """The session was proven by credentials kept here only (password, TOTP, recovery)."""
+    return all(methods[key].is_local for key in amr if key in methods)
 
 
 def _audit_break_glass_once(request, context) -> None:

@@ -92,15 +92,23 @@ def take_attempt(request, state: str | None) -> SsoAttempt:
     return request.dbsession.get(SsoAttempt, digest(state))
 
 
-def burn_attempt(request, state: str | None) -> None:
+def burn_attempt(request, state: str | None) -> Company | None:
     """Use up the attempt ``state`` names in a transaction of its own, for refused sign-ins
-    whose request transaction is rolled back: a state never works twice."""
+    whose request transaction is rolled back: a state never works twice. Returns the
+    attempt's company, if the state named one."""
     if not state:
-        return
+        return None
     with request.registry["db.session_factory"].begin() as own:
         own.execute(update(SsoAttempt).where(SsoAttempt.state_hash == digest(state),
                                              SsoAttempt.used_at.is_(None))
                     .values(used_at=utcnow()))
+        company = own.scalars(
+            select(Company).join(SsoConnection, SsoConnection.company_id == Company.id)
+            .join(SsoAttempt, SsoAttempt.connection_id == SsoConnection.id)
+            .where(SsoAttempt.state_hash == digest(state))).one_or_none()
+        if company is not None:
+            own.expunge(company)
+    return company
 
 
 def _company(request, connection: SsoConnection) -> Company:

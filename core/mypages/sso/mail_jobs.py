@@ -1,7 +1,11 @@
-"""E-mail to a company's admins about Single Sign On."""
+"""Single Sign On's jobs: e-mail to a company's admins, and clearing out used-up rows."""
 from __future__ import annotations
 
-from mypages.contract import QueuedJobType
+import datetime as dt
+
+from sqlalchemy import delete
+
+from mypages.contract import PeriodicJob, QueuedJobType
 from mypages.i18n import _
 from mypages.notifications import tell_admins
 
@@ -15,4 +19,14 @@ def require_all_suspended(job) -> None:
                   "again."), {})
 
 
-JOBS = [QueuedJobType("sso.require_all_suspended_mail", require_all_suspended)]
+def clear_out(job) -> None:
+    """Sign-in attempts older than a day, and SAML assertion ids past their expiry."""
+    from mypages.sso.models import SamlAssertionSeen, SsoAttempt
+
+    job.dbsession.execute(delete(SsoAttempt).where(
+        SsoAttempt.created_at < job.now - dt.timedelta(days=1)))
+    job.dbsession.execute(delete(SamlAssertionSeen).where(SamlAssertionSeen.expires_at < job.now))
+
+
+JOBS = [QueuedJobType("sso.require_all_suspended_mail", require_all_suspended),
+        PeriodicJob("sso.clear_out", clear_out, every=dt.timedelta(hours=1))]

@@ -317,8 +317,9 @@ def saml_metadata(request):
 def refused(exc, request):
     """A refused sign-in: nothing of it is kept, but the refusal is audited."""
     fresh_transaction(request)
-    flow.burn_attempt(request, request.params.get("state") or request.POST.get("RelayState"))
-    request.audit_now("sso.rejected", reason=exc.reason)
+    company = flow.burn_attempt(request, request.params.get("state")
+                                or request.POST.get("RelayState"))
+    request.audit_now("sso.rejected", company=company, reason=exc.reason)
     request.response.status = 403
     return {"title": _("Single Sign On did not work"),
             "message": exc.message or _("The answer from your identity provider was refused. "

@@ -86,6 +86,12 @@ class EntraId(SsoProvider):
             SsoSetting("idp_metadata_xml", _("Federation metadata XML"), required=False,
                        protocols=("saml",), kind="textarea",
                        help=_("Or paste the Federation Metadata XML file instead of its URL.")),
+            SsoSetting("email_verified_by_idp",
+                       _("The e-mail addresses Entra ID sends are verified in our tenant"),
+                       required=False, protocols=("saml",), kind="checkbox",
+                       help=_("Tick only if the e-mail claim of the enterprise application comes "
+                              "from verified domains of your tenant (SAML has no xms_edov claim). "
+                              "It lets existing accounts be linked and new ones be created.")),
         ]
 
     def check_settings(self, values):
@@ -210,7 +216,8 @@ class EntraId(SsoProvider):
         return FederatedIdentity(
             subject=f"{str(tid).lower()}:{str(oid).lower()}",
             email=str(email) if email else None,
-            email_verified=False,  # a SAML assertion says nothing about who verified the domain
+            # a SAML assertion says nothing about who verified the domain: the admin says it
+            email_verified=bool(email) and values.get("email_verified_by_idp") == "yes",
             name=str(_first(attributes.get(SAML_NAME)) or ""),
             groups=groups,
             groups_warning=warning,

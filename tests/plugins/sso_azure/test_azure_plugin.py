@@ -52,7 +52,8 @@ def fields(protocol):
 
 def test_oidc_and_saml_have_their_own_fields():
     assert fields("oidc") == ["tenant_id", "client_id", "client_secret", "authority", "graph_url"]
-    assert fields("saml") == ["tenant_id", "idp_metadata_url", "idp_metadata_xml"]
+    assert fields("saml") == ["tenant_id", "idp_metadata_url", "idp_metadata_xml",
+                              "email_verified_by_idp"]
     assert [f.name for f in EntraId().settings() if f.secret] == ["client_secret"]
 
 
@@ -116,6 +117,13 @@ def test_a_saml_assertion_of_another_tenant_or_without_object_id_is_refused(chan
     with pytest.raises(SsoRejected) as refused:
         EntraId().identity({"tenant_id": AZURE_TENANT}, saml_attributes(**changes), None, "saml")
     assert refused.value.reason == reason
+
+
+def test_a_saml_email_is_vouched_only_when_the_admin_says_entra_verifies_it():
+    unticked = EntraId().identity({"tenant_id": AZURE_TENANT}, saml_attributes(), None, "saml")
+    ticked = EntraId().identity({"tenant_id": AZURE_TENANT, "email_verified_by_idp": "yes"},
+                                saml_attributes(), None, "saml")
+    assert (unticked.email_verified, ticked.email_verified) == (False, True)
 
 
 def test_saml_group_overage_is_unknown_groups_with_a_warning():
