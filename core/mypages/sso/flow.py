@@ -81,12 +81,15 @@ def take_attempt(request, state: str | None) -> SsoAttempt:
     if not state:
         raise SsoRejected("state-missing")
     now = utcnow()
-    taken = request.dbsession.execute(
-        update(SsoAttempt)
-        .where(SsoAttempt.state_hash == digest(state), SsoAttempt.used_at.is_(None),
-               SsoAttempt.browser_hash == browser_binding(request),
-               SsoAttempt.created_at > now - ATTEMPT_LIFETIME)
-        .values(used_at=now).execution_options(synchronize_session=False)).rowcount
+    # used up in a short transaction of its own, committed before the provider is called:
+    # no transaction stays open (nor, on SQLite, the write lock held) during those calls
+    with request.registry["db.session_factory"].begin() as own:
+        taken = own.execute(
+            update(SsoAttempt)
+            .where(SsoAttempt.state_hash == digest(state), SsoAttempt.used_at.is_(None),
+                   SsoAttempt.browser_hash == browser_binding(request),
+                   SsoAttempt.created_at > now - ATTEMPT_LIFETIME)
+            .values(used_at=now).execution_options(synchronize_session=False)).rowcount
     if taken != 1:
         raise SsoRejected("state-invalid")
     return request.dbsession.get(SsoAttempt, digest(state))
