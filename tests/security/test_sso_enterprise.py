@@ -34,8 +34,8 @@ def org(app, factory, dbsession, fake_idp, oidc_idp):
     """Example AB: Single Sign On trial, connected to the provider, example.se verified;
     an admin (signed in with a password) and a member with a local password."""
     company = factory.company("Example AB")
-    admin = factory.user("admin@example.se", company=company, role="admin")
-    anna = factory.user("anna@example.se", company=company)
+    admin = factory.user("admin@example.se", company=company, role="admin", locale="en")
+    anna = factory.user("anna@example.se", company=company, locale="en")
     admin_browser = browser(app)
     sign_in_with_password(admin_browser, admin.email, factory.password)
     activate_sso(admin_browser, company)
@@ -270,7 +270,7 @@ def test_require_all_is_refused_until_an_admin_signed_in_since_the_last_change(o
 
 def test_break_glass_admins_keep_password_and_totp_every_use_audited_and_announced(
         org, factory, dbsession, mailbox):
-    boss = factory.user("boss@example.se", company=org.company, role="admin")
+    boss = factory.user("boss@example.se", company=org.company, role="admin", locale="en")
     dbsession.add(BreakGlassAdmin(company_id=org.company.id, user_id=boss.id))
     dbsession.commit()
     secret = add_totp(org.app, dbsession, boss)

@@ -73,6 +73,9 @@ def module_state_changed(request, company, old_state, new_state) -> None:
     entitled = new_state in (ModuleState.trial, ModuleState.active)
     _policy(dbsession, company.id).password_allowed = not entitled
     action = "sso.require_all_restored" if entitled else "sso.require_all_suspended"
-    record(dbsession, action, company_id=company.id, target="sso")
+    if request is not None:  # an admin's click: on record as theirs
+        request.audit(action, company=company, target="sso")
+    else:
+        record(dbsession, action, company_id=company.id, target="sso")
     if not entitled:
         enqueue_in(dbsession, "sso.require_all_suspended_mail", {"company_id": company.id})

@@ -169,13 +169,17 @@ def test_a_linked_person_signs_in_by_subject_even_when_the_address_changes(app, 
 def test_a_second_subject_with_a_linked_address_needs_the_same_proof(app, sso, factory,
                                                                       dbsession):
     """The "nOAuth" case: another person at the provider carries the address of a linked
-    account. Unvouched, it never signs in as that account."""
+    account. It never signs in as that account: unvouched it is not linked, and vouched
+    it is not linked a second time."""
     anna = factory.user("anna@example.se", company=sso.company)
     add_person(sso.idp, "anna", "anna@example.se")
     sso_sign_in(browser(app), sso.idp, "anna", status=303)
     add_person(sso.idp, "mallory", "anna@example.se", verified=False)
     page = sso_sign_in(browser(app), sso.idp, "mallory", "anna@example.se")
     assert_refused(page, "link-unverified", dbsession, sessions_before=1)  # anna's own
+    add_person(sso.idp, "mallory", "anna@example.se", verified=True)
+    page = sso_sign_in(browser(app), sso.idp, "mallory", "anna@example.se")
+    assert_refused(page, "already-linked", dbsession, sessions_before=1)
     assert [user_id for _s, user_id in links(dbsession)] == [anna.id]
 
 

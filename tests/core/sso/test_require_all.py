@@ -33,9 +33,10 @@ def org(mail_app, factory, dbsession, oidc_idp, smtp_server):
     connected to the provider, example.se verified; the app sends mail to ``smtp_server``."""
     install_provider(mail_app)
     company = factory.company("Example AB")
-    admin = factory.user("admin@example.se", company=company, role="admin")
-    boss = factory.user("boss@example.se", company=company, role="admin")
-    anna = factory.user("anna@example.se", company=company)
+    # everyone reads English, so the mails can be compared with the source strings
+    admin = factory.user("admin@example.se", company=company, role="admin", locale="en")
+    boss = factory.user("boss@example.se", company=company, role="admin", locale="en")
+    anna = factory.user("anna@example.se", company=company, locale="en")
     admin_browser = browser(mail_app)
     sign_in_with_password(admin_browser, admin.email, factory.password)
     activate_sso(admin_browser, company)
@@ -290,7 +291,7 @@ def test_an_ended_trial_never_locks_anyone_out_and_buying_restores_it(org, dbses
     assert "modules.expire_trials" in result["periodic"]
     assert password_allowed(dbsession, org.company)
     [suspended] = audit_events(dbsession, "sso.require_all_suspended")
-    assert suspended.company_id == org.company.id
+    assert (suspended.company_id, suspended.actor_id) == (org.company.id, None)  # the job
     for admin in (org.admin, org.boss):
         assert subjects(org.smtp, admin.email) == [
             "Single Sign On is no longer required at Example AB"]
@@ -304,7 +305,8 @@ def test_an_ended_trial_never_locks_anyone_out_and_buying_restores_it(org, dbses
         "csrf_token": org.browser.get(f"/c/{org.company.id}/settings/modules").html.find(
             attrs={"name": "csrf_token"})["value"]}, status=303)
     assert not password_allowed(dbsession, org.company)
-    assert audit_events(dbsession, "sso.require_all_restored")
+    [restored] = audit_events(dbsession, "sso.require_all_restored")
+    assert (restored.company_id, restored.actor_id) == (org.company.id, org.admin.id)
     page = sign_in_with_password(browser(org.app), org.anna.email, org.password, status=403)
     assert SSO_ONLY in messages(page)
     by_password.get(f"/c/{org.company.id}/", status=403)
@@ -321,6 +323,7 @@ def test_deactivating_the_module_suspends_it(org, dbsession):
     assert password_allowed(dbsession, org.company)
     assert audit_actions(dbsession, org.company)[-2:] == ["module.deactivated",
                                                           "sso.require_all_suspended"]
+    assert audit_events(dbsession, "sso.require_all_suspended")[0].actor_id == org.admin.id
     run_jobs(org)
     assert subjects(org.smtp, org.boss.email) == ["Single Sign On is no longer required at Example AB"]
     sign_in_with_password(browser(org.app), org.anna.email, org.password)
