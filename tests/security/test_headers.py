@@ -66,7 +66,8 @@ def test_every_page_carries_the_headers(app, factory, dbsession):
         dbsession.add(ModuleActivation(company_id=company.id, module_key=key, state=ModuleState.active))
     dbsession.commit()
     values = {"company_id": company.id, "user_id": member.id, "module_key": "notes",
-              "action": "remove", "token": "no-such-token", "subpath": "mypages.css"}
+              "action": "remove", "token": "no-such-token", "subpath": "mypages.css",
+              "connection_id": 1}
     anonymous, signed_in = browser(app), browser(app)
     sign_in(signed_in, admin.email)
     seen = set()

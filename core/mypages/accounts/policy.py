@@ -82,8 +82,25 @@ class Verdict:
     reason: str = ""  # "expired", "mfa", "password_not_allowed"
 
 
+def proven_for(company_id: int) -> str:
+    """The session key saying a Single Sign On sign-in went through this company's own
+    connection: another company's identity provider does not satisfy its requirement."""
+    return f"via:{company_id}"
+
+
+def _federated_here(amr: dict, methods: dict, company_id: int | None) -> bool:
+    for key in amr:
+        method = methods.get(key)
+        if method is None or method.is_local:
+            continue
+        if not key.startswith("sso:") or proven_for(company_id) in amr:
+            return True
+    return False
+
+
 def judge(policy: EffectivePolicy, amr: dict, methods: dict, user_session, *,
-          break_glass: bool, now: dt.datetime | None = None) -> Verdict:
+          break_glass: bool, now: dt.datetime | None = None,
+          company_id: int | None = None) -> Verdict:
     now = now or utcnow()
     idle_since = getattr(user_session, "idle_since", user_session.last_seen_at)
     if policy.idle and now - idle_since > policy.idle:
@@ -91,9 +108,13 @@ def judge(policy: EffectivePolicy, amr: dict, methods: dict, user_session, *,
     if policy.absolute and now - user_session.created_at > policy.absolute:
         return Verdict(False, "expired")
     proven = [methods[key] for key in amr if key in methods]
-    if not policy.password_allowed and not break_glass and _only_local(amr, methods):
-        return Verdict(False, "password_not_allowed")
-    if policy.require_mfa and not any(m.is_mfa for m in proven):
+    strong = any(m.is_mfa for m in proven)
+    if not policy.password_allowed and not _federated_here(amr, methods, company_id):
+        if not break_glass:
+            return Verdict(False, "password_not_allowed")
+        if not strong:
+            return Verdict(False, "mfa")  # break-glass is password AND two-factor
+    if policy.require_mfa and not strong:
         return Verdict(False, "mfa")
     return Verdict(True)
 
@@ -117,13 +138,13 @@ def policy_view_deriver(view, info):
     def checked(context, request):
         if (isinstance(context, CompanyContext) and context.membership is not None
                 and request.user_session is not None):
-            verdict = judge(context.policy, request.user_session.amr or {},
-                            login_methods(request.registry), request.user_session,
-                            break_glass=context.break_glass)
+            amr, methods = request.user_session.amr or {}, login_methods(request.registry)
+            verdict = judge(context.policy, amr, methods, request.user_session,
+                            break_glass=context.break_glass, company_id=context.company.id)
             if not verdict.ok:
                 return _fall_short(request, context, verdict)
             if (context.break_glass and not context.policy.password_allowed
-                    and _only_local(request.user_session.amr or {}, login_methods(request.registry))):
+                    and not _federated_here(amr, methods, context.company.id)):
                 _audit_break_glass_once(request, context)
         return view(context, request)
 
@@ -153,11 +174,6 @@ def _fall_short(request, context, verdict: Verdict):
                      "Sign out and sign in again with Single Sign On.",
                      mapping={"company": context.company.name}),
     }, request=request, response=request.response)
-
-
-def _only_local(amr: dict, methods: dict) -> bool:
-    """The session was proven by credentials kept here only (password, TOTP, recovery)."""
-    return all(methods[key].is_local for key in amr if key in methods)
 
 
 def _audit_break_glass_once(request, context) -> None:

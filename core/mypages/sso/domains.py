@@ -148,3 +148,17 @@ def connection_for_email(dbsession, email: str) -> SsoConnection | None:
                                    VerifiedDomain.company_id == SsoConnection.company_id)
         .where(VerifiedDomain.domain == domain, VerifiedDomain.verified_at.is_not(None))
     ).one_or_none()
+
+
+def connection_requiring(dbsession, email: str) -> SsoConnection | None:
+    """For a member whose address is at no verified domain: the connection of their
+    company that requires Single Sign On, if exactly one does."""
+    from mypages.accounts.models import User
+    from mypages.companies.models import Membership
+
+    found = dbsession.scalars(
+        select(SsoConnection).join(Membership, Membership.company_id == SsoConnection.company_id)
+        .join(User, User.id == Membership.user_id)
+        .where(User.email == email.strip().lower(), SsoConnection.require_all.is_(True))
+    ).all()
+    return found[0] if len(found) == 1 else None

@@ -16,6 +16,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy import select, update
 
 from mypages.accounts import add_methods, start_session
+from mypages.accounts.policy import proven_for
 from mypages.accounts.models import User
 from mypages.companies.models import Company, Membership, Role
 from mypages.contract import SsoRejected
@@ -192,13 +193,17 @@ def complete(request, attempt: SsoAttempt, connection: SsoConnection, identity):
     membership = _membership(request, connection, company, user, identity)
     sync_groups(request, connection, company, user, identity)
     method = f"sso:{provider.key}"
+    # the session also records whose connection it was: another company's identity
+    # provider never satisfies this company's "Require from all"
+    proven = [method, proven_for(company.id)]
     if request.user is not None and request.user.id == user.id:
-        add_methods(request, [method])
+        add_methods(request, proven)
     else:
         chosen = supported(request.cookies.get(LOCALE_COOKIE))
         if user.locale is None and chosen:
             user.locale = chosen  # as with a password: the language picked before signing in stays
-        start_session(request, user, {method: utcnow().isoformat()})
+        now = utcnow().isoformat()
+        start_session(request, user, {key: now for key in proven})
         notify(request.hooks.mypages_user_signed_in, request, request=request, user=user)
     request.audit("account.signed_in", company=company, actor=user, target=user.email,
                   methods=[method])

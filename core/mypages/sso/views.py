@@ -270,6 +270,8 @@ def start(request):
     email = request.params.get("email", "").strip().lower()
     next_url = safe_next(request.params.get("next"), "")
     connection = domains.connection_for_email(request.dbsession, email) if email else None
+    if connection is None and email:
+        connection = domains.connection_requiring(request.dbsession, email)
     if connection is None or not flow.usable(request, connection):
         request.session.flash(request.translate(_(
             "There is no Single Sign On for that address. Sign in with your password.")))

@@ -92,6 +92,17 @@ def test_password_closed_by_policy_refuses_sign_in_but_break_glass_admins_keep_i
     dbsession.add(BreakGlassAdmin(company_id=company.id, user_id=admin.id))
     dbsession.commit()
     sign_in(testapp, admin.email)
+    # break-glass is password AND two-factor: led to set it up, never locked out
+    response = testapp.get(f"/c/{company.id}/", status=303)
+    assert "/account/two-factor" in response.location
+    assert dbsession.scalars(select(AuditEvent).where(
+        AuditEvent.action == "policy.break_glass_used")).all() == []
+    token = csrf_token(testapp, "/account/two-factor")
+    testapp.post("/account/two-factor", {"csrf_token": token, "action": "begin"})
+    page = testapp.get("/account/two-factor")
+    form = page.forms["confirm-form"]
+    form["code"] = pyotp.TOTP(page.html.find(id="totp-secret").text.strip()).now()
+    form.submit(status=200)
     testapp.get(f"/c/{company.id}/", status=200)
     testapp.get(f"/c/{company.id}/settings/modules", status=200)
     used = dbsession.scalars(select(AuditEvent).where(
@@ -119,3 +130,38 @@ def test_admins_edit_the_policy_but_never_below_the_platform_floor(factory, sign
     assert dbsession.scalars(select(BreakGlassAdmin.user_id)).all() == [admin.id]
     changed = dbsession.scalars(select(AuditEvent).where(AuditEvent.action == "policy.changed")).one()
     assert changed.details["changes"]["password_min_length"] == [12, 16]
+
+
+def test_another_companys_single_sign_on_does_not_satisfy_require_from_all():
+    from types import SimpleNamespace
+
+    from mypages.accounts.policy import CORE_METHODS, EffectivePolicy, judge, proven_for
+    from mypages.contract import LoginMethod
+    from mypages.db import utcnow
+
+    now = utcnow()
+    methods = {method.key: method for method in CORE_METHODS}
+    methods["sso:azure"] = LoginMethod("sso:azure", "Entra ID", is_mfa=True)
+    session = SimpleNamespace(last_seen_at=now, created_at=now)
+    required = EffectivePolicy(password_allowed=False)
+    at = now.isoformat()
+    ours = {"sso:azure": at, proven_for(1): at}
+    theirs = {"sso:azure": at, proven_for(2): at}
+    assert judge(required, ours, methods, session, break_glass=False, company_id=1).ok
+    assert judge(required, theirs, methods, session, break_glass=False,
+                 company_id=1).reason == "password_not_allowed"
+    # break-glass admins keep password and two-factor, not a password alone
+    assert judge(required, {"pwd": at}, methods, session, break_glass=True,
+                 company_id=1).reason == "mfa"
+    assert judge(required, {"pwd": at, "otp": at}, methods, session, break_glass=True,
+                 company_id=1).ok
+
+
+def test_a_company_requiring_sso_never_tells_whether_the_password_was_right(factory, testapp,
+                                                                            dbsession):
+    company = factory.company()
+    member = factory.user(company=company)
+    set_policy(dbsession, company, password_allowed=False)
+    right = sign_in(testapp, member.email, status=403)
+    wrong = sign_in(testapp, member.email, "not the password at all", status=403)
+    assert right.html.find(class_="error").text == wrong.html.find(class_="error").text

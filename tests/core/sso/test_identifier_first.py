@@ -135,3 +135,23 @@ def test_an_unreachable_provider_is_a_clear_refusal(app, factory, dbsession, fak
     assert attempts(dbsession) == 0
     [rejected] = audit_events(dbsession, "sso.rejected")
     assert rejected.details["reason"] == "provider-unreachable"
+
+
+def test_a_member_at_another_domain_reaches_the_sso_their_company_requires(
+        app, sso_company, discovery_idp, factory, dbsession):
+    """Require from all must not shut out members whose address is at no verified domain:
+    the refusal offers Single Sign On, and it goes to their company's provider."""
+    from mypages.companies.models import CompanyPolicy
+    from mypages.sso.models import SsoConnection
+
+    member = factory.user("consultant@elsewhere.example", company=sso_company)
+    connection = dbsession.scalars(select(SsoConnection)).one()
+    connection.require_all = True
+    dbsession.add(CompanyPolicy(company_id=sso_company.id, password_allowed=False,
+                                require_mfa=False, password_min_length=12))
+    dbsession.commit()
+    testapp = browser(app)
+    refused = login(testapp, member.email, "correct horse battery staple", status=403)
+    link = refused.html.find(id="sso-link")
+    assert link is not None
+    assert_sent_to_provider(testapp.get(link["href"]), discovery_idp, member.email)

@@ -103,7 +103,7 @@ def test_the_admin_connects_entra_id_in_the_tab_and_tests_it(app, testapp, facto
     done = through_idp(browser, to_idp, status=303)
     assert urlsplit(done.location).path == f"/c/{company.id}/"
     [session] = sessions(dbsession, member)
-    assert list(session.amr) == ["sso:azure"]
+    assert [key for key in session.amr if not key.startswith("via:")] == ["sso:azure"]
 
 
 def test_a_member_signs_in_identifier_first(app, dbsession, company, member, azure):
@@ -119,7 +119,7 @@ def test_a_member_signs_in_identifier_first(app, dbsession, company, member, azu
     done = through_idp(browser, to_idp, status=303)
     assert urlsplit(done.location).path == f"/c/{company.id}/"
     [session] = sessions(dbsession, member)
-    assert list(session.amr) == ["sso:azure"]
+    assert [key for key in session.amr if not key.startswith("via:")] == ["sso:azure"]
     link = dbsession.scalars(select(SsoLink)).one()
     assert (link.subject, link.user_id) == (f"{AZURE_TENANT}:0e3b2a57-58a1-4d55-8b50-0f4e7a6a6d01",
                                             member.id)
@@ -183,7 +183,7 @@ def test_google_sign_in_with_the_secret_in_http_basic(app, dbsession, factory, c
     assert parse_qs(urlsplit(to_idp.location).query)["hd"] == ["example.se"]
     through_idp(browser, to_idp, status=303)
     [session] = sessions(dbsession, user)
-    assert list(session.amr) == ["sso:google"]
+    assert [key for key in session.amr if not key.startswith("via:")] == ["sso:google"]
 
 
 def test_the_provider_refusing_is_a_clear_refusal(app, dbsession, member, azure):

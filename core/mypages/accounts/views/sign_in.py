@@ -45,16 +45,17 @@ def check_password(request, email: str, password: str):
         request.audit("account.sign_in_throttled", target=email, company=None, wait=wait)
         request.response.status = 429
         return None, too_many(wait)
+    if user is not None and not password_allowed_for_user(request.dbsession, user.id):
+        # before the password is looked at: the answer must not tell whether it was right
+        request.audit("account.password_refused_sso_required", target=email, company=None)
+        request.response.status = 403
+        return None, SSO_ONLY
     hashed = user.password_hash if user is not None and user.is_active else None
     if not (email and password and verify_password(hashed, password)):
         throttle.record_failure(request.dbsession, email, ip, known)
         request.audit("account.sign_in_failed", target=email, company=None)
         request.response.status = 400
         return None, WRONG
-    if not password_allowed_for_user(request.dbsession, user.id):
-        request.audit("account.password_refused_sso_required", target=email, company=None)
-        request.response.status = 403
-        return None, SSO_ONLY
     # the account's counter is cleared only once every factor passed (finish_sign_in):
     # a right password must not wipe out the count of wrong second-factor codes
     if needs_rehash(user.password_hash):
@@ -96,7 +97,7 @@ def login(request):
         return {"email": email, "next": next_url, "error": _("Type your password.")}
     user, error = check_password(request, email, password)
     if error is not None:
-        return {"email": email, "next": next_url, "error": error}
+        return {"email": email, "next": next_url, "error": error, "sso_offered": error is SSO_ONLY}
     now = utcnow().isoformat()
     if totp.is_enabled(request.dbsession, user.id):
         request.session.invalidate()  # nothing from before sign-in survives it
