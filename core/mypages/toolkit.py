@@ -15,11 +15,12 @@ from mypages.hookspecs import HOOKSPEC_VERSION, hookimpl
 from mypages.i18n import LANGUAGES
 from mypages.modules.models import ModuleState
 from mypages.modules.settings import get_module_settings, save_module_settings
+from mypages.sso.urls import is_endpoint
 
 __all__ = [
     "Base", "DashboardCard", "FederatedIdentity", "HOOKSPEC_VERSION", "JobContext", "LANGUAGES",
     "LoginMethod", "MigrationSource", "SsoProvider", "SsoRejected", "SsoSetting",
     "Module", "ModuleState", "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType",
     "SettingsTab", "TranslationString", "TranslationStringFactory", "UTCDateTime",
-    "get_module_settings", "hookimpl", "run_env", "save_module_settings", "utcnow",
+    "get_module_settings", "hookimpl", "is_endpoint", "run_env", "save_module_settings", "utcnow",
 ]

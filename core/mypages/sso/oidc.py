@@ -22,7 +22,6 @@ import os
 import threading
 import time
 from dataclasses import replace
-from ipaddress import ip_address
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
@@ -31,6 +30,7 @@ from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import KeySet
 
 from mypages.contract import SsoRejected
+from mypages.sso.urls import is_loopback
 
 WELL_KNOWN = "/.well-known/openid-configuration"
 #: RSA and EC signatures only: never "none", never HMAC (keyed with a public key)
@@ -93,19 +93,10 @@ def _check_url(request, url: str, what: str) -> str:
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return url
-    if (parts.scheme == "http" and _loopback(parts.hostname)
+    if (parts.scheme == "http" and is_loopback(parts.hostname)
             and request.registry.settings.get("mypages.environment") != "production"):
         return url
     raise SsoRejected(f"{what}-not-https")
-
-
-def _loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ip_address(host or "").is_loopback
-    except ValueError:
-        return False
 
 
 def _get_json(url: str, **kw) -> dict:

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import re
-from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 import httpx
 
 from mypages.toolkit import (FederatedIdentity, SsoProvider, SsoRejected, SsoSetting,
-                             TranslationStringFactory)
+                             TranslationStringFactory, is_endpoint)
 
 _ = TranslationStringFactory("mypages_sso_azure")
 
@@ -23,23 +22,6 @@ SAML_NAME = "http://schemas.microsoft.com/identity/claims/displayname"
 SAML_EMAIL = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
 SAML_GROUPS = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"
 SAML_GROUPS_LINK = "http://schemas.microsoft.com/claims/groups.link"
-
-
-def _web_address(value: str, query: bool = False) -> bool:
-    """https, or plain http to this machine (the local fake); no fragment."""
-    parts = urlsplit(value)
-    if (parts.query and not query) or parts.fragment or not parts.hostname:
-        return False
-    if parts.scheme == "https":
-        return True
-    if parts.scheme != "http":
-        return False
-    if parts.hostname == "localhost":
-        return True
-    try:
-        return ip_address(parts.hostname).is_loopback
-    except ValueError:
-        return False
 
 
 def _first(value):
@@ -101,10 +83,10 @@ class EntraId(SsoProvider):
             problems.append(_("The tenant ID is a GUID such as "
                               "9188040d-6c67-4c5b-b112-36a304b66dad."))
         for name in ("authority", "graph_url"):
-            if values.get(name) and not _web_address(values[name]):
+            if values.get(name) and not is_endpoint(values[name]):
                 problems.append(_("${value} is not an https:// address.",
                                   mapping={"value": values[name]}))
-        if values.get("idp_metadata_url") and not _web_address(values["idp_metadata_url"], query=True):
+        if values.get("idp_metadata_url") and not is_endpoint(values["idp_metadata_url"], allow_query=True):
             problems.append(_("${value} is not an https:// address.",
                               mapping={"value": values["idp_metadata_url"]}))
         saml = "client_id" not in values and "client_secret" not in values

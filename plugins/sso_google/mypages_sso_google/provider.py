@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 from mypages.toolkit import (FederatedIdentity, SsoProvider, SsoRejected, SsoSetting,
-                             TranslationStringFactory)
+                             TranslationStringFactory, is_endpoint)
 
 _ = TranslationStringFactory("mypages_sso_google")
 
@@ -13,20 +12,7 @@ WELL_KNOWN = "/.well-known/openid-configuration"
 
 
 def _discovery_address(value: str) -> bool:
-    """https, or plain http to this machine (the local fake), ending in the well-known path."""
-    parts = urlsplit(value)
-    if not parts.hostname or parts.query or parts.fragment or not parts.path.endswith(WELL_KNOWN):
-        return False
-    if parts.scheme == "https":
-        return True
-    if parts.scheme != "http":
-        return False
-    if parts.hostname == "localhost":
-        return True
-    try:
-        return ip_address(parts.hostname).is_loopback
-    except ValueError:
-        return False
+    return is_endpoint(value) and urlsplit(value).path.endswith(WELL_KNOWN)
 
 
 class GoogleWorkspace(SsoProvider):

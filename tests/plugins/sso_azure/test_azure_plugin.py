@@ -176,4 +176,4 @@ def test_a_whole_sign_in_through_the_plugin(app, testapp, factory, dbsession, az
     assert done.location.endswith(f"/c/{company.id}/")
     assert testapp.get(done.location).status_int == 200
     [session] = dbsession.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
-    assert list(session.amr) == ["sso:azure"]
+    assert list(session.amr) == ["sso:azure", f"via:{company.id}"]

@@ -89,4 +89,4 @@ def test_a_whole_sign_in_through_the_plugin(app, testapp, factory, dbsession, go
     connect(app, dbsession, company, "google", *google_values(google_idp))
     sso_sign_in(testapp, "anna@example.se", status=303)
     [session] = dbsession.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
-    assert list(session.amr) == ["sso:google"]
+    assert list(session.amr) == ["sso:google", f"via:{company.id}"]
