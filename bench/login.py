@@ -201,34 +201,6 @@ class RawVerify:
 
 # -- sign-in -----------------------------------------------------------------------
 
-@dataclass
-class SignInTurn:
-    wrk: wrk.WrkResult
-
-    @property
-    def sign_ins(self) -> int:
-        return self.wrk.script_counts["sign_ins"]
-
-    @property
-    def seconds(self) -> float:
-        return self.wrk.script_counts["duration_us"] / 1e6
-
-    @property
-    def requests_per_sec(self) -> float:
-        return self.sign_ins / self.seconds
-
-    # latencies and errors as wrk saw them
-    p50_ms = property(lambda self: self.wrk.p50_ms)
-    p99_ms = property(lambda self: self.wrk.p99_ms)
-    non_2xx_3xx = property(lambda self: self.wrk.non_2xx_3xx)
-    socket_errors = property(lambda self: self.wrk.socket_errors)
-
-    def as_dict(self) -> dict:
-        return {"requests_per_sec": round(self.requests_per_sec, 3), "sign_ins": self.sign_ins,
-                "seconds": round(self.seconds, 2),
-                **{k: v for k, v in self.wrk.as_dict().items() if k != "requests_per_sec"}}
-
-
 class SignInLoad:
     """wrk with the login script, then a wait until the server has served every request
     wrk sent: with eight connections on two workers up to eight sign-ins are still queued
@@ -240,12 +212,12 @@ class SignInLoad:
         self.all_runs: list[wrk.WrkResult] = []
         self.sessions_expected = sign_in_rows(database)["user_sessions"]
 
-    def __call__(self, seconds: int) -> SignInTurn:
+    def __call__(self, seconds: int) -> wrk.SignInTurn:
         result = wrk.run(self.url, seconds, script=self.script, timeout=WRK_TIMEOUT)
         self.all_runs.append(result)
         self.sessions_expected += result.script_counts["sent"]
         self._drain()
-        return SignInTurn(result)
+        return wrk.SignInTurn(result)
 
     def _drain(self, idle: float = 1.5) -> None:
         """Until the sessions of all requests sent are there, or no more come for ``idle``

@@ -296,39 +296,19 @@ def write_prepared(path: Path, prepared: list[Prepared]) -> Path:
 # -- the callback side ---------------------------------------------------------------
 
 @dataclass
-class CallbackTurn:
-    wrk: wrk.WrkResult
+class CallbackTurn(wrk.SignInTurn):
     new_sessions: int
     cpu_seconds: dict[str, float]   # app, idp, wrk
-
-    @property
-    def sign_ins(self) -> int:
-        return self.wrk.script_counts["sign_ins"]
-
-    @property
-    def seconds(self) -> float:
-        return self.wrk.script_counts["duration_us"] / 1e6
-
-    @property
-    def requests_per_sec(self) -> float:
-        return self.sign_ins / self.seconds
 
     @property
     def cpu_ms_per_callback(self) -> dict[str, float]:
         return {name: round(used * 1000 / max(1, self.new_sessions), 2)
                 for name, used in self.cpu_seconds.items()}
 
-    p50_ms = property(lambda self: self.wrk.p50_ms)
-    p99_ms = property(lambda self: self.wrk.p99_ms)
-    non_2xx_3xx = property(lambda self: self.wrk.non_2xx_3xx)
-    socket_errors = property(lambda self: self.wrk.socket_errors)
-
     def as_dict(self) -> dict:
-        return {"requests_per_sec": round(self.requests_per_sec, 3), "sign_ins": self.sign_ins,
-                "seconds": round(self.seconds, 2), "new_sessions": self.new_sessions,
+        return {**super().as_dict(), "new_sessions": self.new_sessions,
                 "cpu_seconds": {k: round(v, 2) for k, v in self.cpu_seconds.items()},
-                "cpu_ms_per_callback": self.cpu_ms_per_callback,
-                **{k: v for k, v in self.wrk.as_dict().items() if k != "requests_per_sec"}}
+                "cpu_ms_per_callback": self.cpu_ms_per_callback}
 
 
 class CallbackLoad:

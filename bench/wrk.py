@@ -76,3 +76,34 @@ def run(url: str, seconds: int, headers: dict[str, str] | None = None,
                           capture_output=True, text=True, check=True,
                           timeout=seconds + 60)
     return parse(done.stdout)
+
+
+@dataclass
+class SignInTurn:
+    """A turn of a wrk script that counts the sign-ins it completed (answered 303) and how
+    long it ran; the rate is completed sign-ins per second, not wrk's requests."""
+
+    wrk: WrkResult
+
+    @property
+    def sign_ins(self) -> int:
+        return self.wrk.script_counts["sign_ins"]
+
+    @property
+    def seconds(self) -> float:
+        return self.wrk.script_counts["duration_us"] / 1e6
+
+    @property
+    def requests_per_sec(self) -> float:
+        return self.sign_ins / self.seconds
+
+    # latencies and errors as wrk saw them
+    p50_ms = property(lambda self: self.wrk.p50_ms)
+    p99_ms = property(lambda self: self.wrk.p99_ms)
+    non_2xx_3xx = property(lambda self: self.wrk.non_2xx_3xx)
+    socket_errors = property(lambda self: self.wrk.socket_errors)
+
+    def as_dict(self) -> dict:
+        return {"requests_per_sec": round(self.requests_per_sec, 3), "sign_ins": self.sign_ins,
+                "seconds": round(self.seconds, 2),
+                **{k: v for k, v in self.wrk.as_dict().items() if k != "requests_per_sec"}}
