@@ -50,6 +50,7 @@ extract: install
 	done
 
 run: catalogs
+	@scripts/ensure-system-packages xmlsec1
 	mkdir -p var
 	$(BIN)/mypages -c development.ini db upgrade
 	$(BIN)/mypages -c development.ini demo
