@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from jinja2 import pass_context
-from pyramid.i18n import TranslationStringFactory, get_localizer
+from pyramid.i18n import TranslationStringFactory
 from pyramid.interfaces import ILocaleNegotiator
 from pyramid.threadlocal import get_current_request
 

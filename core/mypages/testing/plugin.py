@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
@@ -160,6 +161,30 @@ class Factory:
 @pytest.fixture
 def factory(dbsession):
     return Factory(dbsession)
+
+
+@contextmanager
+def request_as(app, user, company=None):
+    """A request of ``user`` working in ``company``, in a transaction of its own that is
+    committed when the block ends: for tests that call the core directly (from several
+    threads, say) rather than through pages."""
+    import transaction
+    from pyramid.scripting import prepare
+
+    from mypages.db import session_in_transaction
+
+    tm = transaction.TransactionManager(explicit=True)
+    env = prepare(registry=app.registry)
+    request = env["request"]
+    request.tm = tm
+    try:
+        with tm:
+            request.dbsession = session_in_transaction(app.registry["db.session_factory"], tm)
+            request.user = request.dbsession.merge(user)
+            request.company = request.dbsession.merge(company) if company is not None else None
+            yield request
+    finally:
+        env["closer"]()
 
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" value="([^"]+)"')

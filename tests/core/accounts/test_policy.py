@@ -1,6 +1,5 @@
 """The login policy engine: each company's policy, checked on every company page."""
 import datetime as dt
-import time
 
 import pyotp
 from sqlalchemy import select

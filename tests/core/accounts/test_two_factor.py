@@ -1,5 +1,4 @@
 """TOTP two-factor authentication: enrolment, sign-in, reuse, drift, recovery codes."""
-import re
 import time
 
 import pyotp

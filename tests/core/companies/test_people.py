@@ -3,8 +3,6 @@ The last admin always stays, also when two admins demote each other at the same 
 import threading
 
 import pytest
-import transaction
-from pyramid.scripting import prepare
 from sqlalchemy import func, select
 from webtest import TestApp
 
@@ -12,10 +10,10 @@ from mypages.accounts.models import TotpCredential, UserSession
 from mypages.audit.models import AuditEvent
 from mypages.companies import people
 from mypages.companies.models import Membership, Role
-from mypages.db import session_in_transaction, utcnow
+from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.notifications import localizer_for
-from mypages.testing.plugin import sign_in
+from mypages.testing.plugin import request_as, sign_in
 
 
 def browser(app, address="10.0.0.1"):
@@ -243,21 +241,12 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, factory, db
     outcomes = []
 
     def demote(admin, other):
-        tm = transaction.TransactionManager(explicit=True)
-        env = prepare(registry=app.registry)
-        request = env["request"]
-        request.tm = tm
         try:
-            with tm:
-                request.dbsession = session_in_transaction(app.registry["db.session_factory"], tm)
-                request.user = request.dbsession.merge(admin)
-                request.company = request.dbsession.merge(company)
+            with request_as(app, admin, company) as request:
                 people.change_role(request, request.company, other.id, "member")
             outcomes.append("demoted")
         except people.PeopleError as refused:
             outcomes.append(str(refused.message))
-        finally:
-            env["closer"]()
 
     threads = [threading.Thread(target=demote, args=pair) for pair in ((first, second),
                                                                         (second, first))]

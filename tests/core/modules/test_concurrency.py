@@ -1,13 +1,11 @@
 """One trial per company and module, also when two admins click at the same moment."""
 import threading
 
-import transaction
-from pyramid.scripting import prepare
 from sqlalchemy import func, select
 
-from mypages.db import session_in_transaction
 from mypages.modules import lifecycle
 from mypages.modules.models import ModuleActivation
+from mypages.testing.plugin import request_as
 
 
 def test_concurrent_activations_start_exactly_one_trial(app, factory, dbsession, monkeypatch):
@@ -25,21 +23,12 @@ def test_concurrent_activations_start_exactly_one_trial(app, factory, dbsession,
     outcomes = []
 
     def click(admin):
-        tm = transaction.TransactionManager(explicit=True)
-        env = prepare(registry=app.registry)
-        request = env["request"]
-        request.tm = tm
         try:
-            with tm:
-                request.dbsession = session_in_transaction(app.registry["db.session_factory"], tm)
-                request.user = request.dbsession.merge(admin)
-                request.company = request.dbsession.merge(company)
+            with request_as(app, admin, company) as request:
                 lifecycle.activate(request, request.company, "notes")
             outcomes.append("started")
         except lifecycle.ModuleError as refused:
             outcomes.append(str(refused.message))
-        finally:
-            env["closer"]()
 
     threads = [threading.Thread(target=click, args=(admin,)) for admin in admins]
     for thread in threads:
