@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 from mypages.accounts.models import UserSession
 from mypages.audit.models import AuditEvent
 from mypages.sso.fakes.oidc_provider import azure_user, google_user
-from mypages.testing.sso import (AZURE_TENANT, add_verified_domains, azure_values, connect,
-                                 enable_sso_module, google_values)
+from mypages.testing.sso import (AZURE_TENANT, azure_values, connect, google_values)
 from tests.security.support import browser
 
 ANNA_OID = "0e3b2a57-58a1-4d55-8b50-0f4e7a6a6d01"
@@ -17,11 +16,8 @@ ANNA_SUB = "110248495921238986420"
 
 
 @pytest.fixture
-def company(factory, dbsession):
-    company = factory.company("Example AB")
-    enable_sso_module(dbsession, company)
-    add_verified_domains(dbsession, company, "example.se")
-    return company
+def company(example_company):
+    return example_company
 
 
 @pytest.fixture

@@ -259,4 +259,4 @@ def dns_app(app, mypages_settings, dns_server):
 
 
 # identity providers over real HTTP (fixtures defined there, registered here)
-from mypages.testing.sso import azure_idp, fake_oidc, google_idp  # noqa: E402,F401
+from mypages.testing.sso import azure_idp, example_company, fake_oidc, google_idp  # noqa: E402,F401

@@ -144,6 +144,15 @@ def add_verified_domains(dbsession, company, *domains: str) -> None:
     dbsession.commit()
 
 
+@pytest.fixture
+def example_company(factory, dbsession):
+    """Example AB: the Single Sign On module on trial and example.se verified."""
+    company = factory.company("Example AB")
+    enable_sso_module(dbsession, company)
+    add_verified_domains(dbsession, company, "example.se")
+    return company
+
+
 def connect(app, dbsession, company, provider: str, settings: dict, secrets: dict | None = None,
             protocol: str = "oidc", **columns):
     """A saved connection, its secrets encrypted as the tab stores them."""

@@ -17,10 +17,9 @@ from mypages.sso import oidc
 from mypages.sso.fakes.oidc_provider import azure_user, google_user
 from mypages.sso.models import SsoAttempt, SsoConnection, SsoLink
 from mypages.testing.plugin import CSRF_PATTERN
-from mypages.testing.sso import (AZURE_TENANT, CLIENT_SECRET, add_verified_domains, azure_values,
-                                 callback_path, connect, enable_sso_module, google_values,
-                                 idp_redirect,
-                                 start_sign_in, sso_sign_in, through_idp)
+from mypages.testing.sso import (AZURE_TENANT, CLIENT_SECRET, azure_values, callback_path, connect,
+                                 google_values, idp_redirect, start_sign_in, sso_sign_in,
+                                 through_idp)
 
 
 def fresh_browser(app):
@@ -39,11 +38,8 @@ def events(dbsession, action):
 
 
 @pytest.fixture
-def company(factory, dbsession):
-    company = factory.company("Example AB")
-    enable_sso_module(dbsession, company)
-    add_verified_domains(dbsession, company, "example.se")
-    return company
+def company(example_company):
+    return example_company
 
 
 @pytest.fixture
