@@ -167,13 +167,13 @@ def _company(dbsession, company_id: int):
 
 
 def _module_action(ctx, company_id: int, module_key: str, action) -> None:
+    from mypages.companies import CompanyInfo
     from mypages.modules.lifecycle import ModuleError
 
     tm, dbsession, request = ctx.obj["env"].transaction()
     try:
         with tm:
-            company = _company(dbsession, company_id)
-            request.company = company
+            request.company = company = CompanyInfo.of(_company(dbsession, company_id))
             action(request, company, module_key)
     except ModuleError as error:
         fail(request.localizer.translate(error.message))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
@@ -11,7 +12,7 @@ from sqlalchemy import bindparam, select, update
 
 from mypages.accounts.models import TotpCredential, User, UserSession
 from mypages.accounts.policy import build_on_ready, policy_view_deriver
-from mypages.db import utcnow
+from mypages.db import read_first, utcnow
 
 SESSION_COOKIE = "mypages_session"
 AUTH_KEY = "auth"
@@ -23,7 +24,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _new_session_row(request, user: User, amr: dict, created_at=None) -> UserSession:
+def _new_session_row(request, user, amr: dict, created_at=None) -> UserSession:
     """A fresh session id in a fresh cookie session, with a new CSRF token."""
     request.session.invalidate()
     token = secrets.token_urlsafe(32)
@@ -35,16 +36,15 @@ def _new_session_row(request, user: User, amr: dict, created_at=None) -> UserSes
     request.dbsession.add(row)
     request.session[AUTH_KEY] = token
     request.session.new_csrf_token()
-    request.user = user
-    request.user_session = row
+    request.user = user if isinstance(user, UserInfo) else UserInfo.of(user)
+    request.user_session = SessionInfo(row.id, row.user_id, row.created_at, row.last_seen_at, amr)
     return row
 
 
 def start_session(request, user: User, methods: dict[str, str]) -> UserSession:
     """Sign ``user`` in; ``methods`` maps each method that proved them to when (ISO time)."""
-    row = _new_session_row(request, user, dict(methods))
     user.last_sign_in_at = utcnow()
-    return row
+    return _new_session_row(request, user, dict(methods))
 
 
 def add_methods(request, methods: list[str]) -> UserSession:
@@ -53,8 +53,14 @@ def add_methods(request, methods: list[str]) -> UserSession:
     now = utcnow().isoformat()
     amr = dict(old.amr or {})
     amr.update({method: now for method in methods})
-    old.ended_at = utcnow()
+    _end_session_row(request.dbsession, old.id)
     return _new_session_row(request, request.user, amr, created_at=old.created_at)
+
+
+def _end_session_row(dbsession, session_id: str) -> None:
+    dbsession.execute(update(UserSession).where(UserSession.id == session_id,
+                                                UserSession.ended_at.is_(None))
+                      .values(ended_at=utcnow()))
 
 
 def end_user_sessions(dbsession, user_id: int, keep: str | None = None) -> int:
@@ -70,19 +76,66 @@ def end_user_sessions(dbsession, user_id: int, keep: str | None = None) -> int:
 def end_session(request) -> None:
     token = request.session.get(AUTH_KEY)
     if token:
-        request.dbsession.execute(
-            update(UserSession).where(UserSession.id == _digest(token), UserSession.ended_at.is_(None))
-            .values(ended_at=utcnow())
-        )
+        _end_session_row(request.dbsession, _digest(token))
     request.session.invalidate()
     request.user = None
 
 
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    """The signed-in user as read when the request began: ``request.user``. Read-only; a view
+    that changes the account loads the :class:`User` through ``request.dbsession``."""
+
+    id: int
+    email: str
+    display_name: str
+    locale: str | None
+    is_operator: bool
+    is_active: bool
+    last_sign_in_at: dt.datetime | None
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.email
+
+    @classmethod
+    def of(cls, user: User) -> "UserInfo":
+        return cls(user.id, user.email, user.display_name, user.locale, user.is_operator,
+                   user.is_active, user.last_sign_in_at)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """The signed-in browser's session as read when the request began: ``request.user_session``
+    (``last_seen_at`` is the time before this request, for idle timeouts to judge)."""
+
+    id: str
+    user_id: int
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+    amr: dict
+
+
+_sessions, _users = UserSession.__table__.c, User.__table__.c
+#: the columns of :class:`SessionInfo` then :class:`UserInfo`, in their order
+SESSION_AND_USER_COLUMNS = (
+    _sessions.id, _sessions.user_id, _sessions.created_at, _sessions.last_seen_at, _sessions.amr,
+    _users.id, _users.email, _users.display_name, _users.locale, _users.is_operator,
+    _users.is_active, _users.last_sign_in_at,
+)
 #: the signed-in browser's session and user, by the digest of the cookie's token
 SESSION_BY_DIGEST = (
-    select(UserSession, User).join(User, User.id == UserSession.user_id)
+    select(*SESSION_AND_USER_COLUMNS).join_from(UserSession, User, User.id == UserSession.user_id)
     .where(UserSession.id == bindparam("digest"), UserSession.ended_at.is_(None))
 )
+
+
+def session_and_user(values) -> tuple[SessionInfo | None, UserInfo | None]:
+    """:class:`SessionInfo` and :class:`UserInfo` from the first values of a row that starts
+    with :data:`SESSION_AND_USER_COLUMNS` (None, None if the session was not found)."""
+    if values[0] is None:
+        return None, None
+    return SessionInfo(*values[:5]), UserInfo(*values[5:12])
 
 
 def session_digest(request) -> str | None:
@@ -90,9 +143,10 @@ def session_digest(request) -> str | None:
     return _digest(token) if token else None
 
 
-def adopt_session(request, user_session: UserSession, user: User) -> User | None:
-    """Check a loaded session (account enabled, platform timeouts), note when it was last
-    seen, and make it the request's. Returns the user, or None if the session is over."""
+def adopt_session(request, user_session: SessionInfo, user: UserInfo) -> UserInfo | None:
+    """Check a session found by its digest (account enabled, platform timeouts), note when it
+    was last seen, and make it the request's. Returns the user, or None if the session is over.
+    Writes (rarely: once a minute at most) go through ``request.dbsession``."""
     request.user_session = None
     request.user = None
     settings = request.registry.settings
@@ -105,12 +159,11 @@ def adopt_session(request, user_session: UserSession, user: User) -> User | None
         return None
     if (now - user_session.last_seen_at > settings["mypages.session.idle_timeout"]
             or now - user_session.created_at > settings["mypages.session.absolute_timeout"]):
-        user_session.ended_at = now
+        _end_session_row(request.dbsession, user_session.id)
         return None
-    # the idle time before this request, for the company policies to judge
-    user_session.idle_since = user_session.last_seen_at
     if now - user_session.last_seen_at > TOUCH_EVERY:
-        user_session.last_seen_at = now
+        request.dbsession.execute(update(UserSession).where(UserSession.id == user_session.id)
+                                  .values(last_seen_at=now))
     request.user_session = user_session
     request.user = user
     return user
@@ -118,11 +171,11 @@ def adopt_session(request, user_session: UserSession, user: User) -> User | None
 
 def _user(request):
     digest = session_digest(request)
-    row = request.dbsession.execute(SESSION_BY_DIGEST, {"digest": digest}).first() if digest else None
+    row = read_first(request, SESSION_BY_DIGEST, {"digest": digest}) if digest else None
     if row is None:
         request.user_session = None
         return None
-    return adopt_session(request, *row)
+    return adopt_session(request, *session_and_user(row))
 
 
 def _user_session(request):

@@ -102,8 +102,7 @@ def judge(policy: EffectivePolicy, amr: dict, methods: dict, user_session, *,
           break_glass: bool, now: dt.datetime | None = None,
           company_id: int | None = None) -> Verdict:
     now = now or utcnow()
-    idle_since = getattr(user_session, "idle_since", user_session.last_seen_at)
-    if policy.idle and now - idle_since > policy.idle:
+    if policy.idle and now - user_session.last_seen_at > policy.idle:
         return Verdict(False, "expired")
     if policy.absolute and now - user_session.created_at > policy.absolute:
         return Verdict(False, "expired")

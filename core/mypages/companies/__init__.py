@@ -7,19 +7,39 @@ never act on another company, whatever id is in the URL.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import bindparam, select
 
-from mypages.accounts import adopt_session, session_digest
+from mypages.accounts import (SESSION_AND_USER_COLUMNS, adopt_session, session_and_user,
+                              session_digest)
 from mypages.accounts.models import User, UserSession
 from mypages.accounts.policy import (DEFAULT_POLICY, POLICY_FIELDS, EffectivePolicy,
                                      policy_from_columns)
-from mypages.db import utcnow
+from mypages.db import read_first, utcnow
 from mypages.modules.lifecycle import entitled_keys_subquery
 
 from mypages.companies.models import BreakGlassAdmin, Company, CompanyPolicy, Membership, Role
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyInfo:
+    """The company being worked in, as read when the request began: ``request.company``.
+    Read-only; a view that changes the company loads :class:`Company` through
+    ``request.dbsession``."""
+
+    id: int
+    name: str
+    org_number: str | None
+    default_locale: str | None
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, company: Company) -> "CompanyInfo":
+        return cls(company.id, company.name, company.org_number, company.default_locale,
+                   company.created_at)
 
 
 @dataclass(frozen=True)
@@ -38,7 +58,7 @@ class CompanyContext:
     """The company being worked in, the user's membership of it (or None), the
     company's sign-in policy and whether the user is one of its break-glass admins."""
 
-    def __init__(self, company: Company, membership: MembershipInfo | None,
+    def __init__(self, company: CompanyInfo, membership: MembershipInfo | None,
                  policy: EffectivePolicy = DEFAULT_POLICY, break_glass: bool = False):
         self.company = company
         self.membership = membership
@@ -56,14 +76,18 @@ class CompanyContext:
         return False
 
 
-#: Everything a company page needs, in one round trip: the signed-in session and user
-#: (by the digest of the cookie's token, if any), the company, the user's membership, the
-#: company's policy, whether the user is a break-glass admin, and the entitled modules.
+_companies, _policies = Company.__table__.c, CompanyPolicy.__table__.c
+#: Everything a company page needs, in one round trip of plain columns (no ORM objects):
+#: the signed-in session and user (by the digest of the cookie's token, if any), the
+#: company, the user's membership, the company's policy, whether the user is a
+#: break-glass admin, and the entitled modules.
 COMPANY_PAGE = (
-    select(UserSession, User, Company, Membership.role,
-           *(getattr(CompanyPolicy, field) for field in POLICY_FIELDS), BreakGlassAdmin.user_id,
-           entitled_keys_subquery(Company.id, bindparam("now")))
-    .select_from(Company)
+    select(*SESSION_AND_USER_COLUMNS,
+           _companies.id, _companies.name, _companies.org_number, _companies.default_locale,
+           _companies.created_at, Membership.__table__.c.role,
+           *(_policies[field] for field in POLICY_FIELDS), BreakGlassAdmin.__table__.c.user_id,
+           entitled_keys_subquery(_companies.id, bindparam("now")))
+    .select_from(Company.__table__)
     .outerjoin(UserSession, (UserSession.id == bindparam("digest")) & UserSession.ended_at.is_(None))
     .outerjoin(User, User.id == UserSession.user_id)
     .outerjoin(Membership, (Membership.company_id == Company.id)
@@ -73,6 +97,7 @@ COMPANY_PAGE = (
                & (BreakGlassAdmin.user_id == UserSession.user_id))
     .where(Company.id == bindparam("company_id"))
 )
+_COMPANY = slice(len(SESSION_AND_USER_COLUMNS), len(SESSION_AND_USER_COLUMNS) + 5)
 
 
 def company_context(request) -> CompanyContext:
@@ -80,16 +105,19 @@ def company_context(request) -> CompanyContext:
         company_id = int(request.matchdict["company_id"])
     except (KeyError, ValueError):
         raise HTTPNotFound()
-    row = request.dbsession.execute(COMPANY_PAGE, {
+    row = read_first(request, COMPANY_PAGE, {
         "company_id": company_id, "digest": session_digest(request), "now": utcnow(),
-    }).first()
+    })
     if row is None:
         raise HTTPNotFound()
-    user_session, user, company, role, *policy_values, break_glass, entitled = row
+    company = CompanyInfo(*row[_COMPANY])
+    role, *policy_values, break_glass, entitled = row[_COMPANY.stop:]
     if "user" in request.__dict__:  # already known: the join found the same session
         user = request.user
-    elif user_session is None or adopt_session(request, user_session, user) is None:
-        request.user, request.user_session, user = None, None, None
+    else:
+        user_session, user = session_and_user(row)
+        if user_session is None or adopt_session(request, user_session, user) is None:
+            request.user, request.user_session, user = None, None, None
     request.entitled_modules = frozenset(entitled.split(",")) if entitled else frozenset()
     if user is None:
         return CompanyContext(company, None)

@@ -2,6 +2,8 @@
 
 ``request.dbsession`` joins the request's transaction (pyramid_tm +
 zope.sqlalchemy): a view either commits everything it wrote or nothing.
+It is opened on first use, so a page that only shows what
+:func:`read_first` found (the signed-in user, the company) never opens one.
 """
 from __future__ import annotations
 
@@ -81,6 +83,16 @@ def session_in_transaction(session_factory, transaction_manager) -> Session:
     dbsession = session_factory()
     zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
     return dbsession
+
+
+def read_first(request, statement, parameters: dict):
+    """The first row of a read-only Core statement. In the request's transaction once it has
+    begun (a view sees its own writes); before that on a pooled connection given back at
+    once, which costs a fraction of an ORM session joined to the transaction manager."""
+    if "dbsession" in request.__dict__:
+        return request.dbsession.execute(statement, parameters).first()
+    with request.registry["db.engine"].connect() as connection:
+        return connection.execute(statement, parameters).first()
 
 
 def fresh_transaction(request) -> None:

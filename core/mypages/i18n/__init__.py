@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from jinja2 import pass_context
-from pyramid.i18n import TranslationStringFactory
+from pyramid.i18n import TranslationString, TranslationStringFactory
 from pyramid.interfaces import ILocaleNegotiator
 from pyramid.threadlocal import get_current_request
 
@@ -80,17 +80,31 @@ def format_money(request, amount: Decimal, currency: str) -> str:
 
 
 def translate(request, value) -> str:
-    return request.localizer.translate(value) if value is not None else ""
+    """A translation string in the request's language; the catalog is asked once per
+    process for each message, only the ``${name}`` values are filled in every time."""
+    if value is None:
+        return ""
+    if not isinstance(value, TranslationString):
+        return request.localizer.translate(value)
+    cache = request.registry["i18n.translation_cache"]
+    key = (request.locale_name, value.domain, str(value), value.default, value.context)
+    found = cache.get(key)
+    if found is None:
+        if len(cache) > 100_000:  # messages come from code, so this is a safety net only
+            cache.clear()
+        found = cache[key] = request.localizer.translate(TranslationString(
+            str(value), domain=value.domain, default=value.default, context=value.context))
+    return value.interpolate(found) if value.mapping else found
 
 
 # -- Jinja2: gettext that knows the plugin domain of a template -----------------
 
-def _template_domain(context) -> str:
-    name = context.name or ""
-    return name.split(":", 1)[0] if ":" in name else "mypages"
+def template_domain(name: str | None) -> str:
+    """A template's gettext domain: the package of its asset spec (a plugin's own catalog)."""
+    return name.split(":", 1)[0] if name and ":" in name else "mypages"
 
 
-def _lookup(localizer, domain: str, message: str) -> str:
+def lookup(localizer, domain: str, message: str) -> str:
     translations = localizer.translations
     if domain != "mypages":
         found = translations.dugettext(domain, message)
@@ -107,7 +121,7 @@ def _cached(request, domain: str, message: str, plural: str | None = None, n: in
     if found is None:
         translations = request.localizer.translations
         if plural is None:
-            found = _lookup(request.localizer, domain, message)
+            found = lookup(request.localizer, domain, message)
         else:
             found = translations.dungettext(domain, message, plural, n)
             if found in (message, plural) and domain != "mypages":
@@ -120,14 +134,14 @@ def _cached(request, domain: str, message: str, plural: str | None = None, n: in
 def jinja_gettext(context, message: str, **variables) -> str:
     """``_("Text %(name)s", name=value)`` in templates; the result is escaped on output."""
     request = context.get("request") or get_current_request()
-    translated = _cached(request, _template_domain(context), message)
+    translated = _cached(request, template_domain(context.name), message)
     return translated % variables if variables else translated
 
 
 @pass_context
 def jinja_ngettext(context, singular: str, plural: str, n: int, **variables) -> str:
     request = context.get("request") or get_current_request()
-    translated = _cached(request, _template_domain(context), singular, plural, n)
+    translated = _cached(request, template_domain(context.name), singular, plural, n)
     variables.setdefault("num", n)
     return translated % variables
 
@@ -149,5 +163,6 @@ def includeme(config):
     config.add_request_method(format_day, "format_day")
     config.add_request_method(format_number, "format_number")
     config.add_request_method(format_money, "format_money")
+    config.registry["i18n.translation_cache"] = {}
     config.add_request_method(translate, "translate")
     config.add_request_method(lambda request: TIMEZONE, "timezone", reify=True)

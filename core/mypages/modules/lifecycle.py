@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mypages.audit import record
@@ -51,7 +51,8 @@ def entitled_keys(dbsession, company_id: int, now: dt.datetime | None = None) ->
 
 def entitled_keys_subquery(company_id_column, now):
     """The keys of the modules a company is entitled to, comma-separated, as a column."""
-    return (select(func.aggregate_strings(ModuleActivation.module_key, ","))
+    # a literal separator: a bound one is rendered into the SQL again on every execution
+    return (select(func.aggregate_strings(ModuleActivation.module_key, literal_column("','")))
             .where(ModuleActivation.company_id == company_id_column, entitled_clause(now))
             .scalar_subquery())
 

@@ -171,6 +171,8 @@ def request_as(app, user, company=None):
     import transaction
     from pyramid.scripting import prepare
 
+    from mypages.accounts import UserInfo
+    from mypages.companies import CompanyInfo
     from mypages.db import session_in_transaction
 
     tm = transaction.TransactionManager(explicit=True)
@@ -180,8 +182,9 @@ def request_as(app, user, company=None):
     try:
         with tm:
             request.dbsession = session_in_transaction(app.registry["db.session_factory"], tm)
-            request.user = request.dbsession.merge(user)
-            request.company = request.dbsession.merge(company) if company is not None else None
+            request.user = UserInfo.of(request.dbsession.merge(user))
+            request.company = (CompanyInfo.of(request.dbsession.merge(company))
+                               if company is not None else None)
             yield request
     finally:
         env["closer"]()

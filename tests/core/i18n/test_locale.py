@@ -12,8 +12,6 @@ from decimal import Decimal
 
 import pytest
 from babel import numbers
-from pyramid.request import Request
-from pyramid.scripting import prepare
 from sqlalchemy import select
 
 from mypages.accounts.models import User
@@ -131,22 +129,6 @@ def test_plugin_strings_come_from_the_plugin_catalog(factory, signed_in):
     page = app.get(f"/c/{company.id}/settings/modules")
     card = page.html.find(id="module-notes").get_text()
     assert "Muistiinpanot" in card and "kuukaudessa" in card
-
-
-@pytest.fixture
-def request_in(app):
-    """``request_in("en")``: a real request through the app's request factory and extensions."""
-    closers = []
-
-    def make(accept_language: str):
-        env = prepare(request=Request.blank("/", headers={"Accept-Language": accept_language}),
-                      registry=app.registry)
-        closers.append(env["closer"])
-        return env["request"]
-
-    yield make
-    for close in reversed(closers):
-        close()
 
 
 def test_money_is_formatted_per_locale(request_in):

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 
 from mypages.accounts import end_session, end_user_sessions, add_methods
 from mypages.accounts import totp
-from mypages.accounts.models import UserSession
+from mypages.accounts.models import User, UserSession
 from mypages.accounts.password_policy import (min_length_for_user, password_allowed_for_user,
                                               problems)
 from mypages.accounts.passwords import hash_password, verify_password
@@ -32,7 +32,7 @@ def set_locale(request):
     if code is None:
         return response
     if request.user is not None:
-        request.user.locale = code
+        request.dbsession.get(User, request.user.id).locale = code
     else:
         response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
                             httponly=True, secure=request.registry.settings["mypages.session.secure"])
@@ -85,7 +85,7 @@ def change_password_form(request):
 @view_config(route_name="change_password", renderer="mypages:templates/password_change.jinja2",
              permission="signed-in", request_method="POST")
 def change_password(request):
-    user = request.user
+    user = request.dbsession.get(User, request.user.id)
     if not password_allowed_for_user(request.dbsession, user.id):
         request.response.status = 403
         return _password_page(request, _("Your company requires sign-in through Single Sign On, "

@@ -1,0 +1,85 @@
+"""Jinja2 templates compiled once per language.
+
+Most text on a page is a constant ``{{ _("...") }}``. Looking each one up on every
+render costs more than the rest of a small page, so every language gets its own
+overlay of the Jinja2 environment, whose templates are compiled with each
+``_("literal")`` already replaced by its translation (escaped once, at compile
+time). Calls with variables, ``ngettext`` and translation strings from Python keep
+going through :func:`mypages.i18n.jinja_gettext` at render time.
+"""
+from __future__ import annotations
+
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
+from pyramid.i18n import make_localizer
+from pyramid.interfaces import ILocalizer, ITranslationDirectories
+from pyramid_jinja2 import IJinja2Environment
+
+from mypages.i18n import DEFAULT_LOCALE, lookup, template_domain
+
+
+def localizer_for(registry, locale_name: str):
+    """The localizer Pyramid would make for a request in ``locale_name`` (and keeps)."""
+    localizer = registry.queryUtility(ILocalizer, name=locale_name)
+    if localizer is None:
+        directories = registry.queryUtility(ITranslationDirectories, default=[])
+        localizer = make_localizer(locale_name, directories)
+        registry.registerUtility(localizer, ILocalizer, name=locale_name)
+    return localizer
+
+
+class TranslatedConstants(Extension):
+    """Turns ``_("literal")`` into the literal's translation while a template is compiled.
+
+    Bound to one language's overlay, which carries its localizer as
+    ``mypages_localizer``.
+    """
+
+    def filter_stream(self, stream: TokenStream):
+        localizer = self.environment.mypages_localizer
+        domain = template_domain(stream.name)
+        tokens = list(stream)
+        index = 0
+        while index < len(tokens):
+            window = tokens[index:index + 4]
+            if (len(window) == 4 and [token.type for token in window] == [
+                    "name", "lparen", "string", "rparen"] and window[0].value == "_"
+                    and (index == 0 or tokens[index - 1].type != "dot")):
+                yield Token(window[0].lineno, "string", lookup(localizer, domain, window[2].value))
+                index += 4
+            else:
+                yield tokens[index]
+                index += 1
+
+
+class LocalizedTemplates:
+    """The ``.jinja2`` renderer factory: renders with the overlay of the request's language."""
+
+    def __init__(self):
+        self._overlays = {}
+
+    def environment_for(self, registry, locale_name: str):
+        overlay = self._overlays.get(locale_name)
+        if overlay is None:
+            base = registry.getUtility(IJinja2Environment, name=".jinja2")
+            overlay = base.overlay(extensions=[TranslatedConstants])
+            overlay.mypages_localizer = localizer_for(registry, locale_name)
+            self._overlays[locale_name] = overlay
+        return overlay
+
+    def __call__(self, info):
+        name, registry = info.name, info.registry
+        if ":" not in name and info.package is not None:  # relative to the view's package
+            name = f"{info.package.__name__}:{name}"
+
+        def render(value, system):
+            try:
+                system.update(value)
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"renderer was passed non-dictionary as value: {error}")
+            request = system.get("request")
+            environment = self.environment_for(
+                registry, request.locale_name if request is not None else DEFAULT_LOCALE)
+            return environment.get_template(name).render(system)
+
+        return render
