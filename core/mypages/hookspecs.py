@@ -25,6 +25,14 @@ Event hooks (names ending in a past participle, such as
 ``mypages_module_state_changed``) are delivered to each implementation on
 its own: one that raises is logged and audited, and the others still run.
 
+On a request, a ``company`` argument is what ``request.company`` holds
+(``id``, ``name``, ``org_number``, ``default_locale``) and a ``user`` or
+``actor`` what ``request.user`` holds (``id``, ``email``, ``name``,
+``locale``, ``is_operator``): read-only records, not database objects; a
+hook that needs more reads it through ``request.dbsession``. Without a
+request (a job ended a trial), ``company`` is the database row, in the job's
+session.
+
 New arguments are only ever added to a hookspec; an implementation may
 accept fewer arguments than the spec offers (pluggy passes only the names it
 asks for), so plugins written for 1.0 keep working with 1.x.

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
@@ -12,6 +14,14 @@ from mypages.companies.invitations import accept
 from mypages.companies.models import Company, CompanyPolicy, Invitation, Membership
 from mypages.db import utcnow
 from mypages.i18n import _
+
+
+class ShownCard(NamedTuple):
+    """A dashboard card as the page shows it."""
+
+    title: str
+    body: str
+    href: str | None
 
 
 def memberships_of(request):
@@ -42,9 +52,15 @@ def companies(request):
 @view_config(route_name="dashboard", renderer="mypages:templates/dashboard.jinja2",
              permission="company.view")
 def dashboard(request):
-    cards = [card for cards in request.company_hooks.mypages_dashboard_cards(
+    offered = [card for cards in request.company_hooks.mypages_dashboard_cards(
         request=request, company=request.company) for card in cards]
-    return {"cards": sorted(cards, key=lambda card: card.order)}
+    company_id = request.company.id
+    # translated and linked here, not in the template, where every call costs more
+    return {"cards": [
+        ShownCard(request.translate(card.title), request.translate(card.body),
+                  request.path_for(card.route_name, company_id=company_id)
+                  if card.route_name else None)
+        for card in sorted(offered, key=lambda card: card.order)]}
 
 
 @view_config(route_name="company_settings", permission="company.admin")

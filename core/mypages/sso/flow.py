@@ -204,7 +204,7 @@ def complete(request, attempt: SsoAttempt, connection: SsoConnection, identity):
             user.locale = chosen  # as with a password: the language picked before signing in stays
         now = utcnow().isoformat()
         start_session(request, user, {key: now for key in proven})
-        notify(request.hooks.mypages_user_signed_in, request, request=request, user=user)
+        notify(request.hooks.mypages_user_signed_in, request, request=request, user=request.user)
     request.audit("account.signed_in", company=company, actor=user, target=user.email,
                   methods=[method])
     if attempt.is_test and membership.role == Role.admin:

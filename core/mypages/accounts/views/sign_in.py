@@ -71,7 +71,7 @@ def finish_sign_in(request, user: User, methods: dict, next_url: str):
     throttle.record_success(request.dbsession, user.email)
     remember_device(request, user.id)
     request.audit("account.signed_in", target=user.email, company=None, methods=sorted(methods))
-    notify(request.hooks.mypages_user_signed_in, request, request=request, user=user)
+    notify(request.hooks.mypages_user_signed_in, request, request=request, user=request.user)
     return HTTPSeeOther(next_url or request.route_url("home"))
 
 
