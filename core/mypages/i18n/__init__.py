@@ -97,6 +97,19 @@ def translate(request, value) -> str:
     return value.interpolate(found) if value.mapping else found
 
 
+def message_record(message: TranslationString) -> dict:
+    """A translation string as JSON-ready data, to be stored now and shown later in the
+    language of whoever reads it (see :func:`stored_message`)."""
+    return {"domain": message.domain, "msgid": str(message), "default": message.default,
+            "mapping": {key: str(value) for key, value in (message.mapping or {}).items()}}
+
+
+def stored_message(record: dict) -> TranslationString:
+    """The translation string that :func:`message_record` stored."""
+    return TranslationString(record["msgid"], domain=record.get("domain"),
+                             default=record.get("default"), mapping=record.get("mapping") or None)
+
+
 # -- Jinja2: gettext that knows the plugin domain of a template -----------------
 
 def template_domain(name: str | None) -> str:

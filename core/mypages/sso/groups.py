@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from mypages.companies.models import Group, GroupMember
-from mypages.i18n import _
+from mypages.i18n import _, message_record
 from mypages.sso.models import SsoGroupMapping
 
 
@@ -13,16 +13,16 @@ def sync_groups(request, connection, company, user, identity) -> None:
     mappings = request.dbsession.scalars(select(SsoGroupMapping).where(
         SsoGroupMapping.connection_id == connection.id)).all()
     if not mappings:
-        connection.groups_warning = None  # nothing is mapped, so nothing was skipped
+        connection.groups_skipped = None  # nothing is mapped, so nothing was skipped
         return
     if identity.groups is None:
         # the provider could not say (e.g. group overage): change nothing, and say so
-        warning = request.translate(identity.groups_warning or _(
-            "The identity provider did not say which groups the person is in."))
-        connection.groups_warning = f"{warning} ({user.email})"[:500]
+        reason = identity.groups_warning or _(
+            "The identity provider did not say which groups the person is in.")
+        connection.groups_skipped = {"message": message_record(reason), "email": user.email}
         request.audit("sso.groups_skipped", company=company, actor=user, target=user.email)
         return
-    connection.groups_warning = None
+    connection.groups_skipped = None
     granted = {m.group_id for m in mappings if m.idp_group in set(identity.groups)}
     mapped = {m.group_id for m in mappings}
     current = set(request.dbsession.scalars(select(GroupMember.group_id).where(

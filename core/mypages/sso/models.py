@@ -26,8 +26,9 @@ class SsoConnection(Base):
     admin_tested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     require_all: Mapped[bool] = mapped_column(Boolean, default=False)
     jit_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    # the last group-mapping warning (e.g. Entra ID group overage), shown to the admins
-    groups_warning: Mapped[str | None] = mapped_column(String(500))
+    # the last time group mapping was skipped (e.g. Entra ID group overage), shown to the
+    # admins in their own language: {"message": mypages.i18n.message_record(...), "email": ...}
+    groups_skipped: Mapped[dict | None] = mapped_column(JSON)
 
 
 class SsoLink(Base):

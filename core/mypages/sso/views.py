@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from mypages.companies.models import Group
 from mypages.contract import SsoRejected
 from mypages.db import fresh_transaction, utcnow
-from mypages.i18n import _
+from mypages.i18n import _, stored_message
 from mypages.sso import MODULE_KEY, domains, flow
 from mypages.sso.connections import connection_of, provider_of, store_secrets, values_of
 from mypages.sso.models import SsoConnection, SsoGroupMapping, SsoLink, VerifiedDomain
@@ -45,7 +45,10 @@ def settings_page(request, errors=(), form=None):
     values.update({k: v for k, v in (form or {}).items() if k not in ("provider", "protocol")})
     tested = bool(connection and connection.admin_tested_at
                   and connection.admin_tested_at >= connection.changed_at)
+    skipped = connection.groups_skipped if connection is not None else None
     return {
+        "groups_skipped": (request.translate(stored_message(skipped["message"])),
+                           skipped.get("email")) if skipped else None,
         "connection": connection, "providers": providers, "provider": provider,
         "protocol": protocol, "values": values, "errors": list(errors),
         "fields": [f for f in provider.settings() if protocol in f.protocols] if provider else [],

@@ -1,4 +1,5 @@
 """Alembic with one history per distribution, run on empty databases."""
+import json
 import re
 
 import pytest
@@ -131,3 +132,27 @@ def test_migrated_schema_matches_the_models(engine, sources, package):
     assert tables
 
     assert differences(engine, tables) == []
+
+
+def test_0004_keeps_a_stored_group_warning_both_ways(engine, sources):
+    """The group-mapping warning became a message (each admin reads it in their language);
+    a warning stored as text before is kept, and comes back as text on a downgrade."""
+    core = sources[CORE]
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(core, engine, connection), "0003")
+        connection.execute(text("INSERT INTO companies (id, name, created_at) "
+                                "VALUES (1, 'Acme AB', CURRENT_TIMESTAMP)"))
+        connection.execute(text(
+            "INSERT INTO sso_connections (company_id, provider, protocol, settings, created_at, "
+            "changed_at, require_all, jit_enabled, groups_warning) VALUES (1, 'azure', 'oidc', "
+            "'{}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, false, false, 'Grupper saknas (a@b.se)')"))
+        command.upgrade(alembic_config(core, engine, connection), "0004")
+    with engine.connect() as connection:
+        [stored] = connection.scalars(text("SELECT groups_skipped FROM sso_connections")).all()
+    stored = stored if isinstance(stored, dict) else json.loads(stored)
+    assert stored["message"]["msgid"] == "Grupper saknas (a@b.se)"
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(core, engine, connection), "0003")
+    with engine.connect() as connection:
+        assert connection.scalars(text("SELECT groups_warning FROM sso_connections")).all() == [
+            "Grupper saknas (a@b.se)"]
