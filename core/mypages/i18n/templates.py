@@ -18,6 +18,10 @@ from pyramid_jinja2 import IJinja2Environment
 from mypages.i18n import DEFAULT_LOCALE, lookup, template_domain
 
 
+#: compiled templates each language keeps (Jinja2's default)
+TEMPLATES_KEPT = 400
+
+
 def localizer_for(registry, locale_name: str):
     """The localizer Pyramid would make for a request in ``locale_name`` (and keeps)."""
     localizer = registry.queryUtility(ILocalizer, name=locale_name)
@@ -62,7 +66,8 @@ class LocalizedTemplates:
         overlay = self._overlays.get(locale_name)
         if overlay is None:
             base = registry.getUtility(IJinja2Environment, name=".jinja2")
-            overlay = base.overlay(extensions=[TranslatedConstants])
+            # a cache of its own (by default an overlay starts with a copy of its parent's)
+            overlay = base.overlay(extensions=[TranslatedConstants], cache_size=TEMPLATES_KEPT)
             overlay.mypages_localizer = localizer_for(registry, locale_name)
             self._overlays[locale_name] = overlay
         return overlay
