@@ -35,10 +35,9 @@ class Env:
         return self._app.registry
 
     def localizer(self):
-        from pyramid.i18n import make_localizer
-        from pyramid.interfaces import ITranslationDirectories
+        from mypages.i18n import localizer_for
 
-        return make_localizer("en", self.registry.queryUtility(ITranslationDirectories, default=[]))
+        return localizer_for(self.registry, "en")
 
     def transaction(self):
         """(transaction manager, session, request) for one unit of work."""

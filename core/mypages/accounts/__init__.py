@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
@@ -116,13 +116,12 @@ class SessionInfo:
     amr: dict
 
 
-_sessions, _users = UserSession.__table__.c, User.__table__.c
 #: the columns of :class:`SessionInfo` then :class:`UserInfo`, in their order
 SESSION_AND_USER_COLUMNS = (
-    _sessions.id, _sessions.user_id, _sessions.created_at, _sessions.last_seen_at, _sessions.amr,
-    _users.id, _users.email, _users.display_name, _users.locale, _users.is_operator,
-    _users.is_active, _users.last_sign_in_at,
+    *(UserSession.__table__.c[field.name] for field in fields(SessionInfo)),
+    *(User.__table__.c[field.name] for field in fields(UserInfo)),
 )
+_USER = slice(len(fields(SessionInfo)), len(SESSION_AND_USER_COLUMNS))
 #: the signed-in browser's session and user, by the digest of the cookie's token
 SESSION_BY_DIGEST = (
     select(*SESSION_AND_USER_COLUMNS).join_from(UserSession, User, User.id == UserSession.user_id)
@@ -135,7 +134,7 @@ def session_and_user(values) -> tuple[SessionInfo | None, UserInfo | None]:
     with :data:`SESSION_AND_USER_COLUMNS` (None, None if the session was not found)."""
     if values[0] is None:
         return None, None
-    return SessionInfo(*values[:5]), UserInfo(*values[5:12])
+    return SessionInfo(*values[:_USER.start]), UserInfo(*values[_USER])
 
 
 def session_digest(request) -> str | None:

@@ -8,7 +8,7 @@ never act on another company, whatever id is in the URL.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import bindparam, select
@@ -82,9 +82,8 @@ _companies, _policies = Company.__table__.c, CompanyPolicy.__table__.c
 #: company, the user's membership, the company's policy, whether the user is a
 #: break-glass admin, and the entitled modules.
 COMPANY_PAGE = (
-    select(*SESSION_AND_USER_COLUMNS,
-           _companies.id, _companies.name, _companies.org_number, _companies.default_locale,
-           _companies.created_at, Membership.__table__.c.role,
+    select(*SESSION_AND_USER_COLUMNS, *(_companies[field.name] for field in fields(CompanyInfo)),
+           Membership.__table__.c.role,
            *(_policies[field] for field in POLICY_FIELDS), BreakGlassAdmin.__table__.c.user_id,
            entitled_keys_subquery(_companies.id, bindparam("now")))
     .select_from(Company.__table__)
@@ -97,7 +96,8 @@ COMPANY_PAGE = (
                & (BreakGlassAdmin.user_id == UserSession.user_id))
     .where(Company.id == bindparam("company_id"))
 )
-_COMPANY = slice(len(SESSION_AND_USER_COLUMNS), len(SESSION_AND_USER_COLUMNS) + 5)
+_COMPANY_STARTS = len(SESSION_AND_USER_COLUMNS)
+_COMPANY = slice(_COMPANY_STARTS, _COMPANY_STARTS + len(fields(CompanyInfo)))
 
 
 def company_context(request) -> CompanyContext:

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from jinja2 import pass_context
-from pyramid.i18n import TranslationString, TranslationStringFactory
-from pyramid.interfaces import ILocaleNegotiator
+from pyramid.i18n import TranslationString, TranslationStringFactory, make_localizer
+from pyramid.interfaces import ILocaleNegotiator, ILocalizer, ITranslationDirectories
 from pyramid.threadlocal import get_current_request
 
 _ = TranslationStringFactory("mypages")
@@ -77,6 +77,19 @@ def format_number(request, value) -> str:
 
 def format_money(request, amount: Decimal, currency: str) -> str:
     return numbers.format_currency(amount, currency, locale=request.locale_name)
+
+
+def localizer_for(registry, locale: str | None):
+    """The localizer of a language (Swedish for an unknown one), outside a request: for
+    e-mails, jobs and compiled templates. Kept in the registry, as Pyramid keeps a
+    request's."""
+    locale = supported(locale) or DEFAULT_LOCALE
+    localizer = registry.queryUtility(ILocalizer, name=locale)
+    if localizer is None:
+        directories = registry.queryUtility(ITranslationDirectories, default=[])
+        localizer = make_localizer(locale, directories)
+        registry.registerUtility(localizer, ILocalizer, name=locale)
+    return localizer
 
 
 def translate(request, value) -> str:

@@ -11,25 +11,13 @@ from __future__ import annotations
 
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
-from pyramid.i18n import make_localizer
-from pyramid.interfaces import ILocalizer, ITranslationDirectories
 from pyramid_jinja2 import IJinja2Environment
 
-from mypages.i18n import DEFAULT_LOCALE, lookup, template_domain
+from mypages.i18n import DEFAULT_LOCALE, localizer_for, lookup, template_domain
 
 
 #: compiled templates each language keeps (Jinja2's default)
 TEMPLATES_KEPT = 400
-
-
-def localizer_for(registry, locale_name: str):
-    """The localizer Pyramid would make for a request in ``locale_name`` (and keeps)."""
-    localizer = registry.queryUtility(ILocalizer, name=locale_name)
-    if localizer is None:
-        directories = registry.queryUtility(ITranslationDirectories, default=[])
-        localizer = make_localizer(locale_name, directories)
-        registry.registerUtility(localizer, ILocalizer, name=locale_name)
-    return localizer
 
 
 class TranslatedConstants(Extension):

@@ -10,18 +10,10 @@ import uuid
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from pyramid.i18n import make_localizer
-from pyramid.interfaces import ITranslationDirectories
-
-from mypages.i18n import DEFAULT_LOCALE, supported
+from mypages.i18n import localizer_for
 from mypages.settings import resolve_secret
 
 log = logging.getLogger(__name__)
-
-
-def localizer_for(registry, locale: str | None):
-    directories = registry.queryUtility(ITranslationDirectories, default=[])
-    return make_localizer(supported(locale) or DEFAULT_LOCALE, directories)
 
 
 def build_message(settings: dict, to: str, subject: str, body: str) -> EmailMessage:
