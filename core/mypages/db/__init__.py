@@ -91,8 +91,17 @@ def read_first(request, statement, parameters: dict):
     once, which costs a fraction of an ORM session joined to the transaction manager."""
     if "dbsession" in request.__dict__:
         return request.dbsession.execute(statement, parameters).first()
-    with request.registry["db.engine"].connect() as connection:
+    with request.registry["db.read_engine"].connect() as connection:
         return connection.execute(statement, parameters).first()
+
+
+def read_engine(engine: Engine) -> Engine:
+    """The engine for :func:`read_first`. One statement needs no transaction around it: on
+    PostgreSQL, autocommit saves the BEGIN and ROLLBACK round trips; SQLite's driver begins
+    none for a SELECT anyway (and switching its mode costs more than it saves)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
 
 
 def fresh_transaction(request) -> None:
@@ -113,6 +122,7 @@ def includeme(config):
     engine = engine_from_settings(settings)
     session_factory = sessionmaker(bind=engine, expire_on_commit=False)
     config.registry["db.engine"] = engine
+    config.registry["db.read_engine"] = read_engine(engine)
     config.registry["db.session_factory"] = session_factory
 
     def dbsession(request):

@@ -89,3 +89,24 @@ def test_what_the_request_holds_is_read_only(factory):
         seen_user.locale = "en"
     with pytest.raises(FrozenInstanceError):
         seen_company.name = "Other AB"
+
+
+def test_the_page_read_runs_outside_any_transaction(app, factory, signed_in, mypages_db_kind):
+    """PostgreSQL: autocommit, so no BEGIN and ROLLBACK round trips around the one SELECT;
+    SQLite: its driver begins no transaction for a SELECT."""
+    company = factory.company()
+    browser = signed_in(factory.user(company=company))
+    browser.get(f"/c/{company.id}/")
+    seen = []
+
+    def on_statement(conn, cursor, statement, parameters, context, executemany):
+        raw = conn.connection.dbapi_connection
+        seen.append(raw.autocommit if mypages_db_kind == "postgresql" else raw.in_transaction)
+
+    engine = app.registry["db.engine"]
+    event.listen(engine, "before_cursor_execute", on_statement)
+    try:
+        browser.get(f"/c/{company.id}/", status=200)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+    assert seen == ([True] if mypages_db_kind == "postgresql" else [False])
