@@ -19,7 +19,7 @@ from mypages.modules.models import ModuleState
 from mypages.sso.models import SsoLink, VerifiedDomain
 from tests.core.sso.enterprise_support import (act, activate_sso, add_person,  # noqa: F401
                                                add_verified_domain, audit_events, browser,
-                                               connect, connection, fake_idp, messages,
+                                               connect, connection, dns_admin, fake_idp, messages,
                                                oidc_idp, refusal, set_module,
                                                sign_in_with_password, sso_sign_in, tab_path,
                                                try_connection)
@@ -65,16 +65,6 @@ def links(dbsession):
 
 
 # -- domain claims need proof; one company a domain; no consumer domains ----------------------
-
-@pytest.fixture
-def dns_admin(dns_app, factory):
-    company = factory.company("Example AB")
-    admin = factory.user("admin@example.se", company=company, role="admin")
-    testapp = browser(dns_app)
-    sign_in_with_password(testapp, admin.email, factory.password)
-    activate_sso(testapp, company)
-    return testapp, company
-
 
 def claim(testapp, company, domain, status=303):
     return act(testapp, company, "domain-add", status=status, domain=domain)

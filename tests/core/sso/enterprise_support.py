@@ -170,6 +170,18 @@ def activate_sso(testapp, company, action="activate"):
                  {"csrf_token": csrf(testapp, company)}, status=303)
 
 
+@pytest.fixture
+def dns_admin(dns_app, factory):
+    """(browser, company): an admin of a company with the Single Sign On trial, signed in on
+    the app that resolves DNS through the tests' own server."""
+    company = factory.company("Example AB")
+    admin = factory.user("admin@example.se", company=company, role="admin")
+    testapp = browser(dns_app)
+    sign_in_with_password(testapp, admin.email, factory.password)
+    activate_sso(testapp, company)
+    return testapp, company
+
+
 def act(testapp, company, action, status=303, **fields):
     """POST one of the tab's actions as its form does."""
     return testapp.post(f"{tab_path(company)}/{action}",

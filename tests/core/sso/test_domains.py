@@ -8,21 +8,10 @@ from sqlalchemy import select
 from mypages.db import utcnow
 from mypages.sso.models import VerifiedDomain
 
-from enterprise_support import (act, activate_sso, audit_actions, audit_events, browser,
-                                messages, sign_in_with_password, tab_path)
+from enterprise_support import (act, activate_sso, audit_actions, audit_events,  # noqa: F401
+                                browser, dns_admin, messages, sign_in_with_password, tab_path)
 
 RECORD = "_mypages-verification.example.se"
-
-
-@pytest.fixture
-def admin_tab(dns_app, factory):
-    """An admin of a company with the Single Sign On trial, on the DNS-resolving app."""
-    company = factory.company("Example AB")
-    admin = factory.user("admin@example.se", company=company, role="admin")
-    testapp = browser(dns_app)
-    sign_in_with_password(testapp, admin.email, factory.password)
-    activate_sso(testapp, company)
-    return testapp, company
 
 
 def domain_rows(dbsession, company=None):
@@ -47,9 +36,9 @@ def verify(testapp, company, row, status=303):
     return act(testapp, company, "domain-verify", status=status, domain_id=str(row.id))
 
 
-def test_a_domain_is_verified_only_once_its_txt_record_is_in_dns(admin_tab, dns_server,
+def test_a_domain_is_verified_only_once_its_txt_record_is_in_dns(dns_admin, dns_server,
                                                                    dbsession):
-    testapp, company = admin_tab
+    testapp, company = dns_admin
     page = add_domain(testapp, company, " Example.SE. ").follow()
     [row] = domain_rows(dbsession)
     assert row.domain == "example.se" and row.verified_at is None
@@ -79,9 +68,9 @@ def test_a_domain_is_verified_only_once_its_txt_record_is_in_dns(admin_tab, dns_
         "sso.domain_verified"]
 
 
-def test_the_record_is_also_found_among_other_txt_records_and_over_tcp(admin_tab, dns_server,
+def test_the_record_is_also_found_among_other_txt_records_and_over_tcp(dns_admin, dns_server,
                                                                        dbsession):
-    testapp, company = admin_tab
+    testapp, company = dns_admin
     add_domain(testapp, company, "example.se")
     [row] = domain_rows(dbsession)
     dns_server.add_txt(RECORD, "v=spf1 -all")
@@ -94,8 +83,8 @@ def test_the_record_is_also_found_among_other_txt_records_and_over_tcp(admin_tab
 
 
 @pytest.mark.parametrize("outage", ["server down", "server failing"])
-def test_a_dns_failure_says_so_and_changes_nothing(admin_tab, dns_server, dbsession, outage):
-    testapp, company = admin_tab
+def test_a_dns_failure_says_so_and_changes_nothing(dns_admin, dns_server, dbsession, outage):
+    testapp, company = dns_admin
     add_domain(testapp, company, "example.se")
     [row] = domain_rows(dbsession)
     dns_server.add_txt(RECORD, f"mypages-verification={row.token}")
@@ -111,8 +100,8 @@ def test_a_dns_failure_says_so_and_changes_nothing(admin_tab, dns_server, dbsess
     assert "sso.domain_verified" not in audit_actions(dbsession)
 
 
-def test_a_domain_belongs_to_one_company(admin_tab, dns_app, dns_server, factory, dbsession):
-    testapp, company = admin_tab
+def test_a_domain_belongs_to_one_company(dns_admin, dns_app, dns_server, factory, dbsession):
+    testapp, company = dns_admin
     add_domain(testapp, company, "example.se")
     [row] = domain_rows(dbsession)
     other = factory.company("Other AB")
@@ -139,9 +128,9 @@ def test_a_domain_belongs_to_one_company(admin_tab, dns_app, dns_server, factory
     assert "example.se is already added." in messages(page)
 
 
-def test_an_unproven_claim_does_not_hold_a_domain_for_ever(admin_tab, dns_app, factory,
+def test_an_unproven_claim_does_not_hold_a_domain_for_ever(dns_admin, dns_app, factory,
                                                             dbsession):
-    testapp, squatter = admin_tab
+    testapp, squatter = dns_admin
     add_domain(testapp, squatter, "example.se")
     [row] = domain_rows(dbsession)
     row.created_at = utcnow() - dt.timedelta(days=8)
@@ -162,8 +151,8 @@ CONSUMER = ["gmail.com", "outlook.com", "hotmail.com", "yahoo.com", "icloud.com"
             "hotmail.se", "googlemail.com", "@Gmail.com", "GMAIL.COM."]
 
 
-def test_consumer_mail_domains_cannot_be_claimed(admin_tab, dbsession):
-    testapp, company = admin_tab
+def test_consumer_mail_domains_cannot_be_claimed(dns_admin, dbsession):
+    testapp, company = dns_admin
     for domain in CONSUMER:
         page = add_domain(testapp, company, domain, status=400)
         normal = domain.strip("@.").lower()
@@ -177,8 +166,8 @@ MALFORMED = ["", "   ", "example", "not a domain", "-example.se", "example-.se",
              "<script>.se", "a" * 64 + ".se", ("a" * 60 + ".") * 5 + "se", "example.123"]
 
 
-def test_malformed_domains_are_refused(admin_tab, dbsession):
-    testapp, company = admin_tab
+def test_malformed_domains_are_refused(dns_admin, dbsession):
+    testapp, company = dns_admin
     for domain in MALFORMED:
         # the form's "required" is the browser's business; the server checks anyway
         page = act(testapp, company, "domain-add", status=400, domain=domain)
@@ -186,8 +175,8 @@ def test_malformed_domains_are_refused(admin_tab, dbsession):
     assert domain_rows(dbsession) == []
 
 
-def test_international_domains_are_kept_in_their_dns_form(admin_tab, dns_server, dbsession):
-    testapp, company = admin_tab
+def test_international_domains_are_kept_in_their_dns_form(dns_admin, dns_server, dbsession):
+    testapp, company = dns_admin
     add_domain(testapp, company, "Exämple.se")
     [row] = domain_rows(dbsession)
     assert row.domain == "xn--exmple-cua.se"
@@ -196,8 +185,8 @@ def test_international_domains_are_kept_in_their_dns_form(admin_tab, dns_server,
     assert domain_rows(dbsession)[0].verified_at is not None
 
 
-def test_removing_a_domain_is_audited(admin_tab, dbsession):
-    testapp, company = admin_tab
+def test_removing_a_domain_is_audited(dns_admin, dbsession):
+    testapp, company = dns_admin
     add_domain(testapp, company, "example.se")
     [row] = domain_rows(dbsession)
     page = act(testapp, company, "domain-remove", domain_id=str(row.id)).follow()
