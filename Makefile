@@ -8,7 +8,7 @@ CATALOGS  = core/mypages/locale:mypages examples/notes/mypages_example_notes/loc
             plugins/sso_azure/mypages_sso_azure/locale:mypages_sso_azure \
             plugins/sso_google/mypages_sso_google/locale:mypages_sso_google
 
-.PHONY: run test install catalogs extract system-packages docs bench clean
+.PHONY: run test install catalogs extract system-packages docs bench audit clean
 
 $(BIN)/.installed: setup.cfg $(foreach p,$(PLUGINS),$(p)/setup.cfg)
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ test: catalogs system-packages
 
 docs: install
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+# Known vulnerabilities in the installed dependencies (pip-audit), less the accepted ones.
+audit: install
+	$(BIN)/python scripts/audit-dependencies $$($(BIN)/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
 
 bench: catalogs system-packages
 	$(BIN)/python -m bench
