@@ -3,7 +3,7 @@
 A plugin is a module named by an entry point in the ``mypages.plugins``
 group. It declares the hookspec version it was written for::
 
-    mypages_hookspec = "1.0"
+    mypages_hookspec = "2.0"
 
 and implements hooks with ``@hookimpl`` (from ``mypages.toolkit``). The core
 refuses to start with a plugin whose major version differs from
@@ -25,27 +25,34 @@ Event hooks (names ending in a past participle, such as
 ``mypages_module_state_changed``) are delivered to each implementation on
 its own: one that raises is logged and audited, and the others still run.
 
-On a request, a ``company`` argument is what ``request.company`` holds
-(``id``, ``name``, ``org_number``, ``default_locale``) and a ``user`` or
-``actor`` what ``request.user`` holds (``id``, ``email``, ``name``,
-``locale``, ``is_operator``): read-only records, not database objects; a
-hook that needs more reads it through ``request.dbsession``. Without a
-request (a job ended a trial), ``company`` is the database row, in the job's
-session.
+A hook gets the same types wherever it is called from, a person's request
+or a job: a ``company`` is a :class:`mypages.toolkit.CompanyInfo` and a
+``user`` a :class:`mypages.toolkit.UserInfo`, read-only records, never
+database rows. A ``request`` argument is never ``None``: hooks that may be
+called from a job get an :class:`mypages.toolkit.EventContext` instead.
 
-New arguments are only ever added to a hookspec; an implementation may
-accept fewer arguments than the spec offers (pluggy passes only the names it
-asks for), so plugins written for 1.0 keep working with 1.x.
+New arguments are only ever added to a hookspec within a major version; an
+implementation may accept fewer arguments than the spec offers (pluggy
+passes only the names it asks for), so plugins written for 2.0 keep working
+with every 2.x. What is to go at the next major version is marked with
+pluggy's ``warn_on_impl``: registering an implementation that uses it
+issues a :class:`MypagesDeprecationWarning`.
 """
 from __future__ import annotations
 
 import pluggy
 
-#: (major, minor) of this contract. Bump minor for additions, major for breaks.
-HOOKSPEC_VERSION = (1, 2)
+#: (major, minor) of this contract. Bump minor for additions, major for breaks; every change
+#: gets a section in docs/plugins/changelog.rst (tests/core/plugins/test_contract_snapshot.py).
+HOOKSPEC_VERSION = (2, 0)
 
 hookspec = pluggy.HookspecMarker("mypages")
 hookimpl = pluggy.HookimplMarker("mypages")
+
+
+class MypagesDeprecationWarning(DeprecationWarning):
+    """A plugin implements a hook, or takes an argument, that goes at the next major
+    version of the contract. The core logs it at start-up with the plugin's name."""
 
 
 # -- platform hooks ---------------------------------------------------------
@@ -111,6 +118,10 @@ def mypages_company_settings_tabs(request, company):
 
     Only plugins whose module the company is entitled to are asked, so a tab
     disappears when the trial ends or the module is deactivated.
+
+    :param request: the request showing the settings page (never ``None``).
+    :param company: the company, a :class:`mypages.toolkit.CompanyInfo`
+        (the same as ``request.company``).
     """
 
 
@@ -118,6 +129,10 @@ def mypages_company_settings_tabs(request, company):
 def mypages_dashboard_cards(request, company):
     """Return cards for the company dashboard, a list of
     :class:`mypages.toolkit.DashboardCard`. Asked per company like the tabs.
+
+    :param request: the request showing the dashboard (never ``None``).
+    :param company: the company, a :class:`mypages.toolkit.CompanyInfo`
+        (the same as ``request.company``).
     """
 
 
@@ -126,26 +141,50 @@ def mypages_purchase(request, company, module, user):
     """Bill ``company`` for ``module``, bought by ``user``.
 
     The first implementation that returns a non-``None`` value wins. The
-    core's default records an :class:`mypages.modules.models.Order` that
-    operators see under Operator > Orders and returns it. Raise
-    :class:`mypages.toolkit.PurchaseRefused` with a translatable message to
-    refuse; nothing is then changed.
+    core's default records an order that operators see under Operator >
+    Orders, and returns it. Raise :class:`mypages.toolkit.PurchaseRefused`
+    with a translatable message to refuse; nothing is then changed.
+
+    :param request: the request of the company admin buying (never ``None``);
+        write with ``request.dbsession``, in the purchase's transaction.
+    :param company: the buying company, a :class:`mypages.toolkit.CompanyInfo`.
+    :param module: the :class:`mypages.toolkit.Module` bought.
+    :param user: the company admin buying, a :class:`mypages.toolkit.UserInfo`.
     """
 
 
 # -- events -----------------------------------------------------------------
 
-@hookspec
-def mypages_module_state_changed(request, company, module_key, old_state, new_state, actor):
-    """A company's module moved from ``old_state`` to ``new_state``
-    (``ModuleState`` values; ``available`` stands for "never activated").
+@hookspec(warn_on_impl_args={"actor": MypagesDeprecationWarning(
+    "mypages_module_state_changed: the argument 'actor' is deprecated since hookspec 2.0 "
+    "and goes in 3.0; take 'user', the same person")})
+def mypages_module_state_changed(context, company, module_key, old_state, new_state, user,
+                                 actor):
+    """A company's module moved from ``old_state`` to ``new_state``.
 
-    ``actor`` is the user who caused it, or ``None`` for a job (trial
-    expiry). Called inside the transaction of the change; ``request`` is
-    ``None`` when a job made the change.
+    Called inside the transaction of the change, whether a company admin made
+    it (activate, buy, deactivate) or a job (a trial ended).
+
+    :param context: an :class:`mypages.toolkit.EventContext`, in requests and
+        jobs alike: its ``dbsession`` is in the change's transaction, its
+        ``audit`` and ``enqueue`` record an event or queue a job with it.
+    :param company: the company, a :class:`mypages.toolkit.CompanyInfo`.
+    :param module_key: the module's key.
+    :param old_state: a :class:`mypages.toolkit.ModuleState`; ``available``
+        stands for "never activated".
+    :param new_state: a :class:`mypages.toolkit.ModuleState`.
+    :param user: the company admin who made the change, a
+        :class:`mypages.toolkit.UserInfo`, or ``None`` when a job made it
+        (since hookspec 2.0).
+    :param actor: deprecated since hookspec 2.0, goes in 3.0: the same as ``user``.
     """
 
 
 @hookspec
 def mypages_user_signed_in(request, user):
-    """``user`` has just signed in with ``request``."""
+    """``user`` has just signed in with ``request``.
+
+    :param request: the request that signed the user in (never ``None``).
+    :param user: who signed in, a :class:`mypages.toolkit.UserInfo` (the
+        same as ``request.user``).
+    """

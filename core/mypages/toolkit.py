@@ -6,21 +6,25 @@ releases without notice. See the plugin-author guide.
 """
 from pyramid.i18n import TranslationString, TranslationStringFactory
 
+from mypages.accounts import UserInfo
+from mypages.companies import CompanyInfo
 from mypages.contract import (DashboardCard, FederatedIdentity, JobContext, LoginMethod, Module,
                               PeriodicJob, Price, PurchaseRefused, QueuedJobType, SettingsTab,
                               SsoProvider, SsoRejected, SsoSetting)
 from mypages.db import Base, UTCDateTime, utcnow
 from mypages.db.migrate import MigrationSource, run_env
-from mypages.hookspecs import HOOKSPEC_VERSION, hookimpl
+from mypages.hookspecs import HOOKSPEC_VERSION, MypagesDeprecationWarning, hookimpl
 from mypages.i18n import LANGUAGES
 from mypages.modules.models import ModuleState
 from mypages.modules.settings import get_module_settings, save_module_settings
+from mypages.plugins.events import EventContext
 from mypages.sso.urls import is_endpoint
 
 __all__ = [
-    "Base", "DashboardCard", "FederatedIdentity", "HOOKSPEC_VERSION", "JobContext", "LANGUAGES",
-    "LoginMethod", "MigrationSource", "SsoProvider", "SsoRejected", "SsoSetting",
-    "Module", "ModuleState", "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType",
-    "SettingsTab", "TranslationString", "TranslationStringFactory", "UTCDateTime",
-    "get_module_settings", "hookimpl", "is_endpoint", "run_env", "save_module_settings", "utcnow",
+    "Base", "CompanyInfo", "DashboardCard", "EventContext", "FederatedIdentity", "HOOKSPEC_VERSION",
+    "JobContext", "LANGUAGES", "LoginMethod", "MigrationSource", "Module", "ModuleState",
+    "MypagesDeprecationWarning", "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType",
+    "SettingsTab", "SsoProvider", "SsoRejected", "SsoSetting", "TranslationString",
+    "TranslationStringFactory", "UTCDateTime", "UserInfo", "get_module_settings", "hookimpl",
+    "is_endpoint", "run_env", "save_module_settings", "utcnow",
 ]

@@ -6,7 +6,7 @@ import datetime as dt
 from mypages.contract import SettingsTab
 from mypages.hookspecs import hookimpl
 from mypages.i18n import _
-from mypages.modules.lifecycle import expire_trials
+from mypages.modules.expiry import expire_trials
 from mypages.modules.models import Order
 
 

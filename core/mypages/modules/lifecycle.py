@@ -19,12 +19,12 @@ import math
 from sqlalchemy import and_, func, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mypages.audit import record
+from mypages.contract import PurchaseRefused
 from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.plugins import notify
-from mypages.contract import PurchaseRefused
+from mypages.plugins.events import EventContext
 
 
 class ModuleError(Exception):
@@ -86,16 +86,18 @@ AUDIT_ACTIONS = {
 }
 
 
-def _announce(request, registry, company, key, old, new, actor, dbsession=None):
-    """Audit the transition and tell every plugin (in the same transaction)."""
-    details = dict(module=key, old_state=old.value, new_state=new.value)
-    if request is not None:
-        request.audit(AUDIT_ACTIONS[new], target=key, company=company, **details)
-    else:
-        record(dbsession, AUDIT_ACTIONS[new], company_id=company.id, target=key, **details)
-    hook = registry["plugins.manager"].hook.mypages_module_state_changed
-    notify(hook, request, request=request, company=company, module_key=key,
-           old_state=old, new_state=new, actor=actor)
+def announce(context: EventContext, key: str, old: ModuleState, new: ModuleState) -> None:
+    """Audit the transition of ``context.company``'s module and tell every plugin, in the
+    change's transaction (the same records whether a request or a job made it)."""
+    context.audit(AUDIT_ACTIONS[new], target=key, module=key, old_state=old.value,
+                  new_state=new.value)
+    hook = context.registry["plugins.manager"].hook.mypages_module_state_changed
+    notify(hook, context, context=context, company=context.company, module_key=key,
+           old_state=old, new_state=new, user=context.user, actor=context.user)
+
+
+def _announce(request, company, key: str, old: ModuleState, new: ModuleState) -> None:
+    announce(EventContext.of_request(request, company, request.user), key, old, new)
 
 
 def activate(request, company, key: str) -> ModuleActivation:
@@ -113,8 +115,7 @@ def activate(request, company, key: str) -> ModuleActivation:
         request.dbsession.flush()
     except IntegrityError:  # a concurrent click won the race
         raise ModuleError(_("This module has already been activated."))
-    _announce(request, request.registry, company, key, ModuleState.available, ModuleState.trial,
-              request.user)
+    _announce(request, company, key, ModuleState.available, ModuleState.trial)
     return row
 
 
@@ -163,7 +164,7 @@ def buy(request, company, key: str):
                                                user=request.user)
     except PurchaseRefused as refused:
         raise ModuleError(refused.message)
-    _announce(request, request.registry, company, key, old, ModuleState.active, request.user)
+    _announce(request, company, key, old, ModuleState.active)
     return order
 
 
@@ -175,28 +176,4 @@ def deactivate(request, company, key: str) -> None:
     if old not in (ModuleState.trial, ModuleState.active):
         raise ModuleError(_("This module is not active, so it cannot be deactivated."))
     _move(request, row, old, state=ModuleState.inactive)
-    _announce(request, request.registry, company, key, old, ModuleState.inactive, request.user)
-
-
-def expire_trials(job) -> int:
-    """Job: move every trial whose end has passed to ``expired``."""
-    from mypages.companies.models import Company
-
-    due = job.dbsession.execute(
-        select(ModuleActivation, Company).join(Company, Company.id == ModuleActivation.company_id)
-        .where(ModuleActivation.state == ModuleState.trial, ModuleActivation.trial_ends_at <= job.now)
-    ).all()
-    expired = 0
-    for row, company in due:
-        result = job.dbsession.execute(
-            update(ModuleActivation)
-            .where(ModuleActivation.id == row.id, ModuleActivation.state == ModuleState.trial)
-            .values(state=ModuleState.expired, updated_at=job.now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            continue
-        expired += 1
-        _announce(None, job.registry, company, row.module_key, ModuleState.trial,
-                  ModuleState.expired, None, dbsession=job.dbsession)
-    return expired
+    _announce(request, company, key, old, ModuleState.inactive)

@@ -9,6 +9,7 @@ configuration after the core.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import entry_points
@@ -52,20 +53,23 @@ def _allowed(name: str, allow: list[str], deny: list[str]) -> tuple[bool, str]:
 
 
 def check_compatibility(name: str, module) -> None:
+    core_major, core_minor = hookspecs.HOOKSPEC_VERSION
     declared = getattr(module, "mypages_hookspec", None)
     if declared is None:
-        raise PluginError(name, "it does not declare mypages_hookspec (for example \"1.0\")")
+        raise PluginError(name, f"it does not declare mypages_hookspec "
+                                f"(for example \"{core_major}.{core_minor}\")")
     try:
         major, minor = (int(part) for part in str(declared).split(".", 1))
     except ValueError:
         raise PluginError(name, f"mypages_hookspec {declared!r} is not of the form MAJOR.MINOR")
-    core_major, core_minor = hookspecs.HOOKSPEC_VERSION
-    if major != core_major or minor > core_minor:
-        raise PluginError(
-            name,
-            f"it was written for hookspec {declared}, this core provides "
-            f"{core_major}.{core_minor}",
-        )
+    provided = f"it was written for hookspec {declared}, this core provides {core_major}.{core_minor}"
+    if major < core_major:
+        raise PluginError(name, f"{provided}: the plugin must be moved to hookspec "
+                                f"{core_major}.0 (the plugin-author guide's changelog of the "
+                                f"contract says how), or run with an older mypages")
+    if major > core_major or minor > core_minor:
+        raise PluginError(name, f"{provided}: upgrade mypages, or use a release of the plugin "
+                                f"written for hookspec {core_major}.0 to {core_major}.{core_minor}")
 
 
 def discover(allow: list[str], deny: list[str]) -> list[PluginInfo]:
@@ -136,11 +140,12 @@ class HookRelay:
         return self._callers._caller(name, self._excluded)
 
 
-def notify(hook_caller, request, /, **kwargs) -> list[str]:
+def notify(hook_caller, where, /, **kwargs) -> list[str]:
     """Deliver an event to each implementation on its own.
 
-    A failing implementation is logged and audited and does not stop the
-    others. Returns the names of the plugins that failed.
+    A failing implementation is logged, and audited through ``where`` (the
+    request or the :class:`~mypages.plugins.events.EventContext` of the change),
+    and does not stop the others. Returns the names of the plugins that failed.
     """
     failed = []
     for impl in reversed(hook_caller.get_hookimpls()):
@@ -149,12 +154,7 @@ def notify(hook_caller, request, /, **kwargs) -> list[str]:
         except Exception:
             log.exception("plugin %s failed in %s", impl.plugin_name, hook_caller.name)
             failed.append(impl.plugin_name)
-            if request is not None and hasattr(request, "audit"):
-                request.audit(
-                    "plugin.hook_failed",
-                    target=impl.plugin_name,
-                    hook=hook_caller.name,
-                )
+            where.audit("plugin.hook_failed", target=impl.plugin_name, hook=hook_caller.name)
     return failed
 
 
@@ -195,16 +195,30 @@ def register_core_hooks(config, name: str, module) -> None:
     config.registry["plugins.manager"].register(config.maybe_dotted(module), name=name)
 
 
+def register(pm: pluggy.PluginManager, info: PluginInfo) -> None:
+    """Register an enabled plugin; its use of deprecated hooks or arguments is logged by name."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", hookspecs.MypagesDeprecationWarning)
+        try:
+            pm.register(info.module, name=info.name)
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            raise PluginError(info.name, str(exc)) from exc
+    for warning in caught:
+        if issubclass(warning.category, hookspecs.MypagesDeprecationWarning):
+            log.warning("plugin %s (%s, line %s): %s", info.name, warning.filename,
+                        warning.lineno, warning.message)
+        # and on to the warning filters in force, such as those of a plugin's test run
+        warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                               warning.lineno)
+
+
 def includeme(config):
     settings = config.get_settings()
     pm = make_plugin_manager()
     found = discover(settings["mypages.plugins.allow"], settings["mypages.plugins.deny"])
     for info in found:
         if info.enabled:
-            try:
-                pm.register(info.module, name=info.name)
-            except (ValueError, pluggy.PluginValidationError) as exc:
-                raise PluginError(info.name, str(exc)) from exc
+            register(pm, info)
     config.registry["plugins.manager"] = pm
     config.registry["plugins.found"] = found
     config.add_directive("include_plugins", include_plugins)

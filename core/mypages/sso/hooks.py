@@ -25,10 +25,10 @@ def mypages_company_settings_tabs(request, company):
 
 
 @hookimpl
-def mypages_module_state_changed(request, company, module_key, old_state, new_state, actor):
+def mypages_module_state_changed(context, company, module_key, old_state, new_state):
     if module_key == MODULE_KEY:
         from mypages.sso.require_all import module_state_changed
-        module_state_changed(request, company, old_state, new_state)
+        module_state_changed(context, company, old_state, new_state)
 
 
 @hookimpl

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from mypages.audit import record
 from mypages.companies.models import CompanyPolicy
 from mypages.i18n import _
 from mypages.modules.models import ModuleState
@@ -59,23 +58,17 @@ def switch(request, company, on: bool) -> None:
     request.audit("sso.require_all_switched", company=company, on=on)
 
 
-def module_state_changed(request, company, old_state, new_state) -> None:
-    """Suspend the requirement when the module lapses; restore it when it is bought."""
-    from mypages.jobs import enqueue_in
+def module_state_changed(context, company, old_state, new_state) -> None:
+    """Suspend the requirement when the module lapses; restore it when it is bought.
 
-    dbsession = request.dbsession if request is not None else None
-    if dbsession is None:
-        from sqlalchemy.orm import object_session
-        dbsession = object_session(company)
-    connection = connection_of(dbsession, company.id)
+    ``context`` is the change's :class:`~mypages.plugins.events.EventContext`: an admin's
+    click puts the event on record as theirs, a job's (a trial ended) as nobody's."""
+    connection = connection_of(context.dbsession, company.id)
     if connection is None or not connection.require_all:
         return
     entitled = new_state in (ModuleState.trial, ModuleState.active)
-    _policy(dbsession, company.id).password_allowed = not entitled
-    action = "sso.require_all_restored" if entitled else "sso.require_all_suspended"
-    if request is not None:  # an admin's click: on record as theirs
-        request.audit(action, company=company, target="sso")
-    else:
-        record(dbsession, action, company_id=company.id, target="sso")
+    _policy(context.dbsession, company.id).password_allowed = not entitled
+    context.audit("sso.require_all_restored" if entitled else "sso.require_all_suspended",
+                  target="sso")
     if not entitled:
-        enqueue_in(dbsession, "sso.require_all_suspended_mail", {"company_id": company.id})
+        context.enqueue("sso.require_all_suspended_mail", {"company_id": company.id})

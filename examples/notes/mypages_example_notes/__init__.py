@@ -17,7 +17,7 @@ from mypages_example_notes.models import Note
 _ = TranslationStringFactory("mypages_example_notes")
 
 #: the hookspec version this plugin was written for
-mypages_hookspec = "1.0"
+mypages_hookspec = "2.0"
 
 MODULE_KEY = "notes"
 

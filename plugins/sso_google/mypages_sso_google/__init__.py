@@ -12,7 +12,7 @@ from mypages.toolkit import hookimpl
 from mypages_sso_google.provider import GoogleWorkspace
 
 #: the hookspec version this plugin was written for
-mypages_hookspec = "1.2"
+mypages_hookspec = "2.0"
 
 
 @hookimpl

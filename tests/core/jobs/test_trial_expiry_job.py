@@ -5,10 +5,13 @@ import pytest
 from sqlalchemy import select
 
 from mypages.audit.models import AuditEvent
+from mypages.companies import CompanyInfo
+from mypages.companies.models import Company
 from mypages.db import utcnow
 from mypages.hookspecs import hookimpl
 from mypages.jobs import Worker
 from mypages.modules.models import ModuleActivation, ModuleState
+from mypages.plugins.events import EventContext
 
 
 class StateChangeRecorder:
@@ -18,9 +21,10 @@ class StateChangeRecorder:
         self.calls = []
 
     @hookimpl
-    def mypages_module_state_changed(self, request, company, module_key, old_state, new_state, actor):
-        self.calls.append({"request": request, "company_id": company.id, "module_key": module_key,
-                           "old_state": old_state, "new_state": new_state, "actor": actor})
+    def mypages_module_state_changed(self, context, company, module_key, old_state, new_state,
+                                     user):
+        self.calls.append({"context": type(context), "company": company, "module_key": module_key,
+                           "old_state": old_state, "new_state": new_state, "user": user})
 
 
 @pytest.fixture
@@ -39,6 +43,11 @@ def start_trial(dbsession, company, ends_at):
     dbsession.add(row)
     dbsession.commit()
     return row
+
+
+def company_info(dbsession, company) -> CompanyInfo:
+    dbsession.expire_all()
+    return CompanyInfo.of(dbsession.get(Company, company.id))
 
 
 def state_of(dbsession, company):
@@ -75,9 +84,10 @@ def test_trial_ends_by_the_job_not_by_a_page_view(app, factory, dbsession, signe
     [event] = expiry_events(dbsession)
     assert (event.company_id, event.target, event.actor_id) == (lapsed.id, "notes", None)
     assert event.details == {"module": "notes", "old_state": "trial", "new_state": "expired"}
-    assert state_changes == [{"request": None, "company_id": lapsed.id, "module_key": "notes",
-                              "old_state": ModuleState.trial, "new_state": ModuleState.expired,
-                              "actor": None}]
+    # the same record a request gives hooks, not the job's database row
+    assert state_changes == [{"context": EventContext, "company": company_info(dbsession, lapsed),
+                              "module_key": "notes", "old_state": ModuleState.trial,
+                              "new_state": ModuleState.expired, "user": None}]
 
 
 def test_expired_trial_is_announced_once(app, factory, dbsession, state_changes):

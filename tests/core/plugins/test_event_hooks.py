@@ -1,26 +1,33 @@
-"""Event hooks are delivered to each plugin on its own: one that raises is logged and audited."""
-from sqlalchemy import select
+"""Event hooks are delivered to each plugin on its own: one that raises is logged and audited.
+They get the same records and context from a request and from a job."""
+import importlib
+
+import pytest
+from sqlalchemy import select, update
 from webtest import TestApp
 
 from mypages.audit.models import AuditEvent
+from mypages.db import utcnow
+from mypages.jobs import Worker
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.testing.plugin import csrf_token, sign_in
+from mypages.toolkit import CompanyInfo, EventContext, MypagesDeprecationWarning, UserInfo
 
 LISTENER = '''
     from mypages.toolkit import hookimpl
 
-    mypages_hookspec = "1.0"
+    mypages_hookspec = "2.0"
 
     @hookimpl
-    def mypages_module_state_changed(request, module_key, new_state):
-        request.audit("test.event_heard", target={name!r}, module=module_key,
+    def mypages_module_state_changed(context, module_key, new_state):
+        context.audit("test.event_heard", target={name!r}, module=module_key,
                       new_state=new_state.value)
 '''
 
 FAILING = '''
     from mypages.toolkit import hookimpl
 
-    mypages_hookspec = "1.0"
+    mypages_hookspec = "2.0"
 
     @hookimpl
     def mypages_module_state_changed(module_key):
@@ -54,3 +61,71 @@ def test_failing_event_hook_does_not_stop_the_change_or_the_other_plugins(
         ("failing", "mypages_module_state_changed")]
     assert failed[0].actor_id == admin.id
     assert "plugin failing failed in mypages_module_state_changed" in caplog.text
+
+
+RECORDER = '''
+    from mypages.toolkit import hookimpl
+
+    mypages_hookspec = "2.0"
+
+    calls = []
+
+    @hookimpl
+    def mypages_module_state_changed(context, company, module_key, old_state, new_state, user):
+        calls.append((context, company, user, new_state))
+'''
+
+
+def test_a_request_and_a_job_give_event_hooks_the_same_types(site, make_app, factory, dbsession):
+    package = site.add_plugin("recorder", RECORDER)
+    app = make_app()
+    company = factory.company(name="Records AB")
+    admin = factory.user(company=company, role="admin")
+    web = TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
+    sign_in(web, admin.email)
+    web.post(f"/c/{company.id}/settings/modules/notes/activate",
+             {"csrf_token": csrf_token(web, f"/c/{company.id}/")}, status=303)
+    dbsession.execute(update(ModuleActivation).values(trial_ends_at=utcnow()))
+    dbsession.commit()
+
+    Worker(app.registry).run_periodic()
+
+    [(by_request, company_then, user, trial), (by_job, company_later, nobody, expired)] = (
+        importlib.import_module(package).calls)
+    assert (trial, expired) == (ModuleState.trial, ModuleState.expired)
+    assert type(by_request) is type(by_job) is EventContext
+    assert type(company_then) is type(company_later) is CompanyInfo
+    assert company_then == company_later and company_then.name == "Records AB"
+    assert type(user) is UserInfo and user.id == admin.id
+    assert nobody is None
+    assert by_request.company == company_then and by_request.user == user
+    assert by_request.ip == "127.0.0.1" and by_job.ip == ""
+
+
+DEPRECATED_ACTOR = '''
+    from mypages.toolkit import hookimpl
+
+    mypages_hookspec = "2.0"
+
+    @hookimpl
+    def mypages_module_state_changed(context, module_key, actor):
+        context.audit("test.actor_heard", target=module_key, by=actor.id)
+'''
+
+
+def test_a_deprecated_argument_warns_names_the_plugin_and_still_works(
+        site, make_app, factory, dbsession, caplog):
+    site.add_plugin("oldstyle", DEPRECATED_ACTOR)
+
+    with pytest.warns(MypagesDeprecationWarning, match="'actor' is deprecated since hookspec 2.0"):
+        app = make_app()
+
+    assert "plugin oldstyle (" in caplog.text and "take 'user'" in caplog.text
+    company = factory.company()
+    admin = factory.user(company=company, role="admin")
+    web = TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
+    sign_in(web, admin.email)
+    web.post(f"/c/{company.id}/settings/modules/notes/activate",
+             {"csrf_token": csrf_token(web, f"/c/{company.id}/")}, status=303)
+    heard = dbsession.scalars(select(AuditEvent).where(AuditEvent.action == "test.actor_heard")).one()
+    assert heard.details == {"by": admin.id}

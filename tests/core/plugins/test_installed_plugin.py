@@ -6,14 +6,19 @@ it into, so everything below works through its entry point alone.
 """
 from pathlib import Path
 
+from sqlalchemy import select, update
 from webtest import TestApp
 
+from mypages.audit.models import AuditEvent
+from mypages.db import utcnow
+from mypages.jobs import Worker
+from mypages.modules.models import ModuleActivation
 from mypages.testing.plugin import csrf_token, sign_in
 
 GREETING_PLUGIN_ROW = {
     "name": "greeting",
     "distribution": "mypages-greeting",
-    "version": "0.3.1",
+    "version": "0.4.0",
     "module": "mypages_greeting",
     "enabled": True,
     "reason": "",
@@ -46,7 +51,7 @@ def test_installed_plugin_serves_its_view_and_card_once_the_module_is_active(
     assert Path(mypages_greeting.__file__).is_relative_to(greeting_installed)
     app = make_app()
     found = {info.name: info for info in app.registry["plugins.found"]}
-    assert (found["greeting"].distribution, found["greeting"].version) == ("mypages-greeting", "0.3.1")
+    assert (found["greeting"].distribution, found["greeting"].version) == ("mypages-greeting", "0.4.0")
     assert app.registry["modules.catalogue"].owners["greeting"] == "greeting"
 
     company = factory.company()
@@ -66,3 +71,25 @@ def test_installed_plugin_serves_its_view_and_card_once_the_module_is_active(
     dashboard = web.get(f"/c/{company.id}/").text
     assert "Greeting card" in dashboard
     assert f'href="{greeting_url}"' in dashboard
+
+
+def test_installed_plugin_hears_its_module_change_from_a_request_and_from_a_job(
+        greeting_installed, make_app, factory, dbsession):
+    app = make_app()
+    company = factory.company()
+    admin = factory.user(company=company, role="admin", display_name="Greta Admin")
+    web = TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
+    sign_in(web, admin.email)
+    web.post(f"/c/{company.id}/settings/modules/greeting/activate",
+             {"csrf_token": csrf_token(web, f"/c/{company.id}/")}, status=303)
+    dbsession.execute(update(ModuleActivation).values(trial_ends_at=utcnow()))
+    dbsession.commit()
+
+    Worker(app.registry).run_periodic()
+
+    heard = dbsession.scalars(select(AuditEvent).where(AuditEvent.action == "greeting.state_changed")
+                              .order_by(AuditEvent.id)).all()
+    assert [(event.company_id, event.actor_id, event.target, event.details) for event in heard] == [
+        (company.id, admin.id, company.name, {"state": "trial", "by": "Greta Admin"}),
+        (company.id, None, company.name, {"state": "expired", "by": ""}),
+    ]

@@ -15,7 +15,7 @@ CORE_VERSION = "{}.{}".format(*HOOKSPEC_VERSION)
 GOOD_MODULE = '''
     from mypages.toolkit import Module, hookimpl
 
-    mypages_hookspec = "1.0"
+    mypages_hookspec = "2.0"
 
     @hookimpl
     def mypages_modules():
@@ -37,8 +37,12 @@ def start_up_error(settings, **overrides) -> tuple[PluginError, str]:
 
 @pytest.mark.parametrize("declaration, reason", [
     ("", "it does not declare mypages_hookspec"),
-    ('mypages_hookspec = "2.0"', f"it was written for hookspec 2.0, this core provides {CORE_VERSION}"),
-    ('mypages_hookspec = "1.99"', f"it was written for hookspec 1.99, this core provides {CORE_VERSION}"),
+    ('mypages_hookspec = "3.0"', f"it was written for hookspec 3.0, this core provides {CORE_VERSION}"
+                                 ": upgrade mypages"),
+    ('mypages_hookspec = "2.99"', f"it was written for hookspec 2.99, this core provides {CORE_VERSION}"
+                                  ": upgrade mypages"),
+    ('mypages_hookspec = "1.2"', f"it was written for hookspec 1.2, this core provides {CORE_VERSION}"
+                                 ": the plugin must be moved to hookspec 2.0"),
     ('mypages_hookspec = "1"', "mypages_hookspec '1' is not of the form MAJOR.MINOR"),
 ])
 def test_plugin_without_a_compatible_hookspec_stops_start_up(site, startup_settings,
@@ -75,7 +79,7 @@ def test_plugin_whose_import_raises_stops_start_up(site, startup_settings):
 
 def test_plugin_whose_includeme_raises_stops_start_up(site, startup_settings):
     site.add_plugin("halfbaked", '''
-        mypages_hookspec = "1.0"
+        mypages_hookspec = "2.0"
 
         def includeme(config):
             raise LookupError("no route table for halfbaked")
@@ -92,7 +96,7 @@ def test_plugin_implementing_an_unknown_hook_stops_start_up(site, startup_settin
     site.add_plugin("typo", '''
         from mypages.toolkit import hookimpl
 
-        mypages_hookspec = "1.0"
+        mypages_hookspec = "2.0"
 
         @hookimpl
         def mypages_modulez():
@@ -109,7 +113,7 @@ def test_plugin_hook_with_arguments_the_spec_lacks_stops_start_up(site, startup_
     site.add_plugin("greedy", '''
         from mypages.toolkit import hookimpl
 
-        mypages_hookspec = "1.0"
+        mypages_hookspec = "2.0"
 
         @hookimpl
         def mypages_dashboard_cards(request, company, weather):

@@ -20,7 +20,7 @@ DOMAINS = ("example.se", "example.org")
 def test_the_distribution_offers_the_provider_through_its_entry_point(app):
     [point] = [ep for ep in entry_points(group="mypages.plugins") if ep.name == "sso_google"]
     module = point.load()
-    assert module.__name__ == "mypages_sso_google" and module.mypages_hookspec == "1.2"
+    assert module.__name__ == "mypages_sso_google" and module.mypages_hookspec == "2.0"
     provider = app.registry["sso.providers"]["google"]
     assert isinstance(provider, GoogleWorkspace) and provider.protocols == ("oidc",)
     assert app.registry["accounts.login_methods"]["sso:google"].is_mfa

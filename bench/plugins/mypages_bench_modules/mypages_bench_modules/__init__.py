@@ -12,7 +12,7 @@ from mypages.toolkit import DashboardCard, Module, Price, TranslationStringFacto
 
 _ = TranslationStringFactory("mypages_bench_modules")
 
-mypages_hookspec = "1.0"
+mypages_hookspec = "2.0"
 
 MODULE_KEYS = ("bench_invoices", "bench_contracts", "bench_reports", "bench_contacts",
                "bench_payments")
