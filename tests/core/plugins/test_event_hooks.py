@@ -129,3 +129,21 @@ def test_a_deprecated_argument_warns_names_the_plugin_and_still_works(
              {"csrf_token": csrf_token(web, f"/c/{company.id}/")}, status=303)
     heard = dbsession.scalars(select(AuditEvent).where(AuditEvent.action == "test.actor_heard")).one()
     assert heard.details == {"by": admin.id}
+
+
+def test_a_failing_event_hook_in_a_job_is_audited_too(site, make_app, factory, dbsession):
+    site.add_plugin("failing", FAILING)
+    app = make_app()
+    company = factory.company()
+    now = utcnow()
+    dbsession.add(ModuleActivation(company_id=company.id, module_key="notes",
+                                   state=ModuleState.trial, trial_started_at=now,
+                                   trial_ends_at=now, updated_at=now))
+    dbsession.commit()
+
+    Worker(app.registry).run_periodic()
+
+    failed = dbsession.scalars(select(AuditEvent)
+                               .where(AuditEvent.action == "plugin.hook_failed")).one()
+    assert (failed.company_id, failed.actor_id, failed.target) == (company.id, None, "failing")
+    assert dbsession.scalars(select(ModuleActivation.state)).one() == ModuleState.expired

@@ -20,6 +20,22 @@ def test_every_hookspec_is_prefixed_and_documented(name, function):
     assert (function.__doc__ or "").strip(), f"{name} has no docstring: the docstring is its documentation"
 
 
+@pytest.mark.parametrize("name, function", SPECS, ids=[name for name, _ in SPECS])
+def test_every_hookspec_argument_is_documented(name, function):
+    for argument in inspect.signature(function).parameters:
+        assert f":param {argument}:" in function.__doc__, f"{name}: document {argument!r}"
+
+
+@pytest.mark.parametrize("name, function", SPECS, ids=[name for name, _ in SPECS])
+def test_every_deprecation_warns_as_mypages_and_is_documented(name, function):
+    options = function.mypages_spec
+    deprecated_arguments = options.get("warn_on_impl_args") or {}
+    for warning in [options.get("warn_on_impl"), *deprecated_arguments.values()]:
+        assert warning is None or isinstance(warning, hookspecs.MypagesDeprecationWarning)
+    for argument in deprecated_arguments:
+        assert f":param {argument}: deprecated since hookspec" in function.__doc__
+
+
 def test_every_prefixed_function_is_a_hookspec():
     """A mypages_ function without @hookspec would be silently unknown to pluggy."""
     prefixed = [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)

@@ -1,0 +1,375 @@
+"""The plugin contract cannot change unnoticed.
+
+``contract_snapshot.json`` beside this file holds the shape of the contract
+(the names of ``mypages.toolkit`` and what each is, every hookspec's
+signature and options), the hookspec version it belongs to, and the newest
+section of the contract's changelog. The tests fail as soon as the code
+differs from it; the snapshot is written again with::
+
+    python tests/core/plugins/test_contract_snapshot.py --update
+
+which refuses unless ``HOOKSPEC_VERSION`` was bumped (the major version for
+anything removed or changed, the minor for additions) and
+docs/plugins/changelog.rst starts with a section for the new version.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import enum
+import inspect
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mypages import hookspecs, toolkit
+
+ROOT = Path(__file__).resolve().parents[3]
+SNAPSHOT = Path(__file__).with_name("contract_snapshot.json")
+CHANGELOG = ROOT / "docs" / "plugins" / "changelog.rst"
+UPDATE = "python tests/core/plugins/test_contract_snapshot.py --update"
+HOW_TO_CHANGE = f"""\
+If you meant to change the plugin contract:
+  1. bump HOOKSPEC_VERSION in core/mypages/hookspecs.py: the major version if anything was
+     removed or changed (plugins break), else the minor version (additions only);
+  2. add a section for the new version at the top of docs/plugins/changelog.rst: what changed,
+     and how a plugin moves to it;
+  3. write the snapshot again:  {UPDATE}
+If you did not mean to, undo the change: plugins rely on every name and signature above."""
+
+
+# -- what the contract is ---------------------------------------------------------
+
+def _signature(function) -> str:
+    """Names, kinds and defaults of the arguments: what callers and implementations rely on
+    (annotations are documentation)."""
+    signature = inspect.signature(function)
+    return str(signature.replace(
+        parameters=[parameter.replace(annotation=inspect.Parameter.empty)
+                    for parameter in signature.parameters.values()],
+        return_annotation=inspect.Signature.empty))
+
+
+def _members(cls) -> dict:
+    """The public methods, properties and class attributes a class of the core defines itself."""
+    members = {}
+    for name, value in vars(cls).items():
+        if name.startswith("_") and name != "__init__":
+            continue
+        if isinstance(value, property):
+            members[name] = "property"
+        elif isinstance(value, (classmethod, staticmethod)):
+            members[name] = _signature(value.__func__)
+        elif inspect.isfunction(value):
+            members[name] = _signature(value)
+        elif not dataclasses.is_dataclass(cls):  # a dataclass's are its fields
+            members[name] = "attribute"
+    return members
+
+
+def describe(value) -> dict:
+    """What a plugin relies on in one name of the toolkit."""
+    module = getattr(value, "__module__", None) or ""
+    if not module.startswith("mypages") or not (inspect.isclass(value) or inspect.isfunction(value)):
+        if inspect.isclass(value) or inspect.isfunction(value):
+            return {"kind": "external", "is": f"{module}.{value.__qualname__}"}
+        return {"kind": "value", "type": type(value).__qualname__}  # the value may change
+    if inspect.isfunction(value):
+        return {"kind": "function", "signature": _signature(value)}
+    if issubclass(value, enum.Enum):
+        return {"kind": "enum", "members": [member.name for member in value]}
+    if dataclasses.is_dataclass(value):
+        return {"kind": "dataclass", "frozen": value.__dataclass_params__.frozen,
+                "fields": [f"{field.name}: {field.type}" for field in dataclasses.fields(value)],
+                "members": {name: member for name, member in _members(value).items()
+                            if name != "__init__"}}
+    return {"kind": "class", "bases": [base.__qualname__ for base in value.__bases__],
+            "members": _members(value)}
+
+
+def describe_hookspec(function) -> dict:
+    options = function.mypages_spec
+    return {
+        "signature": _signature(function),
+        "firstresult": bool(options.get("firstresult")),
+        "historic": bool(options.get("historic")),
+        # deprecated: the whole hook, and which arguments
+        "warn_on_impl": options.get("warn_on_impl") is not None,
+        "warn_on_impl_args": sorted(options.get("warn_on_impl_args") or {}),
+    }
+
+
+def current_contract() -> dict:
+    return {
+        "toolkit": {name: describe(getattr(toolkit, name)) for name in sorted(toolkit.__all__)},
+        "hookspecs": {name: describe_hookspec(function) for name, function
+                      in sorted(inspect.getmembers(hookspecs, inspect.isfunction))
+                      if hasattr(function, "mypages_spec")},
+    }
+
+
+def current_version() -> str:
+    return "{}.{}".format(*hookspecs.HOOKSPEC_VERSION)
+
+
+def newest_changelog_section(text: str) -> str | None:
+    """The title of the changelog's first section: a version, underlined with dashes."""
+    match = re.search(r"^(\S[^\n]*)\n-{3,}\s*$", text, re.MULTILINE)
+    return match.group(1).strip() if match else None
+
+
+# -- how it changed --------------------------------------------------------------
+
+def _extends(old, new) -> bool:
+    """Whether ``new`` only adds to ``old``: dictionary keys, items at the end of a list."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return old.keys() <= new.keys() and all(_extends(old[key], new[key]) for key in old)
+    if isinstance(old, list) and isinstance(new, list):
+        return new[:len(old)] == old
+    return old == new
+
+
+def _arguments(spec: dict) -> set[str]:
+    return set(re.findall(r"\w+", spec["signature"].split("->")[0]))
+
+
+def changes(old: dict, new: dict) -> tuple[list[str], list[str]]:
+    """(additions, breaks) from one contract to another, one sentence each."""
+    additions, breaks = [], []
+    for name in sorted(old["toolkit"].keys() - new["toolkit"].keys()):
+        breaks.append(f"mypages.toolkit.{name} was removed")
+    for name in sorted(new["toolkit"].keys() - old["toolkit"].keys()):
+        additions.append(f"mypages.toolkit.{name} was added")
+    for name in sorted(old["toolkit"].keys() & new["toolkit"].keys()):
+        before, after = old["toolkit"][name], new["toolkit"][name]
+        if before == after:
+            continue
+        if _extends(before, after):
+            additions.append(f"mypages.toolkit.{name} gained: {json.dumps(after)}")
+        else:
+            breaks.append(f"mypages.toolkit.{name} changed from {json.dumps(before)} "
+                          f"to {json.dumps(after)}")
+    for name in sorted(old["hookspecs"].keys() - new["hookspecs"].keys()):
+        breaks.append(f"the hook {name} was removed")
+    for name in sorted(new["hookspecs"].keys() - old["hookspecs"].keys()):
+        additions.append(f"the hook {name}{new['hookspecs'][name]['signature']} was added")
+    for name in sorted(old["hookspecs"].keys() & new["hookspecs"].keys()):
+        before, after = old["hookspecs"][name], new["hookspecs"][name]
+        if before == after:
+            continue
+        removed = _arguments(before) - _arguments(after)
+        if removed:
+            breaks.append(f"the hook {name} lost the argument(s) {', '.join(sorted(removed))}")
+        for flag in ("firstresult", "historic"):
+            if before[flag] != after[flag]:
+                breaks.append(f"the hook {name} changed {flag} to {after[flag]}")
+        if not removed and before["signature"] != after["signature"]:
+            # implementations take arguments by name: new ones, in any place, break nothing
+            additions.append(f"the hook {name} is now {name}{after['signature']}")
+        if (before["warn_on_impl"], before["warn_on_impl_args"]) != (
+                after["warn_on_impl"], after["warn_on_impl_args"]):
+            additions.append(f"the deprecations of the hook {name} changed")
+    return additions, breaks
+
+
+def difference(snapshot: dict, contract: dict) -> str:
+    """The changes from the snapshot to the code, for a failure message."""
+    additions, breaks = changes(snapshot["contract"], contract)
+    return "\n".join([*(f"  breaks plugins: {line}" for line in breaks),
+                      *(f"  adds: {line}" for line in additions)])
+
+
+class Refused(Exception):
+    """The snapshot cannot be written again: the version or the changelog lag behind."""
+
+
+def _parse(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")
+    return int(major), int(minor)
+
+
+def updated_snapshot(old: dict, contract: dict, version: str, changelog: str | None) -> dict:
+    """The snapshot for ``contract`` at ``version``, if ``old`` may become it; else
+    :class:`Refused` says what to do first."""
+    if changelog != version:
+        raise Refused(f"docs/plugins/changelog.rst starts with the section {changelog!r}, not "
+                      f"with one for HOOKSPEC_VERSION {version}: add a section titled {version} "
+                      f"at its top (what changed, and how a plugin moves to it)")
+    if _parse(version) < _parse(old["hookspec_version"]):
+        raise Refused(f"HOOKSPEC_VERSION {version} is older than the snapshot's "
+                      f"{old['hookspec_version']}")
+    if contract != old["contract"]:
+        old_major, old_minor = _parse(old["hookspec_version"])
+        additions, breaks = changes(old["contract"], contract)
+        listed = difference(old, contract)
+        if version == old["hookspec_version"]:
+            bump = f"{old_major + 1}.0" if breaks else f"{old_major}.{old_minor + 1}"
+            raise Refused(f"the contract changed, but HOOKSPEC_VERSION is still {version}:\n"
+                          f"{listed}\nbump it to {bump} and say so in docs/plugins/changelog.rst")
+        if breaks and _parse(version)[0] == old_major:
+            raise Refused(f"these changes break plugins, so the major version must change "
+                          f"(to {old_major + 1}.0), not only the minor:\n{listed}")
+    return {"hookspec_version": version, "changelog": changelog, "contract": contract}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Check or write the plugin-contract snapshot.")
+    parser.add_argument("--update", action="store_true", help="write the snapshot again")
+    parser.add_argument("--snapshot", type=Path, default=SNAPSHOT)
+    parser.add_argument("--changelog", type=Path, default=CHANGELOG)
+    args = parser.parse_args(argv)
+    contract, version = current_contract(), current_version()
+    if not args.snapshot.exists():  # the first one
+        old = {"hookspec_version": version, "changelog": None, "contract": contract}
+    else:
+        old = json.loads(args.snapshot.read_text())
+    if not args.update:
+        print(difference(old, contract) or "the contract matches the snapshot")
+        return 0
+    try:
+        new = updated_snapshot(old, contract, version,
+                               newest_changelog_section(args.changelog.read_text()))
+    except Refused as refused:
+        print(f"not written: {refused}", file=sys.stderr)
+        return 1
+    if new == old:
+        print(f"{args.snapshot} is up to date")
+        return 0
+    args.snapshot.write_text(json.dumps(new, indent=2) + "\n")
+    print(f"{args.snapshot} written for hookspec {version}")
+    return 0
+
+
+# -- the tests ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def snapshot() -> dict:
+    return json.loads(SNAPSHOT.read_text())
+
+
+def test_the_contract_is_the_snapshot_s(snapshot):
+    contract = current_contract()
+    if contract != snapshot["contract"]:
+        pytest.fail(f"The plugin contract differs from {SNAPSHOT.name} "
+                    f"(hookspec {snapshot['hookspec_version']}):\n"
+                    f"{difference(snapshot, contract)}\n\n{HOW_TO_CHANGE}", pytrace=False)
+
+
+def test_the_snapshot_is_of_this_hookspec_version_and_the_newest_changelog_section(snapshot):
+    changelog = newest_changelog_section(CHANGELOG.read_text())
+    found = (snapshot["hookspec_version"], snapshot["changelog"])
+    if found != (current_version(), changelog):
+        pytest.fail(f"HOOKSPEC_VERSION is {current_version()} and docs/plugins/changelog.rst "
+                    f"starts with {changelog!r}, but {SNAPSHOT.name} was written for hookspec "
+                    f"{found[0]} and the changelog section {found[1]!r}.\n\n{HOW_TO_CHANGE}",
+                    pytrace=False)
+
+
+def test_the_changelog_is_part_of_the_plugin_author_guide():
+    toctree = (ROOT / "docs" / "plugins" / "index.rst").read_text()
+    assert re.search(r"^\s+changelog\s*$", toctree, re.MULTILINE)
+
+
+# -- the rules of --update, on made-up contracts ------------------------------------
+
+BASE = {
+    "toolkit": {"Module": {"kind": "dataclass", "frozen": True, "fields": ["key: str"],
+                           "members": {}},
+                "hookimpl": {"kind": "value", "type": "HookimplMarker"}},
+    "hookspecs": {"mypages_cards": {"signature": "(request, company)", "firstresult": False,
+                                    "historic": False, "warn_on_impl": False,
+                                    "warn_on_impl_args": []}},
+}
+
+
+def changed(**edits) -> dict:
+    contract = json.loads(json.dumps(BASE))
+    for path, value in edits.items():
+        *parents, last = path.split("__")
+        target = contract
+        for key in parents:
+            target = target[key]
+        if value is None:
+            del target[last]
+        else:
+            target[last] = value
+    return contract
+
+
+def snapshot_of(contract, version="2.0") -> dict:
+    return {"hookspec_version": version, "changelog": version, "contract": contract}
+
+
+ADDITIONS = {
+    "a toolkit name": changed(toolkit__HttpClient={"kind": "class", "bases": ["object"],
+                                                   "members": {}}),
+    "a record field at the end": changed(toolkit__Module__fields=["key: str", "title: str"]),
+    "a hook": changed(hookspecs__mypages_tabs=BASE["hookspecs"]["mypages_cards"]),
+    "a hook argument": changed(hookspecs__mypages_cards__signature="(context, request, company)"),
+    "a deprecation": changed(hookspecs__mypages_cards__warn_on_impl_args=["request"]),
+}
+BREAKS = {
+    "a toolkit name removed": changed(toolkit__hookimpl=None),
+    "a record field removed": changed(toolkit__Module__fields=[]),
+    "a hook removed": changed(hookspecs__mypages_cards=None),
+    "a hook argument removed": changed(hookspecs__mypages_cards__signature="(company)"),
+    "firstresult switched": changed(hookspecs__mypages_cards__firstresult=True),
+}
+
+
+@pytest.mark.parametrize("contract", [*ADDITIONS.values(), *BREAKS.values()],
+                         ids=[*ADDITIONS, *BREAKS])
+def test_a_changed_contract_is_not_written_without_a_version_bump(contract):
+    with pytest.raises(Refused, match="the contract changed, but HOOKSPEC_VERSION is still 2.0"):
+        updated_snapshot(snapshot_of(BASE), contract, "2.0", "2.0")
+
+
+@pytest.mark.parametrize("contract", ADDITIONS.values(), ids=ADDITIONS)
+def test_an_addition_is_written_with_a_minor_bump_and_its_changelog_section(contract):
+    assert updated_snapshot(snapshot_of(BASE), contract, "2.1", "2.1") == snapshot_of(contract, "2.1")
+    with pytest.raises(Refused, match="add a section titled 2.1"):
+        updated_snapshot(snapshot_of(BASE), contract, "2.1", "2.0")
+
+
+@pytest.mark.parametrize("contract", BREAKS.values(), ids=BREAKS)
+def test_a_break_needs_a_major_bump(contract):
+    with pytest.raises(Refused, match=r"the major version must change \(to 3.0\)"):
+        updated_snapshot(snapshot_of(BASE), contract, "2.1", "2.1")
+    assert updated_snapshot(snapshot_of(BASE), contract, "3.0", "3.0") == snapshot_of(contract, "3.0")
+
+
+def test_the_one_liner_refuses_then_writes_the_snapshot(tmp_path):
+    """What the failure message tells a developer to run, run as they would run it."""
+    version = current_version()
+    older = {"hookspec_version": version, "changelog": version, "contract": current_contract()}
+    del older["contract"]["toolkit"]["utcnow"]  # as if utcnow had just been added
+    stale = tmp_path / "snapshot.json"
+    stale.write_text(json.dumps(older))
+    changelog = tmp_path / "changelog.rst"
+    changelog.write_text(f"Changes\n=======\n\n{version}\n---\n\n* utcnow\n")
+
+    def run():
+        return subprocess.run([sys.executable, *UPDATE.split()[1:], "--snapshot", str(stale),
+                               "--changelog", str(changelog)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    refused = run()
+    assert refused.returncode == 1
+    assert f"HOOKSPEC_VERSION is still {version}" in refused.stderr
+    assert "adds: mypages.toolkit.utcnow was added" in refused.stderr
+
+    # as if the snapshot were of an older major version than the code's
+    older["hookspec_version"] = older["changelog"] = f"{hookspecs.HOOKSPEC_VERSION[0] - 1}.9"
+    stale.write_text(json.dumps(older))
+    written = run()
+    assert written.returncode == 0, written.stderr
+    assert json.loads(stale.read_text()) == {"hookspec_version": version, "changelog": version,
+                                             "contract": current_contract()}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
