@@ -69,30 +69,56 @@ RECORDER = '''
     mypages_hookspec = "2.0"
 
     calls = []
+    seen = {}  # hook -> the types of its company and user
 
     @hookimpl
     def mypages_module_state_changed(context, company, module_key, old_state, new_state, user):
         calls.append((context, company, user, new_state))
+
+    @hookimpl
+    def mypages_user_signed_in(request, user):
+        seen["mypages_user_signed_in"] = (type(user),)
+
+    @hookimpl
+    def mypages_dashboard_cards(request, company):
+        seen["mypages_dashboard_cards"] = (type(company),)
+        return []
+
+    @hookimpl
+    def mypages_company_settings_tabs(request, company):
+        seen["mypages_company_settings_tabs"] = (type(company),)
+        return []
+
+    @hookimpl
+    def mypages_purchase(request, company, user):
+        seen["mypages_purchase"] = (type(company), type(user))
 '''
 
 
-def test_a_request_and_a_job_give_event_hooks_the_same_types(site, make_app, factory, dbsession):
+def test_hooks_get_the_same_records_from_requests_and_jobs(site, make_app, factory, dbsession):
     package = site.add_plugin("recorder", RECORDER)
     app = make_app()
     company = factory.company(name="Records AB")
     admin = factory.user(company=company, role="admin")
     web = TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
     sign_in(web, admin.email)
-    web.post(f"/c/{company.id}/settings/modules/notes/activate",
-             {"csrf_token": csrf_token(web, f"/c/{company.id}/")}, status=303)
+    web.get(f"/c/{company.id}/")
+    token = csrf_token(web, f"/c/{company.id}/settings/modules")
+    web.post(f"/c/{company.id}/settings/modules/notes/activate", {"csrf_token": token}, status=303)
     dbsession.execute(update(ModuleActivation).values(trial_ends_at=utcnow()))
     dbsession.commit()
 
     Worker(app.registry).run_periodic()
+    web.post(f"/c/{company.id}/settings/modules/sso/buy", {"csrf_token": token}, status=303)
 
-    [(by_request, company_then, user, trial), (by_job, company_later, nobody, expired)] = (
-        importlib.import_module(package).calls)
-    assert (trial, expired) == (ModuleState.trial, ModuleState.expired)
+    plugin = importlib.import_module(package)
+    assert plugin.seen == {"mypages_user_signed_in": (UserInfo,),
+                           "mypages_dashboard_cards": (CompanyInfo,),
+                           "mypages_company_settings_tabs": (CompanyInfo,),
+                           "mypages_purchase": (CompanyInfo, UserInfo)}
+    [(by_request, company_then, user, trial), (by_job, company_later, nobody, expired),
+     (_, _, _, bought)] = plugin.calls
+    assert (trial, expired, bought) == (ModuleState.trial, ModuleState.expired, ModuleState.active)
     assert type(by_request) is type(by_job) is EventContext
     assert type(company_then) is type(company_later) is CompanyInfo
     assert company_then == company_later and company_then.name == "Records AB"
