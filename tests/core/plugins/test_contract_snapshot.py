@@ -251,7 +251,7 @@ def snapshot() -> dict:
     return json.loads(SNAPSHOT.read_text())
 
 
-def test_the_contract_is_the_snapshot_s(snapshot):
+def test_the_contract_matches_the_snapshot(snapshot):
     contract = current_contract()
     if contract != snapshot["contract"]:
         pytest.fail(f"The plugin contract differs from {SNAPSHOT.name} "
