@@ -18,6 +18,7 @@ def main(global_config, **settings):
         config.include(".crypto")         # encryption at rest with rotatable keys
         config.include(".i18n")           # locale negotiation, catalogs, Babel formatting
         config.include(".db")             # engine, request.dbsession, migrations
+        config.include(".client_address")  # the client address; forwarded only by trusted proxies
         config.include(".audit")          # request.audit(...)
         config.include(".plugins")        # pluggy manager, discovery, config.include_plugins()
         config.include(".web")            # layout, static files, security headers, error pages

@@ -6,6 +6,8 @@ import os
 from pyramid.exceptions import ConfigurationError
 from pyramid.settings import asbool, aslist
 
+from mypages.client_address import trusted_proxies
+
 DEFAULT_SECRET = "change-me-development-only"
 MIN_SECRET_LENGTH = 32
 
@@ -38,6 +40,7 @@ def normalize(settings: dict) -> dict:
     settings["mypages.session.secure"] = asbool(settings.get("mypages.session.secure", True))
     settings["mypages.plugins.allow"] = aslist(settings.get("mypages.plugins.allow", "*"))
     settings["mypages.plugins.deny"] = aslist(settings.get("mypages.plugins.deny", ""))
+    settings["mypages.trusted_proxies"] = trusted_proxies(settings.get("mypages.trusted_proxies"))
     for key in ("mypages.base_url", "mypages.smtp.host", "mypages.smtp.user"):
         if key in settings:
             settings[key] = resolve_secret(settings[key])

@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from mypages.accounts.devices import COOKIE as DEVICE_COOKIE
 from mypages.accounts.models import LoginThrottle, UserSession
-from mypages.accounts.throttle import ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES, MAX_DELAY
+from mypages.accounts.throttle import ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES, MAX_DELAY, SIGN_IN
 from mypages.accounts.views.sign_in import too_many
 from mypages.db import utcnow
 from mypages.testing.plugin import csrf_token, sign_in
@@ -28,7 +28,7 @@ WAIT = re.compile(r"\d+")
 
 
 def account_key(user) -> str:
-    return f"account:{user.email}"
+    return SIGN_IN.target_key(user.email)
 
 
 def throttle(dbsession, key: str) -> LoginThrottle | None:
@@ -141,7 +141,7 @@ def test_failures_on_one_worker_slow_down_another(app, owner, dbsession, mypages
         # the address counts on every worker too
         elsewhere = browser(other_worker, ATTACKER_IP)
         sign_in(elsewhere, "someone.else@example.se", WRONG, status=400)
-    assert throttle(dbsession, f"ip:{ATTACKER_IP}").failures == ACCOUNT_FREE_FAILURES + 3
+    assert throttle(dbsession, SIGN_IN.address_key(ATTACKER_IP)).failures == ACCOUNT_FREE_FAILURES + 3
 
 
 def test_failures_per_address_slow_down_every_account_on_every_worker(app, factory, owner,
@@ -153,7 +153,7 @@ def test_failures_per_address_slow_down_every_account_on_every_worker(app, facto
     owners_browser.post("/logout", {"csrf_token": csrf_token(owners_browser, "/account")})
     assert owners_browser.cookies.get(DEVICE_COOKIE)
     # someone on the same address has tried many accounts (nineteen earlier failures)
-    dbsession.add(LoginThrottle(key=f"ip:{OWNER_IP}", failures=ADDRESS_FREE_FAILURES - 1,
+    dbsession.add(LoginThrottle(key=SIGN_IN.address_key(OWNER_IP), failures=ADDRESS_FREE_FAILURES - 1,
                                 last_failure_at=utcnow(), blocked_until=utcnow()))
     dbsession.commit()
     guesser = browser(app, OWNER_IP)
@@ -161,7 +161,7 @@ def test_failures_per_address_slow_down_every_account_on_every_worker(app, facto
     for victim in ("second@example.se", "third@example.se"):  # the delay grows to four seconds
         let_the_delay_pass(dbsession)
         fail(guesser, victim)
-    assert delay_of(throttle(dbsession, f"ip:{OWNER_IP}")) == dt.timedelta(seconds=4)
+    assert delay_of(throttle(dbsession, SIGN_IN.address_key(OWNER_IP))) == dt.timedelta(seconds=4)
     with second_app(mypages_settings) as other_worker:
         # per-address limits hold even for a known device
         same_address = browser(other_worker, OWNER_IP)

@@ -31,7 +31,7 @@ def _new_session_row(request, user, amr: dict, created_at=None) -> UserSession:
     now = utcnow()
     row = UserSession(
         id=_digest(token), user_id=user.id, created_at=created_at or now, last_seen_at=now,
-        amr=amr, ip=request.client_addr or "", user_agent=(request.user_agent or "")[:300],
+        amr=amr, ip=request.client_addr, user_agent=(request.user_agent or "")[:300],
     )
     request.dbsession.add(row)
     request.session[AUTH_KEY] = token

@@ -1,5 +1,9 @@
 """The core's own hook implementations for accounts."""
+import datetime as dt
+
+from mypages.accounts import throttle
 from mypages.accounts.policy import CORE_METHODS
+from mypages.contract import PeriodicJob
 from mypages.hookspecs import hookimpl
 
 
@@ -11,4 +15,5 @@ def mypages_login_methods():
 @hookimpl
 def mypages_jobs():
     from mypages.accounts.mail_jobs import JOBS
-    return JOBS
+    return [*JOBS, PeriodicJob("accounts.clear_out_throttles", throttle.clear_out,
+                               every=dt.timedelta(hours=1))]

@@ -78,11 +78,14 @@ class RecoveryCode(Base):
 
 
 class LoginThrottle(Base):
-    """Failed sign-ins per account or per address, shared by every worker."""
+    """A throttling counter of one address or target, shared by every worker (see
+    :mod:`mypages.accounts.throttle`; for windowed limits ``failures`` counts requests and
+    ``blocked_until`` is the end of the period)."""
 
     __tablename__ = "login_throttles"
 
-    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # "account:<email>" or "ip:<addr>"
+    # "<purpose>:ip:<address>" or "<purpose>:<target kind>:<target>"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     blocked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

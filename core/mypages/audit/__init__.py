@@ -29,7 +29,7 @@ def audit(request, action: str, *, target: str = "", company=_UNSET, actor=_UNSE
         request.dbsession, action,
         company_id=company.id if company is not None else None,
         actor_id=user.id if user is not None else None,
-        target=target, ip=request.client_addr or "", **details,
+        target=target, ip=request.client_addr, **details,
     )
 
 
@@ -41,7 +41,7 @@ def audit_now(request, action: str, *, target: str = "", company=None, actor=_UN
     with request.registry["db.session_factory"].begin() as own:
         record(own, action, company_id=company.id if company is not None else None,
                actor_id=user.id if user is not None else None, target=target,
-               ip=request.client_addr or "", **details)
+               ip=request.client_addr, **details)
 
 
 def includeme(config):

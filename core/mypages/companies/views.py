@@ -6,10 +6,11 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from mypages.accounts import add_methods, email_tokens, start_session
+from mypages.accounts import add_methods, email_tokens, start_session, throttle
 from mypages.accounts.models import User
 from mypages.accounts.password_policy import PLATFORM_MIN_LENGTH, problems
 from mypages.accounts.passwords import hash_password
+from mypages.accounts.throttle import INVITATION
 from mypages.companies.invitations import accept
 from mypages.companies.models import Company, CompanyPolicy, Invitation, Membership
 from mypages.db import utcnow
@@ -80,9 +81,14 @@ def _invitation(request):
 
 @view_config(route_name="invitation", renderer="mypages:templates/invitation.jinja2")
 def invitation(request):
-    """Accept an invitation: a new account sets its password, an existing one signs in."""
+    """Accept an invitation: a new account sets its password, an existing one signs in.
+    Unknown links count against the address, refused forms against the link too."""
     token_row, invited, company = _invitation(request)
+    wait = throttle.wait_seconds(request, INVITATION, token_row.id if invited else None)
+    if wait:
+        return throttle.refusal(request, wait, "people.invitation_throttled", company=company)
     if invited is None:
+        throttle.record(request, INVITATION)
         request.response.status = 404
         return {"valid": False}
     existing = request.dbsession.scalars(select(User).where(User.email == invited.email)).one_or_none()
@@ -93,6 +99,7 @@ def invitation(request):
         return page
     if existing is not None:
         if not page["signed_in_as_invitee"]:
+            throttle.record(request, INVITATION, token_row.id)
             request.response.status = 403
             return dict(page, errors=[_("Sign in as ${email} to accept the invitation.",
                                         mapping={"email": invited.email})])
@@ -104,6 +111,7 @@ def invitation(request):
         if password != request.POST.get("repeat", ""):
             found.insert(0, _("The two new passwords are not the same."))
         if found:
+            throttle.record(request, INVITATION, token_row.id)
             request.response.status = 400
             return dict(page, errors=found, name=name)
         user = User(email=invited.email, display_name=name, password_hash=hash_password(password))

@@ -15,9 +15,10 @@ import secrets
 from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy import select, update
 
-from mypages.accounts import add_methods, start_session
+from mypages.accounts import add_methods, start_session, throttle
 from mypages.accounts.policy import proven_for
 from mypages.accounts.models import User
+from mypages.accounts.throttle import SSO_START
 from mypages.companies.models import Company, Membership, Role
 from mypages.contract import SsoRejected
 from mypages.db import utcnow
@@ -54,13 +55,20 @@ def usable(request, connection: SsoConnection) -> bool:
 
 def start(request, connection: SsoConnection, *, login_hint: str | None = None,
           next_url: str = "", test: bool = False):
-    """Send the browser to the connection's identity provider."""
+    """Send the browser to the connection's identity provider. Each start counts against
+    the address and the connection (an admin's test, behind permissions, does not)."""
     from mypages.sso import oidc, saml
 
     provider = provider_of(request.registry, connection)
     if provider is None or not usable(request, connection):
         raise SsoRejected("connection-unavailable", _("Single Sign On is not available for "
                                                       "this company right now."))
+    if not test:
+        wait = throttle.wait_seconds(request, SSO_START, connection.id)
+        if wait:
+            return throttle.refusal(request, wait, "sso.start_throttled",
+                                    company=_company(request, connection), target=provider.key)
+        throttle.record(request, SSO_START, connection.id)
     state = secrets.token_urlsafe(32)
     attempt = SsoAttempt(state_hash=digest(state), connection_id=connection.id,
                          browser_hash=browser_binding(request), nonce=secrets.token_urlsafe(24),

@@ -4,11 +4,12 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
-from mypages.accounts import email_tokens, end_user_sessions
+from mypages.accounts import email_tokens, end_user_sessions, throttle
 from mypages.accounts.models import User
 from mypages.accounts.password_policy import (min_length_for_user, password_allowed_for_user,
                                               problems)
 from mypages.accounts.passwords import hash_password
+from mypages.accounts.throttle import PASSWORD_RESET, RESET_LINK, too_many
 from mypages.i18n import _
 
 SENT = _("If there is an account for that address, we have sent it a link to choose a new "
@@ -28,6 +29,13 @@ def forgot(request):
     if "@" not in email or len(email) > 254:
         request.response.status = 400
         return {"sent": None, "error": _("Type the e-mail address of your account.")}
+    # counted per e-mail address whether or not it has an account: the same answers for all
+    wait = throttle.wait_seconds(request, PASSWORD_RESET, email)
+    if wait:
+        request.audit("account.password_reset_throttled", target=email, company=None, wait=wait)
+        request.response.status = 429
+        return {"sent": None, "error": too_many(wait)}
+    throttle.record(request, PASSWORD_RESET, email)
     # the same work for every address: the job decides whether anything is sent
     request.enqueue("accounts.password_reset_mail", {"email": email, "locale": request.locale_name})
     request.audit("account.password_reset_requested", target=email, company=None)
@@ -42,34 +50,58 @@ def _reset_page(request, token_row, **extra):
     return page
 
 
+def _link(request):
+    """(the link's token row or None, seconds to wait): unknown links count per address,
+    refused forms per link too."""
+    row = email_tokens.find(request.dbsession, "reset", request.matchdict["token"])
+    return row, throttle.wait_seconds(request, RESET_LINK, row.id if row else None)
+
+
+def _link_throttled(request, wait):
+    return throttle.refusal(request, wait, "account.reset_link_throttled", company=None)
+
+
+def _unknown_link(request):
+    throttle.record(request, RESET_LINK)
+    request.response.status = 404
+    return _reset_page(request, None)
+
+
+def _refused(request, row, status, page):
+    throttle.record(request, RESET_LINK, row.id)
+    request.response.status = status
+    return page
+
+
 @view_config(route_name="password_reset", renderer="mypages:templates/password_reset.jinja2",
              request_method="GET")
 def reset_form(request):
-    row = email_tokens.find(request.dbsession, "reset", request.matchdict["token"])
+    row, wait = _link(request)
+    if wait:
+        return _link_throttled(request, wait)
     if row is None:
-        request.response.status = 404
+        return _unknown_link(request)
     return _reset_page(request, row)
 
 
 @view_config(route_name="password_reset", renderer="mypages:templates/password_reset.jinja2",
              request_method="POST")
 def reset(request):
-    row = email_tokens.find(request.dbsession, "reset", request.matchdict["token"])
+    row, wait = _link(request)
+    if wait:
+        return _link_throttled(request, wait)
     if row is None:
-        request.response.status = 404
-        return _reset_page(request, None)
+        return _unknown_link(request)
     user = request.dbsession.get(User, row.user_id)
     if user is None or not user.is_active or not password_allowed_for_user(request.dbsession, user.id):
-        request.response.status = 403
-        return _reset_page(request, None)
+        return _refused(request, row, 403, _reset_page(request, None))
     new = request.POST.get("new", "")
     if new != request.POST.get("repeat", ""):
-        request.response.status = 400
-        return _reset_page(request, row, error=_("The two new passwords are not the same."))
+        return _refused(request, row, 400, _reset_page(
+            request, row, error=_("The two new passwords are not the same.")))
     found = problems(new, email=user.email, min_length=min_length_for_user(request.dbsession, user.id))
     if found:
-        request.response.status = 400
-        return _reset_page(request, row, errors=found)
+        return _refused(request, row, 400, _reset_page(request, row, errors=found))
     if not email_tokens.use(request.dbsession, row):
         request.response.status = 404
         return _reset_page(request, None)

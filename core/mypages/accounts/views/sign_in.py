@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from mypages.accounts import add_methods, end_session, start_session
 from mypages.accounts import throttle, totp
+from mypages.accounts.throttle import SIGN_IN, too_many
 from mypages.accounts.devices import known_user_ids, remember_device
 from mypages.accounts.models import User
 from mypages.accounts.password_policy import password_allowed_for_user
@@ -26,11 +27,6 @@ SSO_ONLY = _("Your company requires sign-in through Single Sign On. "
              "Password sign-in is closed for your account.")
 
 
-def too_many(seconds: int):
-    return _("Too many attempts. Wait ${seconds} seconds and try again.",
-             mapping={"seconds": seconds})
-
-
 def _user_by_email(request, email: str) -> User | None:
     return request.dbsession.scalars(select(User).where(User.email == email)).one_or_none()
 
@@ -39,8 +35,9 @@ def check_password(request, email: str, password: str):
     """(user, error): throttled, verified and audited, for sign-in and re-authentication."""
     user = _user_by_email(request, email) if email else None
     known = user is not None and user.id in known_user_ids(request)
-    ip = request.client_addr or ""
-    wait = throttle.wait_seconds(request.dbsession, email, ip, known)
+    # failures elsewhere do not slow down the owner's own browser: it counts per address only
+    account = None if known else email
+    wait = throttle.wait_seconds(request, SIGN_IN, account)
     if wait:
         request.audit("account.sign_in_throttled", target=email, company=None, wait=wait)
         request.response.status = 429
@@ -52,7 +49,7 @@ def check_password(request, email: str, password: str):
         return None, SSO_ONLY
     hashed = user.password_hash if user is not None and user.is_active else None
     if not (email and password and verify_password(hashed, password)):
-        throttle.record_failure(request.dbsession, email, ip, known)
+        throttle.record(request, SIGN_IN, account)
         request.audit("account.sign_in_failed", target=email, company=None)
         request.response.status = 400
         return None, WRONG
@@ -68,7 +65,7 @@ def finish_sign_in(request, user: User, methods: dict, next_url: str):
     if user.locale is None and chosen:
         user.locale = chosen  # the language picked before signing in stays
     start_session(request, user, methods)
-    throttle.record_success(request.dbsession, user.email)
+    throttle.clear(request, SIGN_IN, user.email)
     remember_device(request, user.id)
     request.audit("account.signed_in", target=user.email, company=None, methods=sorted(methods))
     notify(request.hooks.mypages_user_signed_in, request, request=request, user=request.user)
@@ -129,10 +126,9 @@ def verify_form(request):
 
 def check_second_factor(request, user: User, code: str):
     """(method, error): the TOTP code or a recovery code, throttled like passwords."""
-    ip = request.client_addr or ""
     # as for passwords: failures elsewhere do not slow down the owner's own browser
-    known = user.id in known_user_ids(request)
-    wait = throttle.wait_seconds(request.dbsession, user.email, ip, known)
+    account = None if user.id in known_user_ids(request) else user.email
+    wait = throttle.wait_seconds(request, SIGN_IN, account)
     if wait:
         request.audit("two_factor.code_throttled", target=user.email, company=None, wait=wait)
         request.response.status = 429
@@ -145,7 +141,7 @@ def check_second_factor(request, user: User, code: str):
             request.audit("two_factor.recovery_code_used", target=user.email, company=None,
                           left=totp.recovery_codes_left(request.dbsession, user.id))
             return "recovery", None
-    throttle.record_failure(request.dbsession, user.email, ip, known)
+    throttle.record(request, SIGN_IN, account)
     request.audit("two_factor.code_refused", target=user.email, company=None)
     request.response.status = 400
     return None, _("The code is wrong or has already been used. Wait for a new code and try again.")
