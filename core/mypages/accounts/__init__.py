@@ -11,7 +11,8 @@ from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 from sqlalchemy import bindparam, select, update
 
 from mypages.accounts.models import TotpCredential, User, UserSession
-from mypages.accounts.policy import build_on_ready, policy_view_deriver
+from mypages.accounts.policy import (PlatformPolicyCache, build_on_ready, platform_requires_mfa,
+                                    policy_view_deriver)
 from mypages.db import read_first, utcnow
 
 SESSION_COOKIE = "mypages_session"
@@ -232,6 +233,8 @@ def includeme(config):
     config.set_security_policy(SecurityPolicy())
     config.add_request_method(_user, "user", reify=True)
     config.add_request_method(_user_session, "user_session", reify=True)
+    config.registry["accounts.platform_policy"] = PlatformPolicyCache()
+    config.add_request_method(platform_requires_mfa, "platform_requires_mfa", reify=True)
     config.register_core_hooks("core.accounts", "mypages.accounts.hooks")
     config.add_encrypted_column(TotpCredential.secret_encrypted)
     config.on_plugins_ready(build_on_ready)

@@ -5,16 +5,27 @@ company has a policy. Every company-scoped view checks the session against
 the policy of the company being worked in, and sends the user to step up
 where it falls short. Sign-in methods come from ``mypages_login_methods``,
 so TOTP is one method among others, not a special case.
+
+Above the companies, the platform: operator pages need a second factor, and
+operators may require one of everyone (:class:`PlatformPolicy`) on every
+page that needs a signed-in user. A second factor is any method that
+``is_mfa``, as for a company's own requirement, so a Single Sign On sign-in
+counts too. Falling short leads to step-up, or to setting up two-factor
+authentication for someone who has none: never a lock-out.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.security import NO_PERMISSION_REQUIRED
+from sqlalchemy import select
 
+from mypages.accounts.models import PlatformPolicy
 from mypages.contract import LoginMethod
-from mypages.db import utcnow
+from mypages.db import read_first, utcnow
 from mypages.i18n import _
 
 #: how recent a proof must be for sensitive changes (turning 2FA off, new recovery codes)
@@ -76,6 +87,53 @@ def build_on_ready(registry) -> None:
     registry["accounts.login_methods"] = methods
 
 
+#: how long a worker trusts the platform's policy as it last read it: a change reaches the
+#: worker that made it at once and every other worker within this time
+PLATFORM_POLICY_SECONDS = 10.0
+PLATFORM_REQUIRES_MFA = select(PlatformPolicy.require_mfa).where(PlatformPolicy.id == 1)
+
+
+def read_platform_requires_mfa(request) -> bool:
+    """The operators' switch as stored now (no row: off)."""
+    row = read_first(request, PLATFORM_REQUIRES_MFA, {})
+    return bool(row and row.require_mfa)
+
+
+class PlatformPolicyCache:
+    """The platform's policy as this process last read it, read again once it is
+    :data:`PLATFORM_POLICY_SECONDS` old: it changes rarely, and a company page costs one
+    statement (the request's context) that this must not double. ``clock`` is monotonic."""
+
+    def __init__(self, seconds: float = PLATFORM_POLICY_SECONDS, clock=time.monotonic):
+        self.seconds, self.clock = seconds, clock
+        self._read: tuple[float, bool] | None = None
+
+    def require_mfa(self, request) -> bool:
+        read = self._read  # one look: another thread may forget it meanwhile
+        if read is None or self.clock() - read[0] >= self.seconds:
+            read = (self.clock(), read_platform_requires_mfa(request))
+            self._read = read
+        return read[1]
+
+    def forget(self) -> None:
+        self._read = None
+
+    def forget_after_commit(self, request) -> None:
+        """Read again once the request's change is committed (not before: another request
+        of this process would keep the old value meanwhile)."""
+        request.tm.get().addAfterCommitHook(lambda committed: committed and self.forget())
+
+
+def platform_requires_mfa(request) -> bool:
+    """Whether the operators require a second factor of everyone (``request.platform_requires_mfa``)."""
+    return request.registry["accounts.platform_policy"].require_mfa(request)
+
+
+def has_second_factor(amr: dict, methods: dict) -> bool:
+    """Whether a method that counts as a second factor proved the session."""
+    return any(methods[key].is_mfa for key in amr if key in methods)
+
+
 @dataclass(frozen=True)
 class Verdict:
     ok: bool
@@ -106,8 +164,7 @@ def judge(policy: EffectivePolicy, amr: dict, methods: dict, user_session, *,
         return Verdict(False, "expired")
     if policy.absolute and now - user_session.created_at > policy.absolute:
         return Verdict(False, "expired")
-    proven = [methods[key] for key in amr if key in methods]
-    strong = any(m.is_mfa for m in proven)
+    strong = has_second_factor(amr, methods)
     if not policy.password_allowed and not _federated_here(amr, methods, company_id):
         if not break_glass:
             return Verdict(False, "password_not_allowed")
@@ -131,38 +188,72 @@ def recently_proven(user_session, window: dt.timedelta | None = None) -> bool:
 
 
 def policy_view_deriver(view, info):
-    """Checks every company-scoped view against the company's policy."""
+    """Checks every company-scoped view against the company's policy, and every view that needs
+    a signed-in user against the platform's: operator pages and, while the operators require it,
+    every such page want a second factor. ``require_second_factor=False`` marks the pages where
+    one is set up."""
     from mypages.companies import CompanyContext
 
+    permission = info.options.get("permission")
+    exempt = info.exception_only or info.options.get("require_second_factor") is False
+    signed_in_page = permission not in (None, NO_PERMISSION_REQUIRED)
+    operator_page = permission == "operator"
+
     def checked(context, request):
-        if (isinstance(context, CompanyContext) and context.membership is not None
-                and request.user_session is not None):
-            amr, methods = request.user_session.amr or {}, login_methods(request.registry)
-            verdict = judge(context.policy, amr, methods, request.user_session,
-                            break_glass=context.break_glass, company_id=context.company.id)
-            if not verdict.ok:
-                return _fall_short(request, context, verdict)
-            if (context.break_glass and not context.policy.password_allowed
-                    and not _federated_here(amr, methods, context.company.id)):
-                _audit_break_glass_once(request, context)
+        company = context if (isinstance(context, CompanyContext)
+                              and context.membership is not None) else None
+        if (company is None and (exempt or not signed_in_page)) or request.user_session is None:
+            return view(context, request)
+        amr, methods = request.user_session.amr or {}, login_methods(request.registry)
+        # the platform's switch is read only where it could change the answer
+        required = not exempt and not has_second_factor(amr, methods) and (
+            operator_page or ((company is None or not company.policy.require_mfa)
+                              and request.platform_requires_mfa))
+        if company is None:
+            if required:
+                return _fall_short(request, None, Verdict(False, "mfa"),
+                                   "operator" if operator_page else "home")
+            return view(context, request)
+        # the platform's requirement is the company's own, met and fallen short of alike
+        policy = replace(company.policy, require_mfa=True) if required else company.policy
+        verdict = judge(policy, amr, methods, request.user_session,
+                        break_glass=company.break_glass, company_id=company.company.id)
+        if not verdict.ok:
+            return _fall_short(request, company, verdict, "dashboard", by_platform=required)
+        if (company.break_glass and not policy.password_allowed
+                and not _federated_here(amr, methods, company.company.id)):
+            _audit_break_glass_once(request, company)
         return view(context, request)
 
     return checked
 
 
-def _fall_short(request, context, verdict: Verdict):
+policy_view_deriver.options = ("require_second_factor",)
+
+
+def _fall_short(request, context, verdict: Verdict, fallback: str, by_platform: bool = True):
+    """Step-up, enrolment, sign-in again or a refusal; back to the page (or ``fallback``, a route
+    of the company or the platform, after a form) once the session is good enough.
+    ``by_platform``: the platform asks for the second factor, not the company."""
     from mypages.accounts import end_session
     from mypages.accounts.totp import is_enabled
 
-    here = request.path_qs if request.method == "GET" else request.route_path(
-        "dashboard", company_id=context.company.id)
+    if request.method == "GET":
+        here = request.path_qs
+    elif context is not None:
+        here = request.route_path(fallback, company_id=context.company.id)
+    else:
+        here = request.route_path(fallback)
     if verdict.reason == "expired":
         request.audit("session.expired_by_policy")
         end_session(request)
         return HTTPSeeOther(request.route_url("login", _query={"next": here}))
     if verdict.reason == "mfa":
         target = "login_verify" if is_enabled(request.dbsession, request.user.id) else "two_factor"
-        return HTTPSeeOther(request.route_url(target, _query={"next": here, "company": context.company.id}))
+        query = {"next": here}
+        if context is not None and not by_platform:
+            query["company"] = context.company.id  # the step-up page says who asks
+        return HTTPSeeOther(request.route_url(target, _query=query))
     request.audit("session.refused_by_policy", reason=verdict.reason)
     request.response.status = 403
     from pyramid.renderers import render_to_response

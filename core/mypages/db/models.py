@@ -1,6 +1,6 @@
 """Every core model, imported so that ``Base.metadata`` is complete."""
-from mypages.accounts.models import (EmailToken, LoginThrottle, RecoveryCode,  # noqa: F401
-                                     TotpCredential, User, UserSession)
+from mypages.accounts.models import (EmailToken, LoginThrottle, PlatformPolicy,  # noqa: F401
+                                     RecoveryCode, TotpCredential, User, UserSession)
 from mypages.audit.models import AuditEvent  # noqa: F401
 from mypages.companies.models import (BreakGlassAdmin, Company, CompanyPolicy, Invitation,  # noqa: F401
                                       Membership, Role)

@@ -11,6 +11,7 @@ import os
 import re
 from contextlib import contextmanager
 
+import pyotp
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
@@ -119,9 +120,11 @@ def _empty_all_tables(engine) -> None:
 
 @pytest.fixture
 def app(mypages_app):
-    """The application; every table is emptied after the test."""
+    """The application; every table is emptied after the test, and what the app keeps of
+    them in memory forgotten."""
     yield mypages_app
     _empty_all_tables(mypages_app.registry["db.engine"])
+    mypages_app.registry["accounts.platform_policy"].forget()
 
 
 @pytest.fixture
@@ -204,6 +207,20 @@ def sign_in(testapp, email: str, password: str = DEFAULT_PASSWORD, status: int =
     form["email"] = email
     form["password"] = password
     return form.submit(status=status)
+
+
+def enrol_two_factor(testapp) -> str:
+    """Turn two-factor authentication on for the signed-in user through the real pages, as a
+    person with an authenticator app does; the session then counts as proven with a second
+    factor. Returns the TOTP secret (``pyotp.TOTP(secret).now()`` is a code)."""
+    token = csrf_token(testapp, "/account/two-factor")
+    testapp.post("/account/two-factor", {"csrf_token": token, "action": "begin"}, status=303)
+    page = testapp.get("/account/two-factor")
+    secret = page.html.find(id="totp-secret").text.strip()
+    form = page.forms["confirm-form"]
+    form["code"] = pyotp.TOTP(secret).now()
+    form.submit(status=200)
+    return secret
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from mypages.audit.models import AuditEvent
 from mypages.modules.models import ModuleActivation, ModuleSettings, ModuleState, Order
-from mypages.testing.plugin import csrf_token
+from mypages.testing.plugin import csrf_token, enrol_two_factor
 
 
 def post_action(app, company, key, action, status=303):
@@ -115,7 +115,9 @@ def test_buy_records_an_order_and_operators_see_it(admin_app, dbsession, factory
     app.get("/operator/orders", status=403)  # a company admin is not an operator
     operator = factory.user(is_operator=True)
     app.reset()
-    page = signed_in(operator).get("/operator/orders")
+    operator_app = signed_in(operator)
+    enrol_two_factor(operator_app)  # operator pages need a second factor
+    page = operator_app.get("/operator/orders")
     assert company.name in page.text
 
 

@@ -13,11 +13,30 @@ from mypages.i18n import _
 from mypages.web.safety import safe_next
 
 
-def _company_requires_mfa(request) -> bool:
-    return bool(request.dbsession.scalar(
-        select(func.count()).select_from(Membership)
-        .join(CompanyPolicy, CompanyPolicy.company_id == Membership.company_id)
-        .where(Membership.user_id == request.user.id, CompanyPolicy.require_mfa.is_(True))))
+#: why a second factor cannot be turned off, by who requires it
+CANNOT_TURN_OFF = {
+    "operator": _("Platform operators need two-factor authentication, so it cannot be "
+                  "turned off."),
+    "platform": _("This platform requires two-factor authentication of everyone, so it "
+                  "cannot be turned off."),
+    "company": _("A company you belong to requires two-factor authentication, so it cannot "
+                 "be turned off."),
+}
+
+
+def _required_by(request) -> str | None:
+    """Who requires a second factor of the signed-in user: the platform for its operators or
+    for everyone, or a company of theirs (None: nobody)."""
+    if request.user.is_operator:
+        return "operator"
+    if request.platform_requires_mfa:
+        return "platform"
+    if request.dbsession.scalar(
+            select(func.count()).select_from(Membership)
+            .join(CompanyPolicy, CompanyPolicy.company_id == Membership.company_id)
+            .where(Membership.user_id == request.user.id, CompanyPolicy.require_mfa.is_(True))):
+        return "company"
+    return None
 
 
 def _page(request, **extra):
@@ -28,7 +47,7 @@ def _page(request, **extra):
         "pending": pending,
         "secret": totp.secret_of(request, credential) if pending else None,
         "codes_left": totp.recovery_codes_left(request.dbsession, request.user.id),
-        "required": _company_requires_mfa(request),
+        "required": _required_by(request),
         "next": safe_next(request.params.get("next"), ""),
         "error": None, "codes": None, "messages": request.session.pop_flash(),
     }
@@ -43,14 +62,15 @@ def _needs_reauth(request):
     return HTTPSeeOther(request.route_url("reauth", _query={"next": here}))
 
 
+# where a second factor is set up: open without one, or nobody could ever get one
 @view_config(route_name="two_factor", renderer="mypages:templates/two_factor.jinja2",
-             permission="signed-in", request_method="GET")
+             permission="signed-in", request_method="GET", require_second_factor=False)
 def two_factor(request):
     return _page(request)
 
 
 @view_config(route_name="two_factor", renderer="mypages:templates/two_factor.jinja2",
-             permission="signed-in", request_method="POST")
+             permission="signed-in", request_method="POST", require_second_factor=False)
 def two_factor_change(request):
     action = request.POST.get("action")
     user = request.user
@@ -76,10 +96,10 @@ def two_factor_change(request):
     if action == "disable":
         if (redirect := _needs_reauth(request)) is not None:
             return redirect
-        if _company_requires_mfa(request):
+        required = _required_by(request)
+        if required is not None:
             request.response.status = 400
-            return _page(request, error=_("A company you belong to requires two-factor "
-                                          "authentication, so it cannot be turned off."))
+            return _page(request, error=CANNOT_TURN_OFF[required])
         totp.disable(request, user.id)
         request.audit("two_factor.disabled", target=user.email, company=None)
         request.session.flash(request.translate(_("Two-factor authentication is turned off.")))
@@ -100,7 +120,8 @@ def regenerate_recovery_codes(request):
     return _page(request, codes=codes, codes_left=len(codes))
 
 
-@view_config(route_name="two_factor_qr", permission="signed-in", request_method="GET")
+@view_config(route_name="two_factor_qr", permission="signed-in", request_method="GET",
+             require_second_factor=False)
 def two_factor_qr(request):
     """The QR code of an enrolment in progress (never of a confirmed authenticator)."""
     credential = totp.credential_of(request.dbsession, request.user.id)
