@@ -20,6 +20,7 @@ def main(global_config, **settings):
         config.include(".db")             # engine, request.dbsession, migrations
         config.include(".client_address")  # the client address; forwarded only by trusted proxies
         config.include(".audit")          # request.audit(...)
+        config.include(".outbound")       # the HTTP client for typed addresses; never internal ones
         config.include(".plugins")        # pluggy manager, discovery, config.include_plugins()
         config.include(".web")            # layout, static files, security headers, error pages
         config.include(".accounts")       # users, passwords, 2FA, sessions, sign-in policy

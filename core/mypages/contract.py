@@ -161,6 +161,9 @@ class SsoProvider:
     ``values`` handed to the OIDC methods are the connection's settings and
     secrets, plus ``values["verified_domains"]``: the company's verified mail
     domains (read-only), for checks such as Google's ``hd`` claim.
+
+    A provider that calls an address itself (Microsoft Graph, say) does so through
+    :attr:`outbound`, never with an HTTP client of its own.
     """
 
     #: short key, also the session's method key ``sso:<key>``
@@ -170,13 +173,18 @@ class SsoProvider:
     protocols: tuple[str, ...] = ("oidc",)
     #: OIDC scopes to ask for
     scopes: tuple[str, ...] = ("openid", "email", "profile")
+    #: the application's outbound HTTP client (:class:`mypages.toolkit.Outbound`), set by the
+    #: core when the provider is registered; it refuses addresses in internal networks
+    outbound = None
 
     def settings(self) -> list[SsoSetting]:
         """The fields an admin fills in."""
         return []
 
     def check_settings(self, values: dict) -> list:
-        """Translatable problems with ``values`` (empty when fine)."""
+        """Translatable problems with ``values`` (empty when fine). The core checks the
+        addresses it fetches itself (a SAML connection's metadata, which it reads; an OIDC
+        connection's discovery address) once these are fine."""
         return []
 
     def discovery_url(self, values: dict) -> str:

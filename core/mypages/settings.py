@@ -38,6 +38,8 @@ def normalize(settings: dict) -> dict:
     settings["mypages.dev_features"] = asbool(settings.get("mypages.dev_features", False))
     settings["mypages.jobs.in_process"] = asbool(settings.get("mypages.jobs.in_process", False))
     settings["mypages.session.secure"] = asbool(settings.get("mypages.session.secure", True))
+    settings["mypages.outbound.allow_private"] = asbool(
+        settings.get("mypages.outbound.allow_private", False))
     settings["mypages.plugins.allow"] = aslist(settings.get("mypages.plugins.allow", "*"))
     settings["mypages.plugins.deny"] = aslist(settings.get("mypages.plugins.deny", ""))
     settings["mypages.trusted_proxies"] = trusted_proxies(settings.get("mypages.trusted_proxies"))
@@ -73,6 +75,10 @@ def check_production(settings: dict) -> None:
                         "it does not write it to files")
     if settings["mypages.dev_features"]:
         problems.append("mypages.dev_features must be false (it mounts offline fakes and demo data)")
+    if settings["mypages.outbound.allow_private"]:
+        problems.append("mypages.outbound.allow_private must be false (it lets addresses that "
+                        "company admins type reach internal networks); list the internal networks "
+                        "that may be reached in mypages.outbound.allow_networks instead")
     if not settings["mypages.session.secure"]:
         problems.append("mypages.session.secure must be true (cookies only over HTTPS)")
     if settings.get("pyramid.reload_templates") and asbool(settings["pyramid.reload_templates"]):

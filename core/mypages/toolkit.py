@@ -17,14 +17,16 @@ from mypages.hookspecs import HOOKSPEC_VERSION, MypagesDeprecationWarning, hooki
 from mypages.i18n import LANGUAGES
 from mypages.modules.models import ModuleState
 from mypages.modules.settings import get_module_settings, save_module_settings
+from mypages.outbound import Outbound, OutboundError, outbound_client
 from mypages.plugins.events import EventContext
 from mypages.sso.urls import is_endpoint
 
 __all__ = [
     "Base", "CompanyInfo", "DashboardCard", "EventContext", "FederatedIdentity", "HOOKSPEC_VERSION",
     "JobContext", "LANGUAGES", "LoginMethod", "MigrationSource", "Module", "ModuleState",
-    "MypagesDeprecationWarning", "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType",
-    "SettingsTab", "SsoProvider", "SsoRejected", "SsoSetting", "TranslationString",
-    "TranslationStringFactory", "UTCDateTime", "UserInfo", "get_module_settings", "hookimpl",
-    "is_endpoint", "run_env", "save_module_settings", "utcnow",
+    "MypagesDeprecationWarning", "Outbound", "OutboundError", "PeriodicJob", "Price",
+    "PurchaseRefused", "QueuedJobType", "SettingsTab", "SsoProvider", "SsoRejected", "SsoSetting",
+    "TranslationString", "TranslationStringFactory", "UTCDateTime", "UserInfo",
+    "get_module_settings", "hookimpl", "is_endpoint", "outbound_client", "run_env",
+    "save_module_settings", "utcnow",
 ]

@@ -23,6 +23,7 @@ def build_on_ready(registry) -> None:
             if not provider.key or provider.key in providers:
                 raise PluginError(impl.plugin_name, f"SSO provider key {provider.key!r} is "
                                   "empty or offered twice")
+            provider.outbound = registry["outbound"]
             providers[provider.key] = provider
     registry["sso.providers"] = providers
     methods = registry["accounts.login_methods"]

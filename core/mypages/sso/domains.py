@@ -11,7 +11,6 @@ import re
 import secrets
 
 import dns.exception
-import dns.nameserver
 import dns.resolver
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from mypages.companies.models import Company
 from mypages.db import utcnow
 from mypages.i18n import _
+from mypages.outbound.resolver import resolver_from_settings
 from mypages.sso.models import SsoConnection, VerifiedDomain
 
 TXT_PREFIX = "mypages-verification="
@@ -90,28 +90,6 @@ def claim(request, company, raw: str) -> VerifiedDomain:
 def expected_record(claimed: VerifiedDomain) -> tuple[str, str]:
     """(name, value) of the TXT record that proves the claim."""
     return f"{RECORD_NAME}.{claimed.domain}", f"{TXT_PREFIX}{claimed.token}"
-
-
-def _nameserver(entry: str) -> dns.nameserver.Do53Nameserver:
-    """``host``, ``host:port``, ``[v6-address]:port`` or a bare IPv6 address."""
-    if entry.startswith("["):
-        host, _, port = entry[1:].partition("]")
-        return dns.nameserver.Do53Nameserver(host, int(port.lstrip(":") or 53))
-    if entry.count(":") == 1:
-        host, port = entry.split(":")
-        return dns.nameserver.Do53Nameserver(host, int(port))
-    return dns.nameserver.Do53Nameserver(entry)
-
-
-def resolver_from_settings(settings: dict) -> dns.resolver.Resolver:
-    """The system's resolver, or ``mypages.dns.nameservers`` (``host`` or ``host:port``,
-    separated by spaces)."""
-    configured = settings.get("mypages.dns.nameservers", "").split()
-    resolver = dns.resolver.Resolver(configure=not configured)
-    if configured:
-        resolver.nameservers = [_nameserver(entry) for entry in configured]
-    resolver.lifetime = float(settings.get("mypages.dns.timeout", 5))
-    return resolver
 
 
 def txt_values(resolver, name: str) -> list[str]:

@@ -55,9 +55,6 @@ class GenericSamlProvider(SsoProvider):
                               "created, only when it is ticked.")),
         ]
 
-    def check_settings(self, values: dict) -> list:
-        return saml.check_idp_metadata(values)
-
     def saml_nameid_format(self, values: dict) -> str:
         # keyed on an attribute, the NameID is whatever the identity provider likes
         return saml.UNSPECIFIED if values.get("subject_attribute") else saml.PERSISTENT

@@ -11,6 +11,9 @@ Discovery documents and key sets are cached per process (module-level, by
 URL, with a time to live); several workers each keep their own copy, which
 is fine for a cache. An ID token signed with an unknown key id makes the key
 set be fetched again, at most once per :data:`JWKS_REFETCH_INTERVAL`.
+
+Every request to the provider goes through the application's outbound
+client (``request.outbound``), which refuses addresses in internal networks.
 """
 from __future__ import annotations
 
@@ -18,19 +21,16 @@ import base64
 import hashlib
 import hmac
 import json
-import os
-import threading
 import time
 from dataclasses import replace
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
-import httpx
 from joserfc import jwt
 from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import KeySet
 
 from mypages.contract import SsoRejected
-from mypages.sso.urls import is_loopback
+from mypages.outbound import Outbound, OutboundError
 
 WELL_KNOWN = "/.well-known/openid-configuration"
 #: RSA and EC signatures only: never "none", never HMAC (keyed with a public key)
@@ -41,15 +41,14 @@ CLOCK_SKEW = 60
 DISCOVERY_TTL = 3600
 JWKS_TTL = 3600
 JWKS_REFETCH_INTERVAL = 60
-HTTP_TIMEOUT = 10.0
+MAX_BYTES = 500_000  # a discovery document, a key set, tokens: a few kB each
+JSON = {"Accept": "application/json"}
 
 # url -> (fetched at, document); per process
 _discovery_cache: dict[str, tuple[float, dict]] = {}
 _jwks_cache: dict[str, tuple[float, list[dict]]] = {}
 # url -> when an unknown key id last made us fetch the key set again
 _jwks_forced: dict[str, float] = {}
-_client_lock = threading.Lock()
-_client: tuple[int, httpx.Client] | None = None
 
 
 def clear_caches() -> None:
@@ -57,16 +56,6 @@ def clear_caches() -> None:
     _discovery_cache.clear()
     _jwks_cache.clear()
     _jwks_forced.clear()
-
-
-def http() -> httpx.Client:
-    """One connection pool per process (a forked worker makes its own)."""
-    global _client
-    with _client_lock:
-        if _client is None or _client[0] != os.getpid():
-            _client = (os.getpid(), httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False,
-                                                 headers={"Accept": "application/json"}))
-        return _client[1]
 
 
 def _b64url(data: bytes) -> str:
@@ -86,24 +75,33 @@ def redirect_uri(request) -> str:
             + request.route_path("sso_oidc_callback"))
 
 
+def _refused(error: OutboundError) -> SsoRejected:
+    """An outbound refusal or failure, with its message for the person signing in."""
+    reason = ("provider-address-refused" if error.reason in ("address", "scheme")
+              else "provider-unreachable")
+    return SsoRejected(reason, error.message)
+
+
 def _check_url(request, url: str, what: str) -> str:
-    """Only https, except plain http to this machine outside production (the local fakes)."""
+    """An address the outbound policy lets through: https, and no internal address
+    (except where development and tests allow them, for the local fakes)."""
     if not isinstance(url, str):
         raise SsoRejected("discovery-invalid")
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return url
-    if (parts.scheme == "http" and is_loopback(parts.hostname)
-            and request.registry.settings.get("mypages.environment") != "production"):
-        return url
-    raise SsoRejected(f"{what}-not-https")
-
-
-def _get_json(url: str, **kw) -> dict:
     try:
-        response = http().get(url, **kw)
-    except httpx.HTTPError:
-        raise SsoRejected("provider-unreachable")
+        return request.outbound.check(url)
+    except OutboundError as error:
+        if error.reason == "scheme":
+            raise SsoRejected(f"{what}-not-https", error.message) from None
+        if error.reason == "address":
+            raise _refused(error) from None
+        raise SsoRejected("discovery-invalid") from None
+
+
+def _get_json(outbound: Outbound, url: str) -> dict:
+    try:
+        response = outbound.get(url, headers=JSON, max_bytes=MAX_BYTES)
+    except OutboundError as error:
+        raise _refused(error) from None
     if response.status_code != 200:
         raise SsoRejected("provider-unreachable")
     try:
@@ -129,7 +127,7 @@ def discovery(request, provider, values: dict) -> dict:
     cached = _discovery_cache.get(url)
     if cached and time.time() - cached[0] < DISCOVERY_TTL:
         return cached[1]
-    document = _get_json(url)
+    document = _get_json(request.outbound, url)
     if document.get("issuer") != expected_issuer(url):
         # a document claiming another issuer would let that issuer's tokens in
         raise SsoRejected("discovery-issuer-mismatch")
@@ -141,8 +139,8 @@ def discovery(request, provider, values: dict) -> dict:
     return document
 
 
-def _fetch_jwks(url: str) -> list[dict]:
-    keys = _get_json(url).get("keys")
+def _fetch_jwks(outbound: Outbound, url: str) -> list[dict]:
+    keys = _get_json(outbound, url).get("keys")
     if not isinstance(keys, list):
         raise SsoRejected("provider-unreachable")
     keys = [key for key in keys if isinstance(key, dict) and key.get("use", "sig") == "sig"]
@@ -150,12 +148,12 @@ def _fetch_jwks(url: str) -> list[dict]:
     return keys
 
 
-def _jwks(url: str) -> tuple[list[dict], bool]:
+def _jwks(outbound: Outbound, url: str) -> tuple[list[dict], bool]:
     """(keys, just fetched)."""
     cached = _jwks_cache.get(url)
     if cached and time.time() - cached[0] < JWKS_TTL:
         return cached[1], False
-    return _fetch_jwks(url), True
+    return _fetch_jwks(outbound, url), True
 
 
 def _refetch_allowed(url: str) -> bool:
@@ -182,7 +180,7 @@ def _key_for(keys: list[dict], kid: str | None, alg: str) -> dict | None:
     return None
 
 
-def verify_signature(id_token: str, jwks_uri: str) -> dict:
+def verify_signature(outbound: Outbound, id_token: str, jwks_uri: str) -> dict:
     """The ID token's claims, once its signature is verified with the provider's keys."""
     if not isinstance(id_token, str) or id_token.count(".") != 2:
         raise SsoRejected("malformed-id-token")
@@ -200,11 +198,11 @@ def verify_signature(id_token: str, jwks_uri: str) -> dict:
     kid = header.get("kid")
     if kid is not None and not isinstance(kid, str):
         raise SsoRejected("malformed-id-token")
-    keys, fresh = _jwks(jwks_uri)
+    keys, fresh = _jwks(outbound, jwks_uri)
     key = _key_for(keys, kid, alg)
     if key is None and not fresh and _refetch_allowed(jwks_uri):
         # an unknown key id: the provider may have rolled its keys
-        key = _key_for(_fetch_jwks(jwks_uri), kid, alg)
+        key = _key_for(_fetch_jwks(outbound, jwks_uri), kid, alg)
     if key is None:
         raise SsoRejected("invalid-sig")
     try:
@@ -321,9 +319,10 @@ def _exchange(request, document: dict, client_id: str, secret: str, code: str,
     else:
         data.update(client_id=client_id, client_secret=secret)
     try:
-        response = http().post(document["token_endpoint"], data=data, headers=headers)
-    except httpx.HTTPError:
-        raise SsoRejected("provider-unreachable")
+        response = request.outbound.post(document["token_endpoint"], data=data,
+                                         headers={**JSON, **headers}, max_bytes=MAX_BYTES)
+    except OutboundError as error:
+        raise _refused(error) from None
     if response.status_code != 200:
         raise SsoRejected("code-exchange-failed")
     try:
@@ -339,14 +338,16 @@ def _exchange(request, document: dict, client_id: str, secret: str, code: str,
     return tokens
 
 
-def _userinfo(document: dict, access_token: str | None, sub: str) -> dict | None:
+def _userinfo(outbound: Outbound, document: dict, access_token: str | None,
+              sub: str) -> dict | None:
     endpoint = document.get("userinfo_endpoint")
     if not endpoint or not access_token:
         return None
     try:
-        response = http().get(endpoint, headers={"Authorization": f"Bearer {access_token}"})
-    except httpx.HTTPError:
-        raise SsoRejected("provider-unreachable")
+        response = outbound.get(endpoint, headers={**JSON, "Authorization": f"Bearer {access_token}"},
+                                max_bytes=MAX_BYTES)
+    except OutboundError as error:
+        raise _refused(error) from None
     if response.status_code != 200 or not response.headers.get(
             "content-type", "").startswith("application/json"):
         raise SsoRejected("userinfo-failed")
@@ -378,12 +379,12 @@ def finish(request, connection, provider, values: dict, attempt):
     tokens = _exchange(request, document, client_id, values.get("client_secret", ""), code,
                        attempt.code_verifier)
     id_token = tokens["id_token"]
-    claims = verify_signature(id_token, document["jwks_uri"])
+    claims = verify_signature(request.outbound, id_token, document["jwks_uri"])
     provider.check_issuer(values, document["issuer"], claims)
     check_claims(claims, client_id, attempt.nonce)
     access_token = tokens.get("access_token")
     _check_at_hash(claims, access_token)
-    userinfo = _userinfo(document, access_token, claims["sub"])
+    userinfo = _userinfo(request.outbound, document, access_token, claims["sub"])
     identity = provider.identity(values, claims, userinfo, "oidc")
     if identity.groups is None and access_token:
         groups = provider.read_groups(values, claims, access_token)

@@ -12,8 +12,9 @@ from an allow-list, a SubjectConfirmation that expires, and it records every
 assertion id until then, so an assertion is used once (ASVS 6.8.3).
 
 The identity provider comes from its metadata, pasted as XML or fetched from
-a URL (https only; plain http only on loopback, for development), and each
-company's connection has SP metadata of its own.
+a URL through the application's outbound client (https only, never an
+internal address, each redirect checked too), and each company's connection
+has SP metadata of its own.
 """
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-import httpx
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
 from onelogin.saml2.errors import OneLogin_Saml2_Error, OneLogin_Saml2_ValidationError as Invalid
@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from mypages.contract import FederatedIdentity, SsoRejected
 from mypages.db import utcnow
 from mypages.i18n import _
+from mypages.outbound import Outbound, OutboundError
 from mypages.sso.models import SamlAssertionSeen, SsoAttempt, SsoConnection
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,7 @@ DIGEST_ALGORITHMS = frozenset({C.SHA256, C.SHA384, C.SHA512})
 
 METADATA_TTL = 300  # seconds; a rotated IdP key is picked up within this
 METADATA_MAX_BYTES = 2_000_000
-METADATA_TIMEOUT = 10.0
 RESPONSE_MAX_CHARS = 1_000_000  # base64 of a SAMLResponse; real ones are a few kB
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 # python3-saml's validation errors, as short reasons for the audit trail
 REASONS = {
@@ -103,35 +102,18 @@ class MetadataError(Exception):
 
 # -- the identity provider's metadata -------------------------------------------
 
-def check_metadata_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return
-    # metadata carries the keys we trust: plain http only where nobody sits in between
-    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
-        return
-    raise MetadataError(_("The metadata URL must start with https://."))
-
-
-def fetch_metadata(url: str) -> bytes:
-    check_metadata_url(url)
+def fetch_metadata(outbound: Outbound, url: str) -> bytes:
+    """The metadata at ``url``; the outbound client refuses plain http (metadata carries
+    the keys we trust) and internal addresses, on every redirect too."""
     try:
-        # no redirects: each hop would need the https check again
-        with httpx.Client(timeout=METADATA_TIMEOUT, follow_redirects=False) as client:
-            with client.stream("GET", url, headers={
-                    "Accept": "application/samlmetadata+xml, application/xml, text/xml"}) as answer:
-                if answer.status_code != 200:
-                    raise MetadataError(_("The metadata URL answered with status ${status}.",
-                                          mapping={"status": answer.status_code}))
-                body = bytearray()
-                for chunk in answer.iter_bytes():
-                    body += chunk
-                    if len(body) > METADATA_MAX_BYTES:
-                        raise MetadataError(_("The metadata is too large."))
-                return bytes(body)
-    except httpx.HTTPError as error:
-        log.info("SAML metadata from %s could not be fetched: %s", url, error)
-        raise MetadataError(_("The metadata could not be fetched from the URL.")) from None
+        answer = outbound.get(url, follow_redirects=True, max_bytes=METADATA_MAX_BYTES, headers={
+            "Accept": "application/samlmetadata+xml, application/xml, text/xml"})
+    except OutboundError as error:
+        raise MetadataError(error.message) from None
+    if answer.status_code != 200:
+        raise MetadataError(_("The metadata URL answered with status ${status}.",
+                              mapping={"status": answer.status_code}))
+    return answer.content
 
 
 def parse_metadata(xml: str | bytes) -> dict:
@@ -187,7 +169,7 @@ class _MetadataCache:
             self._entries[key] = (now + METADATA_TTL, idp)
 
 
-def idp_settings(values: dict, cache: _MetadataCache | None = None) -> dict:
+def idp_settings(values: dict, outbound: Outbound, cache: _MetadataCache | None = None) -> dict:
     """The identity provider of a connection, from ``idp_metadata_xml`` or
     ``idp_metadata_url``; raises :class:`MetadataError`."""
     xml = (values.get("idp_metadata_xml") or "").strip()
@@ -197,19 +179,19 @@ def idp_settings(values: dict, cache: _MetadataCache | None = None) -> dict:
     key = "xml:" + hashlib.sha256(xml.encode()).hexdigest() if xml else "url:" + url
     idp = cache.get(key) if cache is not None else None
     if idp is None:
-        idp = parse_metadata(xml.encode() if xml else fetch_metadata(url))
+        idp = parse_metadata(xml.encode() if xml else fetch_metadata(outbound, url))
         if cache is not None:
             cache.put(key, idp)
     return idp
 
 
-def check_idp_metadata(values: dict) -> list:
-    """For a provider's ``check_settings``: problems with the metadata settings (fetches
+def check_idp_metadata(outbound: Outbound, values: dict) -> list:
+    """Problems with the metadata settings of a SAML connection about to be saved (fetches
     the URL, so the admin learns at once when it does not work)."""
     if (values.get("idp_metadata_xml") or "").strip() and (values.get("idp_metadata_url") or "").strip():
         return [_("Give either the metadata URL or the metadata XML, not both.")]
     try:
-        idp_settings(values)
+        idp_settings(values, outbound)
     except MetadataError as error:
         return [error.message]
     return []
@@ -274,7 +256,7 @@ SECURITY = {
 
 def _settings(request, connection, provider, values) -> OneLogin_Saml2_Settings:
     try:
-        idp = idp_settings(values, _cache(request.registry))
+        idp = idp_settings(values, request.outbound, _cache(request.registry))
     except MetadataError as error:
         raise SsoRejected("saml-metadata", error.message) from None
     security = dict(SECURITY, wantMessagesSigned=values.get("want_messages_signed") == "yes")

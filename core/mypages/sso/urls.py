@@ -15,8 +15,9 @@ def is_loopback(host: str | None) -> bool:
 
 
 def is_endpoint(value: str, *, allow_query: bool = False) -> bool:
-    """https, or plain http to this machine (the local fakes); no fragment, and no query
-    unless ``allow_query``."""
+    """The shape of an identity provider's address: https, or plain http to this machine
+    (the local fakes); no fragment, and no query unless ``allow_query``. Whether it may
+    be fetched is the outbound client's to say (:meth:`mypages.toolkit.Outbound.check`)."""
     parts = urlsplit(value)
     if (parts.query and not allow_query) or parts.fragment or not parts.hostname:
         return False

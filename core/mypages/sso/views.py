@@ -10,7 +10,8 @@ from mypages.companies.models import Group
 from mypages.contract import SsoRejected
 from mypages.db import fresh_transaction, utcnow
 from mypages.i18n import _, stored_message
-from mypages.sso import MODULE_KEY, domains, flow
+from mypages.outbound import OutboundError
+from mypages.sso import MODULE_KEY, domains, flow, oidc, saml
 from mypages.sso.connections import connection_of, provider_of, store_secrets, values_of
 from mypages.sso.models import SsoConnection, SsoGroupMapping, SsoLink, VerifiedDomain
 from mypages.sso.require_all import RequireAllRefused, has_verified_domain, switch
@@ -72,6 +73,19 @@ def settings(request):
                                         "protocol": request.params.get("protocol", "")})
 
 
+def check_addresses(request, provider, protocol: str, values: dict) -> list:
+    """What the core will fetch for the connection, checked before it is saved, whichever
+    plugin offers the provider: a SAML connection's metadata is fetched and read; an
+    OIDC connection's discovery address must pass the outbound policy."""
+    if protocol == "saml":
+        return saml.check_idp_metadata(request.outbound, values)
+    try:
+        request.outbound.check(provider.discovery_url(values))
+    except OutboundError as error:
+        return [error.message]
+    return []
+
+
 def save_connection(request):
     post = request.POST
     provider = request.registry["sso.providers"].get(post.get("provider", ""))
@@ -97,6 +111,8 @@ def save_connection(request):
         if field.required and not value:
             errors.append(_("${field} is required.", mapping={"field": request.translate(field.label)}))
     errors += provider.check_settings({**plain, **secrets_})
+    if not errors:
+        errors += check_addresses(request, provider, protocol, {**plain, **secrets_})
     if errors:
         raise SettingsRefused(errors)
     links_removed = 0
@@ -125,7 +141,14 @@ def test_connection(request):
     connection = connection_of(request.dbsession, request.company.id)
     if connection is None:
         raise SettingsRefused(_("Set up the connection to your identity provider first."))
-    return flow.start(request, connection, login_hint=request.user.email, test=True)
+    try:
+        return flow.start(request, connection, login_hint=request.user.email, test=True)
+    except SsoRejected as rejected:
+        # refused before the browser left (the provider's address, say): told on the tab
+        request.audit_now("sso.rejected", company=request.company, reason=rejected.reason,
+                          test=True)
+        raise SettingsRefused(rejected.message or _(
+            "The test could not start: the identity provider's answer was refused."))
 
 
 def require_all(request):
@@ -284,8 +307,6 @@ def start(request):
 
 @view_config(route_name="sso_oidc_callback", request_method="GET")
 def oidc_callback(request):
-    from mypages.sso import oidc
-
     attempt = flow.take_attempt(request, request.params.get("state"))
     connection = request.dbsession.get(SsoConnection, attempt.connection_id)
     identity = oidc.finish(request, connection, provider_of(request.registry, connection),
@@ -296,8 +317,6 @@ def oidc_callback(request):
 @view_config(route_name="sso_saml_acs", request_method="POST", require_csrf=False)
 def saml_acs(request):
     """The identity provider posts here; it is signed by the IdP, not by our CSRF token."""
-    from mypages.sso import saml
-
     attempt = flow.take_attempt(request, request.POST.get("RelayState"))
     connection = request.dbsession.get(SsoConnection, attempt.connection_id)
     if str(connection.id) != request.matchdict["connection_id"]:
@@ -309,8 +328,6 @@ def saml_acs(request):
 
 @view_config(route_name="sso_saml_metadata", request_method="GET")
 def saml_metadata(request):
-    from mypages.sso import saml
-
     raw = request.matchdict["connection_id"]
     connection = request.dbsession.get(SsoConnection, int(raw)) if raw.isdigit() else None
     if connection is None or connection.protocol != "saml":

@@ -83,6 +83,8 @@ def mypages_settings(mypages_database_url, tmp_path_factory) -> dict:
         "mypages.jobs.in_process": "false",
         "mypages.plugins.allow": "*",
         "mypages.plugins.deny": "",
+        # the fake identity providers listen on loopback, over plain http
+        "mypages.outbound.allow_private": "true",
     }
 
 

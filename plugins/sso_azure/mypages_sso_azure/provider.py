@@ -3,17 +3,14 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-import httpx
-
-from mypages.toolkit import (FederatedIdentity, SsoProvider, SsoRejected, SsoSetting,
-                             TranslationStringFactory, is_endpoint)
+from mypages.toolkit import (FederatedIdentity, OutboundError, SsoProvider, SsoRejected,
+                             SsoSetting, TranslationStringFactory, is_endpoint)
 
 _ = TranslationStringFactory("mypages_sso_azure")
 
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 GRAPH_PAGES = 50  # at 100 a page, far beyond what a token could carry
-GRAPH_TIMEOUT = 10.0
 
 # what Entra ID puts in a SAML assertion
 SAML_TENANT = "http://schemas.microsoft.com/identity/claims/tenantid"
@@ -86,6 +83,12 @@ class EntraId(SsoProvider):
             if values.get(name) and not is_endpoint(values[name]):
                 problems.append(_("${value} is not an https:// address.",
                                   mapping={"value": values[name]}))
+        if values.get("graph_url") and is_endpoint(values["graph_url"]):
+            # the core checks the authority (through the discovery address), not Graph's
+            try:
+                self.outbound.check(values["graph_url"])
+            except OutboundError as error:
+                problems.append(error.message)
         if values.get("idp_metadata_url") and not is_endpoint(values["idp_metadata_url"], allow_query=True):
             problems.append(_("${value} is not an https:// address.",
                               mapping={"value": values["idp_metadata_url"]}))
@@ -157,23 +160,22 @@ class EntraId(SsoProvider):
         host = urlsplit(graph).netloc
         url = f"{graph}/v1.0/me/transitiveMemberOf?$select=id"
         groups = []
-        with httpx.Client(timeout=GRAPH_TIMEOUT, follow_redirects=False) as client:
-            for _page in range(GRAPH_PAGES):
-                try:
-                    response = client.get(url, headers={"Authorization": f"Bearer {access_token}"})
-                    page = response.json() if response.status_code == 200 else None
-                except (httpx.HTTPError, ValueError):
-                    return None
-                if not isinstance(page, dict) or not isinstance(page.get("value"), list):
-                    return None
-                groups += [str(entry["id"]) for entry in page["value"]
-                           if isinstance(entry, dict) and entry.get("id")
-                           and entry.get("@odata.type") == "#microsoft.graph.group"]
-                url = page.get("@odata.nextLink")
-                if not url:
-                    return tuple(groups)
-                if urlsplit(url).netloc != host:
-                    return None  # the access token goes to Graph only
+        for _page in range(GRAPH_PAGES):
+            try:
+                response = self.outbound.get(url, headers={"Authorization": f"Bearer {access_token}"})
+                page = response.json() if response.status_code == 200 else None
+            except (OutboundError, ValueError):
+                return None
+            if not isinstance(page, dict) or not isinstance(page.get("value"), list):
+                return None
+            groups += [str(entry["id"]) for entry in page["value"]
+                       if isinstance(entry, dict) and entry.get("id")
+                       and entry.get("@odata.type") == "#microsoft.graph.group"]
+            url = page.get("@odata.nextLink")
+            if not url:
+                return tuple(groups)
+            if urlsplit(url).netloc != host:
+                return None  # the access token goes to Graph only
         return None  # more pages than anyone has groups: do not guess
 
     # -- SAML 2.0 --------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 
 from mypages.contract import SsoRejected
 from mypages.sso.generic_saml import MAIL, GenericSamlProvider
-from mypages.sso.saml import PERSISTENT
+from mypages.sso.saml import PERSISTENT, check_idp_metadata
 
 EMAIL_FORMAT = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 
@@ -74,14 +74,18 @@ def test_groups_only_from_a_named_attribute(provider):
     assert provider.identity({"groups_attribute": "groups"}, claims(), None, "saml").groups == ()
 
 
-def test_check_settings(provider, saml_idp):
-    assert provider.check_settings({}) != []
-    assert provider.check_settings({"idp_metadata_url": saml_idp.metadata_url}) == []
-    assert provider.check_settings({"idp_metadata_xml": saml_idp.metadata()}) == []
-    assert provider.check_settings({"idp_metadata_url": saml_idp.metadata_url,
-                                    "idp_metadata_xml": saml_idp.metadata()}) != []
-    assert provider.check_settings({"idp_metadata_url": "http://idp.example/metadata"}) != []
-    assert provider.check_settings({"idp_metadata_url": saml_idp.base_url + "/nothing"}) != []
-    assert provider.check_settings({"idp_metadata_xml": "<not-metadata/>"}) != []
+def test_the_metadata_settings_are_checked(app, saml_idp):
+    """Checked by the core for every SAML connection before it is saved."""
+    def check(values):
+        return check_idp_metadata(app.registry["outbound"], values)
+
+    assert check({}) != []
+    assert check({"idp_metadata_url": saml_idp.metadata_url}) == []
+    assert check({"idp_metadata_xml": saml_idp.metadata()}) == []
+    assert check({"idp_metadata_url": saml_idp.metadata_url,
+                  "idp_metadata_xml": saml_idp.metadata()}) != []
+    assert check({"idp_metadata_url": "http://127.0.0.1:9/metadata"}) != []
+    assert check({"idp_metadata_url": saml_idp.base_url + "/nothing"}) != []
+    assert check({"idp_metadata_xml": "<not-metadata/>"}) != []
     without_key = saml_idp.metadata().replace('use="signing"', 'use="encryption"')
-    assert provider.check_settings({"idp_metadata_xml": without_key}) != []
+    assert check({"idp_metadata_xml": without_key}) != []

@@ -73,8 +73,8 @@ def test_oidc_and_saml_have_their_own_fields():
     ({"tenant_id": AZURE_TENANT, "idp_metadata_xml": "<EntityDescriptor/>"}, 0),
     ({"tenant_id": AZURE_TENANT}, 1),
 ])
-def test_settings_are_checked(values, problems):
-    assert len(EntraId().check_settings(values)) == problems
+def test_settings_are_checked(app, values, problems):
+    assert len(app.registry["sso.providers"]["azure"].check_settings(values)) == problems
 
 
 def test_the_discovery_document_is_the_tenants_own():
@@ -148,11 +148,12 @@ class Graph:
         return [json.dumps(page).encode()]
 
 
-def test_the_access_token_goes_to_the_graph_host_only():
+def test_the_access_token_goes_to_the_graph_host_only(app):
     elsewhere = LiveServer(lambda base: Graph(None)).start()
     graph = LiveServer(lambda base: Graph(elsewhere.base_url + "/v1.0/steal")).start()
     try:
-        groups = EntraId().read_groups({"graph_url": graph.base_url}, {}, "the-access-token")
+        groups = app.registry["sso.providers"]["azure"].read_groups(
+            {"graph_url": graph.base_url}, {}, "the-access-token")
     finally:
         graph.stop()
         elsewhere.stop()
@@ -160,9 +161,10 @@ def test_the_access_token_goes_to_the_graph_host_only():
     assert graph.app.requests == ["Bearer the-access-token"] and elsewhere.app.requests == []
 
 
-def test_a_failing_graph_leaves_the_groups_unknown():
-    assert EntraId().read_groups({"graph_url": "http://127.0.0.1:9"}, {}, "token") is None
-    assert EntraId().read_groups({}, {}, "token") is None
+def test_a_failing_graph_leaves_the_groups_unknown(app):
+    provider = app.registry["sso.providers"]["azure"]
+    assert provider.read_groups({"graph_url": "http://127.0.0.1:9"}, {}, "token") is None
+    assert provider.read_groups({}, {}, "token") is None
 
 
 def test_a_whole_sign_in_through_the_plugin(app, testapp, factory, dbsession, azure_idp):
