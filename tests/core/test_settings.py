@@ -1,12 +1,15 @@
 """Production refuses to start with development-only settings; the shipped ini files agree."""
 import secrets
+from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from pyramid.exceptions import ConfigurationError
 from pyramid.paster import get_appsettings
 
 from mypages import main
+from mypages.outbound import Policy
 from mypages.settings import DEFAULT_SECRET, UnsafeConfiguration, check_production, normalize
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +61,7 @@ def test_production_starts_with_good_settings(production_settings):
     ({"mypages.secret": ""}, "mypages.secret"),
     ({"mypages.dev_features": "true"}, "mypages.dev_features must be false"),
     ({"mypages.session.secure": "false"}, "mypages.session.secure must be true"),
+    ({"mypages.outbound.allow_private": "true"}, "mypages.outbound.allow_private must be false"),
     ({"pyramid.reload_templates": "true"}, "pyramid.reload_templates must be false"),
 ])
 def test_production_refuses_unsafe_settings(production_settings, change, problem):
@@ -132,6 +136,22 @@ def test_production_ini_starts_with_its_secrets_in_the_environment(production_en
     assert settings["mypages.environment"] == "production"
     assert settings["mypages.secret"] == GOOD_SECRET
     assert settings["mypages.jobs.in_process"] is False  # job workers run on their own
+    # addresses company admins type: https only, never an internal address
+    assert app.registry["outbound"].policy == Policy(allow_private=False, allowed_networks=())
+
+
+def test_production_lets_the_operator_name_internal_networks(production_settings):
+    app = main({}, **production_settings,
+               **{"mypages.outbound.allow_networks": "10.20.0.0/16\nfd12:3456::/48"})
+
+    assert app.registry["outbound"].policy == Policy(
+        allowed_networks=(ip_network("10.20.0.0/16"), ip_network("fd12:3456::/48")))
+    app.registry["db.engine"].dispose()
+
+
+def test_a_network_that_is_not_one_stops_start_up(production_settings):
+    with pytest.raises(ConfigurationError, match="mypages.outbound.allow_networks"):
+        main({}, **production_settings, **{"mypages.outbound.allow_networks": "10.20.0.0/33"})
 
 
 def test_development_ini_is_not_a_production_config():
@@ -143,7 +163,7 @@ def test_development_ini_is_not_a_production_config():
 
     message = str(refused.value)
     for problem in ("mypages.secret", "mypages.dev_features", "mypages.session.secure",
-                    "pyramid.reload_templates"):
+                    "pyramid.reload_templates", "mypages.outbound.allow_private"):
         assert problem in message
 
 

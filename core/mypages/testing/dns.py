@@ -1,4 +1,5 @@
-"""A real DNS server on loopback for tests: TXT records the test sets, served over UDP and TCP.
+"""A real DNS server on loopback for tests: TXT and address records the test sets, served
+over UDP and TCP.
 
 Built on dnslib's server, so the app's own dnspython resolver asks it real
 questions over the wire (point ``mypages.dns.nameservers`` at it); nothing in
@@ -9,7 +10,9 @@ from __future__ import annotations
 import socket
 import threading
 
-from dnslib import QTYPE, RCODE, RR, TXT, DNSRecord
+from ipaddress import ip_address
+
+from dnslib import AAAA, QTYPE, RCODE, RR, TXT, A, DNSRecord
 from dnslib.server import BaseResolver, DNSHandler, DNSLogger, DNSServer as _DnslibServer
 
 HOST = "127.0.0.1"
@@ -32,11 +35,19 @@ class _Zone(BaseResolver):
             reply.header.rcode = RCODE.SERVFAIL
             return reply
         qname = request.q.qname
+        name, qtype = _key(str(qname)), QTYPE[request.q.qtype]
         with self.server._lock:
-            records = list(self.server.records.get(_key(str(qname)), ()))
-            self.server.queries.append((_key(str(qname)), QTYPE[request.q.qtype]))
+            records = list(self.server.records.get(name, ()))
+            addresses = self.server._next_addresses(name, qtype)
+            self.server.queries.append((name, qtype))
             self.server.transports.append(handler.protocol)
-        if not records:
+        if addresses is not None:
+            for address in addresses:
+                if qtype == "A" and address.version == 4:
+                    reply.add_answer(RR(qname, QTYPE.A, rdata=A(str(address)), ttl=0))
+                elif qtype == "AAAA" and address.version == 6:
+                    reply.add_answer(RR(qname, QTYPE.AAAA, rdata=AAAA(str(address)), ttl=0))
+        elif not records:
             reply.header.rcode = RCODE.NXDOMAIN
         elif request.q.qtype in (QTYPE.TXT, QTYPE.ANY):
             for value in records:
@@ -81,12 +92,15 @@ def _free_port_for_udp_and_tcp() -> int:
 
 
 class DnsServer:
-    """``start()``, set records with ``add_txt(name, value)``, point the app at ``settings``."""
+    """``start()``, set records with ``add_txt(name, value)`` and ``set_addresses(name,
+    ...)``, point the app at ``settings``."""
 
     def __init__(self, host: str = HOST):
         self.host = host
         self.port: int | None = None
         self.records: dict[str, list[str]] = {}
+        # name -> (answers in turn, the last one repeated; questions asked so far, by type)
+        self.addresses: dict[str, tuple[list[list], dict[str, int]]] = {}
         self.queries: list[tuple[str, str]] = []  # (name, type) of every question received
         self.transports: list[str] = []  # "udp" or "tcp", of every question received
         #: answer SERVFAIL to everything (a broken authoritative server)
@@ -131,13 +145,33 @@ class DnsServer:
         with self._lock:
             self.records.setdefault(_key(name), []).append(value)
 
+    def set_addresses(self, name: str, *answers) -> None:
+        """A and AAAA records of ``name``. Each answer is an address or a list of them; with
+        several answers, the first question of each type gets the first, the next one
+        the next, and so on, the last one repeated (a name that changes its address
+        between two look-ups, as in DNS rebinding). TTL 0: resolvers do not keep them."""
+        turns = [[ip_address(a) for a in ([answer] if isinstance(answer, str) else answer)]
+                 for answer in answers]
+        with self._lock:
+            self.addresses[_key(name)] = (turns, {})
+
+    def _next_addresses(self, name: str, qtype: str) -> list | None:
+        if name not in self.addresses:
+            return None
+        turns, asked = self.addresses[name]
+        turn = asked.get(qtype, 0)
+        asked[qtype] = turn + 1
+        return turns[min(turn, len(turns) - 1)]
+
     def remove(self, name: str) -> None:
         with self._lock:
             self.records.pop(_key(name), None)
+            self.addresses.pop(_key(name), None)
 
     def clear(self) -> None:
         with self._lock:
             self.records.clear()
+            self.addresses.clear()
             self.queries.clear()
             self.transports.clear()
         self.failing = False

@@ -280,5 +280,42 @@ def dns_app(app, mypages_settings, dns_server):
     built.registry["db.engine"].dispose()
 
 
+@pytest.fixture(scope="session")
+def outbound_ca(tmp_path_factory):
+    """A certificate authority of the tests' own, for https servers of ``*.outbound.test``."""
+    from mypages.testing.outbound import CertificateAuthority
+
+    return CertificateAuthority(tmp_path_factory.mktemp("outbound-ca"))
+
+
+@pytest.fixture(scope="session")
+def strict_outbound_setup(mypages_settings, outbound_ca):
+    """What ``strict_outbound`` gives, built once per database: the application, its DNS
+    server and the https server."""
+    from mypages.testing.dns import DnsServer
+    from mypages.testing.outbound import Routes, StrictOutbound, public_and_trap, strict_settings
+
+    dns = DnsServer().start()
+    routes = Routes()
+    server, trap = public_and_trap(routes, outbound_ca.server_context())
+    built = build_app(dict(mypages_settings, **strict_settings(outbound_ca, dns.settings)),
+                      migrate=False)
+    yield StrictOutbound(app=built, routes=routes, server=server, trap=trap, dns=dns)
+    server.stop()
+    trap.stop()
+    dns.stop()
+    built.registry["db.engine"].dispose()
+
+
+@pytest.fixture
+def strict_outbound(app, strict_outbound_setup):
+    """The application under production's outbound policy (https only, no internal
+    address), same database as ``app``; see :mod:`mypages.testing.outbound`. Names under
+    ``outbound.test`` resolve as the test says: ``strict_outbound.dns.set_addresses(...)``."""
+    strict_outbound_setup.reset()
+    yield strict_outbound_setup
+    strict_outbound_setup.reset()
+
+
 # identity providers over real HTTP (fixtures defined there, registered here)
 from mypages.testing.sso import azure_idp, example_company, fake_oidc, google_idp  # noqa: E402,F401

@@ -10,7 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from mypages.accounts.models import UserSession
+from mypages.sso.models import SsoConnection
 from mypages.sso.fakes.oidc_provider import azure_user
+from mypages.testing.outbound import Routes
+from mypages.testing.plugin import csrf_token, sign_in
+from mypages.testing.saml import WsgiServer
 from mypages.testing.sso import (AZURE_TENANT, LiveServer, add_verified_domains, azure_values,
                                  connect, enable_sso_module, sso_sign_in)
 from mypages.toolkit import FederatedIdentity, SsoRejected
@@ -179,3 +183,71 @@ def test_a_whole_sign_in_through_the_plugin(app, testapp, factory, dbsession, az
     assert testapp.get(done.location).status_int == 200
     [session] = dbsession.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
     assert list(session.amr) == ["sso:azure", f"via:{company.id}"]
+
+
+# -- SAML: the federation metadata is read when the connection is saved ---------------------
+
+@pytest.fixture
+def saml_admin(testapp, factory, dbsession):
+    """(testapp, company) of an admin with the Single Sign On trial, who reads English."""
+    company = factory.company()
+    enable_sso_module(dbsession, company)
+    admin = factory.user(company=company, role="admin", locale="en")
+    sign_in(testapp, admin.email)
+    return testapp, company
+
+
+def save_saml(saml_admin, **values):
+    testapp, company = saml_admin
+    token = csrf_token(testapp, f"/c/{company.id}/settings/sso")
+    return testapp.post(f"/c/{company.id}/settings/sso/save",
+                        {"csrf_token": token, "provider": "azure", "protocol": "saml",
+                         "tenant_id": AZURE_TENANT, **values}, expect_errors=True)
+
+
+def shown_errors(page) -> list[str]:
+    return [" ".join(item.text.split()) for item in page.html.select(".error li")]
+
+
+def test_the_federation_metadata_is_read_when_saved(saml_admin, dbsession, saml_idp):
+    tenant = Routes()
+    tenant.serve("/federationmetadata.xml", saml_idp.metadata())
+    server = WsgiServer(tenant).start()
+    try:
+        url = server.url + "/federationmetadata.xml"
+        saved = save_saml(saml_admin, idp_metadata_url=url)
+    finally:
+        server.stop()
+    assert saved.status_int == 303, shown_errors(saved)
+    assert tenant.asked == ["/federationmetadata.xml"]
+    connection = dbsession.scalars(select(SsoConnection)).one()
+    assert (connection.provider, connection.protocol) == ("azure", "saml")
+    assert connection.settings == {"tenant_id": AZURE_TENANT, "idp_metadata_url": url}
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"idp_metadata_url": "{idp}/nothing"}, "The metadata URL answered with status 404."),
+    ({"idp_metadata_url": "http://127.0.0.1:9/federationmetadata.xml"},
+     "127.0.0.1 could not be reached."),
+    ({"idp_metadata_xml": "<EntityDescriptor/>"},
+     "The metadata describes no SAML identity provider."),
+    ({"idp_metadata_xml": "not xml at all"}, "The metadata is not valid XML"),
+    ({"idp_metadata_url": "{idp}/metadata", "idp_metadata_xml": "<EntityDescriptor/>"},
+     "Give either the metadata URL or the metadata XML, not both."),
+])
+def test_federation_metadata_that_does_not_work_is_refused(saml_admin, dbsession, saml_idp,
+                                                          values, message):
+    values = {name: value.format(idp=saml_idp.base_url) for name, value in values.items()}
+    refused = save_saml(saml_admin, **values)
+    assert refused.status_int == 400
+    assert any(error.startswith(message) for error in shown_errors(refused)), shown_errors(refused)
+    assert dbsession.scalars(select(SsoConnection)).all() == []
+
+
+def test_the_refusal_is_in_the_admins_language(testapp, factory, dbsession, saml_idp):
+    company = factory.company()
+    enable_sso_module(dbsession, company)
+    admin = factory.user(company=company, role="admin", locale="sv")
+    sign_in(testapp, admin.email)
+    refused = save_saml((testapp, company), idp_metadata_url="http://127.0.0.1:9/metadata.xml")
+    assert shown_errors(refused) == ["127.0.0.1 gick inte att nå."]
