@@ -107,7 +107,8 @@ def production_app(app, mypages_settings, monkeypatch):
     production = {"mypages.environment": "production", "mypages.secret": "env:MYPAGES_SECRET",
                   "mypages.encryption_keys": "env:MYPAGES_ENCRYPTION_KEYS",
                   "mypages.session.secure": "true", "mypages.dev_features": "false",
-                  "mypages.base_url": "https://mypages.example", "mypages.smtp.host": "127.0.0.1"}
+                  "mypages.base_url": "https://mypages.example", "mypages.smtp.host": "127.0.0.1",
+                  "mypages.outbound.allow_private": "false"}
     with second_app(mypages_settings, **production) as built:
         yield built
 
