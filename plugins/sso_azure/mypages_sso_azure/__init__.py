@@ -21,7 +21,7 @@ from mypages.toolkit import hookimpl
 from mypages_sso_azure.provider import EntraId
 
 #: the hookspec version this plugin was written for
-mypages_hookspec = "2.0"
+mypages_hookspec = "2.1"
 
 
 @hookimpl

@@ -27,7 +27,7 @@ OID = "0e3b2a57-58a1-4d55-8b50-0f4e7a6a6d01"
 def test_the_distribution_offers_the_provider_through_its_entry_point(app):
     [point] = [ep for ep in entry_points(group="mypages.plugins") if ep.name == "sso_azure"]
     module = point.load()
-    assert module.__name__ == "mypages_sso_azure" and module.mypages_hookspec == "2.0"
+    assert module.__name__ == "mypages_sso_azure" and module.mypages_hookspec == "2.1"
     provider = app.registry["sso.providers"]["azure"]
     assert isinstance(provider, EntraId) and provider.protocols == ("oidc", "saml")
     method = app.registry["accounts.login_methods"]["sso:azure"]
