@@ -104,7 +104,7 @@ class Trap:
         while not self._stopped.is_set():
             try:
                 connection, _ = self._socket.accept()
-            except (TimeoutError, OSError):
+            except OSError:  # the time-out of each wait, or the socket closed
                 continue
             self.connections += 1
             connection.close()
