@@ -30,12 +30,12 @@ LANGUAGES = sv en da nb fi lt lv et
 extract: install
 	$(BIN)/pybabel extract -F babel.cfg -o core/mypages/locale/mypages.pot --no-location \
 	  --project mypages core/mypages
-	cd examples/notes && ../../$(BIN)/pybabel extract -F babel.cfg --no-location \
+	cd examples/notes && $(abspath $(BIN))/pybabel extract -F babel.cfg --no-location \
 	  --project mypages-example-notes \
 	  -o mypages_example_notes/locale/mypages_example_notes.pot mypages_example_notes
-	cd plugins/sso_azure && ../../$(BIN)/pybabel extract -F babel.cfg --no-location \
+	cd plugins/sso_azure && $(abspath $(BIN))/pybabel extract -F babel.cfg --no-location \
 	  --project mypages-sso-azure -o mypages_sso_azure/locale/mypages_sso_azure.pot mypages_sso_azure
-	cd plugins/sso_google && ../../$(BIN)/pybabel extract -F babel.cfg --no-location \
+	cd plugins/sso_google && $(abspath $(BIN))/pybabel extract -F babel.cfg --no-location \
 	  --project mypages-sso-google -o mypages_sso_google/locale/mypages_sso_google.pot mypages_sso_google
 	@for spec in $(CATALOGS); do \
 	  dir=$${spec%%:*}; domain=$${spec##*:}; \
