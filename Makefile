@@ -27,7 +27,7 @@ catalogs: install
 
 # Refresh the .pot templates and merge new strings into every language's .po.
 LANGUAGES = sv en da nb fi lt lv et
-extract: install
+extract: | install
 	$(BIN)/pybabel extract -F babel.cfg -o core/mypages/locale/mypages.pot --no-location \
 	  --project mypages core/mypages
 	cd examples/notes && $(abspath $(BIN))/pybabel extract -F babel.cfg --no-location \
