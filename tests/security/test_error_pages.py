@@ -11,19 +11,12 @@ from sqlalchemy import func, select
 
 from mypages.companies.models import Company
 from mypages.web import errors
-from tests.security.raising import SECRET_DETAIL
-from tests.security.support import browser, second_app, translated
+from tests.security.extra_routes import SECRET_DETAIL
+from tests.security.support import browser, translated
 from tests.security.test_headers import assert_security_headers
 
 PATHS = ("/_test/raises", "/_test/writes-then-raises", "/_test/commit-fails",
          "/_test/callback-raises")
-
-
-@pytest.fixture
-def raising_app(app, mypages_settings):
-    """The application with routes that fail; same database as ``app``."""
-    with second_app(mypages_settings, **{"pyramid.includes": "tests.security.raising"}) as built:
-        yield built
 
 
 def reference_in(page) -> str:
@@ -32,13 +25,13 @@ def reference_in(page) -> str:
 
 @pytest.mark.parametrize("path", PATHS)
 def test_an_unexpected_error_gets_the_error_page_with_a_reference_in_the_log(
-        raising_app, dbsession, caplog, path):
+        extra_app, dbsession, caplog, path):
     caplog.set_level(logging.ERROR, logger="mypages.errors")
-    visitor = browser(raising_app)
+    visitor = browser(extra_app)
     page = visitor.get(path, status=500)
     assert_security_headers(page, path)
     assert page.content_type == "text/html"
-    assert translated(raising_app, errors.TITLE) in page.text  # Swedish by default
+    assert translated(extra_app, errors.TITLE) in page.text  # Swedish by default
     assert page.html.find("link", rel="stylesheet")  # styled like every page
     reference = reference_in(page)
     assert re.fullmatch(r"[0-9a-f]{12}", reference)
@@ -52,22 +45,22 @@ def test_an_unexpected_error_gets_the_error_page_with_a_reference_in_the_log(
     assert dbsession.scalar(select(func.count()).select_from(Company)) == 0
 
 
-def test_each_error_has_its_own_reference_and_the_page_speaks_the_visitors_language(raising_app):
-    visitor = browser(raising_app, HTTP_ACCEPT_LANGUAGE="en")
+def test_each_error_has_its_own_reference_and_the_page_speaks_the_visitors_language(extra_app):
+    visitor = browser(extra_app, HTTP_ACCEPT_LANGUAGE="en")
     first = visitor.get("/_test/raises", status=500)
     second = visitor.get("/_test/callback-raises", status=500)
     assert reference_in(first) != reference_in(second)
     for page in (first, second):
         assert page.html.find("html")["lang"] == "en"
         assert "Something went wrong" in page.text
-    finnish = browser(raising_app, HTTP_ACCEPT_LANGUAGE="fi").get("/_test/raises", status=500)
-    assert translated(raising_app, errors.TITLE, "fi") in finnish.text
-    assert translated(raising_app, errors.TITLE, "fi") != "Something went wrong"
+    finnish = browser(extra_app, HTTP_ACCEPT_LANGUAGE="fi").get("/_test/raises", status=500)
+    assert translated(extra_app, errors.TITLE, "fi") in finnish.text
+    assert translated(extra_app, errors.TITLE, "fi") != "Something went wrong"
 
 
-def test_the_log_line_leaves_out_the_query_and_the_statements_values(raising_app, caplog):
+def test_the_log_line_leaves_out_the_query_and_the_statements_values(extra_app, caplog):
     caplog.set_level(logging.ERROR, logger="mypages.errors")
-    page = browser(raising_app).get("/_test/commit-fails?token=secret-token-value", status=500)
+    page = browser(extra_app).get("/_test/commit-fails?token=secret-token-value", status=500)
     logged = "\n".join(record.getMessage() + str(record.exc_info[1]) for record in caplog.records)
     assert reference_in(page) in logged
     assert "secret-token-value" not in logged

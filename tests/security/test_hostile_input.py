@@ -145,8 +145,9 @@ def test_invalid_utf8_and_control_characters_in_the_path_are_refused(app, path):
     assert response.html.find("input", {"name": "next"})["value"] == "/"
 
 
-def test_invalid_utf8_in_the_query_is_refused(app):
-    response = browser(app).get("/login?next=%FF%FE", status=400)
+@pytest.mark.parametrize("query", ["next=%FF%FE", "next=%C0%AF", "next=%00", "email=%1B", "%FF=1"])
+def test_invalid_utf8_and_control_characters_in_the_query_are_refused(app, query):
+    response = browser(app).get(f"/login?{query}", status=400)
     assert_refused(app, response, 400, inputs.TEXT_REFUSED)
 
 
@@ -207,3 +208,24 @@ def test_an_over_long_next_address_is_not_kept(app, hostile_world, dbsession):
     form = visitor.get("/login?next=/" + "a" * 600).forms["login-form"]
     assert form["next"].value == ""
     assert safe_next("/" + "a" * 600) == "/" and safe_next("/account") == "/account"
+
+
+def test_a_view_configured_to_accept_files_gets_them(extra_app):
+    visitor = browser(extra_app)
+    page = visitor.post("/_test/upload", {"csrf_token": csrf_token(visitor)},
+                        upload_files=[("document", "scan.pdf", b"%PDF-1.7 binary \x00\xff")])
+    assert page.text == "scan.pdf: 18 bytes"
+
+
+def test_the_sweep_finds_a_plugin_view_that_trusts_its_input(hostile_sweep, extra_app):
+    report = hostile_sweep(packages=["tests.security.extra_routes"], app=extra_app,
+                           skip=["test_raises", "test_writes_then_raises", "test_commit_fails",
+                                 "test_callback_raises"])
+    assert ("anonymous", "POST", "/_test/fragile") in report.forms
+    found = {(failure.path, failure.what) for failure in report.failures}
+    # a number too big, negative, empty or not ASCII passes or fails int() as Python likes:
+    # the ones that fail it are found
+    assert {("/_test/fragile", "count: over-long"), ("/_test/fragile", "count: empty"),
+            ("/_test/fragile", "count: superscript digit"),
+            ("/_test/fragile", "every field missing")} <= found
+    assert all(failure.status == 500 for failure in report.failures)

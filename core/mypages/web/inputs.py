@@ -1,10 +1,11 @@
 """What a request must be before any view reads it.
 
-* :func:`input_tween_factory`: the path, the query string and the fields of a form are valid
-  UTF-8 without NUL or other control characters (a form's text may hold tab, CR and LF, as a
-  textarea sends them); anything else is refused with a translated 400 before routing, so no
-  view, route factory or database sees it (PostgreSQL refuses NUL; WebOb would turn invalid
-  UTF-8 into replacement characters that end up stored).
+* :func:`input_tween_factory`: the path, and the parameters of the query string and of a form,
+  are valid UTF-8 without NUL or other control characters (a parameter may hold tab, CR and
+  LF, as a textarea sends them; the views that take one line strip or refuse them); anything
+  else is refused with a translated 400 before routing, so no view, route factory or database
+  sees it (PostgreSQL refuses NUL; WebOb would turn invalid UTF-8 into replacement characters
+  that end up stored).
 * :func:`text_only_view`: a form sends text, not files, unless its view is configured with
   ``accept_files=True`` (WebOb gives a file part as a ``FieldStorage``, which no text
   handling survives).
@@ -24,7 +25,7 @@ from mypages.i18n import _
 #: ids are PostgreSQL ``integer`` columns
 MAX_ID = 2 ** 31 - 1
 _DIGITS = re.compile(r"[0-9]{1,18}")
-#: C0 controls and DEL; in a form's fields tab, LF and CR are text
+#: C0 controls and DEL; in a parameter's value, tab, LF and CR are text
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 FIELD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -128,7 +129,7 @@ def refusal(request):
     environ = request.environ
     if not path_ok(environ):
         return ADDRESS_REFUSED
-    if not _urlencoded_ok(environ.get("QUERY_STRING", "").encode("latin-1"), CONTROL):
+    if not _urlencoded_ok(environ.get("QUERY_STRING", "").encode("latin-1"), FIELD_CONTROL):
         return TEXT_REFUSED
     content_type = request.content_type
     if content_type == FORM_TYPES[0] and not _urlencoded_ok(request.body, FIELD_CONTROL):

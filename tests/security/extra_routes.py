@@ -1,4 +1,5 @@
-"""Routes that fail, for the error-page tests only (``pyramid.includes`` of a test app)."""
+"""Routes for the error-page and input tests only (``pyramid.includes`` of a test app): some
+fail, one takes files, one is a fragile form for the sweep to find."""
 from __future__ import annotations
 
 from pyramid.response import Response
@@ -33,8 +34,25 @@ def callback_raises(request):
     return Response("answered")
 
 
+def takes_a_file(request):
+    upload = request.POST["document"]
+    return Response(f"{upload.filename}: {len(upload.file.read())} bytes")
+
+
+def fragile_form(request):
+    """A form whose view trusts its field to be a number: the sweep must find it."""
+    if request.method == "POST":
+        return Response(f"{int(request.POST['count']) + 1}")
+    return Response('<!doctype html><form method="post"><input name="count" value="1">'
+                    '<button type="submit">Send</button></form>', content_type="text/html")
+
+
 def includeme(config):
     for name, view in (("raises", raises), ("writes_then_raises", writes_then_raises),
                        ("commit_fails", commit_fails), ("callback_raises", callback_raises)):
         config.add_route(f"test_{name}", f"/_test/{name.replace('_', '-')}")
         config.add_view(view, route_name=f"test_{name}", require_csrf=False)
+    config.add_route("test_upload", "/_test/upload")
+    config.add_view(takes_a_file, route_name="test_upload", accept_files=True)
+    config.add_route("test_fragile", "/_test/fragile")
+    config.add_view(fragile_form, route_name="test_fragile")
