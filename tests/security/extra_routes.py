@@ -2,6 +2,7 @@
 fail, one takes files, one is a fragile form for the sweep to find."""
 from __future__ import annotations
 
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.response import Response
 
 from mypages.companies.models import Company
@@ -34,6 +35,16 @@ def callback_raises(request):
     return Response("answered")
 
 
+def breaks_the_error_page(request):
+    # the layout shows the company's name: this one has none, so the page cannot be made
+    request.company = object()
+    raise RuntimeError(SECRET_DETAIL)
+
+
+def raises_a_redirect(request):
+    raise HTTPSeeOther("/account")
+
+
 def takes_a_file(request):
     upload = request.POST["document"]
     return Response(f"{upload.filename}: {len(upload.file.read())} bytes")
@@ -49,7 +60,9 @@ def fragile_form(request):
 
 def includeme(config):
     for name, view in (("raises", raises), ("writes_then_raises", writes_then_raises),
-                       ("commit_fails", commit_fails), ("callback_raises", callback_raises)):
+                       ("commit_fails", commit_fails), ("callback_raises", callback_raises),
+                       ("raises_a_redirect", raises_a_redirect),
+                       ("breaks_the_error_page", breaks_the_error_page)):
         config.add_route(f"test_{name}", f"/_test/{name.replace('_', '-')}")
         config.add_view(view, route_name=f"test_{name}", require_csrf=False)
     config.add_route("test_upload", "/_test/upload")

@@ -62,7 +62,7 @@ def unexpected(exc, request):
     """Anything no other view answered: logged with a reference, shown with only the
     reference. pyramid_tm aborts the request's transaction after an exception view."""
     reference = errors.new_reference()
-    errors.log_error(reference, errors.where(request), sys.exc_info())
+    errors.log_error(reference, errors.where(request), request.exc_info or sys.exc_info())
     try:
         _readable_transaction(request)
         response = render_to_response(ERROR_PAGE, {
