@@ -92,6 +92,8 @@ def _text(raw: bytes, control=CONTROL) -> bool:
 
 
 def _urlencoded_ok(raw: bytes, control) -> bool:
+    if not raw:
+        return True
     for pair in raw.split(b"&"):
         for part in pair.split(b"=", 1):
             if not _text(unquote_to_bytes(part.replace(b"+", b" ")), control):
