@@ -10,6 +10,8 @@ warnings.filterwarnings("ignore", message="pkg_resources is deprecated", categor
 
 from pyramid.config import Configurator  # noqa: E402
 
+from mypages.web.errors import LastResort  # noqa: E402
+
 
 def main(global_config, **settings):
     """Build the WSGI application (PasteDeploy ``paste.app_factory``)."""
@@ -31,4 +33,4 @@ def main(global_config, **settings):
         config.include(".sso")            # Single Sign On module: OIDC, SAML, verified domains
         config.include(".operator")       # platform operators' pages
         config.include_plugins()          # every enabled plugin, last
-    return config.make_wsgi_app()
+    return LastResort(config.make_wsgi_app())  # errors that escape Pyramid get a page too

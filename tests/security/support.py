@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pyotp
 from pyramid.i18n import make_localizer
 from pyramid.interfaces import ITranslationDirectories
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select, text
 from webtest import TestApp
 
 from mypages.accounts import SESSION_COOKIE
@@ -42,6 +42,13 @@ def fill(pattern: str, values: dict) -> str:
     """A path for a route pattern, its placeholders taken from ``values``."""
     path = PLACEHOLDER.sub(lambda m: str(values[m.group(1) or m.group(2)]), pattern)
     return "/" + path.lstrip("/")
+
+
+def everything(engine, but: tuple[str, ...] = ("audit_events",)) -> dict[str, list]:
+    """Every row of every table (the core's and the plugins'), but those of ``but``."""
+    with engine.connect() as conn:
+        return {table: sorted(map(repr, conn.execute(text(f'SELECT * FROM "{table}"')).all()))
+                for table in inspect(conn).get_table_names() if table not in but}
 
 
 def count(dbsession, model, *where) -> int:

@@ -4,14 +4,13 @@ and nothing changes."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, text
 
 from mypages.accounts import email_tokens
 from mypages.companies.models import Invitation
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.testing.plugin import csrf_token, sign_in
 from mypages.i18n import _
-from tests.security.support import browser, fill, translated
+from tests.security.support import browser, everything, fill, translated
 
 PASSWORD = "correct horse battery staple"
 
@@ -38,13 +37,6 @@ def post_views(app) -> list[tuple[str, str]]:
             continue
         found.add((intr["route_name"], route["pattern"]))
     return sorted(found)
-
-
-def everything(engine) -> dict[str, list]:
-    """Every row of every table (the core's and the plugins'), but the audit trail."""
-    with engine.connect() as conn:
-        return {table: sorted(map(repr, conn.execute(text(f'SELECT * FROM "{table}"')).all()))
-                for table in inspect(conn).get_table_names() if table != "audit_events"}
 
 
 @pytest.fixture

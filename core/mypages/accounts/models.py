@@ -7,12 +7,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mypages.db import Base, UTCDateTime, utcnow
 
+#: RFC 5321's longest usable address (a path of 256 octets, less the angle brackets)
+EMAIL_MAX_LENGTH = 254
+
 
 class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), unique=True)  # stored lower-cased
     display_name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     locale: Mapped[str | None] = mapped_column(String(10))

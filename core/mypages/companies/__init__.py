@@ -20,6 +20,7 @@ from mypages.accounts.policy import (DEFAULT_POLICY, POLICY_FIELDS, EffectivePol
                                      policy_from_columns)
 from mypages.db import read_first, utcnow
 from mypages.modules.lifecycle import entitled_keys_subquery
+from mypages.web.inputs import id_placeholders
 
 from mypages.companies.models import BreakGlassAdmin, Company, CompanyPolicy, Membership, Role
 
@@ -145,8 +146,11 @@ def _settings_tabs(request) -> list:
 
 
 def add_company_route(config, name: str, pattern: str, **kw) -> None:
-    """Directive: a route under ``/c/{company_id}`` resolved to a :class:`CompanyContext`."""
-    config.add_route(name, "/c/{company_id}" + pattern, factory=company_context, **kw)
+    """Directive: a route under ``/c/{company_id}`` resolved to a :class:`CompanyContext`.
+    Every ``{..._id}`` placeholder is an id or the route does not match (404)."""
+    pattern = "/c/{company_id}" + pattern
+    ids = tuple(dict.fromkeys(id_placeholders(pattern) + tuple(kw.pop("ids", ()))))
+    config.add_route(name, pattern, factory=company_context, ids=ids, **kw)
 
 
 def includeme(config):

@@ -11,6 +11,7 @@ from mypages.companies import people
 from mypages.companies.models import BreakGlassAdmin, CompanyPolicy, Invitation, Role
 from mypages.db import fresh_transaction, utcnow
 from mypages.i18n import _
+from mypages.web.inputs import as_id, whole_number
 
 IDLE_RANGE = (5, 24 * 60)        # minutes
 ABSOLUTE_RANGE = (1, 30 * 24)    # hours
@@ -59,7 +60,7 @@ def invitations(request):
     revoke = request.POST.get("revoke", "")
     if revoke:
         invitation = request.dbsession.scalars(select(Invitation).where(
-            Invitation.id == (int(revoke) if revoke.isdigit() else -1),
+            Invitation.id == (as_id(revoke) or -1),
             Invitation.company_id == request.company.id,
             Invitation.accepted_at.is_(None))).one_or_none()
         if invitation is None:
@@ -114,10 +115,10 @@ def _optional_int(value: str, low: int, high: int, message, errors: list):
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit() or not low <= int(value) <= high:
+    number = whole_number(value, low, high)
+    if number is None:
         errors.append(message)
-        return None
-    return int(value)
+    return number
 
 
 @view_config(route_name="company_security", renderer="mypages:templates/security.jinja2",
@@ -132,7 +133,7 @@ def save_security(request):
     errors = []
     post = request.POST
     length = post.get("password_min_length", "").strip()
-    if not length.isdigit() or not PLATFORM_MIN_LENGTH <= int(length) <= MAX_LENGTH:
+    if whole_number(length, PLATFORM_MIN_LENGTH, MAX_LENGTH) is None:
         errors.append(_("The minimum password length must be a number from ${low} to ${high}.",
                         mapping={"low": PLATFORM_MIN_LENGTH, "high": MAX_LENGTH}))
     idle = _optional_int(post.get("idle_minutes"), *IDLE_RANGE, _(
@@ -144,7 +145,7 @@ def save_security(request):
     admin_ids = {membership.user_id for membership, _user, _c in
                  people.members(request.dbsession, request.company.id)
                  if membership.role == Role.admin}
-    chosen = {int(v) for v in post.getall("break_glass") if v.isdigit()}
+    chosen = {as_id(v) for v in post.getall("break_glass")} - {None}
     if chosen - admin_ids:
         errors.append(_("Only admins of the company can be break-glass admins."))
     values = {"require_mfa": post.get("require_mfa") == "on", "password_min_length": length,

@@ -68,6 +68,9 @@ def _tune_sqlite(dbapi_connection, _record):
 
 
 def engine_from_url(url: str, **kw) -> Engine:
+    # a failed statement's error (logged with the error page's reference) names the SQL but
+    # not the values: they may be a password hash, a token or someone's address
+    kw.setdefault("hide_parameters", True)
     engine = create_engine(url, **kw)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)

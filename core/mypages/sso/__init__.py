@@ -40,8 +40,9 @@ def includeme(config):
     config.add_company_route("sso_action", "/settings/sso/{action}", request_method="POST")
     config.add_route("sso_start", "/sso/start")
     config.add_route("sso_oidc_callback", "/sso/oidc/callback")
-    config.add_route("sso_saml_acs", "/sso/saml/{connection_id}/acs")
-    config.add_route("sso_saml_metadata", "/sso/saml/{connection_id}/metadata")
+    config.add_route("sso_saml_acs", "/sso/saml/{connection_id}/acs", ids="connection_id")
+    config.add_route("sso_saml_metadata", "/sso/saml/{connection_id}/metadata",
+                     ids="connection_id")
     config.scan(".views")
     if config.get_settings()["mypages.dev_features"]:
         config.include(".fakes.mount")  # offline identity providers under /_dev/

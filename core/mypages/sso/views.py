@@ -15,6 +15,7 @@ from mypages.sso import MODULE_KEY, domains, flow, oidc, saml
 from mypages.sso.connections import connection_of, provider_of, store_secrets, values_of
 from mypages.sso.models import SsoConnection, SsoGroupMapping, SsoLink, VerifiedDomain
 from mypages.sso.require_all import RequireAllRefused, has_verified_domain, switch
+from mypages.web.inputs import as_id
 from mypages.web.safety import safe_next
 
 
@@ -184,7 +185,7 @@ def add_domain(request):
 def _claimed(request) -> VerifiedDomain:
     raw = request.POST.get("domain_id", "")
     claimed = request.dbsession.scalars(select(VerifiedDomain).where(
-        VerifiedDomain.id == (int(raw) if raw.isdigit() else -1),
+        VerifiedDomain.id == (as_id(raw) or -1),
         VerifiedDomain.company_id == request.company.id)).one_or_none()
     if claimed is None:
         raise SettingsRefused(_("There is no such domain."))
@@ -248,10 +249,11 @@ def add_mapping(request):
 def remove_mapping(request):
     connection = connection_of(request.dbsession, request.company.id)
     raw = request.POST.get("mapping_id", "")
+    mapping_id = as_id(raw)
     removed = 0
-    if connection is not None and raw.isdigit():
+    if connection is not None and mapping_id is not None:
         removed = request.dbsession.execute(delete(SsoGroupMapping).where(
-            SsoGroupMapping.id == int(raw), SsoGroupMapping.connection_id == connection.id)).rowcount
+            SsoGroupMapping.id == mapping_id, SsoGroupMapping.connection_id == connection.id)).rowcount
     if not removed:
         raise SettingsRefused(_("There is no such group mapping."))
     request.audit("sso.group_mapping_removed", target=raw)
@@ -329,7 +331,8 @@ def saml_acs(request):
 @view_config(route_name="sso_saml_metadata", request_method="GET")
 def saml_metadata(request):
     raw = request.matchdict["connection_id"]
-    connection = request.dbsession.get(SsoConnection, int(raw)) if raw.isdigit() else None
+    connection_id = as_id(raw)
+    connection = request.dbsession.get(SsoConnection, connection_id) if connection_id else None
     if connection is None or connection.protocol != "saml":
         raise HTTPNotFound()
     return Response(saml.sp_metadata(request, connection), content_type="application/samlmetadata+xml")

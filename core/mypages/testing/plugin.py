@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pyotp
 import pytest
@@ -232,6 +233,70 @@ def signed_in(testapp):
         sign_in(testapp, user.email, password)
         return testapp
     return sign
+
+
+@dataclass
+class HostileWorld:
+    """What the hostile-input sweep visits: a company with every module active, its admin and
+    member, and a platform operator who is in no company."""
+
+    company: object
+    admin: object
+    member: object
+    operator: object
+
+
+@pytest.fixture
+def hostile_world(app, factory, dbsession) -> HostileWorld:
+    """A company with every module active, its admin and member, and an operator; add rows of
+    your own (``hostile_world.company``...) before calling ``hostile_sweep``."""
+    from mypages.modules.models import ModuleActivation, ModuleState
+
+    company = factory.company()
+    world = HostileWorld(company, factory.user(company=company, role="admin"),
+                         factory.user(company=company), factory.user(is_operator=True))
+    for key in app.registry["modules.catalogue"].modules:
+        dbsession.add(ModuleActivation(company_id=company.id, module_key=key,
+                                       state=ModuleState.active))
+    dbsession.commit()
+    return world
+
+
+@pytest.fixture
+def hostile_sweep(app, hostile_world):
+    """``hostile_sweep(packages=None, placeholders=None, good=None, skip=(), app=None)`` sends
+    hostile input to every route (or only to those whose views are in ``packages``, such as
+    your plugin's) as an anonymous visitor, the member, the admin and the operator of
+    ``hostile_world``, and returns a :class:`mypages.testing.hostile.Report`:
+    ``assert report.failures == []``.
+
+    ``placeholders`` gives good values for the placeholders of your route patterns
+    (``company_id`` and ``user_id``, the member's id, are given; ``"route.name"`` keys are for
+    one route only); ``good`` gives good values of form fields by name; ``app`` is another
+    build of the application on the same database (``dns_app``, say).
+    """
+    from webtest import TestApp
+
+    from mypages.testing.hostile import Visitor, routes_of, sweep
+
+    def run(packages=None, placeholders=None, good=None, skip=(), app=app):
+        world = hostile_world
+
+        def browser(number):
+            return TestApp(app, extra_environ={"REMOTE_ADDR": f"192.0.2.{number}",
+                                               "HTTP_HOST": "localhost"})
+
+        visitors = [Visitor("anonymous", browser(1),
+                            good={"email": world.member.email, "password": DEFAULT_PASSWORD})]
+        for number, (name, user) in enumerate((("member", world.member), ("admin", world.admin),
+                                               ("operator", world.operator)), start=2):
+            visitors.append(Visitor(name, browser(number), sign_in=lambda testapp, email=user.email:
+                                    sign_in(testapp, email)))
+        given = {"company_id": world.company.id, "user_id": world.member.id,
+                 **(placeholders or {})}
+        return sweep(app, visitors, given, good, routes_of(app, packages), skip)
+
+    return run
 
 
 @pytest.fixture

@@ -1,34 +1,25 @@
-"""The web layer shared by every page: layout, static files, headers, errors."""
+"""The web layer shared by every page: layout, static files, headers, input, errors."""
 from __future__ import annotations
 
 import functools
 
 from markupsafe import Markup
+from pyramid.tweens import EXCVIEW, INGRESS
 
 from mypages.i18n import LANGUAGE_NAMES, LANGUAGES, install_jinja_i18n
 from mypages.i18n.templates import LocalizedTemplates
+from mypages.web.errors import LastResort
+from mypages.web.headers import CSP, security_headers, security_headers_tween_factory
+from mypages.web.inputs import IdsPredicate, path_ok, text_only_view
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+__all__ = ["CSP", "LastResort", "security_headers", "security_headers_tween_factory"]
 
-
-def security_headers_tween_factory(handler, registry):
-    production = registry.settings["mypages.environment"] == "production"
-
-    def security_headers_tween(request):
-        response = handler(request)
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        if production:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.__dict__.get("user") is not None:
-            headers.setdefault("Cache-Control", "private, no-store")
-        return response
-
-    return security_headers_tween
+def here(request) -> str:
+    """This page's path and query, for the language switcher to come back to; the start page
+    if the path itself was refused (not UTF-8, or with control characters)."""
+    if not path_ok(request.environ):
+        return request.script_name + "/"
+    return request.path_qs
 
 
 def path_for(request, name: str, **kw) -> str:
@@ -78,9 +69,15 @@ def includeme(config):
         order=10)
     config.add_static_view("static", "mypages:static/", cache_max_age=3600)
     config.registry["web.paths"] = {}
+    config.add_request_method(here, "here", reify=True)
     config.add_request_method(path_for, "path_for")
     config.add_request_method(static_path_for, "static_path_for")
-    config.add_tween("mypages.web.security_headers_tween_factory")
+    # outermost: the headers go on every answer, exception views' included
+    config.add_tween("mypages.web.headers.security_headers_tween_factory", under=INGRESS)
+    # innermost: bad input is refused before routing, and the refusal is an exception view
+    config.add_tween("mypages.web.inputs.input_tween_factory", under=EXCVIEW)
+    config.add_view_deriver(text_only_view, under="secured_view", over="csrf_view")
+    config.add_route_predicate("ids", IdsPredicate)
     config.add_route("home", "/")
     config.add_route("set_locale", "/locale")
     config.scan(".views")

@@ -11,7 +11,7 @@ from mypages.accounts import add_methods, end_session, start_session
 from mypages.accounts import throttle, totp
 from mypages.accounts.throttle import SIGN_IN, too_many
 from mypages.accounts.devices import known_user_ids, remember_device
-from mypages.accounts.models import User
+from mypages.accounts.models import EMAIL_MAX_LENGTH, User
 from mypages.accounts.password_policy import password_allowed_for_user
 from mypages.accounts.passwords import hash_password, needs_rehash, verify_password
 from mypages.db import utcnow
@@ -23,6 +23,7 @@ PENDING = "pending_sign_in"
 PENDING_SECONDS = 300
 
 WRONG = _("The e-mail address or the password is wrong.")
+NOT_AN_EMAIL = _("Type a valid e-mail address.")
 SSO_ONLY = _("Your company requires sign-in through Single Sign On. "
              "Password sign-in is closed for your account.")
 
@@ -84,6 +85,10 @@ def login(request):
     email = request.POST.get("email", "").strip().lower()
     next_url = safe_next(request.POST.get("next"), "")
     password = request.POST.get("password", "")
+    if len(email) > EMAIL_MAX_LENGTH:
+        # no account has such an address: refused before it is counted, looked up or audited
+        request.response.status = 400
+        return {"email": "", "next": next_url, "error": NOT_AN_EMAIL}
     if email and not password:
         # identifier-first: a domain with Single Sign On goes to its identity provider
         from mypages.sso import domains, flow
