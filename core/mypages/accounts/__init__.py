@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select, update
 from mypages.accounts.models import TotpCredential, User, UserSession
 from mypages.accounts.policy import (PlatformPolicyCache, build_on_ready, platform_requires_mfa,
                                     policy_view_deriver)
-from mypages.db import read_first, utcnow
+from mypages.db import committed_on_its_own, read_first, utcnow
 
 SESSION_COOKIE = "mypages_session"
 AUTH_KEY = "auth"
@@ -154,7 +154,7 @@ def adopt_session(request, user_session: SessionInfo, user: UserInfo) -> UserInf
     if not user.is_active:
         # ended, not just refused, so enabling the account again revives none of them
         # (ASVS 7.4.2); in a transaction of its own, as an error page aborts the request's
-        with request.registry["db.session_factory"].begin() as own:
+        with committed_on_its_own(request.registry) as own:
             end_user_sessions(own, user.id)
         return None
     if (now - user_session.last_seen_at > settings["mypages.session.idle_timeout"]
@@ -239,6 +239,7 @@ def includeme(config):
     config.add_encrypted_column(TotpCredential.secret_encrypted)
     config.on_plugins_ready(build_on_ready)
     config.add_view_deriver(policy_view_deriver, name="company_policy")
+    config.include(".reauth")  # the require_reauth= view option
     config.add_route("login", "/login")
     config.add_route("login_verify", "/login/verify")
     config.add_route("logout", "/logout")

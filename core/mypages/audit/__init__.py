@@ -7,6 +7,7 @@ Details must never hold secrets.
 from __future__ import annotations
 
 from mypages.audit.models import AuditEvent
+from mypages.db import committed_on_its_own
 
 _UNSET = object()
 
@@ -38,7 +39,7 @@ def audit_now(request, action: str, *, target: str = "", company=None, actor=_UN
     """Record ``action`` in a transaction of its own, committed at once: for refusals
     whose request transaction is rolled back."""
     user = request.__dict__.get("user") if actor is _UNSET else actor
-    with request.registry["db.session_factory"].begin() as own:
+    with committed_on_its_own(request.registry) as own:
         record(own, action, company_id=company.id if company is not None else None,
                actor_id=user.id if user is not None else None, target=target,
                ip=request.client_addr, **details)

@@ -8,6 +8,8 @@ It is opened on first use, so a page that only shows what
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import zope.sqlalchemy
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -86,6 +88,20 @@ def session_in_transaction(session_factory, transaction_manager) -> Session:
     dbsession = session_factory()
     zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
     return dbsession
+
+
+@contextmanager
+def committed_on_its_own(registry) -> Iterator[Session]:
+    """A session in a short transaction of its own, committed when the block ends, whatever
+    becomes of the request's: for the few writes that must stay though the request is
+    refused (its audit event, a used-up sign-in attempt, the sessions of a disabled account).
+
+    Call it when the request holds no write lock: before the request's first write, or
+    after its transaction was dropped (the refusal view does so first). On SQLite a
+    request that has written holds the database's one write lock until it ends.
+    """
+    with registry["db.session_factory"].begin() as own:
+        yield own
 
 
 def read_first(request, statement, parameters: dict):

@@ -21,7 +21,7 @@ from mypages.accounts.models import User
 from mypages.accounts.throttle import SSO_START
 from mypages.companies.models import Company, Membership, Role
 from mypages.contract import SsoRejected
-from mypages.db import utcnow
+from mypages.db import committed_on_its_own, utcnow
 from mypages.i18n import LOCALE_COOKIE, _, supported
 from mypages.modules.lifecycle import entitled_keys
 from mypages.plugins import notify
@@ -92,7 +92,7 @@ def take_attempt(request, state: str | None) -> SsoAttempt:
     now = utcnow()
     # used up in a short transaction of its own, committed before the provider is called:
     # no transaction stays open (nor, on SQLite, the write lock held) during those calls
-    with request.registry["db.session_factory"].begin() as own:
+    with committed_on_its_own(request.registry) as own:
         taken = own.execute(
             update(SsoAttempt)
             .where(SsoAttempt.state_hash == digest(state), SsoAttempt.used_at.is_(None),
@@ -110,7 +110,7 @@ def burn_attempt(request, state: str | None) -> Company | None:
     attempt's company, if the state named one."""
     if not state:
         return None
-    with request.registry["db.session_factory"].begin() as own:
+    with committed_on_its_own(request.registry) as own:
         own.execute(update(SsoAttempt).where(SsoAttempt.state_hash == digest(state),
                                              SsoAttempt.used_at.is_(None))
                     .values(used_at=utcnow()))

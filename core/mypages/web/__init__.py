@@ -78,6 +78,8 @@ def includeme(config):
     config.add_tween("mypages.web.inputs.input_tween_factory", under=EXCVIEW)
     config.add_view_deriver(text_only_view, under="secured_view", over="csrf_view")
     config.add_route_predicate("ids", IdsPredicate)
+    config.include(".forms")     # the form_action= view predicate
+    config.include(".refusals")  # the one view that shows refusals; refusal_page=
     config.add_route("home", "/")
     config.add_route("set_locale", "/locale")
     config.scan(".views")
