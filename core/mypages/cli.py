@@ -167,15 +167,15 @@ def _company(dbsession, company_id: int):
 
 def _module_action(ctx, company_id: int, module_key: str, action) -> None:
     from mypages.companies import CompanyInfo
-    from mypages.modules.lifecycle import ModuleError
+    from mypages.refusals import Refusal
 
     tm, dbsession, request = ctx.obj["env"].transaction()
     try:
         with tm:
             request.company = company = CompanyInfo.of(_company(dbsession, company_id))
             action(request, company, module_key)
-    except ModuleError as error:
-        fail(request.localizer.translate(error.message))
+    except Refusal as refused:
+        fail(" ".join(map(request.localizer.translate, refused.messages)))
 
 
 @modules.command("activate")

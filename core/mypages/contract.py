@@ -8,6 +8,9 @@ from typing import Callable
 
 from pyramid.i18n import TranslationString
 
+from mypages.i18n import _
+from mypages.refusals import Refusal
+
 
 @dataclass(frozen=True)
 class Price:
@@ -77,12 +80,12 @@ class QueuedJobType:
     max_attempts: int = 5
 
 
-class PurchaseRefused(Exception):
-    """Raised by a ``mypages_purchase`` implementation; ``message`` is shown to the admin."""
+class PurchaseRefused(Refusal):
+    """Raised by a ``mypages_purchase`` implementation; ``message`` is shown to the admin
+    and the purchase changes nothing. A :class:`~mypages.refusals.Refusal`."""
 
     def __init__(self, message: TranslationString):
         super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -104,14 +107,31 @@ class LoginMethod:
 
 # -- Single Sign On -------------------------------------------------------------
 
-class SsoRejected(Exception):
+class SsoRejected(Refusal):
     """An identity provider's answer is refused; ``reason`` is a short code for the audit
-    trail (never a secret), ``message`` is shown to the person."""
+    trail (never a secret), ``message`` is shown to the person (a general one when None).
+
+    A :class:`~mypages.refusals.Refusal` shown on the error page with status 403, whichever
+    view it came from; the sign-in attempt is used up and the refusal audited as
+    ``sso.rejected``, and nothing else the request wrote is kept."""
+
+    status = 403
+    title = _("Single Sign On did not work")
+    own_page = True
 
     def __init__(self, reason: str, message: TranslationString | None = None):
-        super().__init__(reason)
+        super().__init__(message)
+        self.args = (reason,)
         self.reason = reason
-        self.message = message
+
+    @property
+    def messages(self) -> list[TranslationString]:
+        return [self.message or _("The answer from your identity provider was refused. "
+                                  "Try again, or ask an admin of your company.")]
+
+    @property
+    def code(self) -> str:
+        return f"sso-{self.reason}"
 
 
 @dataclass(frozen=True)

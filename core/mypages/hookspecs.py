@@ -44,7 +44,7 @@ import pluggy
 
 #: (major, minor) of this contract. Bump minor for additions, major for breaks; every change
 #: gets a section in docs/plugins/changelog.rst (tests/core/plugins/test_contract_snapshot.py).
-HOOKSPEC_VERSION = (2, 1)
+HOOKSPEC_VERSION = (2, 2)
 
 hookspec = pluggy.HookspecMarker("mypages")
 hookimpl = pluggy.HookimplMarker("mypages")

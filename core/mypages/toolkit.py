@@ -19,14 +19,15 @@ from mypages.modules.models import ModuleState
 from mypages.modules.settings import get_module_settings, save_module_settings
 from mypages.outbound import Outbound, OutboundError, outbound_client
 from mypages.plugins.events import EventContext
+from mypages.refusals import Refusal
 from mypages.sso.urls import is_endpoint
 
 __all__ = [
     "Base", "CompanyInfo", "DashboardCard", "EventContext", "FederatedIdentity", "HOOKSPEC_VERSION",
     "JobContext", "LANGUAGES", "LoginMethod", "MigrationSource", "Module", "ModuleState",
     "MypagesDeprecationWarning", "Outbound", "OutboundError", "PeriodicJob", "Price",
-    "PurchaseRefused", "QueuedJobType", "SettingsTab", "SsoProvider", "SsoRejected", "SsoSetting",
-    "TranslationString", "TranslationStringFactory", "UTCDateTime", "UserInfo",
+    "PurchaseRefused", "QueuedJobType", "Refusal", "SettingsTab", "SsoProvider", "SsoRejected",
+    "SsoSetting", "TranslationString", "TranslationStringFactory", "UTCDateTime", "UserInfo",
     "get_module_settings", "hookimpl", "is_endpoint", "outbound_client", "run_env",
     "save_module_settings", "utcnow",
 ]

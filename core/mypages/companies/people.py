@@ -7,12 +7,11 @@ from mypages.accounts import end_user_sessions
 from mypages.accounts.models import User
 from mypages.companies.models import Company, Invitation, Membership, Role
 from mypages.i18n import _
+from mypages.refusals import Refusal
 
 
-class PeopleError(Exception):
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+class PeopleError(Refusal):
+    """A refused change to a company's people."""
 
 
 def members(dbsession, company_id: int):

@@ -9,7 +9,7 @@ from mypages.accounts.password_policy import MAX_LENGTH, PLATFORM_MIN_LENGTH
 from mypages.accounts.policy import effective
 from mypages.companies import people
 from mypages.companies.models import BreakGlassAdmin, CompanyPolicy, Invitation, Role
-from mypages.db import fresh_transaction, utcnow
+from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.web.inputs import as_id, whole_number
 
@@ -17,12 +17,12 @@ IDLE_RANGE = (5, 24 * 60)        # minutes
 ABSOLUTE_RANGE = (1, 30 * 24)    # hours
 
 
-def people_page(request, error=None):
+def people_page(request, errors=()):
     invitations = request.dbsession.scalars(select(Invitation).where(
         Invitation.company_id == request.company.id, Invitation.accepted_at.is_(None),
         Invitation.revoked_at.is_(None)).order_by(Invitation.created_at.desc())).all()
     return {"members": people.members(request.dbsession, request.company.id),
-            "invitations": invitations, "error": error, "roles": list(Role),
+            "invitations": invitations, "errors": list(errors), "roles": list(Role),
             "messages": request.session.pop_flash()}
 
 
@@ -32,56 +32,67 @@ def people_view(request):
     return people_page(request)
 
 
-@view_config(route_name="company_person", permission="company.admin")
-def person_action(request):
+#: the options of every view of the people page's forms: refusals are shown on that page
+PEOPLE_FORM = dict(permission="company.admin", renderer="mypages:templates/people.jinja2",
+                   refusal_page=people_page)
+
+
+def _person(request) -> int:
     try:
-        user_id = int(request.matchdict["user_id"])
+        return int(request.matchdict["user_id"])
     except ValueError:
         raise people.PeopleError(_("That person is not a member of this company."))
-    action = request.matchdict["action"]
-    company = request.company
-    if action == "role":
-        people.change_role(request, company, user_id, request.POST.get("role", ""))
-        done = _("The role has been changed.")
-    elif action == "remove":
-        people.remove(request, company, user_id)
-        done = _("The person has been removed from the company and signed out.")
-    elif action == "end-sessions":
-        people.end_sessions(request, company, user_id)
-        done = _("The person has been signed out everywhere.")
-    else:
-        raise people.PeopleError(_("Unknown action."))
+
+
+def _back(request, done):
     request.session.flash(request.translate(done))
-    return HTTPSeeOther(request.route_url("company_people", company_id=company.id))
-
-
-@view_config(route_name="company_invitations", permission="company.admin")
-def invitations(request):
-    revoke = request.POST.get("revoke", "")
-    if revoke:
-        invitation = request.dbsession.scalars(select(Invitation).where(
-            Invitation.id == (as_id(revoke) or -1),
-            Invitation.company_id == request.company.id,
-            Invitation.accepted_at.is_(None))).one_or_none()
-        if invitation is None:
-            raise people.PeopleError(_("There is no such invitation."))
-        invitation.revoked_at = utcnow()
-        request.audit("people.invitation_revoked", target=invitation.email)
-        request.session.flash(request.translate(_("The invitation has been withdrawn.")))
-    else:
-        invitation = people.invite(request, request.company, request.POST.get("email", ""),
-                                   request.POST.get("role", "member"))
-        request.session.flash(request.translate(
-            _("An invitation has been sent to ${email}.", mapping={"email": invitation.email})))
     return HTTPSeeOther(request.route_url("company_people", company_id=request.company.id))
 
 
-@view_config(context=people.PeopleError, renderer="mypages:templates/people.jinja2")
-def people_error(exc, request):
-    """Refused; nothing of it is kept (pyramid_tm aborts the transaction)."""
-    fresh_transaction(request)
-    request.response.status = 400
-    return people_page(request, error=exc.message)
+@view_config(route_name="company_person", form_action="role", **PEOPLE_FORM)
+def change_role(request):
+    people.change_role(request, request.company, _person(request), request.POST.get("role", ""))
+    return _back(request, _("The role has been changed."))
+
+
+@view_config(route_name="company_person", form_action="remove", **PEOPLE_FORM)
+def remove_person(request):
+    people.remove(request, request.company, _person(request))
+    return _back(request, _("The person has been removed from the company and signed out."))
+
+
+@view_config(route_name="company_person", form_action="end-sessions", **PEOPLE_FORM)
+def end_sessions(request):
+    people.end_sessions(request, request.company, _person(request))
+    return _back(request, _("The person has been signed out everywhere."))
+
+
+@view_config(route_name="company_person", **PEOPLE_FORM)
+def unknown_person_action(request):
+    _person(request)
+    raise people.PeopleError(_("Unknown action."))
+
+
+@view_config(route_name="company_invitations", form_action="revoke", **PEOPLE_FORM)
+def revoke_invitation(request):
+    revoke = request.POST["revoke"]
+    invitation = request.dbsession.scalars(select(Invitation).where(
+        Invitation.id == (as_id(revoke) or -1),
+        Invitation.company_id == request.company.id,
+        Invitation.accepted_at.is_(None))).one_or_none()
+    if invitation is None:
+        raise people.PeopleError(_("There is no such invitation."))
+    invitation.revoked_at = utcnow()
+    request.audit("people.invitation_revoked", target=invitation.email)
+    return _back(request, _("The invitation has been withdrawn."))
+
+
+@view_config(route_name="company_invitations", **PEOPLE_FORM)
+def invite(request):
+    invitation = people.invite(request, request.company, request.POST.get("email", ""),
+                               request.POST.get("role", "member"))
+    return _back(request, _("An invitation has been sent to ${email}.",
+                            mapping={"email": invitation.email}))
 
 
 # -- security ------------------------------------------------------------------

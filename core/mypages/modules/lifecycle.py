@@ -7,9 +7,10 @@
     trial|active --deactivate--> inactive --buy--> active
 
 One trial per company and module. Every transition is audited and
-announced through ``mypages_module_state_changed``. Errors raise
-:class:`ModuleError`; the request's transaction is then aborted, so a
-refused action changes nothing.
+announced through ``mypages_module_state_changed``. A refused action raises
+:class:`ModuleError` (or the billing plugin's
+:class:`~mypages.contract.PurchaseRefused`), a refusal: the request's
+transaction is then aborted, so it changes nothing.
 """
 from __future__ import annotations
 
@@ -19,20 +20,16 @@ import math
 from sqlalchemy import and_, func, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mypages.contract import PurchaseRefused
 from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.plugins import notify
 from mypages.plugins.events import EventContext
+from mypages.refusals import Refusal
 
 
-class ModuleError(Exception):
+class ModuleError(Refusal):
     """A refused module action, with a translatable message for the admin."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 def entitled_clause(now: dt.datetime):
@@ -159,11 +156,9 @@ def buy(request, company, key: str):
             raise ModuleError(_("This module is already active."))
     else:
         _move(request, row, old, state=ModuleState.active, purchased_at=now)
-    try:
-        order = request.hooks.mypages_purchase(request=request, company=company, module=module,
-                                               user=request.user)
-    except PurchaseRefused as refused:
-        raise ModuleError(refused.message)
+    # a PurchaseRefused from the billing plugin is a refusal like ModuleError
+    order = request.hooks.mypages_purchase(request=request, company=company, module=module,
+                                           user=request.user)
     _announce(request, company, key, old, ModuleState.active)
     return order
 

@@ -3,18 +3,11 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
-from mypages.db import fresh_transaction, utcnow
+from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.modules import lifecycle
-from mypages.modules.lifecycle import ModuleError
 from mypages.modules.models import ModuleState
-
-ACTIONS = {
-    "activate": (lifecycle.activate, _("The free trial has started.")),
-    "buy": (lifecycle.buy, _("Thank you! The module is now active.")),
-    "deactivate": (lifecycle.deactivate,
-                   _("The module is deactivated. Its settings are kept if you buy it later.")),
-}
+from mypages.refusals import Refusal
 
 
 def catalogue_rows(request):
@@ -34,8 +27,8 @@ def catalogue_rows(request):
         }
 
 
-def modules_page(request, error=None):
-    return {"rows": list(catalogue_rows(request)), "error": error,
+def modules_page(request, errors=()):
+    return {"rows": list(catalogue_rows(request)), "errors": list(errors),
             "messages": request.session.pop_flash()}
 
 
@@ -45,23 +38,33 @@ def modules(request):
     return modules_page(request)
 
 
-@view_config(route_name="module_action", permission="company.admin")
-def module_action(request):
-    action = ACTIONS.get(request.matchdict["action"])
-    if action is None:
-        raise ModuleError(_("Unknown action."))
-    change, done = action
+def _changed(request, change, done):
     change(request, request.company, request.matchdict["module_key"])
     request.session.flash(request.translate(done))
     return HTTPSeeOther(request.route_url("company_modules", company_id=request.company.id))
 
 
-@view_config(context=ModuleError, renderer="mypages:templates/modules.jinja2")
-def module_error(exc, request):
-    """The change was refused; nothing of it is kept (pyramid_tm aborts the transaction).
+#: the options of every view of a module's buttons: refusals are shown on the modules page
+ACTION = dict(route_name="module_action", permission="company.admin",
+              renderer="mypages:templates/modules.jinja2", refusal_page=modules_page)
 
-    Only raised from views that already passed the ``company.admin`` check.
-    """
-    fresh_transaction(request)
-    request.response.status = 400
-    return modules_page(request, error=exc.message)
+
+@view_config(form_action="activate", **ACTION)
+def activate(request):
+    return _changed(request, lifecycle.activate, _("The free trial has started."))
+
+
+@view_config(form_action="buy", **ACTION)
+def buy(request):
+    return _changed(request, lifecycle.buy, _("Thank you! The module is now active."))
+
+
+@view_config(form_action="deactivate", **ACTION)
+def deactivate(request):
+    return _changed(request, lifecycle.deactivate,
+                    _("The module is deactivated. Its settings are kept if you buy it later."))
+
+
+@view_config(**ACTION)
+def unknown_action(request):
+    raise Refusal(_("Unknown action."))

@@ -19,6 +19,7 @@ from mypages.companies.models import Company
 from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.outbound.resolver import resolver_from_settings
+from mypages.refusals import Refusal
 from mypages.sso.models import SsoConnection, VerifiedDomain
 
 TXT_PREFIX = "mypages-verification="
@@ -39,10 +40,8 @@ live.co.uk yahoo.dk yahoo.no yahoo.co.uk protonmail.ch gmx.se msn.se
 """.split())
 
 
-class DomainError(Exception):
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+class DomainError(Refusal):
+    """A domain that cannot be claimed or verified."""
 
 
 def normalize(domain: str) -> str:

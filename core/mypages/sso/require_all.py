@@ -14,14 +14,13 @@ from sqlalchemy import select
 from mypages.companies.models import CompanyPolicy
 from mypages.i18n import _
 from mypages.modules.models import ModuleState
+from mypages.refusals import Refusal
 from mypages.sso.connections import connection_of
 from mypages.sso.models import VerifiedDomain
 
 
-class RequireAllRefused(Exception):
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+class RequireAllRefused(Refusal):
+    """'Require from all' cannot be switched on yet."""
 
 
 def _policy(dbsession, company_id: int) -> CompanyPolicy:

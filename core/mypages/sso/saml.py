@@ -40,6 +40,7 @@ from mypages.contract import FederatedIdentity, SsoRejected
 from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.outbound import Outbound, OutboundError
+from mypages.refusals import Refusal
 from mypages.sso.models import SamlAssertionSeen, SsoAttempt, SsoConnection
 
 log = logging.getLogger(__name__)
@@ -92,12 +93,8 @@ for _code in (Invalid.NO_SIGNATURE_FOUND, Invalid.NO_SIGNED_ASSERTION, Invalid.N
     REASONS[_code] = "saml-signature"
 
 
-class MetadataError(Exception):
+class MetadataError(Refusal):
     """The identity provider's metadata cannot be used; ``message`` says why, for the admin."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 # -- the identity provider's metadata -------------------------------------------

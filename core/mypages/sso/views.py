@@ -1,6 +1,7 @@
 """The Single Sign On tab for company admins, and the sign-in routes."""
 from __future__ import annotations
 
+from pyramid.events import subscriber
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
@@ -8,21 +9,16 @@ from sqlalchemy import delete, select
 
 from mypages.companies.models import Group
 from mypages.contract import SsoRejected
-from mypages.db import fresh_transaction, utcnow
+from mypages.db import utcnow
 from mypages.i18n import _, stored_message
 from mypages.outbound import OutboundError
+from mypages.refusals import Refusal, RefusalShown
 from mypages.sso import MODULE_KEY, domains, flow, oidc, saml
 from mypages.sso.connections import connection_of, provider_of, store_secrets, values_of
 from mypages.sso.models import SsoConnection, SsoGroupMapping, SsoLink, VerifiedDomain
-from mypages.sso.require_all import RequireAllRefused, has_verified_domain, switch
+from mypages.sso.require_all import has_verified_domain, switch
 from mypages.web.inputs import as_id
 from mypages.web.safety import safe_next
-
-
-class SettingsRefused(Exception):
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 def base_url(request) -> str:
@@ -87,14 +83,37 @@ def check_addresses(request, provider, protocol: str, values: dict) -> list:
     return []
 
 
+def _back(request, done=None):
+    """Back to the tab, saying what was done."""
+    if done is not None:
+        request.session.flash(request.translate(done))
+    return HTTPSeeOther(request.route_url("sso_settings", company_id=request.company.id))
+
+
+def _refused_page(request, errors):
+    return settings_page(request, errors)
+
+
+def _refused_form_page(request, errors):
+    """The connection form again, as it was filled in (secrets are never shown again)."""
+    return settings_page(request, errors, {k: v for k, v in request.POST.items()
+                                           if k != "csrf_token"})
+
+
+#: the options of every view of the tab's forms: refusals are shown on the tab
+TAB_FORM = dict(route_name="sso_action", module=MODULE_KEY, permission="company.admin",
+                renderer="mypages:templates/sso.jinja2", refusal_page=_refused_page)
+
+
+@view_config(form_action="save", **dict(TAB_FORM, refusal_page=_refused_form_page))
 def save_connection(request):
     post = request.POST
     provider = request.registry["sso.providers"].get(post.get("provider", ""))
     if provider is None:
-        raise SettingsRefused(_("Choose an identity provider."))
+        raise Refusal(_("Choose an identity provider."))
     protocol = post.get("protocol", "oidc")
     if protocol not in provider.protocols:
-        raise SettingsRefused(_("This identity provider does not support that protocol."))
+        raise Refusal(_("This identity provider does not support that protocol."))
     connection = connection_of(request.dbsession, request.company.id)
     old_secrets = values_of(request.registry, connection) if connection else {}
     fields = [f for f in provider.settings() if protocol in f.protocols]
@@ -115,7 +134,7 @@ def save_connection(request):
     if not errors:
         errors += check_addresses(request, provider, protocol, {**plain, **secrets_})
     if errors:
-        raise SettingsRefused(errors)
+        raise Refusal(errors)
     links_removed = 0
     if connection is None:
         connection = SsoConnection(company_id=request.company.id)
@@ -135,51 +154,52 @@ def save_connection(request):
     # secrets never reach the audit trail: only which fields were set
     request.audit("sso.connection_saved", target=provider.key, protocol=protocol,
                   settings=sorted(plain), secrets_set=sorted(secrets_), links_removed=links_removed)
-    return _("The connection is saved. Test it before you require it from all.")
+    return _back(request, _("The connection is saved. Test it before you require it from all."))
 
 
-def test_connection(request):
+def _connection(request) -> SsoConnection:
     connection = connection_of(request.dbsession, request.company.id)
     if connection is None:
-        raise SettingsRefused(_("Set up the connection to your identity provider first."))
+        raise Refusal(_("Set up the connection to your identity provider first."))
+    return connection
+
+
+@view_config(form_action="test", **TAB_FORM)
+def test_connection(request):
+    connection = _connection(request)
     try:
         return flow.start(request, connection, login_hint=request.user.email, test=True)
     except SsoRejected as rejected:
         # refused before the browser left (the provider's address, say): told on the tab
-        request.audit_now("sso.rejected", company=request.company, reason=rejected.reason,
-                          test=True)
-        raise SettingsRefused(rejected.message or _(
-            "The test could not start: the identity provider's answer was refused."))
+        raise Refusal(rejected.message or _(
+            "The test could not start: the identity provider's answer was refused.")
+        ).audited("sso.rejected", reason=rejected.reason, test=True)
 
 
+@view_config(form_action="require-all", **TAB_FORM)
 def require_all(request):
     on = request.POST.get("on") == "1"
-    try:
-        switch(request, request.company, on)
-    except RequireAllRefused as refused:
-        raise SettingsRefused(refused.message)
+    switch(request, request.company, on)
     if on:
-        return _("Single Sign On is now required from all. Password sign-in is closed for "
-                 "your people, except the break-glass admins.")
-    return _("Single Sign On is no longer required. People can sign in with passwords again.")
+        return _back(request, _("Single Sign On is now required from all. Password sign-in is "
+                                "closed for your people, except the break-glass admins."))
+    return _back(request, _("Single Sign On is no longer required. People can sign in with "
+                            "passwords again."))
 
 
+@view_config(form_action="jit", **TAB_FORM)
 def jit(request):
-    connection = connection_of(request.dbsession, request.company.id)
-    if connection is None:
-        raise SettingsRefused(_("Set up the connection to your identity provider first."))
+    connection = _connection(request)
     connection.jit_enabled = request.POST.get("on") == "1"
     request.audit("sso.jit_switched", on=connection.jit_enabled)
-    return _("Saved.")
+    return _back(request, _("Saved."))
 
 
+@view_config(form_action="domain-add", **TAB_FORM)
 def add_domain(request):
-    try:
-        claimed = domains.claim(request, request.company, request.POST.get("domain", ""))
-    except domains.DomainError as error:
-        raise SettingsRefused(error.message)
-    return _("Add the TXT record shown below to ${domain}, then press Verify.",
-             mapping={"domain": claimed.domain})
+    claimed = domains.claim(request, request.company, request.POST.get("domain", ""))
+    return _back(request, _("Add the TXT record shown below to ${domain}, then press Verify.",
+                            mapping={"domain": claimed.domain}))
 
 
 def _claimed(request) -> VerifiedDomain:
@@ -188,26 +208,25 @@ def _claimed(request) -> VerifiedDomain:
         VerifiedDomain.id == (as_id(raw) or -1),
         VerifiedDomain.company_id == request.company.id)).one_or_none()
     if claimed is None:
-        raise SettingsRefused(_("There is no such domain."))
+        raise Refusal(_("There is no such domain."))
     return claimed
 
 
+@view_config(form_action="domain-verify", **TAB_FORM)
 def verify_domain(request):
     claimed = _claimed(request)
     try:
         verified = domains.verify(request, request.company, claimed)
     except domains.DomainError as error:
         # the refusal rolls the request back; the failed check is still on record
-        request.audit_now("sso.domain_lookup_failed", company=request.company,
-                          target=claimed.domain)
-        raise SettingsRefused(error.message)
+        raise error.audited("sso.domain_lookup_failed", target=claimed.domain)
     if not verified:
-        request.session.flash(request.translate(_(
-            "The TXT record was not found yet. DNS changes can take a while; try again later.")))
-        return None
-    return _("${domain} is verified.", mapping={"domain": claimed.domain})
+        return _back(request, _("The TXT record was not found yet. DNS changes can take a "
+                                "while; try again later."))
+    return _back(request, _("${domain} is verified.", mapping={"domain": claimed.domain}))
 
 
+@view_config(form_action="domain-remove", **TAB_FORM)
 def remove_domain(request):
     claimed = _claimed(request)
     connection = connection_of(request.dbsession, request.company.id)
@@ -216,20 +235,19 @@ def remove_domain(request):
     if connection is not None and connection.require_all and not has_verified_domain(
             request.dbsession, request.company.id):
         # the last way to Single Sign On: removing it would lock everyone out
-        raise SettingsRefused(_("Single Sign On is required from all and your people reach it "
-                                "through this domain. Stop requiring Single Sign On first."))
+        raise Refusal(_("Single Sign On is required from all and your people reach it "
+                        "through this domain. Stop requiring Single Sign On first."))
     request.audit("sso.domain_removed", target=claimed.domain)
-    return _("The domain has been removed.")
+    return _back(request, _("The domain has been removed."))
 
 
+@view_config(form_action="mapping-add", **TAB_FORM)
 def add_mapping(request):
-    connection = connection_of(request.dbsession, request.company.id)
+    connection = _connection(request)
     idp_group = request.POST.get("idp_group", "").strip()
     name = request.POST.get("group", "").strip()
-    if connection is None:
-        raise SettingsRefused(_("Set up the connection to your identity provider first."))
     if not idp_group or not name or len(idp_group) > 300 or len(name) > 200:
-        raise SettingsRefused(_("Type the identity provider's group id and a group name."))
+        raise Refusal(_("Type the identity provider's group id and a group name."))
     group = request.dbsession.scalars(select(Group).where(
         Group.company_id == request.company.id, Group.name == name)).one_or_none()
     if group is None:
@@ -243,9 +261,10 @@ def add_mapping(request):
         request.dbsession.add(SsoGroupMapping(connection_id=connection.id, idp_group=idp_group,
                                               group_id=group.id))
         request.audit("sso.group_mapping_added", target=idp_group, group=name)
-    return _("Saved.")
+    return _back(request, _("Saved."))
 
 
+@view_config(form_action="mapping-remove", **TAB_FORM)
 def remove_mapping(request):
     connection = connection_of(request.dbsession, request.company.id)
     raw = request.POST.get("mapping_id", "")
@@ -255,38 +274,9 @@ def remove_mapping(request):
         removed = request.dbsession.execute(delete(SsoGroupMapping).where(
             SsoGroupMapping.id == mapping_id, SsoGroupMapping.connection_id == connection.id)).rowcount
     if not removed:
-        raise SettingsRefused(_("There is no such group mapping."))
+        raise Refusal(_("There is no such group mapping."))
     request.audit("sso.group_mapping_removed", target=raw)
-    return _("Saved.")
-
-
-ACTIONS = {"save": save_connection, "test": test_connection, "require-all": require_all,
-           "jit": jit, "domain-add": add_domain, "domain-verify": verify_domain,
-           "domain-remove": remove_domain, "mapping-add": add_mapping,
-           "mapping-remove": remove_mapping}
-
-
-@view_config(route_name="sso_action", module=MODULE_KEY, permission="company.admin")
-def action(request):
-    handler = ACTIONS.get(request.matchdict["action"])
-    if handler is None:
-        raise HTTPNotFound()
-    done = handler(request)
-    if isinstance(done, Response):
-        return done
-    if done is not None:
-        request.session.flash(request.translate(done))
-    return HTTPSeeOther(request.route_url("sso_settings", company_id=request.company.id))
-
-
-@view_config(context=SettingsRefused, renderer="mypages:templates/sso.jinja2")
-def settings_refused(exc, request):
-    """Refused; nothing of it is kept (pyramid_tm aborts the transaction)."""
-    fresh_transaction(request)
-    request.response.status = 400
-    errors = exc.message if isinstance(exc.message, list) else [exc.message]
-    form = {k: v for k, v in request.POST.items() if k != "csrf_token"}
-    return settings_page(request, errors, form if request.matchdict.get("action") == "save" else None)
+    return _back(request, _("Saved."))
 
 
 # -- signing in -------------------------------------------------------------------
@@ -338,15 +328,11 @@ def saml_metadata(request):
     return Response(saml.sp_metadata(request, connection), content_type="application/samlmetadata+xml")
 
 
-@view_config(context=SsoRejected, renderer="mypages:templates/error.jinja2")
-def refused(exc, request):
-    """A refused sign-in: nothing of it is kept, but the refusal is audited."""
-    fresh_transaction(request)
+@subscriber(RefusalShown, refusal=SsoRejected)
+def record_rejection(event):
+    """A refused sign-in: nothing of it is kept, but its attempt is used up and the refusal
+    audited, in transactions of their own (the refusal view shows it)."""
+    request = event.request
     company = flow.burn_attempt(request, request.params.get("state")
                                 or request.POST.get("RelayState"))
-    request.audit_now("sso.rejected", company=company, reason=exc.reason)
-    request.response.status = 403
-    return {"title": _("Single Sign On did not work"),
-            "message": exc.message or _("The answer from your identity provider was refused. "
-                                        "Try again, or ask an admin of your company."),
-            "reason": f"sso-{exc.reason}"}
+    request.audit_now("sso.rejected", company=company, reason=event.refusal.reason)

@@ -88,7 +88,18 @@ def describe(value) -> dict:
                 "members": {name: member for name, member in _members(value).items()
                             if name != "__init__"}}
     return {"kind": "class", "bases": [base.__qualname__ for base in value.__bases__],
-            "members": _members(value)}
+            "inherits": _inherits(value), "members": _members(value)}
+
+
+def _inherits(cls) -> list[str]:
+    """What ``cls`` is an instance of besides itself: its ancestors up to the first one from
+    outside the core (whose own ancestors are that library's business)."""
+    inherits = []
+    for ancestor in cls.__mro__[1:]:
+        inherits.append(ancestor.__qualname__)
+        if not ancestor.__module__.startswith("mypages"):
+            break
+    return inherits
 
 
 def describe_hookspec(function) -> dict:
@@ -137,6 +148,15 @@ def _arguments(spec: dict) -> set[str]:
     return set(re.findall(r"\w+", spec["signature"].split("->")[0]))
 
 
+def _as_before(before: dict, after: dict) -> dict:
+    """``after``, with the bases ``before`` had if the class still inherits from each of
+    them: a new base in between (a subclass of the old one) breaks nothing."""
+    if (before.get("kind") == after.get("kind") == "class" and before["bases"] != after["bases"]
+            and set(before["bases"]) <= set(after.get("inherits", ()))):
+        return dict(after, bases=before["bases"])
+    return after
+
+
 def changes(old: dict, new: dict) -> tuple[list[str], list[str]]:
     """(additions, breaks) from one contract to another, one sentence each."""
     additions, breaks = [], []
@@ -148,7 +168,7 @@ def changes(old: dict, new: dict) -> tuple[list[str], list[str]]:
         before, after = old["toolkit"][name], new["toolkit"][name]
         if before == after:
             continue
-        if _extends(before, after):
+        if _extends(before, _as_before(before, after)):
             additions.append(f"mypages.toolkit.{name} gained: {json.dumps(after)}")
         else:
             breaks.append(f"mypages.toolkit.{name} changed from {json.dumps(before)} "
@@ -333,6 +353,25 @@ def test_an_addition_is_written_with_a_minor_bump_and_its_changelog_section(cont
     assert updated_snapshot(snapshot_of(BASE), contract, "2.1", "2.1") == snapshot_of(contract, "2.1")
     with pytest.raises(Refused, match="add a section titled 2.1"):
         updated_snapshot(snapshot_of(BASE), contract, "2.1", "2.0")
+
+
+def with_class(**description) -> dict:
+    contract = json.loads(json.dumps(BASE))
+    contract["toolkit"]["Refused"] = {"kind": "class", "members": {}, **description}
+    return contract
+
+
+def test_a_new_base_in_between_is_an_addition_and_another_base_a_break():
+    """A class that still inherits from its old base breaks nothing: ``except OldBase`` and
+    ``isinstance`` still hold."""
+    old = snapshot_of(with_class(bases=["Exception"]))
+    in_between = with_class(bases=["Refusal"], inherits=["Refusal", "Exception"])
+    assert changes(old["contract"], in_between)[1] == []
+    assert updated_snapshot(old, in_between, "2.1", "2.1") == snapshot_of(in_between, "2.1")
+    elsewhere = with_class(bases=["Refusal"], inherits=["Refusal", "ValueError"])
+    assert changes(old["contract"], elsewhere)[1]
+    with pytest.raises(Refused, match=r"the major version must change \(to 3.0\)"):
+        updated_snapshot(old, elsewhere, "2.1", "2.1")
 
 
 @pytest.mark.parametrize("contract", BREAKS.values(), ids=BREAKS)

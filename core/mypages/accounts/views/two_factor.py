@@ -7,9 +7,9 @@ from pyramid.view import view_config
 from sqlalchemy import func, select
 
 from mypages.accounts import add_methods, totp
-from mypages.accounts.policy import recently_proven
 from mypages.companies.models import CompanyPolicy, Membership
 from mypages.i18n import _
+from mypages.refusals import Refusal
 from mypages.web.safety import safe_next
 
 
@@ -55,66 +55,70 @@ def _page(request, **extra):
     return page
 
 
-def _needs_reauth(request):
-    if recently_proven(request.user_session):
-        return None
-    here = request.route_path("two_factor")
-    return HTTPSeeOther(request.route_url("reauth", _query={"next": here}))
+def _page_with_errors(request, errors):
+    return _page(request, errors=errors)
 
 
 # where a second factor is set up: open without one, or nobody could ever get one
-@view_config(route_name="two_factor", renderer="mypages:templates/two_factor.jinja2",
-             permission="signed-in", request_method="GET", require_second_factor=False)
+SET_UP = dict(route_name="two_factor", renderer="mypages:templates/two_factor.jinja2",
+              permission="signed-in", require_second_factor=False)
+
+
+@view_config(request_method="GET", **SET_UP)
 def two_factor(request):
     return _page(request)
 
 
-@view_config(route_name="two_factor", renderer="mypages:templates/two_factor.jinja2",
-             permission="signed-in", request_method="POST", require_second_factor=False)
-def two_factor_change(request):
-    action = request.POST.get("action")
+@view_config(form_action="begin", **SET_UP)
+def begin(request):
     user = request.user
-    if action == "begin":
-        if totp.is_enabled(request.dbsession, user.id):
-            return HTTPSeeOther(request.route_url("two_factor"))
-        totp.begin_enrolment(request, user)
-        request.audit("two_factor.enrolment_started", target=user.email, company=None)
-        return HTTPSeeOther(request.route_url("two_factor", _query={"next": request.POST.get("next", "")}))
-    if action == "confirm":
-        credential = totp.credential_of(request.dbsession, user.id)
-        if credential is None or credential.confirmed_at is not None:
-            return HTTPSeeOther(request.route_url("two_factor"))
-        if not totp.confirm(request, credential, request.POST.get("code", "")):
-            request.response.status = 400
-            return _page(request, error=_("The code is wrong. Check the clock of your phone and "
-                                          "type the code the app shows now."))
-        codes = totp.new_recovery_codes(request, user.id)
-        add_methods(request, ["otp"])
-        request.audit("two_factor.enabled", target=user.email, company=None)
-        return _page(request, codes=codes, enabled=True, pending=False, secret=None,
-                     codes_left=len(codes))
-    if action == "disable":
-        if (redirect := _needs_reauth(request)) is not None:
-            return redirect
-        required = _required_by(request)
-        if required is not None:
-            request.response.status = 400
-            return _page(request, error=CANNOT_TURN_OFF[required])
-        totp.disable(request, user.id)
-        request.audit("two_factor.disabled", target=user.email, company=None)
-        request.session.flash(request.translate(_("Two-factor authentication is turned off.")))
+    if totp.is_enabled(request.dbsession, user.id):
         return HTTPSeeOther(request.route_url("two_factor"))
-    request.response.status = 400
-    return _page(request, error=_("Unknown action."))
+    totp.begin_enrolment(request, user)
+    request.audit("two_factor.enrolment_started", target=user.email, company=None)
+    return HTTPSeeOther(request.route_url("two_factor", _query={"next": request.POST.get("next", "")}))
+
+
+@view_config(form_action="confirm", **SET_UP)
+def confirm(request):
+    user = request.user
+    credential = totp.credential_of(request.dbsession, user.id)
+    if credential is None or credential.confirmed_at is not None:
+        return HTTPSeeOther(request.route_url("two_factor"))
+    if not totp.confirm(request, credential, request.POST.get("code", "")):
+        request.response.status = 400
+        return _page(request, error=_("The code is wrong. Check the clock of your phone and "
+                                      "type the code the app shows now."))
+    codes = totp.new_recovery_codes(request, user.id)
+    add_methods(request, ["otp"])
+    request.audit("two_factor.enabled", target=user.email, company=None)
+    return _page(request, codes=codes, enabled=True, pending=False, secret=None,
+                 codes_left=len(codes))
+
+
+@view_config(form_action="disable", require_reauth=True, refusal_page=_page_with_errors,
+             **SET_UP)
+def disable(request):
+    required = _required_by(request)
+    if required is not None:
+        raise Refusal(CANNOT_TURN_OFF[required])
+    user = request.user
+    totp.disable(request, user.id)
+    request.audit("two_factor.disabled", target=user.email, company=None)
+    request.session.flash(request.translate(_("Two-factor authentication is turned off.")))
+    return HTTPSeeOther(request.route_url("two_factor"))
+
+
+@view_config(request_method="POST", refusal_page=_page_with_errors, **SET_UP)
+def unknown_action(request):
+    raise Refusal(_("Unknown action."))
 
 
 @view_config(route_name="recovery_codes", renderer="mypages:templates/two_factor.jinja2",
-             permission="signed-in", request_method="POST")
+             permission="signed-in", request_method="POST", require_reauth="two_factor")
 def regenerate_recovery_codes(request):
     if not totp.is_enabled(request.dbsession, request.user.id):
         return HTTPSeeOther(request.route_url("two_factor"))
-    if (redirect := _needs_reauth(request)) is not None:
-        return redirect
     codes = totp.new_recovery_codes(request, request.user.id)
     request.audit("two_factor.recovery_codes_renewed", target=request.user.email, company=None)
     return _page(request, codes=codes, codes_left=len(codes))
