@@ -21,7 +21,9 @@ def form_action(request) -> str | None:
     matchdict = request.matchdict or {}
     if ACTION in matchdict:
         return matchdict[ACTION]
-    return request.POST.get(ACTION)
+    asked = request.POST.get(ACTION)
+    # a file part is no action: the view that takes the rest refuses it (text_only_view)
+    return asked if asked is None or isinstance(asked, str) else ""
 
 
 class FormActionPredicate:
@@ -43,7 +45,8 @@ class FormActionPredicate:
         asked = form_action(request)
         if asked is not None:
             return asked == self.name
-        return bool(request.POST.get(self.name))
+        button = request.POST.get(self.name)
+        return isinstance(button, str) and button != ""
 
 
 def includeme(config):

@@ -21,6 +21,7 @@ from urllib.parse import unquote_to_bytes
 from webob.compat import cgi_FieldStorage
 
 from mypages.i18n import _
+from mypages.refusals import Refusal
 
 #: ids are PostgreSQL ``integer`` columns
 MAX_ID = 2 ** 31 - 1
@@ -37,12 +38,16 @@ TEXT_REFUSED = _("The form or the address contains characters that are not allow
 FILE_REFUSED = _("The form sent a file where text was expected.")
 
 
-class InvalidInput(Exception):
-    """Refused before any view read it; answered with a translated 400 (see ``web.views``)."""
+class InvalidInput(Refusal):
+    """Refused before any view read it: a refusal, shown translated with 400 on the error
+    page."""
 
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+    title = _("The request cannot be used")
+    own_page = True
+
+    @property
+    def code(self) -> str:
+        return "invalid-input"
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::[^}]*)?\}")

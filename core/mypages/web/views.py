@@ -11,7 +11,6 @@ from transaction.interfaces import NoTransaction
 from mypages.db import fresh_transaction
 from mypages.i18n import _
 from mypages.web import errors
-from mypages.web.inputs import InvalidInput
 
 ERROR_PAGE = "mypages:templates/error.jinja2"
 
@@ -47,14 +46,6 @@ def bad_csrf(request):
     return {"title": _("The form has expired"),
             "message": _("The page was open too long or was sent from somewhere else. "
                          "Go back, reload the page and try again.")}
-
-
-@view_config(context=InvalidInput, renderer=ERROR_PAGE)
-def invalid_input(exc, request):
-    """Refused before any view read it (:mod:`mypages.web.inputs`)."""
-    request.response.status = 400
-    return {"title": _("The request cannot be used"), "message": exc.message,
-            "reason": "invalid-input"}
 
 
 @view_config(context=Exception)

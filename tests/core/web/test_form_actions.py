@@ -74,3 +74,10 @@ def test_the_action_in_the_form_picks_its_view(browser):
 
 def test_only_a_post_asks_for_an_action(browser):
     assert browser.get("/_test/page", {"action": "begin", "revoke": "12"}).json == {"view": "page"}
+
+
+@pytest.mark.parametrize("field", ["action", "revoke"])
+def test_a_file_names_no_action_and_is_refused_as_input(browser, field):
+    refused = browser.post("/_test/page", {"csrf_token": browser.token},
+                           upload_files=[(field, "begin.txt", b"begin")], status=400)
+    assert refused.html.find(attrs={"data-reason": "invalid-input"})
