@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from mypages.accounts.models import User
-from mypages.accounts.passwords import hash_password
+from mypages.accounts.passwords import Passwords
 from mypages.companies.models import Company, Membership, Role
 from mypages.db import engine_from_url, utcnow
 from mypages.modules.models import ModuleActivation, ModuleState
@@ -73,7 +73,8 @@ def seed_small(database: Path, module_keys: tuple[str, ...]) -> Seeded:
     now = utcnow()
     with Session(engine) as session, session.begin():
         company = Company(name=COMPANY_NAME, org_number="556000-0001")
-        user = User(email=EMAIL, display_name="Bench Admin", password_hash=hash_password(PASSWORD))
+        user = User(email=EMAIL, display_name="Bench Admin",
+                    password_hash=Passwords().hash(PASSWORD))  # the default cost, production's
         session.add_all([company, user])
         session.flush()
         session.add(Membership(company_id=company.id, user_id=user.id, role=Role.admin))

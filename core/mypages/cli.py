@@ -252,7 +252,6 @@ def users():
 def users_create(ctx, email, name, company_id, role, operator):
     """Create a user; the password is read from standard input."""
     from mypages.accounts.models import User
-    from mypages.accounts.passwords import hash_password
     from mypages.companies.models import Membership, Role
 
     email = email.strip().lower()
@@ -270,8 +269,8 @@ def users_create(ctx, email, name, company_id, role, operator):
         if dbsession.scalars(select(User).where(User.email == email)).first():
             fail(f"a user with e-mail {email} already exists")
         company = _company(dbsession, company_id) if company_id is not None else None
-        user = User(email=email, display_name=name, password_hash=hash_password(password),
-                    is_operator=operator)
+        user = User(email=email, display_name=name, is_operator=operator,
+                    password_hash=request.registry["passwords"].hash(password))
         dbsession.add(user)
         dbsession.flush()
         if company is not None:

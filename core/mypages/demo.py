@@ -7,7 +7,6 @@ import secrets
 from sqlalchemy import select
 
 from mypages.accounts.models import User
-from mypages.accounts.passwords import hash_password
 from mypages.companies.models import Company, Membership, Role
 from mypages.db import utcnow
 from mypages.sso.models import VerifiedDomain
@@ -34,8 +33,8 @@ def seed(dbsession, request) -> list[str]:
     for email, name, password, role, operator in DEMO_PEOPLE:
         user = dbsession.scalars(select(User).where(User.email == email)).first()
         if user is None:
-            user = User(email=email, display_name=name, password_hash=hash_password(password),
-                        is_operator=operator)
+            user = User(email=email, display_name=name, is_operator=operator,
+                        password_hash=request.registry["passwords"].hash(password))
             dbsession.add(user)
             dbsession.flush()
             if role is not None:

@@ -6,6 +6,7 @@ import os
 from pyramid.exceptions import ConfigurationError
 from pyramid.settings import asbool, aslist
 
+from mypages.accounts.passwords import OWASP_FLOOR, cost_from_settings
 from mypages.client_address import trusted_proxies
 
 DEFAULT_SECRET = "change-me-development-only"
@@ -43,6 +44,10 @@ def normalize(settings: dict) -> dict:
     settings["mypages.plugins.allow"] = aslist(settings.get("mypages.plugins.allow", "*"))
     settings["mypages.plugins.deny"] = aslist(settings.get("mypages.plugins.deny", ""))
     settings["mypages.trusted_proxies"] = trusted_proxies(settings.get("mypages.trusted_proxies"))
+    try:
+        settings["mypages.passwords.argon2"] = cost_from_settings(settings)
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
     for key in ("mypages.base_url", "mypages.smtp.host", "mypages.smtp.user"):
         if key in settings:
             settings[key] = resolve_secret(settings[key])
@@ -81,6 +86,11 @@ def check_production(settings: dict) -> None:
                         "that may be reached in mypages.outbound.allow_networks instead")
     if not settings["mypages.session.secure"]:
         problems.append("mypages.session.secure must be true (cookies only over HTTPS)")
+    weak = settings["mypages.passwords.argon2"].below(OWASP_FLOOR)
+    if weak:
+        problems.append("password hashing below the OWASP floor (argon2id, 19 MiB, t=2, p=1): "
+                        + ", ".join(f"mypages.passwords.argon2_{name}" for name in weak)
+                        + " (leave them unset for the default: 64 MiB, t=3, p=4)")
     if settings.get("pyramid.reload_templates") and asbool(settings["pyramid.reload_templates"]):
         problems.append("pyramid.reload_templates must be false")
     if "pyramid_debugtoolbar" in settings.get("pyramid.includes", ""):

@@ -9,6 +9,7 @@ from pyramid.exceptions import ConfigurationError
 from pyramid.paster import get_appsettings
 
 from mypages import main
+from mypages.accounts.passwords import DEFAULT_COST, Argon2Cost
 from mypages.outbound import Policy
 from mypages.settings import DEFAULT_SECRET, UnsafeConfiguration, check_production, normalize
 
@@ -70,6 +71,50 @@ def test_production_refuses_unsafe_settings(production_settings, change, problem
     assert message.startswith("Refusing to start in production")
     assert problem in message
     assert message.count("\n- ") == 1  # only the one problem is named
+
+
+@pytest.mark.parametrize("cost, weak", [
+    ({"memory_cost": "19455"}, ["memory_cost"]),
+    ({"time_cost": "1"}, ["time_cost"]),
+    ({"memory_cost": "1024", "time_cost": "1"}, ["memory_cost", "time_cost"]),
+])
+def test_production_refuses_password_hashing_below_the_owasp_floor(production_settings, cost,
+                                                                   weak):
+    message = refusal({**production_settings,
+                       **{f"mypages.passwords.argon2_{name}": value for name, value in cost.items()}})
+
+    assert message.count("\n- ") == 1
+    assert "below the OWASP floor" in message
+    for name in ("memory_cost", "time_cost", "parallelism"):
+        assert (f"mypages.passwords.argon2_{name}" in message) == (name in weak)
+
+
+def test_production_takes_a_hashing_cost_at_the_floor_or_above(production_settings):
+    app = main({}, **production_settings, **{"mypages.passwords.argon2_memory_cost": "19456",
+                                             "mypages.passwords.argon2_time_cost": "2",
+                                             "mypages.passwords.argon2_parallelism": "1"})
+
+    assert app.registry["passwords"].cost == Argon2Cost(19 * 1024, 2, 1)
+    app.registry["db.engine"].dispose()
+
+
+def test_production_hashes_at_todays_strong_cost_by_default(production_settings):
+    app = main({}, **production_settings)
+
+    assert app.registry["passwords"].cost == DEFAULT_COST == Argon2Cost(64 * 1024, 3, 4)
+    assert "$argon2id$v=19$m=65536,t=3,p=4$" in app.registry["passwords"].hash("a passphrase")
+    app.registry["db.engine"].dispose()
+
+
+@pytest.mark.parametrize("setting, value, problem", [
+    ("mypages.passwords.argon2_time_cost", "three", "must be a whole number"),
+    ("mypages.passwords.argon2_parallelism", "0", "must be at least 1"),
+    ("mypages.passwords.argon2_memory_cost", "16", "at least 8 KiB per lane"),
+])
+def test_a_hashing_cost_argon2_cannot_run_with_is_refused_in_any_environment(setting, value,
+                                                                             problem):
+    with pytest.raises(ConfigurationError, match=problem):
+        normalize({"mypages.environment": "test", setting: value})
 
 
 def test_production_refuses_the_debug_toolbar(production_settings):

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from mypages.testing.factories import TEST_ARGON2_SETTINGS
 from tests.e2e.steps import PASSWORD
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -77,6 +78,8 @@ def _write_ini(path: Path, database_url: str, port: int, **settings: str) -> Non
         "mypages.session.secure": "false",
         # Templates are read once; nothing edits them during a run.
         "pyramid.reload_templates": "false",
+        # the seeded users' hashes are made at the suite's cheap cost (testing/factories.py)
+        **TEST_ARGON2_SETTINGS,
         **settings,
     })
     ini = configparser.ConfigParser(interpolation=None)

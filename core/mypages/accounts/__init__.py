@@ -229,6 +229,7 @@ def includeme(config):
         secure=settings["mypages.session.secure"], httponly=True, samesite="Lax",
         serializer=JSONSerializer(), timeout=None, reissue_time=None,
     ))
+    config.include(".passwords")
     config.set_default_csrf_options(require_csrf=True)
     config.set_security_policy(SecurityPolicy())
     config.add_request_method(_user, "user", reify=True)

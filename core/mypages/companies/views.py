@@ -9,7 +9,6 @@ from sqlalchemy import select
 from mypages.accounts import add_methods, email_tokens, start_session, throttle
 from mypages.accounts.models import User
 from mypages.accounts.password_policy import PLATFORM_MIN_LENGTH, problems
-from mypages.accounts.passwords import hash_password
 from mypages.accounts.throttle import INVITATION
 from mypages.companies.invitations import accept
 from mypages.companies.models import Company, CompanyPolicy, Invitation, Membership
@@ -114,7 +113,8 @@ def invitation(request):
             throttle.record(request, INVITATION, token_row.id)
             request.response.status = 400
             return dict(page, errors=found, name=name)
-        user = User(email=invited.email, display_name=name, password_hash=hash_password(password))
+        user = User(email=invited.email, display_name=name,
+                    password_hash=request.registry["passwords"].hash(password))
         request.dbsession.add(user)
         request.dbsession.flush()
     if not email_tokens.use(request.dbsession, token_row):

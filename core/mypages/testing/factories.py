@@ -5,16 +5,27 @@ import itertools
 from functools import lru_cache
 
 from mypages.accounts.models import User
-from mypages.accounts.passwords import hash_password
+from mypages.accounts.passwords import Argon2Cost, Passwords
 from mypages.companies.models import Company, Membership, Role
 
 DEFAULT_PASSWORD = "correct horse battery staple"
+#: the argon2 cost of the test settings and of the factories' hashes: cheap, so the
+#: hundreds of sign-ins of a test run don't spend most of its time hashing (production's
+#: cost is a setting with a strong default, see mypages.accounts.passwords)
+TEST_ARGON2_COST = Argon2Cost(memory_cost=1024, time_cost=1, parallelism=1)
+TEST_PASSWORDS = Passwords(TEST_ARGON2_COST)
+#: the settings that give an app the test cost
+TEST_ARGON2_SETTINGS = {
+    "mypages.passwords.argon2_memory_cost": str(TEST_ARGON2_COST.memory_cost),
+    "mypages.passwords.argon2_time_cost": str(TEST_ARGON2_COST.time_cost),
+    "mypages.passwords.argon2_parallelism": str(TEST_ARGON2_COST.parallelism),
+}
 _numbers = itertools.count(1)
 
 
 @lru_cache(maxsize=8)
 def _hash(password: str) -> str:
-    return hash_password(password)  # hashed once per password: argon2 is slow on purpose
+    return TEST_PASSWORDS.hash(password)
 
 
 def make_company(dbsession, name: str | None = None, **kw) -> Company:

@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-from mypages.testing.factories import DEFAULT_PASSWORD, make_company, make_user
+from mypages.testing.factories import (DEFAULT_PASSWORD, TEST_ARGON2_SETTINGS, make_company,
+                                       make_user)
 from mypages.testing.saml import saml_idp, saml_idp_server  # noqa: F401  (fixtures)
 
 DATABASE_KINDS = ("sqlite", "postgresql")
@@ -86,6 +87,7 @@ def mypages_settings(mypages_database_url, tmp_path_factory) -> dict:
         "mypages.plugins.deny": "",
         # the fake identity providers listen on loopback, over plain http
         "mypages.outbound.allow_private": "true",
+        **TEST_ARGON2_SETTINGS,  # cheap hashing; production's default is checked on its own
     }
 
 

@@ -1,11 +1,14 @@
 """E-mail + password sign-in and sign-out."""
+import pytest
 from sqlalchemy import select
+from webtest import TestApp
 
 from mypages.accounts import SESSION_COOKIE
 from mypages.accounts.models import UserSession
-from mypages.accounts.passwords import HASHER, OWASP_FLOOR
+from mypages.accounts.passwords import DEFAULT_COST, OWASP_FLOOR, Argon2Cost
 from mypages.audit.models import AuditEvent
-from mypages.testing.plugin import csrf_token, sign_in
+from mypages.testing.factories import TEST_ARGON2_COST
+from mypages.testing.plugin import build_app, csrf_token, sign_in
 
 
 def session_cookie(testapp):
@@ -85,12 +88,14 @@ def test_next_goes_back_to_the_page_but_never_off_site(testapp, factory):
 def test_password_hashes_are_argon2id_above_the_owasp_floor(factory, dbsession):
     user = factory.user()
     assert user.password_hash.startswith("$argon2id$")
-    assert HASHER.memory_cost >= OWASP_FLOOR["memory_cost"]
-    assert HASHER.time_cost >= OWASP_FLOOR["time_cost"]
-    assert HASHER.parallelism >= OWASP_FLOOR["parallelism"]
+    assert DEFAULT_COST.below(OWASP_FLOOR) == []
 
 
-def test_weak_hash_parameters_are_upgraded_at_sign_in(testapp, factory, dbsession):
+def cost_in(password_hash: str) -> str:
+    return password_hash.split("$")[3]
+
+
+def test_weak_hash_parameters_are_upgraded_at_sign_in(app, testapp, factory, dbsession):
     from argon2 import PasswordHasher
 
     weak = PasswordHasher(memory_cost=8 * 1024, time_cost=1, parallelism=1)
@@ -99,4 +104,32 @@ def test_weak_hash_parameters_are_upgraded_at_sign_in(testapp, factory, dbsessio
     dbsession.commit()
     sign_in(testapp, user.email)
     dbsession.refresh(user)
-    assert f"m={HASHER.memory_cost},t={HASHER.time_cost},p={HASHER.parallelism}" in user.password_hash
+    cost = app.registry["passwords"].cost
+    assert cost == TEST_ARGON2_COST  # the suite's cheap one
+    assert cost_in(user.password_hash) == f"m={cost.memory_cost},t={cost.time_cost},p={cost.parallelism}"
+
+
+@pytest.fixture
+def default_cost_app(mypages_settings):
+    """The app under test as production builds it: no hashing cost set, so the default."""
+    settings = {key: value for key, value in mypages_settings.items()
+                if not key.startswith("mypages.passwords.")}
+    built = build_app(settings, migrate=False)
+    yield built
+    built.registry["db.engine"].dispose()
+
+
+def test_by_default_hashes_are_made_at_todays_strong_cost_and_cheaper_ones_upgraded(
+        app, default_cost_app, factory, dbsession):
+    assert default_cost_app.registry["passwords"].cost == Argon2Cost(64 * 1024, 3, 4)
+    user = factory.user()  # hashed at the suite's cheap cost
+    assert cost_in(user.password_hash) == "m=1024,t=1,p=1"
+    browser = TestApp(default_cost_app, extra_environ={"REMOTE_ADDR": "127.0.0.1",
+                                                       "HTTP_HOST": "localhost"})
+    sign_in(browser, user.email)
+    dbsession.refresh(user)
+    assert cost_in(user.password_hash) == "m=65536,t=3,p=4"
+    browser.reset()
+    sign_in(browser, user.email)  # the upgraded hash verifies the same password
+    dbsession.refresh(user)
+    assert cost_in(user.password_hash) == "m=65536,t=3,p=4"

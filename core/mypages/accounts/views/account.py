@@ -10,7 +10,6 @@ from mypages.accounts import totp
 from mypages.accounts.models import User, UserSession
 from mypages.accounts.password_policy import (min_length_for_user, password_allowed_for_user,
                                               problems)
-from mypages.accounts.passwords import hash_password, verify_password
 from mypages.db import utcnow
 from mypages.i18n import LANGUAGES, LOCALE_COOKIE, _, supported
 from mypages.web.safety import safe_next
@@ -90,7 +89,8 @@ def change_password(request):
         request.response.status = 403
         return _password_page(request, _("Your company requires sign-in through Single Sign On, "
                                          "so your account has no password to change."))
-    if not verify_password(user.password_hash, request.POST.get("current", "")):
+    passwords = request.registry["passwords"]
+    if not passwords.verify(user.password_hash, request.POST.get("current", "")):
         request.audit("account.password_change_refused", target=user.email, company=None)
         request.response.status = 400
         return _password_page(request, _("The current password is wrong."))
@@ -103,7 +103,7 @@ def change_password(request):
     if found:
         request.response.status = 400
         return _password_page(request, errors=found)
-    user.password_hash = hash_password(new)
+    user.password_hash = passwords.hash(new)
     ended = end_user_sessions(request.dbsession, user.id, keep=request.user_session.id)
     add_methods(request, ["pwd"])
     request.audit("account.password_changed", target=user.email, company=None,

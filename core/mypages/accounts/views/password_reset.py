@@ -8,7 +8,6 @@ from mypages.accounts import email_tokens, end_user_sessions, throttle
 from mypages.accounts.models import User
 from mypages.accounts.password_policy import (min_length_for_user, password_allowed_for_user,
                                               problems)
-from mypages.accounts.passwords import hash_password
 from mypages.accounts.throttle import PASSWORD_RESET, RESET_LINK, too_many
 from mypages.i18n import _
 
@@ -105,7 +104,7 @@ def reset(request):
     if not email_tokens.use(request.dbsession, row):
         request.response.status = 404
         return _reset_page(request, None)
-    user.password_hash = hash_password(new)
+    user.password_hash = request.registry["passwords"].hash(new)
     ended = end_user_sessions(request.dbsession, user.id)
     request.audit("account.password_reset", target=user.email, company=None, actor=user,
                   sessions_ended=ended)

@@ -13,7 +13,6 @@ from mypages.accounts.throttle import SIGN_IN, too_many
 from mypages.accounts.devices import known_user_ids, remember_device
 from mypages.accounts.models import EMAIL_MAX_LENGTH, User
 from mypages.accounts.password_policy import password_allowed_for_user
-from mypages.accounts.passwords import hash_password, needs_rehash, verify_password
 from mypages.db import utcnow
 from mypages.i18n import LOCALE_COOKIE, _, supported
 from mypages.plugins import notify
@@ -49,15 +48,16 @@ def check_password(request, email: str, password: str):
         request.response.status = 403
         return None, SSO_ONLY
     hashed = user.password_hash if user is not None and user.is_active else None
-    if not (email and password and verify_password(hashed, password)):
+    if not (email and password and request.registry["passwords"].verify(hashed, password)):
         throttle.record(request, SIGN_IN, account)
         request.audit("account.sign_in_failed", target=email, company=None)
         request.response.status = 400
         return None, WRONG
     # the account's counter is cleared only once every factor passed (finish_sign_in):
     # a right password must not wipe out the count of wrong second-factor codes
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    passwords = request.registry["passwords"]
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash(password)
     return user, None
 
 
