@@ -17,22 +17,34 @@ DEFAULT_CONFIG = "development.ini"
 
 
 class Env:
-    """The application, built without a web server or in-process job worker."""
+    """The application, built without a web server or in-process job worker from the ini
+    file when a command first needs it; or one already built (``app``), which commands then
+    run on: tests invoke the CLI in their own process, on the app under test."""
 
-    def __init__(self, config_uri: str):
+    def __init__(self, config_uri: str, app=None, configure_logging: bool = True):
         self.config_uri = config_uri
-        self._app = None
+        self._app = app
+        self._built_here = False
+        self._configure_logging = configure_logging
 
     @property
     def registry(self):
         if self._app is None:
             from mypages import main
 
-            setup_logging(self.config_uri)
+            if self._configure_logging:
+                setup_logging(self.config_uri)
             settings = dict(get_appsettings(self.config_uri))
             settings["mypages.jobs.in_process"] = "false"
             self._app = main({"__file__": self.config_uri}, **settings)
+            self._built_here = True
         return self._app.registry
+
+    def close(self) -> None:
+        """Let go of the database connections of an app built here (a process that exits
+        needs no call; a test that goes on does)."""
+        if self._built_here:
+            self._app.registry["db.engine"].dispose()
 
     def localizer(self):
         from mypages.i18n import localizer_for
@@ -73,7 +85,8 @@ def fail(message: str):
 @click.pass_context
 def main(ctx, config_uri, as_json):
     """Operate a mypages installation."""
-    ctx.obj = {"env": Env(config_uri), "json": as_json}
+    given = ctx.obj.get("env") if isinstance(ctx.obj, dict) else None  # main(obj={"env": ...})
+    ctx.obj = {"env": given or Env(config_uri), "json": as_json}
 
 
 # -- db ----------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""The operator's command line, run as the operator runs it: a real process on an ini file."""
+"""The operator's command line: its commands in the test's own process on the app under test
+(click's CliRunner), and the installed command as the operator runs it, a real process on an ini
+file, for what only a process shows (start-up from the ini, signals)."""
 import datetime as dt
 import json
 import os
@@ -21,6 +23,7 @@ from mypages.db import utcnow
 from mypages.i18n import DEFAULT_LOCALE, _
 from mypages.jobs.models import PeriodicJobState
 from mypages.modules.models import ModuleActivation, ModuleState
+from mypages.testing.cli import OperatorCli
 from mypages.testing.plugin import sign_in
 
 DEVELOPMENT_INI = Path(__file__).resolve().parents[2] / "development.ini"
@@ -36,7 +39,9 @@ def write_ini(path: Path, database_url: str) -> Path:
     return path
 
 
-class Cli:
+class CliProcess:
+    """``python -m mypages.cli -c INI ...`` in a process of its own."""
+
     def __init__(self, ini: Path):
         self.ini = ini
 
@@ -58,9 +63,15 @@ class Cli:
 
 
 @pytest.fixture
-def cli(app, mypages_database_url, tmp_path):
-    """The CLI on the test app's database (the ``app`` fixture empties it afterwards)."""
-    return Cli(write_ini(tmp_path / "mypages.ini", mypages_database_url))
+def cli(app):
+    """The CLI's commands on the app under test (the ``app`` fixture empties it afterwards)."""
+    return OperatorCli(app=app)
+
+
+@pytest.fixture
+def cli_process(app, mypages_database_url, tmp_path):
+    """The installed CLI, a process of its own on development.ini with the test database."""
+    return CliProcess(write_ini(tmp_path / "mypages.ini", mypages_database_url))
 
 
 def error_line(result) -> str:
@@ -78,6 +89,19 @@ def translated(app, message) -> str:
 def count(dbsession, model, *where) -> int:
     dbsession.expire_all()
     return dbsession.scalar(select(func.count()).select_from(model).where(*where))
+
+
+# -- the command as the operator runs it ------------------------------------------
+
+def test_the_command_runs_in_a_process_of_its_own_on_an_ini_file(cli_process):
+    usage = cli_process("--help").stdout
+    for group in ("db", "plugins", "modules", "companies", "users", "keys", "jobs", "demo"):
+        assert re.search(rf"(?m)^\s+{group}\s", usage), group
+
+    rows = cli_process.json("db", "current")
+
+    assert [row["distribution"] for row in rows][0] == "mypages"
+    assert all(row["up_to_date"] for row in rows)
 
 
 # -- db ----------------------------------------------------------------------
@@ -106,7 +130,7 @@ def fresh_database_url(mypages_db_kind, request, tmp_path):
 
 
 def test_db_upgrade_migrates_an_empty_database(fresh_database_url, tmp_path):
-    cli = Cli(write_ini(tmp_path / "fresh.ini", fresh_database_url))
+    cli = OperatorCli(ini=write_ini(tmp_path / "fresh.ini", fresh_database_url))
     before = cli.json("db", "current")
     assert {(row["applied"], row["up_to_date"]) for row in before} == {("-", False)}
 
@@ -267,15 +291,16 @@ def wait_for(condition, process, timeout: float = 60.0):
         time.sleep(0.1)
 
 
-def test_jobs_worker_stops_cleanly_on_sigterm(cli, dbsession):
+def test_jobs_worker_stops_cleanly_on_sigterm(cli_process, dbsession):
     def expiry_job_ran():
         dbsession.expire_all()
         state = dbsession.get(PeriodicJobState, "modules.expire_trials")
         dbsession.rollback()  # end the read, so the next poll sees the worker's commits
         return state is not None and state.runs >= 1
 
-    worker = subprocess.Popen(cli.command("jobs", "worker", "--poll", "0.2"), cwd=cli.ini.parent,
-                              env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(cli_process.command("jobs", "worker", "--poll", "0.2"),
+                              cwd=cli_process.ini.parent, env=cli_process.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(expiry_job_ran, worker)
         worker.send_signal(signal.SIGTERM)

@@ -1,7 +1,7 @@
 """End-to-end fixtures: the real server as a subprocess, and a headless Chromium.
 
 The server is started with ``pserve`` on an ini file derived from
-development.ini, on a migrated SQLite file seeded through the operator CLI,
+development.ini, on a SQLite file migrated through the operator CLI and seeded with the factories,
 so these tests go through every layer a user meets. They run on SQLite only.
 ``live_server`` runs without development features, as production does;
 ``dev_server`` with them, so it serves the offline identity providers under /_dev/.
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from mypages.testing.cli import OperatorCli
 from mypages.testing.factories import TEST_ARGON2_SETTINGS
 from tests.e2e.steps import PASSWORD
 
@@ -99,11 +100,9 @@ def _write_ini(path: Path, database_url: str, port: int, **settings: str) -> Non
 
 
 def _cli(ini: Path, *args: str) -> None:
-    """Run the operator CLI as an operator would."""
-    done = subprocess.run([sys.executable, "-m", "mypages.cli", "-c", str(ini), *args],
-                          capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        raise RuntimeError(f"mypages {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    """Run the operator CLI on the server's ini (in this process: tests/core/test_cli.py
+    runs it as a process of its own)."""
+    OperatorCli(ini=ini)(*args)
 
 
 def _seed(database_url: str) -> Seeded:

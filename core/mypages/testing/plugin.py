@@ -171,6 +171,15 @@ def factory(dbsession):
     return Factory(dbsession)
 
 
+@pytest.fixture
+def mypages_cli(app):
+    """``mypages_cli("modules", "list")``: the operator CLI run in this process on the app
+    under test (``.json(...)`` parses ``--json`` output); see mypages.testing.cli."""
+    from mypages.testing.cli import OperatorCli
+
+    return OperatorCli(app=app)
+
+
 @contextmanager
 def request_as(app, user, company=None):
     """A request of ``user`` working in ``company``, in a transaction of its own that is

@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import itertools
-import json
-import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +20,7 @@ import pytest
 
 from mypages.db import utcnow
 from mypages.modules.models import ModuleActivation, ModuleState
+from mypages.testing.cli import OperatorCli
 from mypages.testing.plugin import build_app
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -170,19 +169,22 @@ def _write_ini(path: Path, *, allow: str, deny: str) -> Path:
 
 @pytest.fixture
 def run_cli():
-    """``run_cli(ini, *args, pythonpath=...)``: ``python -m mypages.cli -c INI --json ARGS``
-    in a subprocess, as an operator runs it; returns the parsed JSON."""
+    """``run_cli(ini, *args, pythonpath=...)``: ``mypages -c INI --json ARGS`` (in this
+    process, the app built from the ini as the command builds it), with ``pythonpath``
+    first on ``sys.path`` meanwhile; returns the parsed JSON."""
     return _run_cli
 
 
 def _run_cli(ini: Path, *args: str, pythonpath: Path | None = None) -> list | dict:
-    env = dict(os.environ)
-    if pythonpath is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pythonpath), env.get("PYTHONPATH")]))
-    result = subprocess.run([sys.executable, "-m", "mypages.cli", "-c", str(ini), "--json", *args],
-                            cwd=ini.parent, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    if pythonpath is None:
+        return OperatorCli(ini=ini).json(*args)
+    site = SitePackages(pythonpath)
+    # its packages are forgotten afterwards: the next test may run without them
+    site.packages = {found.name.split("-")[0] for found in pythonpath.glob("*.dist-info")}
+    try:
+        return OperatorCli(ini=ini).json(*args)
+    finally:
+        site.close()
 
 
 @pytest.fixture
