@@ -109,9 +109,11 @@ class DnsServer:
         self._servers: list[_DnslibServer] = []
 
     def start(self) -> "DnsServer":
+        """Start answering: on a free port the first time, then on the same one again after
+        a ``stop()`` (the apps' settings point there)."""
         quiet = DNSLogger(logf=lambda _message: None)
         for attempt in range(5):
-            port = _free_port_for_udp_and_tcp()
+            port = self.port or _free_port_for_udp_and_tcp()
             try:
                 servers = [_DnslibServer(_Zone(self), address=self.host, port=port, tcp=tcp,
                                          logger=quiet, handler=_Handler) for tcp in (False, True)]

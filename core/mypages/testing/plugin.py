@@ -310,9 +310,9 @@ def hostile_sweep(app, hostile_world):
     return run
 
 
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server on loopback; ``smtp_server.messages`` holds what it received."""
+@pytest.fixture(scope="session")
+def mypages_smtp_server():
+    """The SMTP server of the whole run (``smtp_server`` hands it to a test, emptied)."""
     from mypages.testing.smtp import SmtpServer
 
     server = SmtpServer().start()
@@ -321,14 +321,29 @@ def smtp_server():
 
 
 @pytest.fixture
-def mail_app(app, mypages_settings, smtp_server):
-    """The application sending its e-mail to ``smtp_server``; same database as ``app``.
+def smtp_server(mypages_smtp_server):
+    """A real SMTP server on loopback; ``smtp_server.messages`` holds what it received during
+    the test (one server serves the whole run, emptied before each test)."""
+    mypages_smtp_server.clear()
+    return mypages_smtp_server
+
+
+@pytest.fixture(scope="session")
+def mypages_mail_app(mypages_settings, mypages_smtp_server):
+    """The app sending mail to the run's SMTP server, built once per database."""
+    built = build_app(dict(mypages_settings, **mypages_smtp_server.settings), migrate=False)
+    yield built
+    built.registry["db.engine"].dispose()
+
+
+@pytest.fixture
+def mail_app(app, mypages_mail_app, smtp_server):
+    """The application sending its e-mail to ``smtp_server``; same database as ``app``
+    (emptied after the test), built once per database for the whole run.
 
     Mail goes out from queued jobs: ``Worker(mail_app.registry).run_queued()``.
     """
-    built = build_app(dict(mypages_settings, **smtp_server.settings))
-    yield built
-    built.registry["db.engine"].dispose()
+    return mypages_mail_app
 
 
 @pytest.fixture
@@ -338,9 +353,9 @@ def mail_testapp(mail_app):
     return TestApp(mail_app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
 
 
-@pytest.fixture
-def dns_server():
-    """A real DNS server on loopback (UDP and TCP); ``dns_server.add_txt(name, value)``."""
+@pytest.fixture(scope="session")
+def mypages_dns_server():
+    """The DNS server of the whole run (``dns_server`` hands it to a test, emptied)."""
     from mypages.testing.dns import DnsServer
 
     server = DnsServer().start()
@@ -349,11 +364,30 @@ def dns_server():
 
 
 @pytest.fixture
-def dns_app(app, mypages_settings, dns_server):
-    """The application resolving DNS through ``dns_server`` only; same database as ``app``."""
-    built = build_app(dict(mypages_settings, **dns_server.settings))
+def dns_server(mypages_dns_server):
+    """A real DNS server on loopback (UDP and TCP); ``dns_server.add_txt(name, value)``.
+
+    One server serves the whole run: each test gets it running, with no records and no
+    questions asked yet, even after a test that stopped it or made it fail."""
+    if not mypages_dns_server.running:
+        mypages_dns_server.start()  # on its port again: the apps' settings point there
+    mypages_dns_server.clear()
+    return mypages_dns_server
+
+
+@pytest.fixture(scope="session")
+def mypages_dns_app(mypages_settings, mypages_dns_server):
+    """The app resolving DNS through the run's DNS server, built once per database."""
+    built = build_app(dict(mypages_settings, **mypages_dns_server.settings), migrate=False)
     yield built
     built.registry["db.engine"].dispose()
+
+
+@pytest.fixture
+def dns_app(app, mypages_dns_app, dns_server):
+    """The application resolving DNS through ``dns_server`` only; same database as ``app``
+    (emptied after the test), built once per database for the whole run."""
+    return mypages_dns_app
 
 
 @pytest.fixture(scope="session")

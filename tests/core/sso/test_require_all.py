@@ -20,7 +20,7 @@ from enterprise_support import (act, activate_sso, add_person, add_verified_doma
                                 audit_actions, audit_events, browser, connect, connection,
                                 install_provider, messages, oidc_idp, save_connection,
                                 set_module, sign_in_with_password, sso_sign_in, tab_path,
-                                try_connection)
+                                try_connection, uninstall_provider)
 
 SSO_ONLY = ("Your company requires sign-in through Single Sign On. "
             "Password sign-in is closed for your account.")
@@ -44,9 +44,10 @@ def org(mail_app, factory, dbsession, oidc_idp, smtp_server):
     add_verified_domain(dbsession, company, "example.se")
     for key in ("admin", "boss", "anna"):
         add_person(oidc_idp, key, f"{key}@example.se")
-    return SimpleNamespace(app=mail_app, company=company, admin=admin, boss=boss, anna=anna,
-                           browser=admin_browser, idp=oidc_idp, smtp=smtp_server,
-                           password=factory.password)
+    yield SimpleNamespace(app=mail_app, company=company, admin=admin, boss=boss, anna=anna,
+                          browser=admin_browser, idp=oidc_idp, smtp=smtp_server,
+                          password=factory.password)
+    uninstall_provider(mail_app)  # the app serves the next tests too
 
 
 def policy(dbsession, company):
