@@ -84,12 +84,12 @@ def current_step() -> int:
     return int(time.time() // STEP)
 
 
-def steady_step(margin: float = 4.0) -> int:
-    """The current step, waiting for the next one if this one ends within ``margin``
-    seconds, so a test's arithmetic on steps cannot straddle a boundary."""
+def steady_step(clock, margin: float = 4.0) -> int:
+    """The current step, the ``clock`` moved on to the next one if this one ends within
+    ``margin`` seconds, so a test's arithmetic on steps cannot straddle a boundary."""
     left = STEP - time.time() % STEP
     if left < margin:
-        time.sleep(left + 0.05)
+        clock.shift(left + 0.05)
     return current_step()
 
 

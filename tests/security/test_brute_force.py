@@ -193,10 +193,10 @@ def test_failures_do_not_lock_the_owner_out_of_a_browser_used_before(app, owner,
     assert actions(dbsession)[-1] == "account.signed_in"
 
 
-def test_failures_do_not_lock_the_owner_out_at_the_code_step_either(app, owner, dbsession):
+def test_failures_do_not_lock_the_owner_out_at_the_code_step_either(app, owner, dbsession, clock):
     user, company = owner
     secret = add_totp(app, dbsession, user)
-    now = steady_step()
+    now = steady_step(clock)
     owners_browser = browser(app, OWNER_IP)
     sign_in(owners_browser, user.email)
     submit_code(owners_browser, code_at(secret, now), status=303)
@@ -227,10 +227,10 @@ def test_counters_are_forgotten_after_twelve_hours(app, owner, dbsession):
     assert throttle(dbsession, account_key(user)) is None  # a success clears the account
 
 
-def test_guessing_the_code_is_throttled_too(app, owner, dbsession):
+def test_guessing_the_code_is_throttled_too(app, owner, dbsession, clock):
     user, company = owner
     secret = add_totp(app, dbsession, user)
-    now = steady_step()
+    now = steady_step(clock)
     attacker = browser(app, ATTACKER_IP)  # knows the password, guesses the code
     sign_in(attacker, user.email)
     wrong = "000000" if code_at(secret, now) != "000000" else "111111"
@@ -248,10 +248,10 @@ def test_guessing_the_code_is_throttled_too(app, owner, dbsession):
     attacker.get(f"/c/{company.id}/", status=303)
 
 
-def test_signing_in_again_does_not_reset_the_count_of_wrong_codes(app, owner, dbsession):
+def test_signing_in_again_does_not_reset_the_count_of_wrong_codes(app, owner, dbsession, clock):
     user, _company = owner
     secret = add_totp(app, dbsession, user)
-    now = steady_step()
+    now = steady_step(clock)
     attacker = browser(app, ATTACKER_IP)  # knows the password, guesses the code
     wrong = "000000" if code_at(secret, now) != "000000" else "111111"
     sign_in(attacker, user.email)

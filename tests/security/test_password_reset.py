@@ -51,12 +51,12 @@ def member(factory):
 
 
 def test_a_reset_starts_no_session_and_sign_in_still_asks_for_the_code(app, member, testapp,
-                                                                       dbsession, mailbox):
+                                                                       dbsession, mailbox, clock):
     user, company = member
     secret = add_totp(app, dbsession, user)
     elsewhere = browser(app, ip="192.0.2.10")  # an older session, e.g. of a thief
     sign_in(elsewhere, user.email)
-    submit_code(elsewhere, code_at(secret, steady_step()), status=303)
+    submit_code(elsewhere, code_at(secret, steady_step(clock)), status=303)
     sessions = count(dbsession, UserSession)
     done = choose(testapp, link_for(app, testapp, mailbox, user.email))
     assert "/login" in done.location
@@ -70,7 +70,7 @@ def test_a_reset_starts_no_session_and_sign_in_still_asks_for_the_code(app, memb
     assert response.location.endswith("/login/verify")
     testapp.get(f"/c/{company.id}/", status=303)
     assert count(dbsession, UserSession) == sessions
-    submit_code(testapp, code_at(secret, steady_step() + 1), status=303)
+    submit_code(testapp, code_at(secret, steady_step(clock) + 1), status=303)
     testapp.get(f"/c/{company.id}/", status=200)
 
 

@@ -54,7 +54,8 @@ def member(factory):
 
 # -- operators ---------------------------------------------------------------------
 
-def test_an_operator_signed_in_with_a_password_alone_is_asked_for_a_code(app, factory, dbsession):
+def test_an_operator_signed_in_with_a_password_alone_is_asked_for_a_code(app, factory, dbsession,
+                                                                         clock):
     operator = factory.user(is_operator=True)
     visitor = browser(app)
     sign_in(visitor, operator.email)
@@ -65,7 +66,7 @@ def test_an_operator_signed_in_with_a_password_alone_is_asked_for_a_code(app, fa
     asked = visitor.get("/login/verify", {"next": "/operator/orders"})
     assert asked.html.find(id="verify-form") is not None
     form = asked.forms["verify-form"]
-    form["code"] = code_at(secret, steady_step())
+    form["code"] = code_at(secret, steady_step(clock))
     back = form.submit(status=303)
     assert urlsplit(back.location).path == "/operator/orders"
     back.follow(status=200)
@@ -113,7 +114,7 @@ def test_the_platform_requirement_leads_a_member_to_set_it_up_then_lets_them_in(
 
 
 def test_a_password_only_session_of_someone_with_2fa_is_asked_for_a_code(app, operator_app,
-                                                                        member, dbsession):
+                                                                        member, dbsession, clock):
     user, company = member
     visitor = browser(app)
     sign_in(visitor, user.email)
@@ -121,7 +122,7 @@ def test_a_password_only_session_of_someone_with_2fa_is_asked_for_a_code(app, op
     switch(operator_app, "on")
     sent_to(visitor.get(f"/c/{company.id}/", status=303), "/login/verify", f"/c/{company.id}/")
     sent_to(visitor.get("/account", status=303), "/login/verify", "/account")
-    submit_code(visitor, code_at(secret, steady_step()), status=303)
+    submit_code(visitor, code_at(secret, steady_step(clock)), status=303)
     visitor.get("/account", status=200)
     visitor.get(f"/c/{company.id}/", status=200)
 

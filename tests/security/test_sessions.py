@@ -69,7 +69,7 @@ def test_a_planted_session_cookie_is_not_signed_in_with_the_victim(app, member, 
     assert len(live_sessions(dbsession, user.id)) == 1
 
 
-def test_a_new_session_id_when_stepping_up_with_a_code(app, member, testapp, dbsession):
+def test_a_new_session_id_when_stepping_up_with_a_code(app, member, testapp, dbsession, clock):
     user, company = member
     sign_in(testapp, user.email)
     secret = add_totp(app, dbsession, user)  # enrolled elsewhere; this session proved a password only
@@ -79,7 +79,7 @@ def test_a_new_session_id_when_stepping_up_with_a_code(app, member, testapp, dbs
     response = testapp.get(f"/c/{company.id}/", status=303)
     assert "/login/verify" in response.location
     form = testapp.get(response.location).forms["verify-form"]
-    form["code"] = code_at(secret, steady_step())
+    form["code"] = code_at(secret, steady_step(clock))
     form.submit(status=303)
     row = before.assert_new_session_id()
     assert set(row.amr) == {"pwd", "otp"}

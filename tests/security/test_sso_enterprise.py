@@ -162,12 +162,12 @@ def test_require_all_closes_password_reset(org, dbsession, mailbox):
     assert audit_events(dbsession, "account.password_reset_refused_sso_required")
 
 
-def test_require_all_closes_local_sessions_with_and_without_totp(org, dbsession):
+def test_require_all_closes_local_sessions_with_and_without_totp(org, dbsession, clock):
     secret = add_totp(org.app, dbsession, org.anna)
     local = browser(org.app)
     sign_in_with_password(local, org.anna.email, org.password)
     form = local.get("/login/verify").forms["verify-form"]
-    form["code"] = code_at(secret, steady_step())
+    form["code"] = code_at(secret, steady_step(clock))
     form.submit(status=303)
     local.get(f"/c/{org.company.id}/", status=200)
     require_all(org)
@@ -259,7 +259,7 @@ def test_require_all_is_refused_until_an_admin_signed_in_since_the_last_change(o
 
 
 def test_break_glass_admins_keep_password_and_totp_every_use_audited_and_announced(
-        org, factory, dbsession, mailbox):
+        org, factory, dbsession, mailbox, clock):
     boss = factory.user("boss@example.se", company=org.company, role="admin", locale="en")
     dbsession.add(BreakGlassAdmin(company_id=org.company.id, user_id=boss.id))
     dbsession.commit()
@@ -268,7 +268,7 @@ def test_break_glass_admins_keep_password_and_totp_every_use_audited_and_announc
     testapp = browser(org.app)
     sign_in_with_password(testapp, boss.email, org.password)
     form = testapp.get("/login/verify").forms["verify-form"]
-    form["code"] = code_at(secret, steady_step())
+    form["code"] = code_at(secret, steady_step(clock))
     form.submit(status=303)
     testapp.get(f"/c/{org.company.id}/", status=200)
     [used] = audit_events(dbsession, "policy.break_glass_used")

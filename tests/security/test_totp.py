@@ -43,10 +43,10 @@ def refused(dbsession, response, sessions_before: int) -> None:
 
 # -- a code works once -------------------------------------------------------------
 
-def test_a_code_is_refused_the_second_time(app, member, testapp, dbsession):
+def test_a_code_is_refused_the_second_time(app, member, testapp, dbsession, clock):
     user, company = member
     secret = add_totp(app, dbsession, user)
-    code = code_at(secret, steady_step())
+    code = code_at(secret, steady_step(clock))
     sign_in(testapp, user.email)
     submit_code(testapp, code, status=303)
     testapp.get(f"/c/{company.id}/", status=200)
@@ -88,10 +88,10 @@ def _wait_for_lock_waiters(engine, expected: int) -> None:
     raise AssertionError("the racing requests never reached the code's UPDATE")
 
 
-def test_two_sign_ins_racing_with_the_same_code_let_only_one_in(app, member, dbsession):
+def test_two_sign_ins_racing_with_the_same_code_let_only_one_in(app, member, dbsession, clock):
     user, company = member
     secret = add_totp(app, dbsession, user)
-    code = code_at(secret, steady_step())
+    code = code_at(secret, steady_step(clock))
     browsers = [browser(app, ip="127.0.0.1"), browser(app, ip="198.51.100.7")]
     forms = []
     for each in browsers:
@@ -110,10 +110,10 @@ def test_two_sign_ins_racing_with_the_same_code_let_only_one_in(app, member, dbs
     assert events.count("account.signed_in") == 1 and events.count("two_factor.code_refused") == 1
 
 
-def test_one_step_of_drift_is_accepted_two_are_not(app, member, testapp, dbsession):
+def test_one_step_of_drift_is_accepted_two_are_not(app, member, testapp, dbsession, clock):
     user, _company = member
     secret = add_totp(app, dbsession, user)
-    now = steady_step(margin=6)  # all within this step: -2 and +2 must stay two away
+    now = steady_step(clock, margin=6)  # all within this step: -2 and +2 must stay two away
     sign_in(testapp, user.email)
     for step in (now - 2, now + 2):
         refused(dbsession, submit_code(testapp, code_at(secret, step), status=400), 0)
@@ -124,10 +124,10 @@ def test_one_step_of_drift_is_accepted_two_are_not(app, member, testapp, dbsessi
     assert count(dbsession, UserSession) == 2
 
 
-def test_an_older_code_is_refused_once_a_newer_one_was_used(app, member, testapp, dbsession):
+def test_an_older_code_is_refused_once_a_newer_one_was_used(app, member, testapp, dbsession, clock):
     user, _company = member
     secret = add_totp(app, dbsession, user)
-    now = steady_step()
+    now = steady_step(clock)
     sign_in(testapp, user.email)
     submit_code(testapp, code_at(secret, now + 1), status=303)
     testapp.reset()
@@ -175,9 +175,9 @@ def test_a_recovery_code_works_once(enrolled, testapp, dbsession):
 
 # -- re-authentication before changing 2FA (ASVS 6.5.x, 7.5.1) ---------------------------
 
-def test_turning_2fa_off_needs_a_recent_proof(enrolled, testapp, dbsession):
+def test_turning_2fa_off_needs_a_recent_proof(enrolled, testapp, dbsession, clock):
     user, _company, secret, codes = enrolled
-    now = steady_step()  # enrolment used this step or the one before
+    now = steady_step(clock)  # enrolment used this step or the one before
     sign_in(testapp, user.email)
     submit_code(testapp, codes[0], status=303)
     age_proofs(dbsession, user.id, minutes=11)
@@ -234,10 +234,10 @@ def test_the_secret_is_encrypted_at_rest(enrolled, app, dbsession):
 
 
 def test_rotating_the_key_keeps_codes_working_and_signs_nobody_out(
-        app, member, testapp, dbsession, mypages_settings, tmp_path):
+        app, member, testapp, dbsession, mypages_settings, tmp_path, clock):
     user, company = member
     secret = add_totp(app, dbsession, user)
-    now = steady_step()
+    now = steady_step(clock)
     sign_in(testapp, user.email)
     submit_code(testapp, code_at(secret, now), status=303)
     testapp.get(f"/c/{company.id}/", status=200)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -169,6 +170,18 @@ class Factory:
 @pytest.fixture
 def factory(dbsession):
     return Factory(dbsession)
+
+
+@pytest.fixture
+def clock():
+    """The wall clock of the test and of the app it calls, under the test's control: it
+    ticks on as usual, and ``clock.shift(seconds)`` or ``clock.move_to(when)`` moves it
+    (time-machine's traveller), instead of sleeping until a time comes. ``time.monotonic``
+    is left alone, so timeouts still measure real time."""
+    import time_machine  # the test extra's; only tests that move the clock need it
+
+    with time_machine.travel(time.time(), tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture
