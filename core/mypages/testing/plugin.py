@@ -358,8 +358,9 @@ def smtp_server(mypages_smtp_server):
 
 
 @pytest.fixture(scope="session")
-def mypages_mail_app(mypages_settings, mypages_smtp_server):
-    """The app sending mail to the run's SMTP server, built once per database."""
+def mypages_mail_app(mypages_app, mypages_settings, mypages_smtp_server):
+    """The app sending mail to the run's SMTP server, built once per database (after
+    ``mypages_app``, which migrates it)."""
     built = build_app(dict(mypages_settings, **mypages_smtp_server.settings), migrate=False)
     yield built
     built.registry["db.engine"].dispose()
@@ -405,8 +406,9 @@ def dns_server(mypages_dns_server):
 
 
 @pytest.fixture(scope="session")
-def mypages_dns_app(mypages_settings, mypages_dns_server):
-    """The app resolving DNS through the run's DNS server, built once per database."""
+def mypages_dns_app(mypages_app, mypages_settings, mypages_dns_server):
+    """The app resolving DNS through the run's DNS server, built once per database (after
+    ``mypages_app``, which migrates it)."""
     built = build_app(dict(mypages_settings, **mypages_dns_server.settings), migrate=False)
     yield built
     built.registry["db.engine"].dispose()
