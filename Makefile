@@ -61,7 +61,7 @@ system-packages:
 	@scripts/ensure-system-packages
 
 # one pytest-xdist worker per core, each with its own SQLite file and PostgreSQL server;
-# the browser tests share one worker (xdist_group "e2e"). TEST_WORKERS=0 runs in one process.
+# the browser tests share one worker (tests/conftest.py). TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 test: catalogs system-packages
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)

@@ -35,14 +35,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def pytest_collection_modifyitems(items):
-    # under pytest-xdist (make test: --dist loadgroup) one worker runs every browser test,
-    # so the run starts one pair of servers and one Chromium, not one per worker
-    for item in items:
-        if item.get_closest_marker("e2e"):
-            item.add_marker(pytest.mark.xdist_group("e2e"))
-
-
 def pytest_terminal_summary(terminalreporter):
     if SCREENSHOTS.is_dir() and any(SCREENSHOTS.glob("*.png")):
         terminalreporter.write_line(f"e2e screenshots: {SCREENSHOTS}")
