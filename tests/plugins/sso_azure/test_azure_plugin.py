@@ -206,7 +206,9 @@ def save_saml(saml_admin, **values):
 
 
 def shown_errors(page) -> list[str]:
-    return [" ".join(item.text.split()) for item in page.html.select(".error li")]
+    """The form's errors: a paragraph for one, a list for several."""
+    items = page.html.select("ul.error li") or page.html.select("p.error")
+    return [" ".join(item.text.split()) for item in items]
 
 
 def test_the_federation_metadata_is_read_when_saved(saml_admin, dbsession, saml_idp):
