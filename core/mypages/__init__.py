@@ -26,6 +26,7 @@ def main(global_config, **settings):
         config.include(".plugins")        # pluggy manager, discovery, config.include_plugins()
         config.include(".web")            # layout, static files, security headers, error pages
         config.include(".accounts")       # users, passwords, 2FA, sessions, sign-in policy
+        config.include(".web.context")    # request.user, the company page: one loader, one SELECT
         config.include(".companies")      # companies, memberships, company context
         config.include(".modules")        # catalogue, trial lifecycle, module= predicate
         config.include(".jobs")           # periodic and queued jobs with leases

@@ -59,7 +59,7 @@ class Env:
         request.tm = tm
         dbsession = session_in_transaction(self.registry["db.session_factory"], tm)
         request.dbsession = dbsession
-        request.user = None
+        request.request_context.act_as(None, None)
         return tm, dbsession, request
 
 

@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import secrets
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import update
 
 from mypages.accounts.models import TotpCredential, User, UserSession
 from mypages.accounts.policy import (PlatformPolicyCache, build_on_ready, platform_requires_mfa,
                                     policy_view_deriver)
-from mypages.db import committed_on_its_own, read_first, utcnow
+from mypages.db import ColumnGroup, committed_on_its_own, utcnow
 
 SESSION_COOKIE = "mypages_session"
 AUTH_KEY = "auth"
@@ -37,8 +38,9 @@ def _new_session_row(request, user, amr: dict, created_at=None) -> UserSession:
     request.dbsession.add(row)
     request.session[AUTH_KEY] = token
     request.session.new_csrf_token()
-    request.user = user if isinstance(user, UserInfo) else UserInfo.of(user)
-    request.user_session = SessionInfo(row.id, row.user_id, row.created_at, row.last_seen_at, amr)
+    request.request_context.act_as(
+        SessionInfo(row.id, row.user_id, row.created_at, row.last_seen_at, amr),
+        user if isinstance(user, UserInfo) else UserInfo.of(user))
     return row
 
 
@@ -79,7 +81,7 @@ def end_session(request) -> None:
     if token:
         _end_session_row(request.dbsession, _digest(token))
     request.session.invalidate()
-    request.user = None
+    request.request_context.act_as(None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,13 @@ class UserInfo:
         return cls(user.id, user.email, user.display_name, user.locale, user.is_operator,
                    user.is_active, user.last_sign_in_at)
 
+    @classmethod
+    def from_mapping(cls, mapping) -> "UserInfo | None":
+        """The user of a row holding :data:`USER_COLUMNS` (None if no user was joined)."""
+        if mapping[USER_GROUP.label("id")] is None:
+            return None
+        return cls(**USER_GROUP.values(mapping))
+
 
 @dataclass(frozen=True, slots=True)
 class SessionInfo:
@@ -116,26 +125,19 @@ class SessionInfo:
     last_seen_at: dt.datetime
     amr: dict
 
-
-#: the columns of :class:`SessionInfo` then :class:`UserInfo`, in their order
-SESSION_AND_USER_COLUMNS = (
-    *(UserSession.__table__.c[field.name] for field in fields(SessionInfo)),
-    *(User.__table__.c[field.name] for field in fields(UserInfo)),
-)
-_USER = slice(len(fields(SessionInfo)), len(SESSION_AND_USER_COLUMNS))
-#: the signed-in browser's session and user, by the digest of the cookie's token
-SESSION_BY_DIGEST = (
-    select(*SESSION_AND_USER_COLUMNS).join_from(UserSession, User, User.id == UserSession.user_id)
-    .where(UserSession.id == bindparam("digest"), UserSession.ended_at.is_(None))
-)
+    @classmethod
+    def from_mapping(cls, mapping) -> "SessionInfo | None":
+        """The session of a row holding :data:`SESSION_COLUMNS` (None if none was found)."""
+        if mapping[SESSION_GROUP.label("id")] is None:
+            return None
+        return cls(**SESSION_GROUP.values(mapping))
 
 
-def session_and_user(values) -> tuple[SessionInfo | None, UserInfo | None]:
-    """:class:`SessionInfo` and :class:`UserInfo` from the first values of a row that starts
-    with :data:`SESSION_AND_USER_COLUMNS` (None, None if the session was not found)."""
-    if values[0] is None:
-        return None, None
-    return SessionInfo(*values[:_USER.start]), UserInfo(*values[_USER])
+SESSION_GROUP = ColumnGroup.of(SessionInfo, "session")
+USER_GROUP = ColumnGroup.of(UserInfo, "user")
+#: the columns of :class:`SessionInfo` and of :class:`UserInfo`, labelled for ``from_mapping``
+SESSION_COLUMNS = SESSION_GROUP.columns(UserSession.__table__)
+USER_COLUMNS = USER_GROUP.columns(User.__table__)
 
 
 def session_digest(request) -> str | None:
@@ -143,44 +145,49 @@ def session_digest(request) -> str | None:
     return _digest(token) if token else None
 
 
-def adopt_session(request, user_session: SessionInfo, user: UserInfo) -> UserInfo | None:
-    """Check a session found by its digest (account enabled, platform timeouts), note when it
-    was last seen, and make it the request's. Returns the user, or None if the session is over.
-    Writes (rarely: once a minute at most) go through ``request.dbsession``."""
-    request.user_session = None
-    request.user = None
-    settings = request.registry.settings
-    now = utcnow()
+class SessionUpkeep(enum.Enum):
+    """What a session found at the start of a request needs written."""
+
+    #: seen again more than :data:`TOUCH_EVERY` after it was last noted: note the time
+    touch = "touch"
+    #: idle or open longer than the platform allows: end it
+    end = "end"
+    #: its account is disabled: end every session of the account, so enabling the account
+    #: again revives none of them (ASVS 7.4.2)
+    end_all = "end_all"
+
+
+def check_session(settings, user_session: SessionInfo, user: UserInfo,
+                  now: dt.datetime) -> SessionUpkeep | None:
+    """Judge a session found by its digest against the platform's rules (the company's own
+    are judged per page, by the policy engine). The session goes on unless the answer is
+    :attr:`SessionUpkeep.end` or :attr:`SessionUpkeep.end_all`; the answer is written by
+    :func:`session_upkeep`."""
     if not user.is_active:
-        # ended, not just refused, so enabling the account again revives none of them
-        # (ASVS 7.4.2); in a transaction of its own, as an error page aborts the request's
-        with committed_on_its_own(request.registry) as own:
-            end_user_sessions(own, user.id)
-        return None
+        return SessionUpkeep.end_all
     if (now - user_session.last_seen_at > settings["mypages.session.idle_timeout"]
             or now - user_session.created_at > settings["mypages.session.absolute_timeout"]):
-        _end_session_row(request.dbsession, user_session.id)
-        return None
+        return SessionUpkeep.end
     if now - user_session.last_seen_at > TOUCH_EVERY:
-        request.dbsession.execute(update(UserSession).where(UserSession.id == user_session.id)
-                                  .values(last_seen_at=now))
-    request.user_session = user_session
-    request.user = user
-    return user
+        return SessionUpkeep.touch
+    return None
 
 
-def _user(request):
-    digest = session_digest(request)
-    row = read_first(request, SESSION_BY_DIGEST, {"digest": digest}) if digest else None
-    if row is None:
-        request.user_session = None
-        return None
-    return adopt_session(request, *session_and_user(row))
-
-
-def _user_session(request):
-    request.user  # loading the user sets the session row too
-    return request.__dict__.get("user_session")
+def session_upkeep(registry, user_session: SessionInfo, upkeep: SessionUpkeep) -> None:
+    """The one place where reading a page writes to its session: last seen (at most once a
+    minute), or ended at a timeout or because the account is disabled. In a transaction of
+    its own, after the page is made, so an error page (which aborts the request's
+    transaction) ends the session all the same."""
+    with committed_on_its_own(registry) as own:
+        if upkeep is SessionUpkeep.end_all:
+            end_user_sessions(own, user_session.user_id)
+        elif upkeep is SessionUpkeep.end:
+            _end_session_row(own, user_session.id)
+        else:
+            own.execute(update(UserSession).where(UserSession.id == user_session.id,
+                                                  UserSession.ended_at.is_(None))
+                        .values(last_seen_at=utcnow())
+                        .execution_options(synchronize_session=False))
 
 
 class SecurityPolicy:
@@ -232,8 +239,6 @@ def includeme(config):
     config.include(".passwords")
     config.set_default_csrf_options(require_csrf=True)
     config.set_security_policy(SecurityPolicy())
-    config.add_request_method(_user, "user", reify=True)
-    config.add_request_method(_user_session, "user_session", reify=True)
     config.registry["accounts.platform_policy"] = PlatformPolicyCache()
     config.add_request_method(platform_requires_mfa, "platform_requires_mfa", reify=True)
     config.register_core_hooks("core.accounts", "mypages.accounts.hooks")

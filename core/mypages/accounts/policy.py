@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from mypages.accounts.models import PlatformPolicy
 from mypages.contract import LoginMethod
-from mypages.db import read_first, utcnow
+from mypages.db import ColumnGroup, read_first, utcnow
 from mypages.i18n import _
 
 #: how recent a proof must be for sensitive changes (turning 2FA off, new recovery codes)
@@ -46,6 +46,12 @@ class EffectivePolicy:
     idle: dt.timedelta | None = None
     absolute: dt.timedelta | None = None
 
+    @classmethod
+    def from_mapping(cls, mapping) -> "EffectivePolicy":
+        """The policy of a row holding :data:`POLICY_GROUP`'s columns (the defaults if the
+        company has no policy row)."""
+        return policy_from_columns(**POLICY_GROUP.values(mapping))
+
 
 DEFAULT_POLICY = EffectivePolicy()
 
@@ -53,6 +59,17 @@ DEFAULT_POLICY = EffectivePolicy()
 #: the columns of company_policies that make an EffectivePolicy, in this order
 POLICY_FIELDS = ("require_mfa", "password_allowed", "password_min_length", "idle_minutes",
                  "absolute_hours")
+#: those columns labelled for :meth:`EffectivePolicy.from_mapping`; the companies' tables are
+#: bound to the groups by the request-context loader
+POLICY_GROUP = ColumnGroup("policy", POLICY_FIELDS)
+#: break_glass_admins.user_id for the signed-in user, labelled for :func:`break_glass_from_mapping`
+BREAK_GLASS_GROUP = ColumnGroup("break_glass", ("user_id",))
+
+
+def break_glass_from_mapping(mapping) -> bool:
+    """Whether the signed-in user is a break-glass admin of the company, from a row holding
+    :data:`BREAK_GLASS_GROUP`'s column."""
+    return mapping[BREAK_GLASS_GROUP.label("user_id")] is not None
 
 
 def policy_from_columns(require_mfa, password_allowed, password_min_length, idle_minutes,

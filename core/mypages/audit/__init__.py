@@ -38,7 +38,7 @@ def audit_now(request, action: str, *, target: str = "", company=None, actor=_UN
               **details) -> None:
     """Record ``action`` in a transaction of its own, committed at once: for refusals
     whose request transaction is rolled back."""
-    user = request.__dict__.get("user") if actor is _UNSET else actor
+    user = request.request_context.user_if_loaded if actor is _UNSET else actor
     with committed_on_its_own(request.registry) as own:
         record(own, action, company_id=company.id if company is not None else None,
                actor_id=user.id if user is not None else None, target=target,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 
 import zope.sqlalchemy
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -104,12 +105,44 @@ def committed_on_its_own(registry) -> Iterator[Session]:
         yield own
 
 
+class ColumnGroup:
+    """Columns that make one record, labelled ``{prefix}_{name}``.
+
+    A statement that reads several records at once (the request context: session, user,
+    company, ...) puts their groups side by side, and each record is read back from the row
+    by its labels, never by position: a field added to one record moves no other.
+    """
+
+    __slots__ = ("prefix", "labels")
+
+    def __init__(self, prefix: str, names):
+        self.prefix = prefix
+        self.labels = tuple((name, f"{prefix}_{name}") for name in names)
+
+    @classmethod
+    def of(cls, record, prefix: str) -> "ColumnGroup":
+        """The group of a dataclass's fields."""
+        return cls(prefix, [field.name for field in fields(record)])
+
+    def columns(self, table) -> tuple:
+        """The group's columns of ``table`` (named like the fields), labelled."""
+        return tuple(table.c[name].label(label) for name, label in self.labels)
+
+    def values(self, mapping) -> dict:
+        """Field name to value, from a row's mapping (``row._mapping``)."""
+        return {name: mapping[label] for name, label in self.labels}
+
+    def label(self, name: str) -> str:
+        return f"{self.prefix}_{name}"
+
+
 def read_first(request, statement, parameters: dict):
     """The first row of a read-only Core statement. In the request's transaction once it has
     begun (a view sees its own writes); before that on a pooled connection given back at
     once, which costs a fraction of an ORM session joined to the transaction manager."""
-    if "dbsession" in request.__dict__:
-        return request.dbsession.execute(statement, parameters).first()
+    dbsession = request.opened_dbsession
+    if dbsession is not None:
+        return dbsession.execute(statement, parameters).first()
     with request.registry["db.read_engine"].connect() as connection:
         return connection.execute(statement, parameters).first()
 
@@ -145,6 +178,9 @@ def includeme(config):
     config.registry["db.session_factory"] = session_factory
 
     def dbsession(request):
-        return session_in_transaction(session_factory, request.tm)
+        request.opened_dbsession = session_in_transaction(session_factory, request.tm)
+        return request.opened_dbsession
 
     config.add_request_method(dbsession, reify=True)
+    # request.dbsession once it is open, else None: for reads that should not open it
+    config.add_request_method(lambda request: None, "opened_dbsession", reify=True)

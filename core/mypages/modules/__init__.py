@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from mypages.modules.catalogue import build_on_ready
-from mypages.modules.lifecycle import entitled_keys
 
 
 class ModulePredicate:
     """View predicate ``module="key"``: the view exists only for companies entitled to it.
 
-    A company that is not entitled gets a 404 page that names the module and
-    says how to activate it.
+    A company that is not entitled gets a 404 page that names the module and says how to
+    activate it (:func:`missing_module`). The predicate only answers; it leaves nothing on the
+    request.
     """
 
     def __init__(self, key: str, config):
@@ -21,15 +21,30 @@ class ModulePredicate:
     phash = text
 
     def __call__(self, context, request):
-        if request.company is not None and self.key in request.entitled_modules:
-            return True
-        request.missing_module = request.registry["modules.catalogue"].get(self.key)
-        return False
+        return request.company is not None and self.key in request.entitled_modules
 
 
-def _entitled_modules(request) -> frozenset[str]:
-    company = request.company
-    return entitled_keys(request.dbsession, company.id) if company is not None else frozenset()
+def missing_module(request):
+    """The module (from the catalogue) that the views of the request's route need and its
+    company is not entitled to, or None: what a "Page not found" on a company page means."""
+    if request.company is None or request.matched_route is None:
+        return None
+    needed = request.registry["modules.by_route"].get(request.matched_route.name, ())
+    for key in needed:
+        if key not in request.entitled_modules:
+            return request.registry["modules.catalogue"].get(key)
+    return None
+
+
+def _map_routes(registry) -> None:
+    """Route name -> the module keys its views need, from the configured views."""
+    by_route: dict[str, tuple[str, ...]] = {}
+    for view in registry.introspector.get_category("views"):
+        introspectable = view["introspectable"]
+        key, route_name = introspectable.get("module"), introspectable.get("route_name")
+        if key is not None and route_name is not None and key not in by_route.get(route_name, ()):
+            by_route[route_name] = (*by_route.get(route_name, ()), key)
+    registry["modules.by_route"] = by_route
 
 
 def _company_hooks(request):
@@ -39,7 +54,9 @@ def _company_hooks(request):
 
 def includeme(config):
     config.add_view_predicate("module", ModulePredicate)
-    config.add_request_method(_entitled_modules, "entitled_modules", reify=True)
+    # once every view is configured (views are registered at the default order, 0)
+    config.action(("mypages", "modules.by_route"), lambda: _map_routes(config.registry),
+                  order=10)
     config.add_request_method(_company_hooks, "company_hooks", reify=True)
     config.register_core_hooks("core.modules", "mypages.modules.hooks")
     config.on_plugins_ready(build_on_ready)

@@ -46,12 +46,22 @@ def entitled_keys(dbsession, company_id: int, now: dt.datetime | None = None) ->
     ))
 
 
-def entitled_keys_subquery(company_id_column, now):
-    """The keys of the modules a company is entitled to, comma-separated, as a column."""
+ENTITLED_LABEL = "entitled_modules"
+
+
+def entitled_column(company_id_column, now):
+    """The keys of the modules a company is entitled to, comma-separated, as a column labelled
+    for :func:`entitled_from_mapping` (NULL when there are none)."""
     # a literal separator: a bound one is rendered into the SQL again on every execution
     return (select(func.aggregate_strings(ModuleActivation.module_key, literal_column("','")))
             .where(ModuleActivation.company_id == company_id_column, entitled_clause(now))
-            .scalar_subquery())
+            .scalar_subquery().label(ENTITLED_LABEL))
+
+
+def entitled_from_mapping(mapping) -> frozenset[str]:
+    """The entitled module keys of a row holding :func:`entitled_column`."""
+    keys = mapping[ENTITLED_LABEL]
+    return frozenset(keys.split(",")) if keys else frozenset()
 
 
 def activations(dbsession, company_id: int) -> dict[str, ModuleActivation]:

@@ -228,7 +228,7 @@ def request_as(app, user, company=None):
     try:
         with tm:
             request.dbsession = session_in_transaction(app.registry["db.session_factory"], tm)
-            request.user = UserInfo.of(request.dbsession.merge(user))
+            request.request_context.act_as(None, UserInfo.of(request.dbsession.merge(user)))
             request.company = (CompanyInfo.of(request.dbsession.merge(company))
                                if company is not None else None)
             yield request

@@ -23,7 +23,7 @@ def security_headers_tween_factory(handler, registry):
 
     def security_headers_tween(request):
         response = handler(request)
-        security_headers(response, registry, request.__dict__.get("user") is not None)
+        security_headers(response, registry, request.request_context.user_if_loaded is not None)
         return response
 
     return security_headers_tween

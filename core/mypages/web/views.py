@@ -10,6 +10,7 @@ from transaction.interfaces import NoTransaction
 
 from mypages.db import fresh_transaction
 from mypages.i18n import _
+from mypages.modules import missing_module
 from mypages.web import errors
 
 ERROR_PAGE = "mypages:templates/error.jinja2"
@@ -29,7 +30,7 @@ def forbidden(request):
 @notfound_view_config(renderer=ERROR_PAGE)
 def notfound(request):
     request.response.status = 404
-    missing = request.__dict__.get("missing_module")
+    missing = missing_module(request)
     if missing is not None:
         return {"title": _("Module not active"), "reason": "module-not-active",
                 "message": _("The module \"${module}\" is not active for ${company}. An admin can "

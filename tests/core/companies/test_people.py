@@ -129,9 +129,9 @@ def test_removing_a_person_signs_them_out_at_once(app, dbsession, team):
     assert role_of(dbsession, company, member) is None
     assert active_sessions(dbsession, member) == 0
     assert "/login" in member_browser.get(f"/c/{company.id}/", status=303).location
-    # and signing in again does not bring the company back
+    # and signing in again does not bring the company back: to a non-member it is not there
     sign_in(member_browser, member.email)
-    member_browser.get(f"/c/{company.id}/", status=403)
+    member_browser.get(f"/c/{company.id}/", status=404)
     assert member.email not in admin_browser.get(people_path(company)).text
     assert "people.removed" in actions(dbsession)
 
@@ -197,9 +197,9 @@ def test_an_admin_cannot_reach_people_of_another_company(app, factory, dbsession
     stranger_browser = browser(app, "10.0.0.9")
     sign_in(stranger_browser, stranger.email)
     token = admin_browser.get(people_path(company)).forms[0]["csrf_token"].value
-    # through the other company's address: not an admin there
+    # through the other company's address: not a member there, so no such page
     admin_browser.post(f"/c/{other.id}/settings/people/{stranger.id}/remove",
-                       {"csrf_token": token}, status=403)
+                       {"csrf_token": token}, status=404)
     # through their own company's address: not a member here
     refused = admin_browser.post(f"/c/{company.id}/settings/people/{stranger.id}/end-sessions",
                                  {"csrf_token": token}, status=400)

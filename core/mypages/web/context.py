@@ -1,0 +1,235 @@
+"""The request context: who a request acts for and, on a company page, the company.
+
+One loader builds what a request knows of its caller from the column groups the domains
+export, each read back from the row by its labels through the record's ``from_mapping()``:
+the session and the user (accounts), the company and the membership (companies), the
+company's sign-in policy and break-glass admins (the policy engine), and the modules the
+company is entitled to (modules). A company page reads all of them in one SELECT; any other
+page reads the session and user, if its cookie holds a session, in one SELECT too.
+
+``request.user`` and ``request.user_session`` are read from the request's
+:class:`RequestContext`, their one writer: it fills them when they are first asked for, and
+sign-in, step-up and sign-out change them through :meth:`RequestContext.act_as`.
+
+A company page is only for the company's members. Whoever is not one gets the same answer
+for every ``/c/{company_id}/...`` address, whether that company exists, has a module or not:
+a visitor who is not signed in is sent to sign in, a signed-in person gets "Page not found".
+
+Reading never writes. What the session found needs (its last-seen time noted, or ending at a
+timeout) is written after the response by :func:`session_upkeep_tween_factory`, through
+:func:`mypages.accounts.session_upkeep`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
+from sqlalchemy import bindparam, select
+
+from mypages.accounts import (SESSION_COLUMNS, USER_COLUMNS, SessionInfo, SessionUpkeep,
+                              UserInfo, check_session, session_digest, session_upkeep)
+from mypages.accounts.models import User, UserSession
+from mypages.accounts.policy import (BREAK_GLASS_GROUP, POLICY_GROUP, EffectivePolicy,
+                                     break_glass_from_mapping)
+from mypages.companies import (COMPANY_COLUMNS, MEMBERSHIP_COLUMNS, CompanyContext,
+                               CompanyInfo, MembershipInfo)
+from mypages.companies.models import BreakGlassAdmin, Company, CompanyPolicy, Membership
+from mypages.db import read_first, utcnow
+from mypages.modules.lifecycle import entitled_column, entitled_from_mapping, entitled_keys
+from mypages.web.inputs import id_placeholders
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who the request acts for: the signed-in session and user, or neither."""
+
+    session: SessionInfo | None
+    user: UserInfo | None
+
+
+NOBODY = Identity(None, None)
+
+#: the signed-in browser's session and its user, by the digest of the cookie's token
+SIGNED_IN = (
+    select(*SESSION_COLUMNS, *USER_COLUMNS)
+    .join_from(UserSession, User, User.id == UserSession.user_id)
+    .where(UserSession.id == bindparam("digest"), UserSession.ended_at.is_(None))
+)
+
+#: A company page: the signed-in session and user and, if the user is a member of the
+#: company in the address, the company, the membership, the company's sign-in policy, whether
+#: the user is one of its break-glass admins, and its entitled modules. Everything of the
+#: company is joined through the membership, so nothing is read of a company the caller is
+#: not a member of.
+COMPANY_PAGE = (
+    SIGNED_IN.add_columns(
+        *COMPANY_COLUMNS, *MEMBERSHIP_COLUMNS, *POLICY_GROUP.columns(CompanyPolicy.__table__),
+        *BREAK_GLASS_GROUP.columns(BreakGlassAdmin.__table__),
+        entitled_column(Membership.company_id, bindparam("now")))
+    .outerjoin(Membership, (Membership.user_id == UserSession.user_id)
+               & (Membership.company_id == bindparam("company_id")))
+    .outerjoin(Company, Company.id == Membership.company_id)
+    .outerjoin(CompanyPolicy, CompanyPolicy.company_id == Membership.company_id)
+    .outerjoin(BreakGlassAdmin, (BreakGlassAdmin.company_id == Membership.company_id)
+               & (BreakGlassAdmin.user_id == UserSession.user_id))
+)
+
+#: company ids are positive integers that fit a database integer
+_MAX_COMPANY_ID = 2**31 - 1
+
+
+class RequestContext:
+    """What one request knows of its caller, read at most once: ``request.request_context``.
+
+    Creating it reads nothing; the first question does.
+    """
+
+    __slots__ = ("_request", "_identity", "_upkeep")
+
+    def __init__(self, request):
+        self._request = request
+        self._identity: Identity | None = None
+        self._upkeep: tuple[SessionInfo, SessionUpkeep] | None = None
+
+    @property
+    def identity(self) -> Identity:
+        """Who the request acts for, read from the session cookie's session if not known yet."""
+        if self._identity is None:
+            digest = session_digest(self._request)
+            row = read_first(self._request, SIGNED_IN, {"digest": digest}) if digest else None
+            self._adopt(row._mapping if row is not None else None)
+        return self._identity
+
+    @property
+    def identity_loaded(self) -> bool:
+        """Whether the request knows who it acts for yet (asking would read the database)."""
+        return self._identity is not None
+
+    @property
+    def user_if_loaded(self) -> UserInfo | None:
+        """The signed-in user if already known, else None, without reading anything: for
+        headers and refusals that must not cost a query or touch a failed transaction."""
+        return self._identity.user if self._identity is not None else None
+
+    def act_as(self, user_session: SessionInfo | None, user: UserInfo | None) -> None:
+        """Change who the request acts for: sign-in, step-up and sign-out (and scripts that
+        act for someone) change ``request.user`` and ``request.user_session`` here, only."""
+        self._identity = Identity(user_session, user)
+
+    def company(self, company_id: int) -> CompanyContext | None:
+        """Company ``company_id`` as the signed-in caller may see it: None when nobody is
+        signed in, and when the caller is not a member of it (or it does not exist)."""
+        if self._identity is not None and self._identity.user is None:
+            return None
+        digest = session_digest(self._request)
+        if digest is None:
+            if self._identity is None:
+                self._identity = NOBODY
+            return None
+        row = read_first(self._request, COMPANY_PAGE, {
+            "digest": digest, "company_id": company_id, "now": utcnow()})
+        mapping = row._mapping if row is not None else None
+        if self._identity is None:
+            self._adopt(mapping)
+        user = self._identity.user
+        membership = MembershipInfo.from_mapping(mapping) if mapping is not None else None
+        if user is None or membership is None or membership.user_id != user.id:
+            return None
+        return CompanyContext(
+            CompanyInfo.from_mapping(mapping), membership, EffectivePolicy.from_mapping(mapping),
+            break_glass_from_mapping(mapping), entitled_from_mapping(mapping))
+
+    def _adopt(self, mapping) -> None:
+        """The session and user of a row, if the session may go on; notes what it needs."""
+        user_session = SessionInfo.from_mapping(mapping) if mapping is not None else None
+        if user_session is None:
+            self._identity = NOBODY
+            return
+        user = UserInfo.from_mapping(mapping)
+        upkeep = check_session(self._request.registry.settings, user_session, user, utcnow())
+        self._upkeep = (user_session, upkeep) if upkeep is not None else None
+        goes_on = upkeep is None or upkeep is SessionUpkeep.touch
+        self._identity = Identity(user_session, user) if goes_on else NOBODY
+
+    def keep_up(self) -> None:
+        """Write what the session found at the start needs, if anything."""
+        if self._upkeep is not None:
+            user_session, upkeep = self._upkeep
+            self._upkeep = None
+            session_upkeep(self._request.registry, user_session, upkeep)
+
+
+def company_context(request) -> CompanyContext:
+    """The route factory of every company page: looks the company up for the caller.
+
+    Nobody signed in: sent to sign in, for every company id. Signed in but not a member, or
+    no such company: "Page not found", the same page either way.
+    """
+    raw = request.matchdict.get("company_id", "")
+    company_id = int(raw) if raw.isascii() and raw.isdigit() else 0
+    context = (request.request_context.company(company_id)
+               if 0 < company_id <= _MAX_COMPANY_ID else None)
+    if context is not None:
+        return context
+    if request.user is None:
+        raise HTTPForbidden()
+    raise HTTPNotFound()
+
+
+def add_company_route(config, name: str, pattern: str, **kw) -> None:
+    """Directive: a route under ``/c/{company_id}`` resolved to a :class:`CompanyContext`
+    (for the company's members only; see :func:`company_context`). Every ``{..._id}``
+    placeholder is an id or the route does not match (404)."""
+    pattern = "/c/{company_id}" + pattern
+    ids = tuple(dict.fromkeys(id_placeholders(pattern) + tuple(kw.pop("ids", ()))))
+    config.add_route(name, pattern, factory=company_context, ids=ids, **kw)
+
+
+def session_upkeep_tween_factory(handler, registry):
+    """After the response, outside the request's transaction: the session's upkeep."""
+
+    def session_upkeep_tween(request):
+        response = handler(request)
+        request.request_context.keep_up()
+        return response
+
+    return session_upkeep_tween
+
+
+def _user(request) -> UserInfo | None:
+    return request.request_context.identity.user
+
+
+def _user_session(request) -> SessionInfo | None:
+    return request.request_context.identity.session
+
+
+def _company(request) -> CompanyInfo | None:
+    context = getattr(request, "context", None)
+    return context.company if isinstance(context, CompanyContext) else None
+
+
+def _membership(request) -> MembershipInfo | None:
+    context = getattr(request, "context", None)
+    return context.membership if isinstance(context, CompanyContext) else None
+
+
+def _entitled_modules(request) -> frozenset[str]:
+    context = getattr(request, "context", None)
+    if isinstance(context, CompanyContext):
+        return context.entitled_modules
+    company = request.company  # set by a script acting in a company (mypages.cli, tests)
+    return entitled_keys(request.dbsession, company.id) if company is not None else frozenset()
+
+
+def includeme(config):
+    config.add_request_method(RequestContext, "request_context", reify=True)
+    # read-only properties: only RequestContext.act_as changes who the request acts for
+    config.add_request_method(property(_user), "user", property=True)
+    config.add_request_method(property(_user_session), "user_session", property=True)
+    config.add_request_method(_company, "company", reify=True)
+    config.add_request_method(_membership, "membership", reify=True)
+    config.add_request_method(_entitled_modules, "entitled_modules", reify=True)
+    config.add_directive("add_company_route", add_company_route)
+    config.add_tween("mypages.web.context.session_upkeep_tween_factory",
+                     over="pyramid_tm.tm_tween_factory")
