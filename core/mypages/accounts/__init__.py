@@ -109,7 +109,7 @@ class UserInfo:
     @classmethod
     def from_mapping(cls, mapping) -> "UserInfo | None":
         """The user of a row holding :data:`USER_COLUMNS` (None if no user was joined)."""
-        if mapping[USER_GROUP.label("id")] is None:
+        if not USER_GROUP.present(mapping):
             return None
         return cls(**USER_GROUP.values(mapping))
 
@@ -128,7 +128,7 @@ class SessionInfo:
     @classmethod
     def from_mapping(cls, mapping) -> "SessionInfo | None":
         """The session of a row holding :data:`SESSION_COLUMNS` (None if none was found)."""
-        if mapping[SESSION_GROUP.label("id")] is None:
+        if not SESSION_GROUP.present(mapping):
             return None
         return cls(**SESSION_GROUP.values(mapping))
 

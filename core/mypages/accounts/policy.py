@@ -69,7 +69,7 @@ BREAK_GLASS_GROUP = ColumnGroup("break_glass", ("user_id",))
 def break_glass_from_mapping(mapping) -> bool:
     """Whether the signed-in user is a break-glass admin of the company, from a row holding
     :data:`BREAK_GLASS_GROUP`'s column."""
-    return mapping[BREAK_GLASS_GROUP.label("user_id")] is not None
+    return BREAK_GLASS_GROUP.present(mapping)
 
 
 def policy_from_columns(require_mfa, password_allowed, password_min_length, idle_minutes,

@@ -37,7 +37,7 @@ class CompanyInfo:
     @classmethod
     def from_mapping(cls, mapping) -> "CompanyInfo | None":
         """The company of a row holding :data:`COMPANY_COLUMNS` (None if none was joined)."""
-        if mapping[COMPANY_GROUP.label("id")] is None:
+        if not COMPANY_GROUP.present(mapping):
             return None
         return cls(**COMPANY_GROUP.values(mapping))
 
@@ -56,7 +56,7 @@ class MembershipInfo:
     @classmethod
     def from_mapping(cls, mapping) -> "MembershipInfo | None":
         """The membership of a row holding :data:`MEMBERSHIP_COLUMNS` (None if none)."""
-        if mapping[MEMBERSHIP_GROUP.label("user_id")] is None:
+        if not MEMBERSHIP_GROUP.present(mapping):
             return None
         return cls(**MEMBERSHIP_GROUP.values(mapping))
 

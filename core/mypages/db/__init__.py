@@ -113,11 +113,11 @@ class ColumnGroup:
     by its labels, never by position: a field added to one record moves no other.
     """
 
-    __slots__ = ("prefix", "labels")
+    __slots__ = ("labels", "_key")
 
     def __init__(self, prefix: str, names):
-        self.prefix = prefix
         self.labels = tuple((name, f"{prefix}_{name}") for name in names)
+        self._key = self.labels[0][1]
 
     @classmethod
     def of(cls, record, prefix: str) -> "ColumnGroup":
@@ -132,8 +132,10 @@ class ColumnGroup:
         """Field name to value, from a row's mapping (``row._mapping``)."""
         return {name: mapping[label] for name, label in self.labels}
 
-    def label(self, name: str) -> str:
-        return f"{self.prefix}_{name}"
+    def present(self, mapping) -> bool:
+        """Whether the row holds a record of the group: its first column (a key, never NULL
+        in its table) is not NULL, as it is when an outer join found nothing."""
+        return mapping[self._key] is not None
 
 
 def read_first(request, statement, parameters: dict):

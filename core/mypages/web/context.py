@@ -74,7 +74,8 @@ COMPANY_PAGE = (
                & (BreakGlassAdmin.user_id == UserSession.user_id))
 )
 
-#: company ids are positive integers that fit a database integer
+#: company ids are positive and fit the column: a larger number in an address is a missing
+#: company, not a database error
 _MAX_COMPANY_ID = 2**31 - 1
 
 
@@ -101,11 +102,6 @@ class RequestContext:
         return self._identity
 
     @property
-    def identity_loaded(self) -> bool:
-        """Whether the request knows who it acts for yet (asking would read the database)."""
-        return self._identity is not None
-
-    @property
     def user_if_loaded(self) -> UserInfo | None:
         """The signed-in user if already known, else None, without reading anything: for
         headers and refusals that must not cost a query or touch a failed transaction."""
@@ -116,7 +112,7 @@ class RequestContext:
         act for someone) change ``request.user`` and ``request.user_session`` here, only."""
         self._identity = Identity(user_session, user)
 
-    def company(self, company_id: int) -> CompanyContext | None:
+    def company_page(self, company_id: int) -> CompanyContext | None:
         """Company ``company_id`` as the signed-in caller may see it: None when nobody is
         signed in, and when the caller is not a member of it (or it does not exist)."""
         if self._identity is not None and self._identity.user is None:
@@ -167,7 +163,7 @@ def company_context(request) -> CompanyContext:
     """
     raw = request.matchdict.get("company_id", "")
     company_id = int(raw) if raw.isascii() and raw.isdigit() else 0
-    context = (request.request_context.company(company_id)
+    context = (request.request_context.company_page(company_id)
                if 0 < company_id <= _MAX_COMPANY_ID else None)
     if context is not None:
         return context

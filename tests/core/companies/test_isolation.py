@@ -106,3 +106,5 @@ def test_unknown_or_malformed_company_ids_are_not_found(testapp, factory, signed
     testapp = signed_in(user)
     testapp.get("/c/999999/", status=404)
     testapp.get("/c/abc/", status=404)
+    for odd in ("0", "-1", "99999999999", "%D9%A1"):  # the last: an Arabic-Indic digit one
+        testapp.get(f"/c/{odd}/", status=404)
