@@ -106,13 +106,6 @@ class UserInfo:
         return cls(user.id, user.email, user.display_name, user.locale, user.is_operator,
                    user.is_active, user.last_sign_in_at)
 
-    @classmethod
-    def from_mapping(cls, mapping) -> "UserInfo | None":
-        """The user of a row holding :data:`USER_COLUMNS` (None if no user was joined)."""
-        if not USER_GROUP.present(mapping):
-            return None
-        return cls(**USER_GROUP.values(mapping))
-
 
 @dataclass(frozen=True, slots=True)
 class SessionInfo:
@@ -125,17 +118,11 @@ class SessionInfo:
     last_seen_at: dt.datetime
     amr: dict
 
-    @classmethod
-    def from_mapping(cls, mapping) -> "SessionInfo | None":
-        """The session of a row holding :data:`SESSION_COLUMNS` (None if none was found)."""
-        if not SESSION_GROUP.present(mapping):
-            return None
-        return cls(**SESSION_GROUP.values(mapping))
 
-
+#: :class:`SessionInfo` and :class:`UserInfo` in a row: ``SESSION_GROUP.from_mapping(row._mapping)``
+#: (None where no session was found) from the labelled ``SESSION_COLUMNS``, and so on
 SESSION_GROUP = ColumnGroup.of(SessionInfo, "session")
 USER_GROUP = ColumnGroup.of(UserInfo, "user")
-#: the columns of :class:`SessionInfo` and of :class:`UserInfo`, labelled for ``from_mapping``
 SESSION_COLUMNS = SESSION_GROUP.columns(UserSession.__table__)
 USER_COLUMNS = USER_GROUP.columns(User.__table__)
 

@@ -46,12 +46,6 @@ class EffectivePolicy:
     idle: dt.timedelta | None = None
     absolute: dt.timedelta | None = None
 
-    @classmethod
-    def from_mapping(cls, mapping) -> "EffectivePolicy":
-        """The policy of a row holding :data:`POLICY_GROUP`'s columns (the defaults if the
-        company has no policy row)."""
-        return policy_from_columns(**POLICY_GROUP.values(mapping))
-
 
 DEFAULT_POLICY = EffectivePolicy()
 
@@ -59,17 +53,7 @@ DEFAULT_POLICY = EffectivePolicy()
 #: the columns of company_policies that make an EffectivePolicy, in this order
 POLICY_FIELDS = ("require_mfa", "password_allowed", "password_min_length", "idle_minutes",
                  "absolute_hours")
-#: those columns labelled for :meth:`EffectivePolicy.from_mapping`; the companies' tables are
-#: bound to the groups by the request-context loader
-POLICY_GROUP = ColumnGroup("policy", POLICY_FIELDS)
-#: break_glass_admins.user_id for the signed-in user, labelled for :func:`break_glass_from_mapping`
-BREAK_GLASS_GROUP = ColumnGroup("break_glass", ("user_id",))
 
-
-def break_glass_from_mapping(mapping) -> bool:
-    """Whether the signed-in user is a break-glass admin of the company, from a row holding
-    :data:`BREAK_GLASS_GROUP`'s column."""
-    return BREAK_GLASS_GROUP.present(mapping)
 
 
 def policy_from_columns(require_mfa, password_allowed, password_min_length, idle_minutes,
@@ -83,6 +67,14 @@ def policy_from_columns(require_mfa, password_allowed, password_min_length, idle
         idle=dt.timedelta(minutes=idle_minutes) if idle_minutes else None,
         absolute=dt.timedelta(hours=absolute_hours) if absolute_hours else None,
     )
+
+
+#: A company's policy in a row: ``POLICY_GROUP.from_mapping(row._mapping)`` (the defaults where
+#: the company has none). The policy engine does not import the companies' models, so the
+#: request-context loader gives the groups their tables (company_policies, break_glass_admins).
+POLICY_GROUP = ColumnGroup("policy", POLICY_FIELDS, policy_from_columns, missing=DEFAULT_POLICY)
+#: whether the signed-in user is a break-glass admin of the company: their user_id, if any
+BREAK_GLASS_GROUP = ColumnGroup("break_glass", ("user_id",), lambda user_id: True, missing=False)
 
 
 def effective(row) -> EffectivePolicy:

@@ -34,13 +34,6 @@ class CompanyInfo:
         return cls(company.id, company.name, company.org_number, company.default_locale,
                    company.created_at)
 
-    @classmethod
-    def from_mapping(cls, mapping) -> "CompanyInfo | None":
-        """The company of a row holding :data:`COMPANY_COLUMNS` (None if none was joined)."""
-        if not COMPANY_GROUP.present(mapping):
-            return None
-        return cls(**COMPANY_GROUP.values(mapping))
-
 
 @dataclass(frozen=True, slots=True)
 class MembershipInfo:
@@ -53,17 +46,11 @@ class MembershipInfo:
     def is_admin(self) -> bool:
         return self.role == Role.admin
 
-    @classmethod
-    def from_mapping(cls, mapping) -> "MembershipInfo | None":
-        """The membership of a row holding :data:`MEMBERSHIP_COLUMNS` (None if none)."""
-        if not MEMBERSHIP_GROUP.present(mapping):
-            return None
-        return cls(**MEMBERSHIP_GROUP.values(mapping))
 
-
+#: :class:`CompanyInfo` and :class:`MembershipInfo` in a row: ``COMPANY_GROUP.from_mapping(row._mapping)``
+#: (None where no company was joined) from the labelled ``COMPANY_COLUMNS``, and so on
 COMPANY_GROUP = ColumnGroup.of(CompanyInfo, "company")
 MEMBERSHIP_GROUP = ColumnGroup.of(MembershipInfo, "membership")
-#: the columns of :class:`CompanyInfo` and of :class:`MembershipInfo`, labelled for ``from_mapping``
 COMPANY_COLUMNS = COMPANY_GROUP.columns(Company.__table__)
 MEMBERSHIP_COLUMNS = MEMBERSHIP_GROUP.columns(Membership.__table__)
 

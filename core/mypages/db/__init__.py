@@ -106,36 +106,39 @@ def committed_on_its_own(registry) -> Iterator[Session]:
 
 
 class ColumnGroup:
-    """Columns that make one record, labelled ``{prefix}_{name}``.
+    """The columns that make one record, labelled ``{prefix}_{name}``, and the record they
+    make again.
 
     A statement that reads several records at once (the request context: session, user,
-    company, ...) puts their groups side by side, and each record is read back from the row
-    by its labels, never by position: a field added to one record moves no other.
+    company, ...) puts their groups side by side, and :meth:`from_mapping` reads each record
+    back from the row by its labels, never by position: a field added to one record moves no
+    other.
     """
 
-    __slots__ = ("labels", "_key")
+    __slots__ = ("labels", "_make", "_missing", "_key")
 
-    def __init__(self, prefix: str, names):
+    def __init__(self, prefix: str, names, make, missing=None):
+        """``make(**values)`` builds the record; ``missing`` stands for it when the row holds
+        none (an outer join that found nothing leaves the group's first column, a key that
+        is never NULL in its table, NULL)."""
         self.labels = tuple((name, f"{prefix}_{name}") for name in names)
+        self._make, self._missing = make, missing
         self._key = self.labels[0][1]
 
     @classmethod
     def of(cls, record, prefix: str) -> "ColumnGroup":
-        """The group of a dataclass's fields."""
-        return cls(prefix, [field.name for field in fields(record)])
+        """The group of a dataclass: its fields, named like the columns, make it."""
+        return cls(prefix, [field.name for field in fields(record)], record)
 
     def columns(self, table) -> tuple:
         """The group's columns of ``table`` (named like the fields), labelled."""
         return tuple(table.c[name].label(label) for name, label in self.labels)
 
-    def values(self, mapping) -> dict:
-        """Field name to value, from a row's mapping (``row._mapping``)."""
-        return {name: mapping[label] for name, label in self.labels}
-
-    def present(self, mapping) -> bool:
-        """Whether the row holds a record of the group: its first column (a key, never NULL
-        in its table) is not NULL, as it is when an outer join found nothing."""
-        return mapping[self._key] is not None
+    def from_mapping(self, mapping):
+        """The record in a row's mapping (``row._mapping``), or ``missing``."""
+        if mapping[self._key] is None:
+            return self._missing
+        return self._make(**{name: mapping[label] for name, label in self.labels})
 
 
 def read_first(request, statement, parameters: dict):

@@ -1,7 +1,8 @@
 """The request context: who a request acts for and, on a company page, the company.
 
 One loader builds what a request knows of its caller from the column groups the domains
-export, each read back from the row by its labels through the record's ``from_mapping()``:
+export (:class:`mypages.db.ColumnGroup`), each record read back from the row by its labels
+with the group's ``from_mapping()``:
 the session and the user (accounts), the company and the membership (companies), the
 company's sign-in policy and break-glass admins (the policy engine), and the modules the
 company is entitled to (modules). A company page reads all of them in one SELECT; any other
@@ -26,13 +27,13 @@ from dataclasses import dataclass
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from sqlalchemy import bindparam, select
 
-from mypages.accounts import (SESSION_COLUMNS, USER_COLUMNS, SessionInfo, SessionUpkeep,
-                              UserInfo, check_session, session_digest, session_upkeep)
+from mypages.accounts import (SESSION_COLUMNS, SESSION_GROUP, USER_COLUMNS, USER_GROUP,
+                              SessionInfo, SessionUpkeep, UserInfo, check_session,
+                              session_digest, session_upkeep)
 from mypages.accounts.models import User, UserSession
-from mypages.accounts.policy import (BREAK_GLASS_GROUP, POLICY_GROUP, EffectivePolicy,
-                                     break_glass_from_mapping)
-from mypages.companies import (COMPANY_COLUMNS, MEMBERSHIP_COLUMNS, CompanyContext,
-                               CompanyInfo, MembershipInfo)
+from mypages.accounts.policy import BREAK_GLASS_GROUP, POLICY_GROUP
+from mypages.companies import (COMPANY_COLUMNS, COMPANY_GROUP, MEMBERSHIP_COLUMNS,
+                               MEMBERSHIP_GROUP, CompanyContext, CompanyInfo, MembershipInfo)
 from mypages.companies.models import BreakGlassAdmin, Company, CompanyPolicy, Membership
 from mypages.db import read_first, utcnow
 from mypages.modules.lifecycle import entitled_column, entitled_from_mapping, entitled_keys
@@ -128,20 +129,20 @@ class RequestContext:
         if self._identity is None:
             self._adopt(mapping)
         user = self._identity.user
-        membership = MembershipInfo.from_mapping(mapping) if mapping is not None else None
+        membership = MEMBERSHIP_GROUP.from_mapping(mapping) if mapping is not None else None
         if user is None or membership is None or membership.user_id != user.id:
             return None
         return CompanyContext(
-            CompanyInfo.from_mapping(mapping), membership, EffectivePolicy.from_mapping(mapping),
-            break_glass_from_mapping(mapping), entitled_from_mapping(mapping))
+            COMPANY_GROUP.from_mapping(mapping), membership, POLICY_GROUP.from_mapping(mapping),
+            BREAK_GLASS_GROUP.from_mapping(mapping), entitled_from_mapping(mapping))
 
     def _adopt(self, mapping) -> None:
         """The session and user of a row, if the session may go on; notes what it needs."""
-        user_session = SessionInfo.from_mapping(mapping) if mapping is not None else None
+        user_session = SESSION_GROUP.from_mapping(mapping) if mapping is not None else None
         if user_session is None:
             self._identity = NOBODY
             return
-        user = UserInfo.from_mapping(mapping)
+        user = USER_GROUP.from_mapping(mapping)
         upkeep = check_session(self._request.registry.settings, user_session, user, utcnow())
         self._upkeep = (user_session, upkeep) if upkeep is not None else None
         goes_on = upkeep is None or upkeep is SessionUpkeep.touch

@@ -10,12 +10,12 @@ from pyramid.request import Request
 from pyramid.scripting import prepare
 from sqlalchemy import event, literal_column, select
 
-from mypages.accounts import (SESSION_COLUMNS, SESSION_COOKIE, TOUCH_EVERY, USER_COLUMNS,
-                              SessionInfo, UserInfo)
+from mypages.accounts import (SESSION_COLUMNS, SESSION_COOKIE, SESSION_GROUP, TOUCH_EVERY,
+                              USER_COLUMNS, USER_GROUP, UserInfo)
 from mypages.accounts.models import User, UserSession
-from mypages.accounts.policy import (BREAK_GLASS_GROUP, POLICY_GROUP, EffectivePolicy,
-                                     break_glass_from_mapping)
-from mypages.companies import COMPANY_COLUMNS, MEMBERSHIP_COLUMNS, CompanyInfo, MembershipInfo
+from mypages.accounts.policy import BREAK_GLASS_GROUP, DEFAULT_POLICY, POLICY_GROUP, EffectivePolicy
+from mypages.companies import (COMPANY_COLUMNS, COMPANY_GROUP, MEMBERSHIP_COLUMNS,
+                               MEMBERSHIP_GROUP, CompanyInfo, MembershipInfo)
 from mypages.companies.models import BreakGlassAdmin, Company, CompanyPolicy, Membership, Role
 from mypages.db import utcnow
 from mypages.modules.lifecycle import entitled_column, entitled_from_mapping
@@ -79,15 +79,32 @@ def test_every_record_is_read_by_its_labels_wherever_its_columns_are(dbsession, 
                    & (BreakGlassAdmin.user_id == User.id))
     )
     mapping = dbsession.execute(statement).one()._mapping
-    assert CompanyInfo.from_mapping(mapping) == CompanyInfo.of(company)
-    assert UserInfo.from_mapping(mapping) == UserInfo.of(dbsession.get(User, user.id))
-    assert MembershipInfo.from_mapping(mapping) == MembershipInfo(user.id, Role.admin)
-    assert SessionInfo.from_mapping(mapping).id == "d" * 64
-    assert EffectivePolicy.from_mapping(mapping) == EffectivePolicy(
+    assert COMPANY_GROUP.from_mapping(mapping) == CompanyInfo.of(company)
+    assert USER_GROUP.from_mapping(mapping) == UserInfo.of(dbsession.get(User, user.id))
+    assert MEMBERSHIP_GROUP.from_mapping(mapping) == MembershipInfo(user.id, Role.admin)
+    assert SESSION_GROUP.from_mapping(mapping).id == "d" * 64
+    assert POLICY_GROUP.from_mapping(mapping) == EffectivePolicy(
         require_mfa=True, password_allowed=False, password_min_length=14,
         idle=dt.timedelta(minutes=30), absolute=dt.timedelta(hours=8))
-    assert break_glass_from_mapping(mapping) is True
+    assert BREAK_GLASS_GROUP.from_mapping(mapping) is True
     assert entitled_from_mapping(mapping) == {"notes", "sso"}
+
+
+def test_a_group_that_an_outer_join_did_not_find_is_its_missing_value(dbsession, factory):
+    company = factory.company()
+    statement = (select(*COMPANY_COLUMNS, *MEMBERSHIP_COLUMNS,
+                        *POLICY_GROUP.columns(CompanyPolicy.__table__),
+                        *BREAK_GLASS_GROUP.columns(BreakGlassAdmin.__table__))
+                 .select_from(Company)
+                 .outerjoin(Membership, Membership.company_id == Company.id)
+                 .outerjoin(CompanyPolicy, CompanyPolicy.company_id == Company.id)
+                 .outerjoin(BreakGlassAdmin, BreakGlassAdmin.company_id == Company.id)
+                 .where(Company.id == company.id))
+    mapping = dbsession.execute(statement).one()._mapping
+    assert COMPANY_GROUP.from_mapping(mapping) == CompanyInfo.of(company)
+    assert MEMBERSHIP_GROUP.from_mapping(mapping) is None
+    assert POLICY_GROUP.from_mapping(mapping) is DEFAULT_POLICY
+    assert BREAK_GLASS_GROUP.from_mapping(mapping) is False
 
 
 def test_the_company_page_labels_are_unique():
