@@ -37,7 +37,7 @@ from mypages.companies import (COMPANY_COLUMNS, COMPANY_GROUP, MEMBERSHIP_COLUMN
 from mypages.companies.models import BreakGlassAdmin, Company, CompanyPolicy, Membership
 from mypages.db import read_first, utcnow
 from mypages.modules.lifecycle import entitled_column, entitled_from_mapping, entitled_keys
-from mypages.web.inputs import id_placeholders
+from mypages.web.inputs import as_id, id_placeholders
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +74,6 @@ COMPANY_PAGE = (
     .outerjoin(BreakGlassAdmin, (BreakGlassAdmin.company_id == Membership.company_id)
                & (BreakGlassAdmin.user_id == UserSession.user_id))
 )
-
-#: company ids are positive and fit the column: a larger number in an address is a missing
-#: company, not a database error
-_MAX_COMPANY_ID = 2**31 - 1
 
 
 class RequestContext:
@@ -162,10 +158,9 @@ def company_context(request) -> CompanyContext:
     Nobody signed in: sent to sign in, for every company id. Signed in but not a member, or
     no such company: "Page not found", the same page either way.
     """
-    raw = request.matchdict.get("company_id", "")
-    company_id = int(raw) if raw.isascii() and raw.isdigit() else 0
+    company_id = as_id(request.matchdict.get("company_id"))  # the route's ids= let it through
     context = (request.request_context.company_page(company_id)
-               if 0 < company_id <= _MAX_COMPANY_ID else None)
+               if company_id is not None else None)
     if context is not None:
         return context
     if request.user is None:
