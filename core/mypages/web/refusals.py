@@ -18,10 +18,6 @@ from pyramid.renderers import render_to_response
 from mypages.db import fresh_transaction
 from mypages.refusals import Refusal, RefusalShown
 
-#: where the request keeps the page its view named, for the refusal view
-PAGE_KEY = "refusal_page"
-
-
 def refusal_page_deriver(view, info):
     """The view option ``refusal_page=``: a function ``(request, errors) -> dict`` for the
     view's renderer, showing the form with the refusal's messages."""
@@ -34,7 +30,7 @@ def refusal_page_deriver(view, info):
                                  "no renderer to show it with")
 
     def naming_refusal_page(context, request):
-        request.__dict__[PAGE_KEY] = (renderer, page)
+        request.refusal_page = (renderer, page)
         return view(context, request)
 
     return naming_refusal_page
@@ -66,7 +62,7 @@ def refused(refusal, request):
         action, details = refusal.audit_event
         request.audit_now(action, company=request.company, **details)
     request.registry.notify(RefusalShown(request, refusal))
-    named = request.__dict__.get(PAGE_KEY)
+    named = request.refusal_page
     if named is not None and not refusal.own_page:
         renderer, page = named
         response = renderer.render_to_response(page(request, refusal.messages), None,
@@ -83,6 +79,8 @@ def refused(refusal, request):
 
 def includeme(config):
     config.add_view_deriver(refusal_page_deriver)
+    # (renderer, page) of the view that took the request, if it named one, for refused()
+    config.add_request_method(lambda request: None, "refusal_page", reify=True)
     config.add_subscriber_predicate("refusal", RefusalPredicate)
     # narrower than any view for Exception, so it is the one chosen for a refusal
     config.add_view(refused, context=Refusal)
