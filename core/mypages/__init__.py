@@ -2,6 +2,14 @@
 
 ``main`` is the composition root: it reads like a table of contents of the
 core's domains, then adds every enabled plugin.
+
+:data:`LAYERS` is the order the core's packages build on each other, lowest first. A
+package imports only from packages in layers below its own: never from its own layer (the
+packages of one layer are peers that know nothing of each other) and never from above.
+Where a lower layer needs something only a higher one knows, the higher one gives it at
+start-up: a directive, a registry entry or a request method its ``includeme`` sets.
+tests/core/test_layers.py holds the core to this order; docs/contributing/architecture.rst
+explains it.
 """
 import warnings
 
@@ -11,6 +19,31 @@ warnings.filterwarnings("ignore", message="pkg_resources is deprecated", categor
 from pyramid.config import Configurator  # noqa: E402
 
 from mypages.web.errors import LastResort  # noqa: E402
+
+#: The core's top-level modules and packages in layers, lowest first.
+LAYERS = (
+    # infrastructure: knows no domain
+    ("contract", "hookspecs", "client_address"),  # plain records, hookspecs, the client address
+    ("settings",),             # typed settings, production's refusals
+    ("crypto",),               # encryption at rest
+    ("i18n", "db"),            # translations and formatting; engine, sessions, transactions
+    ("audit",),                # the audit trail
+    ("web",),                  # layout, static files, headers, error pages
+    ("plugins",),              # the pluggy manager, discovery, per-company hook callers
+    ("jobs", "notifications"),  # periodic and queued jobs; e-mail
+    ("events",),               # what an event hook acts with, for a request or a job
+    # domains
+    ("accounts", "companies"),  # people's accounts and sign-in; companies and memberships
+    ("modules", "people"),     # modules and their trial; a company's people and invitations
+    ("policy",),               # the sign-in policy: judges every session against it
+    ("sso",),                  # the Single Sign On module
+    ("operator",),             # the platform operators' pages
+    # entry points
+    ("demo",),                 # demo data for development
+    ("mypages",),              # this module: the composition root
+    ("cli",),                  # the mypages command
+    ("testing", "toolkit"),    # the pytest plugin; the plugins' one import
+)
 
 
 def main(global_config, **settings):
@@ -28,6 +61,7 @@ def main(global_config, **settings):
         config.include(".accounts")       # users, passwords, 2FA, sessions, sign-in policy
         config.include(".web.context")    # request.user, the company page: one loader, one SELECT
         config.include(".companies")      # companies, memberships, company context
+        config.include(".people")         # a company's people: members, roles, invitations
         config.include(".modules")        # catalogue, trial lifecycle, module= predicate
         config.include(".jobs")           # periodic and queued jobs with leases
         config.include(".notifications")  # e-mail

@@ -17,8 +17,8 @@ from mypages.hookspecs import HOOKSPEC_VERSION, MypagesDeprecationWarning, hooki
 from mypages.i18n import LANGUAGES
 from mypages.modules.models import ModuleState
 from mypages.modules.settings import get_module_settings, save_module_settings
+from mypages.events import EventContext
 from mypages.outbound import Outbound, OutboundError, outbound_client
-from mypages.plugins.events import EventContext
 from mypages.refusals import Refusal
 from mypages.sso.urls import is_endpoint
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from mypages.accounts.models import PlatformPolicy, UserSession
-from mypages.accounts.policy import PLATFORM_POLICY_SECONDS
+from mypages.policy.engine import PLATFORM_POLICY_SECONDS
 from mypages.companies.models import Membership, Role
 from mypages.testing.plugin import csrf_token, enrol_two_factor, sign_in
 from mypages.testing.sso import sso_sign_in

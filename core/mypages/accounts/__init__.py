@@ -12,7 +12,7 @@ from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 from sqlalchemy import update
 
 from mypages.accounts.models import TotpCredential, User, UserSession
-from mypages.accounts.policy import (PlatformPolicyCache, build_on_ready, platform_requires_mfa,
+from mypages.policy.engine import (PlatformPolicyCache, build_on_ready, platform_requires_mfa,
                                     policy_view_deriver)
 from mypages.db import ColumnGroup, committed_on_its_own, utcnow
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from mypages.accounts.policy import DEFAULT_POLICY, EffectivePolicy
+from mypages.policy.engine import DEFAULT_POLICY, EffectivePolicy
 from mypages.db import ColumnGroup
 
 from mypages.companies.models import Company, Membership, Role
@@ -96,11 +96,4 @@ def includeme(config):
     config.add_route("invitation", "/invitation/{token}")
     config.add_company_route("dashboard", "/")
     config.add_company_route("company_settings", "/settings/")
-    config.add_company_route("company_people", "/settings/people")
-    config.add_company_route("company_person", "/settings/people/{user_id}/{action}",
-                             request_method="POST")
-    config.add_company_route("company_invitations", "/settings/people/invitations",
-                             request_method="POST")
-    config.add_company_route("company_security", "/settings/security")
     config.scan(".views")
-    config.scan(".settings_views")

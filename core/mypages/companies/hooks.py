@@ -6,7 +6,7 @@ from mypages.i18n import _
 
 @hookimpl
 def mypages_jobs():
-    from mypages.companies.invitations import JOBS
+    from mypages.people.invitations import JOBS
     return JOBS
 
 

@@ -10,7 +10,7 @@ from mypages.accounts import add_methods, email_tokens, start_session, throttle
 from mypages.accounts.models import User
 from mypages.accounts.password_policy import PLATFORM_MIN_LENGTH, problems
 from mypages.accounts.throttle import INVITATION
-from mypages.companies.invitations import accept
+from mypages.people.invitations import accept
 from mypages.companies.models import Company, CompanyPolicy, Invitation, Membership
 from mypages.db import utcnow
 from mypages.i18n import _

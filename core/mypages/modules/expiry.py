@@ -8,7 +8,7 @@ from mypages.companies.models import Company
 from mypages.contract import JobContext
 from mypages.modules.lifecycle import announce
 from mypages.modules.models import ModuleActivation, ModuleState
-from mypages.plugins.events import EventContext
+from mypages.events import EventContext
 
 
 def expire_trials(job: JobContext) -> int:

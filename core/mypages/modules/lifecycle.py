@@ -24,7 +24,7 @@ from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.plugins import notify
-from mypages.plugins.events import EventContext
+from mypages.events import EventContext
 from mypages.refusals import Refusal
 
 

@@ -63,7 +63,7 @@ def tell_admins(job, company_id: int, subject, body, mapping: dict,
     from pyramid.i18n import TranslationString
 
     from mypages.companies.models import Company
-    from mypages.companies.people import admins_of
+    from mypages.people.members import admins_of
 
     company = job.dbsession.get(Company, company_id)
     mapping = dict(mapping, company=company.name)

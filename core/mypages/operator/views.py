@@ -5,7 +5,7 @@ from pyramid.view import view_config
 from sqlalchemy import exists, func, select
 
 from mypages.accounts.models import PlatformPolicy, TotpCredential, User
-from mypages.accounts.policy import read_platform_requires_mfa
+from mypages.policy.engine import read_platform_requires_mfa
 from mypages.companies.models import Company, Membership
 from mypages.db import utcnow
 from mypages.i18n import _

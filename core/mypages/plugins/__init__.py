@@ -144,7 +144,7 @@ def notify(hook_caller, where, /, **kwargs) -> list[str]:
     """Deliver an event to each implementation on its own.
 
     A failing implementation is logged, and audited through ``where`` (the
-    request or the :class:`~mypages.plugins.events.EventContext` of the change),
+    request or the :class:`~mypages.events.EventContext` of the change),
     and does not stop the others. Returns the names of the plugins that failed.
     """
     failed = []

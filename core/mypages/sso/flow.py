@@ -16,7 +16,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy import select, update
 
 from mypages.accounts import add_methods, start_session, throttle
-from mypages.accounts.policy import proven_for
+from mypages.policy.engine import proven_for
 from mypages.accounts.models import User
 from mypages.accounts.throttle import SSO_START
 from mypages.companies.models import Company, Membership, Role

@@ -60,7 +60,7 @@ def switch(request, company, on: bool) -> None:
 def module_state_changed(context, company, old_state, new_state) -> None:
     """Suspend the requirement when the module lapses; restore it when it is bought.
 
-    ``context`` is the change's :class:`~mypages.plugins.events.EventContext`: an admin's
+    ``context`` is the change's :class:`~mypages.events.EventContext`: an admin's
     click puts the event on record as theirs, a job's (a trial ended) as nobody's."""
     connection = connection_of(context.dbsession, company.id)
     if connection is None or not connection.require_all:

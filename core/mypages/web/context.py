@@ -31,7 +31,7 @@ from mypages.accounts import (SESSION_COLUMNS, SESSION_GROUP, USER_COLUMNS, USER
                               SessionInfo, SessionUpkeep, UserInfo, check_session,
                               session_digest, session_upkeep)
 from mypages.accounts.models import User, UserSession
-from mypages.accounts.policy import BREAK_GLASS_GROUP, POLICY_GROUP
+from mypages.policy.engine import BREAK_GLASS_GROUP, POLICY_GROUP
 from mypages.companies import (COMPANY_COLUMNS, COMPANY_GROUP, MEMBERSHIP_COLUMNS,
                                MEMBERSHIP_GROUP, CompanyContext, CompanyInfo, MembershipInfo)
 from mypages.companies.models import BreakGlassAdmin, Company, CompanyPolicy, Membership

@@ -134,7 +134,7 @@ def test_admins_edit_the_policy_but_never_below_the_platform_floor(factory, sign
 def test_another_companys_single_sign_on_does_not_satisfy_require_from_all():
     from types import SimpleNamespace
 
-    from mypages.accounts.policy import CORE_METHODS, EffectivePolicy, judge, proven_for
+    from mypages.policy.engine import CORE_METHODS, EffectivePolicy, judge, proven_for
     from mypages.contract import LoginMethod
     from mypages.db import utcnow
 

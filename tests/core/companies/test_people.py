@@ -8,7 +8,7 @@ from webtest import TestApp
 
 from mypages.accounts.models import TotpCredential, UserSession
 from mypages.audit.models import AuditEvent
-from mypages.companies import people
+from mypages.people import members as people
 from mypages.companies.models import Membership, Role
 from mypages.db import utcnow
 from mypages.i18n import _

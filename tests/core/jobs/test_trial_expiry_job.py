@@ -11,7 +11,7 @@ from mypages.db import utcnow
 from mypages.hookspecs import hookimpl
 from mypages.jobs import Worker
 from mypages.modules.models import ModuleActivation, ModuleState
-from mypages.plugins.events import EventContext
+from mypages.events import EventContext
 
 
 class StateChangeRecorder:

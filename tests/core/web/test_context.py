@@ -13,7 +13,7 @@ from sqlalchemy import event, literal_column, select
 from mypages.accounts import (SESSION_COLUMNS, SESSION_COOKIE, SESSION_GROUP, TOUCH_EVERY,
                               USER_COLUMNS, USER_GROUP, UserInfo)
 from mypages.accounts.models import User, UserSession
-from mypages.accounts.policy import BREAK_GLASS_GROUP, DEFAULT_POLICY, POLICY_GROUP, EffectivePolicy
+from mypages.policy.engine import BREAK_GLASS_GROUP, DEFAULT_POLICY, POLICY_GROUP, EffectivePolicy
 from mypages.companies import (COMPANY_COLUMNS, COMPANY_GROUP, MEMBERSHIP_COLUMNS,
                                MEMBERSHIP_GROUP, CompanyInfo, MembershipInfo)
 from mypages.companies.models import BreakGlassAdmin, Company, CompanyPolicy, Membership, Role

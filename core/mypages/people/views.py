@@ -6,8 +6,8 @@ from pyramid.view import view_config
 from sqlalchemy import delete, select
 
 from mypages.accounts.password_policy import MAX_LENGTH, PLATFORM_MIN_LENGTH
-from mypages.accounts.policy import effective
-from mypages.companies import people
+from mypages.policy.engine import effective
+from mypages.people import members as people
 from mypages.companies.models import BreakGlassAdmin, CompanyPolicy, Invitation, Role
 from mypages.db import utcnow
 from mypages.i18n import _
