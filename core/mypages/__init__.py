@@ -63,6 +63,7 @@ def main(global_config, **settings):
         config.include(".companies")      # companies, memberships, company context
         config.include(".people")         # a company's people: members, roles, invitations
         config.include(".modules")        # catalogue, trial lifecycle, module= predicate
+        config.include(".policy")         # the sign-in policy: engine, company and platform policy
         config.include(".jobs")           # periodic and queued jobs with leases
         config.include(".notifications")  # e-mail
         config.include(".sso")            # Single Sign On module: OIDC, SAML, verified domains

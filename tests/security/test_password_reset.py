@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from mypages.accounts.models import EmailToken, User, UserSession
-from mypages.companies.models import BreakGlassAdmin, CompanyPolicy
+from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
 from mypages.jobs.models import QueuedJob
 from mypages.db import utcnow
 from mypages.testing.plugin import sign_in

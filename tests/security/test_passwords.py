@@ -14,7 +14,8 @@ from sqlalchemy import select
 from mypages.accounts.models import User
 from mypages.accounts.password_policy import PLATFORM_MIN_LENGTH
 from mypages.accounts.passwords import OWASP_FLOOR, Passwords
-from mypages.companies.models import CompanyPolicy, Invitation, Membership
+from mypages.companies.models import Invitation, Membership
+from mypages.policy.models import CompanyPolicy
 from mypages.i18n import _
 from mypages.testing.plugin import csrf_token, sign_in
 from tests.security.support import (actions, count, link_in, live_sessions, run_jobs,

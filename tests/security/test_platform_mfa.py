@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from mypages.accounts.models import PlatformPolicy, UserSession
-from mypages.policy.engine import PLATFORM_POLICY_SECONDS
+from mypages.accounts.models import UserSession
+from mypages.policy.models import PlatformPolicy
+from mypages.policy.platform import PLATFORM_POLICY_SECONDS
 from mypages.companies.models import Membership, Role
 from mypages.testing.plugin import csrf_token, enrol_two_factor, sign_in
 from mypages.testing.sso import sso_sign_in
@@ -131,7 +132,7 @@ def test_every_worker_follows_the_switch_within_seconds(app, mypages_settings, o
                                                         member):
     user, company = member
     with second_app(mypages_settings) as other_worker:
-        policy = other_worker.registry["accounts.platform_policy"]
+        policy = other_worker.registry["policy.platform"]
         now = [1000.0]
         policy.clock = lambda: now[0]
         there, here = browser(other_worker), browser(app)

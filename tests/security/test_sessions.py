@@ -9,7 +9,8 @@ from sqlalchemy import select
 from mypages.accounts import SESSION_COOKIE
 from mypages.accounts.devices import COOKIE as DEVICE_COOKIE
 from mypages.accounts.models import User, UserSession
-from mypages.companies.models import CompanyPolicy, Membership, Role
+from mypages.companies.models import Membership, Role
+from mypages.policy.models import CompanyPolicy
 from mypages.i18n import LOCALE_COOKIE
 from mypages.testing.plugin import csrf_token, sign_in
 from tests.security.support import (actions, add_totp, browser, code_at, live_sessions,

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from mypages.accounts.models import User, UserSession
-from mypages.companies.models import BreakGlassAdmin, Group, GroupMember
+from mypages.companies.models import Group, GroupMember
+from mypages.policy.models import BreakGlassAdmin
 from mypages.jobs import Worker
 from mypages.modules.models import ModuleState
 from mypages.sso.models import SsoLink, VerifiedDomain

@@ -12,8 +12,7 @@ from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 from sqlalchemy import update
 
 from mypages.accounts.models import TotpCredential, User, UserSession
-from mypages.policy.engine import (PlatformPolicyCache, build_on_ready, platform_requires_mfa,
-                                    policy_view_deriver)
+from mypages.accounts.methods import build_on_ready
 from mypages.db import ColumnGroup, committed_on_its_own, utcnow
 
 SESSION_COOKIE = "mypages_session"
@@ -226,12 +225,9 @@ def includeme(config):
     config.include(".passwords")
     config.set_default_csrf_options(require_csrf=True)
     config.set_security_policy(SecurityPolicy())
-    config.registry["accounts.platform_policy"] = PlatformPolicyCache()
-    config.add_request_method(platform_requires_mfa, "platform_requires_mfa", reify=True)
     config.register_core_hooks("core.accounts", "mypages.accounts.hooks")
     config.add_encrypted_column(TotpCredential.secret_encrypted)
     config.on_plugins_ready(build_on_ready)
-    config.add_view_deriver(policy_view_deriver, name="company_policy")
     config.include(".reauth")  # the require_reauth= view option
     config.add_route("login", "/login")
     config.add_route("login_verify", "/login/verify")

@@ -2,7 +2,7 @@
 import datetime as dt
 
 from mypages.accounts import throttle
-from mypages.policy.engine import CORE_METHODS
+from mypages.accounts.methods import CORE_METHODS
 from mypages.contract import PeriodicJob
 from mypages.hookspecs import hookimpl
 

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from mypages.accounts import email_tokens
 from mypages.accounts.models import User
-from mypages.accounts.password_policy import password_allowed_for_user
+from mypages.policy.passwords import password_allowed_for_user
 from mypages.audit import record
 from mypages.contract import QueuedJobType
 from mypages.i18n import _
-from mypages.notifications import localizer_for, send_mail, tell_admins
+from mypages.notifications import localizer_for, send_mail
 
 
 def send_password_reset(job) -> None:
@@ -38,13 +38,4 @@ def send_password_reset(job) -> None:
     record(job.dbsession, "account.password_reset_sent", actor_id=user.id, target=email)
 
 
-def break_glass_used(job) -> None:
-    tell_admins(job, job.payload["company_id"], _("A break-glass sign-in at ${company}"),
-                _("${user} signed in to ${company} with a password although Single Sign On "
-                  "is required, as a break-glass admin. If that was not expected, check the "
-                  "audit trail."), {"user": job.payload["user_email"]},
-                skip_user_id=job.payload["user_id"])
-
-
-JOBS = [QueuedJobType("accounts.password_reset_mail", send_password_reset),
-        QueuedJobType("accounts.break_glass_mail", break_glass_used)]
+JOBS = [QueuedJobType("accounts.password_reset_mail", send_password_reset)]

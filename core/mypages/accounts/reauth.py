@@ -6,7 +6,7 @@
                  require_reauth=True)
 
 sends a session whose last proof is older than
-:data:`~mypages.policy.engine.REAUTH_WINDOW` to re-authenticate first (ASVS 7.5.1),
+:data:`~mypages.accounts.methods.REAUTH_WINDOW` to re-authenticate first (ASVS 7.5.1),
 then back. ``True`` comes back to the same address (a page that posts to itself); a route
 name comes back to that route's page (for a form posted elsewhere).
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPSeeOther
 
-from mypages.policy.engine import recently_proven
+from mypages.accounts.methods import recently_proven
 
 
 def back_to(request, option) -> str:

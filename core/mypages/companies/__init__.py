@@ -91,9 +91,7 @@ def _settings_tabs(request) -> list:
 
 def includeme(config):
     config.add_request_method(_settings_tabs, "settings_tabs", reify=True)
-    config.register_core_hooks("core.companies", "mypages.companies.hooks")
     config.add_route("companies", "/companies")
-    config.add_route("invitation", "/invitation/{token}")
     config.add_company_route("dashboard", "/")
     config.add_company_route("company_settings", "/settings/")
     config.scan(".views")

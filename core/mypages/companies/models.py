@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mypages.accounts.models import User
@@ -48,33 +48,6 @@ class Membership(Base):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.admin
-
-
-class CompanyPolicy(Base):
-    """How the people of a company must sign in. No row means the platform defaults."""
-
-    __tablename__ = "company_policies"
-
-    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"),
-                                            primary_key=True)
-    require_mfa: Mapped[bool] = mapped_column(Boolean, default=False)
-    # switched off by Single Sign On's "Require from all"; break-glass admins keep it
-    password_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
-    password_min_length: Mapped[int] = mapped_column(Integer, default=12)
-    idle_minutes: Mapped[int | None] = mapped_column(Integer)
-    absolute_hours: Mapped[int | None] = mapped_column(Integer)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class BreakGlassAdmin(Base):
-    """An admin who keeps password + TOTP sign-in when the company requires SSO."""
-
-    __tablename__ = "break_glass_admins"
-
-    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"),
-                                            primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Invitation(Base):

@@ -1,9 +1,10 @@
 """Every core model, imported so that ``Base.metadata`` is complete."""
-from mypages.accounts.models import (EmailToken, LoginThrottle, PlatformPolicy,  # noqa: F401
-                                     RecoveryCode, TotpCredential, User, UserSession)
+from mypages.accounts.models import (EmailToken, LoginThrottle, RecoveryCode, TotpCredential,
+                                     User, UserSession)
+from mypages.policy.models import PlatformPolicy
 from mypages.audit.models import AuditEvent  # noqa: F401
-from mypages.companies.models import (BreakGlassAdmin, Company, CompanyPolicy, Invitation,  # noqa: F401
-                                      Membership, Role)
+from mypages.companies.models import Company, Invitation, Membership, Role
+from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
 from mypages.jobs.models import PeriodicJobState, QueuedJob  # noqa: F401
 from mypages.modules.models import ModuleActivation, ModuleSettings, ModuleState, Order  # noqa: F401
 from mypages.companies.models import Group, GroupMember  # noqa: F401

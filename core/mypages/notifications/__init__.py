@@ -54,23 +54,3 @@ def send_mail(registry, to: str, subject: str, body: str) -> None:
 def includeme(config):
     settings = config.get_settings()
     settings.setdefault("mypages.base_url", "http://127.0.0.1:6543")
-
-
-def tell_admins(job, company_id: int, subject, body, mapping: dict,
-                skip_user_id: int | None = None) -> None:
-    """E-mail ``subject``/``body`` (TranslationStrings) to every admin of the company,
-    each in their own language."""
-    from pyramid.i18n import TranslationString
-
-    from mypages.companies.models import Company
-    from mypages.people.members import admins_of
-
-    company = job.dbsession.get(Company, company_id)
-    mapping = dict(mapping, company=company.name)
-    for admin in admins_of(job.dbsession, company_id):
-        if admin.id == skip_user_id:
-            continue
-        localizer = localizer_for(job.registry, admin.locale or company.default_locale)
-        send_mail(job.registry, admin.email,
-                  localizer.translate(TranslationString(subject, mapping=mapping)),
-                  localizer.translate(TranslationString(body, mapping=mapping)))

@@ -4,8 +4,9 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import exists, func, select
 
-from mypages.accounts.models import PlatformPolicy, TotpCredential, User
-from mypages.policy.engine import read_platform_requires_mfa
+from mypages.accounts.models import TotpCredential, User
+from mypages.policy.models import PlatformPolicy
+from mypages.policy.platform import read_platform_requires_mfa
 from mypages.companies.models import Company, Membership
 from mypages.db import utcnow
 from mypages.i18n import _
@@ -84,7 +85,7 @@ def change_platform_security(request):
     if before == wanted:  # another operator was quicker
         return HTTPSeeOther(request.route_url("operator_security"))
     row.require_mfa, row.updated_at, row.updated_by_id = wanted, utcnow(), request.user.id
-    request.registry["accounts.platform_policy"].forget_after_commit(request)
+    request.registry["policy.platform"].forget_after_commit(request)
     request.audit("platform.policy_changed", company=None,
                   changes={"require_mfa": [before, wanted]})
     request.session.flash(request.translate(

@@ -1,12 +1,15 @@
-"""A company's people: members, roles, invitations. The last admin always stays."""
+"""A company's people: members, roles, invitations, and e-mail to its admins. The last admin
+always stays."""
 from __future__ import annotations
 
+from pyramid.i18n import TranslationString
 from sqlalchemy import func, select, update
 
 from mypages.accounts import end_user_sessions
-from mypages.accounts.models import User
+from mypages.accounts.models import TotpCredential, User
 from mypages.companies.models import Company, Invitation, Membership, Role
 from mypages.i18n import _
+from mypages.notifications import localizer_for, send_mail
 from mypages.refusals import Refusal
 
 
@@ -15,8 +18,6 @@ class PeopleError(Refusal):
 
 
 def members(dbsession, company_id: int):
-    from mypages.accounts.models import TotpCredential
-
     return dbsession.execute(
         select(Membership, User, TotpCredential.confirmed_at)
         .join(User, User.id == Membership.user_id)
@@ -114,3 +115,18 @@ def invite(request, company, email: str, role: str) -> Invitation:
 def admins_of(dbsession, company_id: int) -> list[User]:
     return dbsession.scalars(select(User).join(Membership, Membership.user_id == User.id).where(
         Membership.company_id == company_id, Membership.role == Role.admin)).all()
+
+
+def tell_admins(job, company_id: int, subject, body, mapping: dict,
+                skip_user_id: int | None = None) -> None:
+    """E-mail ``subject``/``body`` (TranslationStrings) to every admin of the company,
+    each in their own language."""
+    company = job.dbsession.get(Company, company_id)
+    mapping = dict(mapping, company=company.name)
+    for admin in admins_of(job.dbsession, company_id):
+        if admin.id == skip_user_id:
+            continue
+        localizer = localizer_for(job.registry, admin.locale or company.default_locale)
+        send_mail(job.registry, admin.email,
+                  localizer.translate(TranslationString(subject, mapping=mapping)),
+                  localizer.translate(TranslationString(body, mapping=mapping)))

@@ -1,20 +1,21 @@
-"""Company settings for admins: people and sign-in security."""
+"""The People tab of company settings, and accepting an invitation."""
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from mypages.accounts.password_policy import MAX_LENGTH, PLATFORM_MIN_LENGTH
-from mypages.policy.engine import effective
-from mypages.people import members as people
-from mypages.companies.models import BreakGlassAdmin, CompanyPolicy, Invitation, Role
+from mypages.accounts import add_methods, email_tokens, start_session, throttle
+from mypages.accounts.models import User
+from mypages.accounts.password_policy import PLATFORM_MIN_LENGTH, problems
+from mypages.accounts.throttle import INVITATION
+from mypages.companies.models import Company, Invitation, Role
 from mypages.db import utcnow
 from mypages.i18n import _
-from mypages.web.inputs import as_id, whole_number
-
-IDLE_RANGE = (5, 24 * 60)        # minutes
-ABSOLUTE_RANGE = (1, 30 * 24)    # hours
+from mypages.people import members as people
+from mypages.people.invitations import accept
+from mypages.policy.models import CompanyPolicy
+from mypages.web.inputs import as_id
 
 
 def people_page(request, errors=()):
@@ -95,100 +96,67 @@ def invite(request):
                             mapping={"email": invitation.email}))
 
 
-# -- security ------------------------------------------------------------------
+# -- accepting an invitation -----------------------------------------------------
 
-def _policy_row(request) -> CompanyPolicy | None:
-    return request.dbsession.get(CompanyPolicy, request.company.id)
-
-
-def security_page(request, errors=(), values=None):
-    row = _policy_row(request)
-    policy = effective(row)
-    admins = [(membership, user) for membership, user, _confirmed in
-              people.members(request.dbsession, request.company.id)
-              if membership.role == Role.admin]
-    break_glass = set(request.dbsession.scalars(select(BreakGlassAdmin.user_id).where(
-        BreakGlassAdmin.company_id == request.company.id)))
-    current = values or {
-        "require_mfa": policy.require_mfa,
-        "password_min_length": policy.password_min_length,
-        "idle_minutes": row.idle_minutes if row else None,
-        "absolute_hours": row.absolute_hours if row else None,
-        "break_glass": break_glass,
-    }
-    return {"values": current, "errors": list(errors), "admins": admins,
-            "floor": PLATFORM_MIN_LENGTH, "max_length": MAX_LENGTH,
-            "idle_range": IDLE_RANGE, "absolute_range": ABSOLUTE_RANGE,
-            "messages": request.session.pop_flash()}
+def _invitation(request):
+    row = email_tokens.find(request.dbsession, "invite", request.matchdict["token"])
+    invitation = request.dbsession.get(Invitation, row.invitation_id) if row else None
+    if invitation is None or invitation.accepted_at or invitation.revoked_at:
+        return None, None, None
+    return row, invitation, request.dbsession.get(Company, invitation.company_id)
 
 
-def _optional_int(value: str, low: int, high: int, message, errors: list):
-    value = (value or "").strip()
-    if not value:
-        return None
-    number = whole_number(value, low, high)
-    if number is None:
-        errors.append(message)
-    return number
+@view_config(route_name="invitation", renderer="mypages:templates/invitation.jinja2")
+def invitation(request):
+    """Accept an invitation: a new account sets its password, an existing one signs in.
+    Unknown links count against the address, refused forms against the link too."""
+    token_row, invited, company = _invitation(request)
+    wait = throttle.wait_seconds(request, INVITATION, token_row.id if invited else None)
+    if wait:
+        return throttle.refusal(request, wait, "people.invitation_throttled", company=company)
+    if invited is None:
+        throttle.record(request, INVITATION)
+        request.response.status = 404
+        return {"valid": False}
+    existing = request.dbsession.scalars(select(User).where(User.email == invited.email)).one_or_none()
+    page = {"valid": True, "company": company, "email": invited.email, "existing": existing is not None,
+            "signed_in_as_invitee": request.user is not None and request.user.email == invited.email,
+            "errors": [], "name": ""}
+    if request.method != "POST":
+        return page
+    if existing is not None:
+        if not page["signed_in_as_invitee"]:
+            throttle.record(request, INVITATION, token_row.id)
+            request.response.status = 403
+            return dict(page, errors=[_("Sign in as ${email} to accept the invitation.",
+                                        mapping={"email": invited.email})])
+        user = existing
+    else:
+        name = request.POST.get("name", "").strip()[:200]
+        password = request.POST.get("password", "")
+        found = problems(password, email=invited.email, min_length=_min_length(request, company))
+        if password != request.POST.get("repeat", ""):
+            found.insert(0, _("The two new passwords are not the same."))
+        if found:
+            throttle.record(request, INVITATION, token_row.id)
+            request.response.status = 400
+            return dict(page, errors=found, name=name)
+        user = User(email=invited.email, display_name=name,
+                    password_hash=request.registry["passwords"].hash(password))
+        request.dbsession.add(user)
+        request.dbsession.flush()
+    if not email_tokens.use(request.dbsession, token_row):
+        request.response.status = 404
+        return {"valid": False}
+    accept(request.dbsession, invited, user)
+    request.audit("people.invitation_accepted", target=invited.email, company=company, actor=user)
+    if request.user is None:
+        start_session(request, user, {"pwd": utcnow().isoformat()})
+    else:
+        add_methods(request, [])  # a new membership is a privilege change: a new session id
+    return HTTPSeeOther(request.route_url("dashboard", company_id=company.id))
 
 
-@view_config(route_name="company_security", renderer="mypages:templates/security.jinja2",
-             permission="company.admin", request_method="GET")
-def security(request):
-    return security_page(request)
-
-
-@view_config(route_name="company_security", renderer="mypages:templates/security.jinja2",
-             permission="company.admin", request_method="POST")
-def save_security(request):
-    errors = []
-    post = request.POST
-    length = post.get("password_min_length", "").strip()
-    if whole_number(length, PLATFORM_MIN_LENGTH, MAX_LENGTH) is None:
-        errors.append(_("The minimum password length must be a number from ${low} to ${high}.",
-                        mapping={"low": PLATFORM_MIN_LENGTH, "high": MAX_LENGTH}))
-    idle = _optional_int(post.get("idle_minutes"), *IDLE_RANGE, _(
-        "The idle timeout must be empty or a number of minutes from ${low} to ${high}.",
-        mapping={"low": IDLE_RANGE[0], "high": IDLE_RANGE[1]}), errors)
-    absolute = _optional_int(post.get("absolute_hours"), *ABSOLUTE_RANGE, _(
-        "The longest session must be empty or a number of hours from ${low} to ${high}.",
-        mapping={"low": ABSOLUTE_RANGE[0], "high": ABSOLUTE_RANGE[1]}), errors)
-    admin_ids = {membership.user_id for membership, _user, _c in
-                 people.members(request.dbsession, request.company.id)
-                 if membership.role == Role.admin}
-    chosen = {as_id(v) for v in post.getall("break_glass")} - {None}
-    if chosen - admin_ids:
-        errors.append(_("Only admins of the company can be break-glass admins."))
-    values = {"require_mfa": post.get("require_mfa") == "on", "password_min_length": length,
-              "idle_minutes": post.get("idle_minutes"), "absolute_hours": post.get("absolute_hours"),
-              "break_glass": chosen}
-    if errors:
-        request.response.status = 400
-        return security_page(request, errors, values)
-    policy = _policy_row(request)
-    defaults = effective(policy)
-    before = {"require_mfa": defaults.require_mfa,
-              "password_min_length": defaults.password_min_length,
-              "idle_minutes": policy.idle_minutes if policy else None,
-              "absolute_hours": policy.absolute_hours if policy else None}
-    if policy is None:
-        policy = CompanyPolicy(company_id=request.company.id, password_allowed=True)
-        request.dbsession.add(policy)
-    policy.require_mfa = values["require_mfa"]
-    policy.password_min_length = int(length)
-    policy.idle_minutes, policy.absolute_hours = idle, absolute
-    policy.updated_at = utcnow()
-    after = {"require_mfa": policy.require_mfa, "password_min_length": policy.password_min_length,
-             "idle_minutes": idle, "absolute_hours": absolute}
-    old_break_glass = set(request.dbsession.scalars(select(BreakGlassAdmin.user_id).where(
-        BreakGlassAdmin.company_id == request.company.id)))
-    request.dbsession.execute(delete(BreakGlassAdmin).where(
-        BreakGlassAdmin.company_id == request.company.id))
-    request.dbsession.add_all(BreakGlassAdmin(company_id=request.company.id, user_id=user_id)
-                              for user_id in sorted(chosen))
-    changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
-    if chosen != old_break_glass:
-        changed["break_glass"] = [sorted(old_break_glass), sorted(chosen)]
-    request.audit("policy.changed", changes=changed)
-    request.session.flash(request.translate(_("The security settings have been saved.")))
-    return HTTPSeeOther(request.route_url("company_security", company_id=request.company.id))
+def _min_length(request, company) -> int:
+    policy = request.dbsession.get(CompanyPolicy, company.id)
+    return max(PLATFORM_MIN_LENGTH, policy.password_min_length if policy else 0)

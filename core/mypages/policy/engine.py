@@ -1,13 +1,13 @@
-"""The login policy engine (DESIGN §5).
+"""The sign-in policy engine: every session judged against the policy of where it is used.
 
-A session records which methods proved the user and when (``amr``). Each
-company has a policy. Every company-scoped view checks the session against
-the policy of the company being worked in, and sends the user to step up
-where it falls short. Sign-in methods come from ``mypages_login_methods``,
-so TOTP is one method among others, not a special case.
+A session records which methods proved the user and when (``amr``,
+core/mypages/accounts/methods.py). Each company has a policy. Every company-scoped view checks
+the session against the policy of the company being worked in, and sends the user to step up
+where it falls short. Sign-in methods come from ``mypages_login_methods``, so TOTP is one
+method among others, not a special case.
 
 Above the companies, the platform: operator pages need a second factor, and
-operators may require one of everyone (:class:`PlatformPolicy`) on every
+operators may require one of everyone (core/mypages/policy/platform.py) on every
 page that needs a signed-in user. A second factor is any method that
 ``is_mfa``, as for a company's own requirement, so a Single Sign On sign-in
 counts too. Falling short leads to step-up, or to setting up two-factor
@@ -16,26 +16,17 @@ authentication for someone who has none: never a lock-out.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass, replace
 
 from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.renderers import render_to_response
 from pyramid.security import NO_PERMISSION_REQUIRED
-from sqlalchemy import select
 
-from mypages.accounts.models import PlatformPolicy
-from mypages.contract import LoginMethod
-from mypages.db import ColumnGroup, read_first, utcnow
+from mypages.accounts import end_session
+from mypages.accounts.methods import has_second_factor, login_methods
+from mypages.accounts.totp import is_enabled
+from mypages.db import ColumnGroup, utcnow
 from mypages.i18n import _
-
-#: how recent a proof must be for sensitive changes (turning 2FA off, new recovery codes)
-REAUTH_WINDOW = dt.timedelta(minutes=10)
-
-CORE_METHODS = [
-    LoginMethod("pwd", _("Password"), is_mfa=False, is_local=True),
-    LoginMethod("otp", _("Authenticator app (TOTP)"), is_mfa=True, is_local=True),
-    LoginMethod("recovery", _("Recovery code"), is_mfa=True, is_local=True),
-]
 
 
 @dataclass(frozen=True)
@@ -84,65 +75,6 @@ def effective(row) -> EffectivePolicy:
     return policy_from_columns(*(getattr(row, field) for field in POLICY_FIELDS))
 
 
-def login_methods(registry) -> dict[str, LoginMethod]:
-    return registry["accounts.login_methods"]
-
-
-def build_on_ready(registry) -> None:
-    methods = {}
-    for offered in registry["plugins.manager"].hook.mypages_login_methods():
-        for method in offered or []:
-            methods[method.key] = method
-    registry["accounts.login_methods"] = methods
-
-
-#: how long a worker trusts the platform's policy as it last read it: a change reaches the
-#: worker that made it at once and every other worker within this time
-PLATFORM_POLICY_SECONDS = 10.0
-PLATFORM_REQUIRES_MFA = select(PlatformPolicy.require_mfa).where(PlatformPolicy.id == 1)
-
-
-def read_platform_requires_mfa(request) -> bool:
-    """The operators' switch as stored now (no row: off)."""
-    row = read_first(request, PLATFORM_REQUIRES_MFA, {})
-    return bool(row and row.require_mfa)
-
-
-class PlatformPolicyCache:
-    """The platform's policy as this process last read it, read again once it is
-    :data:`PLATFORM_POLICY_SECONDS` old: it changes rarely, and a company page costs one
-    statement (the request's context) that this must not double. ``clock`` is monotonic."""
-
-    def __init__(self, seconds: float = PLATFORM_POLICY_SECONDS, clock=time.monotonic):
-        self.seconds, self.clock = seconds, clock
-        self._read: tuple[float, bool] | None = None
-
-    def require_mfa(self, request) -> bool:
-        read = self._read  # one look: another thread may forget it meanwhile
-        if read is None or self.clock() - read[0] >= self.seconds:
-            read = (self.clock(), read_platform_requires_mfa(request))
-            self._read = read
-        return read[1]
-
-    def forget(self) -> None:
-        self._read = None
-
-    def forget_after_commit(self, request) -> None:
-        """Read again once the request's change is committed (not before: another request
-        of this process would keep the old value meanwhile)."""
-        request.tm.get().addAfterCommitHook(lambda committed: committed and self.forget())
-
-
-def platform_requires_mfa(request) -> bool:
-    """Whether the operators require a second factor of everyone (``request.platform_requires_mfa``)."""
-    return request.registry["accounts.platform_policy"].require_mfa(request)
-
-
-def has_second_factor(amr: dict, methods: dict) -> bool:
-    """Whether a method that counts as a second factor proved the session."""
-    return any(methods[key].is_mfa for key in amr if key in methods)
-
-
 @dataclass(frozen=True)
 class Verdict:
     ok: bool
@@ -184,24 +116,12 @@ def judge(policy: EffectivePolicy, amr: dict, methods: dict, user_session, *,
     return Verdict(True)
 
 
-def recently_proven(user_session, window: dt.timedelta | None = None) -> bool:
-    """True if the user proved themselves within ``window`` (for sensitive changes)."""
-    if user_session is None:
-        return False
-    window = REAUTH_WINDOW if window is None else window
-    now = utcnow()
-    for when in (user_session.amr or {}).values():
-        if now - dt.datetime.fromisoformat(when) <= window:
-            return True
-    return False
-
-
 def policy_view_deriver(view, info):
     """Checks every company-scoped view against the company's policy, and every view that needs
     a signed-in user against the platform's: operator pages and, while the operators require it,
     every such page want a second factor. ``require_second_factor=False`` marks the pages where
     one is set up."""
-    from mypages.companies import CompanyContext
+    from mypages.companies import CompanyContext  # until the context loader moves here
 
     permission = info.options.get("permission")
     exempt = info.exception_only or info.options.get("require_second_factor") is False
@@ -244,9 +164,6 @@ def _fall_short(request, context, verdict: Verdict, fallback: str, by_platform: 
     """Step-up, enrolment, sign-in again or a refusal; back to the page (or ``fallback``, a route
     of the company or the platform, after a form) once the session is good enough.
     ``by_platform``: the platform asks for the second factor, not the company."""
-    from mypages.accounts import end_session
-    from mypages.accounts.totp import is_enabled
-
     if request.method == "GET":
         here = request.path_qs
     elif context is not None:
@@ -265,8 +182,6 @@ def _fall_short(request, context, verdict: Verdict, fallback: str, by_platform: 
         return HTTPSeeOther(request.route_url(target, _query=query))
     request.audit("session.refused_by_policy", reason=verdict.reason)
     request.response.status = 403
-    from pyramid.renderers import render_to_response
-
     return render_to_response("mypages:templates/error.jinja2", {
         "title": _("Sign in through your company's Single Sign On"),
         "message": _("${company} requires its people to sign in through Single Sign On. "

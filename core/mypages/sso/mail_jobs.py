@@ -7,7 +7,7 @@ from sqlalchemy import delete
 
 from mypages.contract import PeriodicJob, QueuedJobType
 from mypages.i18n import _
-from mypages.notifications import tell_admins
+from mypages.people.members import tell_admins
 
 
 def require_all_suspended(job) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from mypages.companies.models import CompanyPolicy
+from mypages.policy.models import CompanyPolicy
 from mypages.i18n import _
 from mypages.modules.models import ModuleState
 from mypages.refusals import Refusal

@@ -146,7 +146,7 @@ def app(mypages_app):
     them in memory forgotten."""
     yield mypages_app
     _empty_all_tables(mypages_app.registry["db.engine"])
-    mypages_app.registry["accounts.platform_policy"].forget()
+    mypages_app.registry["policy.platform"].forget()
 
 
 @pytest.fixture

@@ -34,7 +34,8 @@ from mypages.accounts.models import User, UserSession
 from mypages.policy.engine import BREAK_GLASS_GROUP, POLICY_GROUP
 from mypages.companies import (COMPANY_COLUMNS, COMPANY_GROUP, MEMBERSHIP_COLUMNS,
                                MEMBERSHIP_GROUP, CompanyContext, CompanyInfo, MembershipInfo)
-from mypages.companies.models import BreakGlassAdmin, Company, CompanyPolicy, Membership
+from mypages.companies.models import Company, Membership
+from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
 from mypages.db import read_first, utcnow
 from mypages.modules.lifecycle import entitled_column, entitled_from_mapping, entitled_keys
 from mypages.web.inputs import as_id, id_placeholders

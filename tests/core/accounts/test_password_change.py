@@ -7,7 +7,7 @@ from mypages.accounts import SESSION_COOKIE
 from mypages.accounts.models import User, UserSession
 from mypages.accounts.passwords import verify_password
 from mypages.audit.models import AuditEvent
-from mypages.companies.models import CompanyPolicy
+from mypages.policy.models import CompanyPolicy
 from mypages.i18n import _
 from mypages.notifications import localizer_for
 from mypages.testing.plugin import sign_in

@@ -11,7 +11,7 @@ from webtest import TestApp
 from mypages.accounts.models import EmailToken, TotpCredential, User, UserSession
 from mypages.accounts.passwords import verify_password
 from mypages.audit.models import AuditEvent
-from mypages.companies.models import BreakGlassAdmin, CompanyPolicy
+from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
 from mypages.crypto import DEVELOPMENT_KEY, Encryptor
 from mypages.db import utcnow
 from mypages.i18n import _

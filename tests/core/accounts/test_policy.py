@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from mypages.accounts.models import UserSession
 from mypages.audit.models import AuditEvent
-from mypages.companies.models import BreakGlassAdmin, CompanyPolicy, Membership, Role
+from mypages.companies.models import Membership, Role
+from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
 from mypages.testing.plugin import csrf_token, sign_in
 
 
@@ -134,7 +135,8 @@ def test_admins_edit_the_policy_but_never_below_the_platform_floor(factory, sign
 def test_another_companys_single_sign_on_does_not_satisfy_require_from_all():
     from types import SimpleNamespace
 
-    from mypages.policy.engine import CORE_METHODS, EffectivePolicy, judge, proven_for
+    from mypages.policy.engine import EffectivePolicy, judge, proven_for
+    from mypages.accounts.methods import CORE_METHODS
     from mypages.contract import LoginMethod
     from mypages.db import utcnow
 

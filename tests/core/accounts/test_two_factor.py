@@ -113,7 +113,7 @@ def test_recovery_code_works_once(user_with_2fa, testapp):
 
 def test_turning_off_and_new_codes_ask_for_reauthentication(user_with_2fa, testapp, dbsession,
                                                             monkeypatch):
-    from mypages.policy import engine as policy
+    from mypages.accounts import methods as policy
 
     user, secret, codes, _company = user_with_2fa
     sign_in(testapp, user.email)

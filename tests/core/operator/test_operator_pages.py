@@ -7,7 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from mypages.accounts.models import PlatformPolicy, UserSession
+from mypages.accounts.models import UserSession
+from mypages.policy.models import PlatformPolicy
 from mypages.audit.models import AuditEvent
 from mypages.testing.plugin import csrf_token, enrol_two_factor, sign_in
 

@@ -141,7 +141,7 @@ def test_a_member_at_another_domain_reaches_the_sso_their_company_requires(
         app, sso_company, discovery_idp, factory, dbsession):
     """Require from all must not shut out members whose address is at no verified domain:
     the refusal offers Single Sign On, and it goes to their company's provider."""
-    from mypages.companies.models import CompanyPolicy
+    from mypages.policy.models import CompanyPolicy
     from mypages.sso.models import SsoConnection
 
     member = factory.user("consultant@elsewhere.example", company=sso_company)

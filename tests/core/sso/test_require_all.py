@@ -9,7 +9,7 @@ import pyotp
 import pytest
 
 from mypages.accounts.models import TotpCredential
-from mypages.companies.models import CompanyPolicy
+from mypages.policy.models import CompanyPolicy
 from mypages.db import utcnow
 from mypages.jobs import Worker
 from mypages.modules.models import ModuleState

@@ -16,7 +16,8 @@ from mypages.accounts.models import User, UserSession
 from mypages.policy.engine import BREAK_GLASS_GROUP, DEFAULT_POLICY, POLICY_GROUP, EffectivePolicy
 from mypages.companies import (COMPANY_COLUMNS, COMPANY_GROUP, MEMBERSHIP_COLUMNS,
                                MEMBERSHIP_GROUP, CompanyInfo, MembershipInfo)
-from mypages.companies.models import BreakGlassAdmin, Company, CompanyPolicy, Membership, Role
+from mypages.companies.models import Company, Membership, Role
+from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
 from mypages.db import utcnow
 from mypages.modules.lifecycle import entitled_column, entitled_from_mapping
 from mypages.modules.models import ModuleActivation, ModuleState

@@ -8,8 +8,8 @@ from sqlalchemy import select, update
 from mypages.accounts import end_session, end_user_sessions, add_methods
 from mypages.accounts import totp
 from mypages.accounts.models import User, UserSession
-from mypages.accounts.password_policy import (min_length_for_user, password_allowed_for_user,
-                                              problems)
+from mypages.accounts.password_policy import problems
+from mypages.policy.passwords import min_length_for_user, password_allowed_for_user
 from mypages.db import utcnow
 from mypages.i18n import LANGUAGES, LOCALE_COOKIE, _, supported
 from mypages.web.safety import safe_next

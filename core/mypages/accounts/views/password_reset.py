@@ -6,8 +6,8 @@ from pyramid.view import view_config
 
 from mypages.accounts import email_tokens, end_user_sessions, throttle
 from mypages.accounts.models import User
-from mypages.accounts.password_policy import (min_length_for_user, password_allowed_for_user,
-                                              problems)
+from mypages.accounts.password_policy import problems
+from mypages.policy.passwords import min_length_for_user, password_allowed_for_user
 from mypages.accounts.throttle import PASSWORD_RESET, RESET_LINK, too_many
 from mypages.i18n import _
 

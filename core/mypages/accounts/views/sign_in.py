@@ -12,7 +12,7 @@ from mypages.accounts import throttle, totp
 from mypages.accounts.throttle import SIGN_IN, too_many
 from mypages.accounts.devices import known_user_ids, remember_device
 from mypages.accounts.models import EMAIL_MAX_LENGTH, User
-from mypages.accounts.password_policy import password_allowed_for_user
+from mypages.policy.passwords import password_allowed_for_user
 from mypages.db import utcnow
 from mypages.i18n import LOCALE_COOKIE, _, supported
 from mypages.plugins import notify

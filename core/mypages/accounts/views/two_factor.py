@@ -7,7 +7,8 @@ from pyramid.view import view_config
 from sqlalchemy import func, select
 
 from mypages.accounts import add_methods, totp
-from mypages.companies.models import CompanyPolicy, Membership
+from mypages.companies.models import Membership
+from mypages.policy.models import CompanyPolicy
 from mypages.i18n import _
 from mypages.refusals import Refusal
 from mypages.web.safety import safe_next
