@@ -12,6 +12,49 @@ from mypages.i18n import _
 from mypages.refusals import Refusal
 
 
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    """The signed-in user as read when the request began: ``request.user``. Read-only; a view
+    that changes the account loads the ``User`` through ``request.dbsession``."""
+
+    id: int
+    email: str
+    display_name: str
+    locale: str | None
+    is_operator: bool
+    is_active: bool
+    last_sign_in_at: dt.datetime | None
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.email
+
+    @classmethod
+    def of(cls, user) -> "UserInfo":
+        """The record of a ``User`` row (core/mypages/accounts/models.py)."""
+        return cls(user.id, user.email, user.display_name, user.locale, user.is_operator,
+                   user.is_active, user.last_sign_in_at)
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyInfo:
+    """The company being worked in, as read when the request began: ``request.company``.
+    Read-only; a view that changes the company loads the ``Company`` through
+    ``request.dbsession``."""
+
+    id: int
+    name: str
+    org_number: str | None
+    default_locale: str | None
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, company) -> "CompanyInfo":
+        """The record of a ``Company`` row (core/mypages/companies/models.py)."""
+        return cls(company.id, company.name, company.org_number, company.default_locale,
+                   company.created_at)
+
+
 @dataclass(frozen=True)
 class Price:
     """A price shown in the catalogue, formatted per locale by Babel."""

@@ -3,17 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from mypages.audit import record
+from mypages.contract import CompanyInfo, UserInfo
 from mypages.db import utcnow
 from mypages.jobs import enqueue_in
-
-if TYPE_CHECKING:  # the records' domains build on the module lifecycle, which uses this
-    from mypages.accounts import UserInfo
-    from mypages.companies import CompanyInfo
 
 
 @dataclass(frozen=True)

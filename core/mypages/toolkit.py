@@ -6,11 +6,10 @@ releases without notice. See the plugin-author guide.
 """
 from pyramid.i18n import TranslationString, TranslationStringFactory
 
-from mypages.accounts import UserInfo
-from mypages.companies import CompanyInfo
-from mypages.contract import (DashboardCard, FederatedIdentity, JobContext, LoginMethod, Module,
-                              PeriodicJob, Price, PurchaseRefused, QueuedJobType, SettingsTab,
-                              SsoProvider, SsoRejected, SsoSetting)
+from mypages.contract import (CompanyInfo, DashboardCard, FederatedIdentity, JobContext,
+                              LoginMethod, Module, PeriodicJob, Price, PurchaseRefused,
+                              QueuedJobType, SettingsTab, SsoProvider, SsoRejected, SsoSetting,
+                              UserInfo)
 from mypages.db import Base, UTCDateTime, utcnow
 from mypages.db.migrate import MigrationSource, run_env
 from mypages.hookspecs import HOOKSPEC_VERSION, MypagesDeprecationWarning, hookimpl

@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from mypages.accounts.models import TotpCredential, User, UserSession
 from mypages.accounts.methods import build_on_ready
+from mypages.contract import UserInfo
 from mypages.db import ColumnGroup, committed_on_its_own, utcnow
 
 SESSION_COOKIE = "mypages_session"
@@ -81,29 +82,6 @@ def end_session(request) -> None:
         _end_session_row(request.dbsession, _digest(token))
     request.session.invalidate()
     request.request_context.act_as(None, None)
-
-
-@dataclass(frozen=True, slots=True)
-class UserInfo:
-    """The signed-in user as read when the request began: ``request.user``. Read-only; a view
-    that changes the account loads the :class:`User` through ``request.dbsession``."""
-
-    id: int
-    email: str
-    display_name: str
-    locale: str | None
-    is_operator: bool
-    is_active: bool
-    last_sign_in_at: dt.datetime | None
-
-    @property
-    def name(self) -> str:
-        return self.display_name or self.email
-
-    @classmethod
-    def of(cls, user: User) -> "UserInfo":
-        return cls(user.id, user.email, user.display_name, user.locale, user.is_operator,
-                   user.is_active, user.last_sign_in_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +203,7 @@ def includeme(config):
     config.include(".passwords")
     config.set_default_csrf_options(require_csrf=True)
     config.set_security_policy(SecurityPolicy())
+    config.include(".rules")
     config.register_core_hooks("core.accounts", "mypages.accounts.hooks")
     config.add_encrypted_column(TotpCredential.secret_encrypted)
     config.on_plugins_ready(build_on_ready)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from mypages.accounts import email_tokens
 from mypages.accounts.models import User
-from mypages.policy.passwords import password_allowed_for_user
+from mypages.accounts.rules import sign_in_rules
 from mypages.audit import record
 from mypages.contract import QueuedJobType
 from mypages.i18n import _
@@ -22,7 +22,7 @@ def send_password_reset(job) -> None:
     user = job.dbsession.scalars(select(User).where(User.email == email)).one_or_none()
     if user is None or not user.is_active:
         return
-    if not password_allowed_for_user(job.dbsession, user.id):
+    if not sign_in_rules(job.registry).password_allowed(job.dbsession, user.id):
         record(job.dbsession, "account.password_reset_refused_sso_required", actor_id=user.id,
                target=email)
         return

@@ -11,28 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from mypages.policy.engine import DEFAULT_POLICY, EffectivePolicy
+from mypages.contract import CompanyInfo
 from mypages.db import ColumnGroup
+from mypages.policy.engine import DEFAULT_POLICY, EffectivePolicy
 
 from mypages.companies.models import Company, Membership, Role
-
-
-@dataclass(frozen=True, slots=True)
-class CompanyInfo:
-    """The company being worked in, as read when the request began: ``request.company``.
-    Read-only; a view that changes the company loads :class:`Company` through
-    ``request.dbsession``."""
-
-    id: int
-    name: str
-    org_number: str | None
-    default_locale: str | None
-    created_at: dt.datetime
-
-    @classmethod
-    def of(cls, company: Company) -> "CompanyInfo":
-        return cls(company.id, company.name, company.org_number, company.default_locale,
-                   company.created_at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from mypages.companies import CompanyInfo
 from mypages.companies.models import Company
-from mypages.contract import JobContext
+from mypages.contract import CompanyInfo, JobContext
 from mypages.modules.lifecycle import announce
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.events import EventContext

@@ -7,14 +7,14 @@ from sqlalchemy import select
 
 from mypages.accounts import add_methods, email_tokens, start_session, throttle
 from mypages.accounts.models import User
-from mypages.accounts.password_policy import PLATFORM_MIN_LENGTH, problems
+from mypages.accounts.password_policy import problems
+from mypages.accounts.rules import sign_in_rules
 from mypages.accounts.throttle import INVITATION
 from mypages.companies.models import Company, Invitation, Role
 from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.people import members as people
 from mypages.people.invitations import accept
-from mypages.policy.models import CompanyPolicy
 from mypages.web.inputs import as_id
 
 
@@ -134,7 +134,9 @@ def invitation(request):
     else:
         name = request.POST.get("name", "").strip()[:200]
         password = request.POST.get("password", "")
-        found = problems(password, email=invited.email, min_length=_min_length(request, company))
+        min_length = sign_in_rules(request.registry).min_password_length(
+            request.dbsession, None, company.id)
+        found = problems(password, email=invited.email, min_length=min_length)
         if password != request.POST.get("repeat", ""):
             found.insert(0, _("The two new passwords are not the same."))
         if found:
@@ -155,8 +157,3 @@ def invitation(request):
     else:
         add_methods(request, [])  # a new membership is a privilege change: a new session id
     return HTTPSeeOther(request.route_url("dashboard", company_id=company.id))
-
-
-def _min_length(request, company) -> int:
-    policy = request.dbsession.get(CompanyPolicy, company.id)
-    return max(PLATFORM_MIN_LENGTH, policy.password_min_length if policy else 0)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from mypages.contract import LoginMethod
 from mypages.plugins import PluginError
+from mypages.sso.connections import MODULE_KEY  # noqa: F401  (the module's key, by its name)
+from mypages.sso.flow import identifier_first
 from mypages.sso.models import SsoConnection
-
-MODULE_KEY = "sso"
 
 
 def build_on_ready(registry) -> None:
@@ -36,6 +36,7 @@ def includeme(config):
     config.register_core_hooks("core.sso", "mypages.sso.hooks")
     config.on_plugins_ready(build_on_ready)
     config.add_encrypted_column(SsoConnection.secrets_encrypted)
+    config.add_identifier_first_route(identifier_first)
     config.add_company_route("sso_settings", "/settings/sso")
     config.add_company_route("sso_action", "/settings/sso/{action}", request_method="POST")
     config.add_route("sso_start", "/sso/start")

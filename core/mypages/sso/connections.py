@@ -7,6 +7,9 @@ from sqlalchemy import select
 
 from mypages.sso.models import SsoConnection
 
+#: the key of the Single Sign On module
+MODULE_KEY = "sso"
+
 
 def connection_of(dbsession, company_id: int) -> SsoConnection | None:
     return dbsession.scalars(select(SsoConnection).where(

@@ -15,7 +15,8 @@ import dns.resolver
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from mypages.companies.models import Company
+from mypages.accounts.models import User
+from mypages.companies.models import Company, Membership
 from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.outbound.resolver import resolver_from_settings
@@ -130,9 +131,6 @@ def connection_for_email(dbsession, email: str) -> SsoConnection | None:
 def connection_requiring(dbsession, email: str) -> SsoConnection | None:
     """For a member whose address is at no verified domain: the connection of their
     company that requires Single Sign On, if exactly one does."""
-    from mypages.accounts.models import User
-    from mypages.companies.models import Membership
-
     found = dbsession.scalars(
         select(SsoConnection).join(Membership, Membership.company_id == SsoConnection.company_id)
         .join(User, User.id == Membership.user_id)

@@ -25,8 +25,9 @@ from mypages.db import committed_on_its_own, utcnow
 from mypages.i18n import LOCALE_COOKIE, _, supported
 from mypages.modules.lifecycle import entitled_keys
 from mypages.plugins import notify
-from mypages.sso import MODULE_KEY
-from mypages.sso.connections import provider_of, values_of
+from mypages.sso import domains, oidc, saml
+from mypages.sso.connections import MODULE_KEY, provider_of, values_of
+from mypages.sso.groups import sync_groups
 from mypages.sso.models import SsoAttempt, SsoConnection, SsoLink, VerifiedDomain
 from mypages.web.safety import safe_next
 
@@ -53,12 +54,19 @@ def usable(request, connection: SsoConnection) -> bool:
                                                                  connection.company_id)
 
 
+def identifier_first(request, email: str, next_url: str):
+    """accounts' identifier-first route (core/mypages/accounts/rules.py): an address at a
+    domain verified by a company with Single Sign On goes straight to its identity provider."""
+    connection = domains.connection_for_email(request.dbsession, email)
+    if connection is None or not usable(request, connection):
+        return None
+    return start(request, connection, login_hint=email, next_url=next_url)
+
+
 def start(request, connection: SsoConnection, *, login_hint: str | None = None,
           next_url: str = "", test: bool = False):
     """Send the browser to the connection's identity provider. Each start counts against
     the address and the connection (an admin's test, behind permissions, does not)."""
-    from mypages.sso import oidc, saml
-
     provider = provider_of(request.registry, connection)
     if provider is None or not usable(request, connection):
         raise SsoRejected("connection-unavailable", _("Single Sign On is not available for "
@@ -191,8 +199,6 @@ def _membership(request, connection, company, user, identity) -> Membership:
 
 def complete(request, attempt: SsoAttempt, connection: SsoConnection, identity):
     """Sign the person in; ``identity`` has passed every protocol and provider check."""
-    from mypages.sso.groups import sync_groups
-
     company = _company(request, connection)
     provider = provider_of(request.registry, connection)
     user = _account(request, connection, company, identity)

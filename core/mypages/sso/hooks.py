@@ -4,7 +4,10 @@ from decimal import Decimal
 from mypages.contract import Module, Price, SettingsTab
 from mypages.hookspecs import hookimpl
 from mypages.i18n import _
-from mypages.sso import MODULE_KEY
+from mypages.sso.connections import MODULE_KEY
+from mypages.sso.generic_saml import GenericSamlProvider
+from mypages.sso.mail_jobs import JOBS
+from mypages.sso.require_all import module_state_changed
 
 
 @hookimpl
@@ -27,17 +30,14 @@ def mypages_company_settings_tabs(request, company):
 @hookimpl
 def mypages_module_state_changed(context, company, module_key, old_state, new_state):
     if module_key == MODULE_KEY:
-        from mypages.sso.require_all import module_state_changed
         module_state_changed(context, company, old_state, new_state)
 
 
 @hookimpl
 def mypages_jobs():
-    from mypages.sso.mail_jobs import JOBS
     return JOBS
 
 
 @hookimpl
 def mypages_sso_providers():
-    from mypages.sso.generic_saml import GenericSamlProvider
     return [GenericSamlProvider()]

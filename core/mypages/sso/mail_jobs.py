@@ -8,6 +8,7 @@ from sqlalchemy import delete
 from mypages.contract import PeriodicJob, QueuedJobType
 from mypages.i18n import _
 from mypages.people.members import tell_admins
+from mypages.sso.models import SamlAssertionSeen, SsoAttempt
 
 
 def require_all_suspended(job) -> None:
@@ -21,8 +22,6 @@ def require_all_suspended(job) -> None:
 
 def clear_out(job) -> None:
     """Sign-in attempts older than a day, and SAML assertion ids past their expiry."""
-    from mypages.sso.models import SamlAssertionSeen, SsoAttempt
-
     job.dbsession.execute(delete(SsoAttempt).where(
         SsoAttempt.created_at < job.now - dt.timedelta(days=1)))
     job.dbsession.execute(delete(SamlAssertionSeen).where(SamlAssertionSeen.expires_at < job.now))

@@ -28,9 +28,11 @@ from urllib.parse import quote, urlencode
 from joserfc import jwt
 from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import KeySet
+from sqlalchemy import select
 
 from mypages.contract import SsoRejected
 from mypages.outbound import Outbound, OutboundError
+from mypages.sso.models import VerifiedDomain
 
 WELL_KNOWN = "/.well-known/openid-configuration"
 #: RSA and EC signatures only: never "none", never HMAC (keyed with a public key)
@@ -263,10 +265,6 @@ def _check_at_hash(claims: dict, access_token: str | None) -> None:
 def _provider_values(request, connection, values: dict) -> dict:
     """The connection's values, plus the company's verified mail domains (read-only), which
     some providers check claims against (Google's ``hd``)."""
-    from sqlalchemy import select
-
-    from mypages.sso.models import VerifiedDomain
-
     verified = request.dbsession.scalars(
         select(VerifiedDomain.domain).where(VerifiedDomain.company_id == connection.company_id,
                                             VerifiedDomain.verified_at.is_not(None))

@@ -41,6 +41,7 @@ from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.outbound import Outbound, OutboundError
 from mypages.refusals import Refusal
+from mypages.sso.connections import provider_of, values_of
 from mypages.sso.models import SamlAssertionSeen, SsoAttempt, SsoConnection
 
 log = logging.getLogger(__name__)
@@ -277,8 +278,6 @@ def _request_data(acs: str, post: dict | None = None) -> dict:
 
 def sp_metadata(request, connection: SsoConnection) -> str:
     """Our SAML metadata for this company's connection, for its identity provider."""
-    from mypages.sso.connections import provider_of, values_of
-
     provider = provider_of(request.registry, connection)
     values = values_of(request.registry, connection)
     settings = OneLogin_Saml2_Settings({"strict": True, "sp": _sp(request, connection, provider, values),

@@ -13,8 +13,9 @@ from mypages.db import utcnow
 from mypages.i18n import _, stored_message
 from mypages.outbound import OutboundError
 from mypages.refusals import Refusal, RefusalShown
-from mypages.sso import MODULE_KEY, domains, flow, oidc, saml
-from mypages.sso.connections import connection_of, provider_of, store_secrets, values_of
+from mypages.sso import domains, flow, oidc, saml
+from mypages.sso.connections import (MODULE_KEY, connection_of, provider_of, store_secrets,
+                                     values_of)
 from mypages.sso.models import SsoConnection, SsoGroupMapping, SsoLink, VerifiedDomain
 from mypages.sso.require_all import has_verified_domain, switch
 from mypages.web.inputs import as_id

@@ -9,7 +9,7 @@ from mypages.accounts import end_session, end_user_sessions, add_methods
 from mypages.accounts import totp
 from mypages.accounts.models import User, UserSession
 from mypages.accounts.password_policy import problems
-from mypages.policy.passwords import min_length_for_user, password_allowed_for_user
+from mypages.accounts.rules import sign_in_rules
 from mypages.db import utcnow
 from mypages.i18n import LANGUAGES, LOCALE_COOKIE, _, supported
 from mypages.web.safety import safe_next
@@ -72,7 +72,8 @@ def end_one_session(request):
 
 def _password_page(request, error=None, errors=()):
     return {"error": error, "errors": list(errors),
-            "min_length": min_length_for_user(request.dbsession, request.user.id)}
+            "min_length": sign_in_rules(request.registry).min_password_length(
+                request.dbsession, request.user.id)}
 
 
 @view_config(route_name="change_password", renderer="mypages:templates/password_change.jinja2",
@@ -85,7 +86,8 @@ def change_password_form(request):
              permission="signed-in", request_method="POST")
 def change_password(request):
     user = request.dbsession.get(User, request.user.id)
-    if not password_allowed_for_user(request.dbsession, user.id):
+    rules = sign_in_rules(request.registry)
+    if not rules.password_allowed(request.dbsession, user.id):
         request.response.status = 403
         return _password_page(request, _("Your company requires sign-in through Single Sign On, "
                                          "so your account has no password to change."))
@@ -99,7 +101,7 @@ def change_password(request):
         request.response.status = 400
         return _password_page(request, _("The two new passwords are not the same."))
     found = problems(new, email=user.email,
-                     min_length=min_length_for_user(request.dbsession, user.id))
+                     min_length=rules.min_password_length(request.dbsession, user.id))
     if found:
         request.response.status = 400
         return _password_page(request, errors=found)

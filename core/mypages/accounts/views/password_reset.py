@@ -7,7 +7,7 @@ from pyramid.view import view_config
 from mypages.accounts import email_tokens, end_user_sessions, throttle
 from mypages.accounts.models import User
 from mypages.accounts.password_policy import problems
-from mypages.policy.passwords import min_length_for_user, password_allowed_for_user
+from mypages.accounts.rules import sign_in_rules
 from mypages.accounts.throttle import PASSWORD_RESET, RESET_LINK, too_many
 from mypages.i18n import _
 
@@ -43,8 +43,8 @@ def forgot(request):
 
 def _reset_page(request, token_row, **extra):
     page = {"error": None, "errors": [], "valid": token_row is not None,
-            "min_length": (min_length_for_user(request.dbsession, token_row.user_id)
-                           if token_row else None)}
+            "min_length": (sign_in_rules(request.registry).min_password_length(
+                request.dbsession, token_row.user_id) if token_row else None)}
     page.update(extra)
     return page
 
@@ -92,13 +92,15 @@ def reset(request):
     if row is None:
         return _unknown_link(request)
     user = request.dbsession.get(User, row.user_id)
-    if user is None or not user.is_active or not password_allowed_for_user(request.dbsession, user.id):
+    rules = sign_in_rules(request.registry)
+    if user is None or not user.is_active or not rules.password_allowed(request.dbsession, user.id):
         return _refused(request, row, 403, _reset_page(request, None))
     new = request.POST.get("new", "")
     if new != request.POST.get("repeat", ""):
         return _refused(request, row, 400, _reset_page(
             request, row, error=_("The two new passwords are not the same.")))
-    found = problems(new, email=user.email, min_length=min_length_for_user(request.dbsession, user.id))
+    found = problems(new, email=user.email,
+                     min_length=rules.min_password_length(request.dbsession, user.id))
     if found:
         return _refused(request, row, 400, _reset_page(request, row, errors=found))
     if not email_tokens.use(request.dbsession, row):

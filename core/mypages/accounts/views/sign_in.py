@@ -12,7 +12,7 @@ from mypages.accounts import throttle, totp
 from mypages.accounts.throttle import SIGN_IN, too_many
 from mypages.accounts.devices import known_user_ids, remember_device
 from mypages.accounts.models import EMAIL_MAX_LENGTH, User
-from mypages.policy.passwords import password_allowed_for_user
+from mypages.accounts.rules import identifier_first, sign_in_rules
 from mypages.db import utcnow
 from mypages.i18n import LOCALE_COOKIE, _, supported
 from mypages.plugins import notify
@@ -42,7 +42,8 @@ def check_password(request, email: str, password: str):
         request.audit("account.sign_in_throttled", target=email, company=None, wait=wait)
         request.response.status = 429
         return None, too_many(wait)
-    if user is not None and not password_allowed_for_user(request.dbsession, user.id):
+    if user is not None and not sign_in_rules(request.registry).password_allowed(
+            request.dbsession, user.id):
         # before the password is looked at: the answer must not tell whether it was right
         request.audit("account.password_refused_sso_required", target=email, company=None)
         request.response.status = 403
@@ -90,12 +91,10 @@ def login(request):
         request.response.status = 400
         return {"email": "", "next": next_url, "error": NOT_AN_EMAIL}
     if email and not password:
-        # identifier-first: a domain with Single Sign On goes to its identity provider
-        from mypages.sso import domains, flow
-
-        connection = domains.connection_for_email(request.dbsession, email)
-        if connection is not None and flow.usable(request, connection):
-            return flow.start(request, connection, login_hint=email, next_url=next_url)
+        # identifier-first: the address may lead straight to the person's identity provider
+        elsewhere = identifier_first(request, email, next_url)
+        if elsewhere is not None:
+            return elsewhere
         return {"email": email, "next": next_url, "error": _("Type your password.")}
     user, error = check_password(request, email, password)
     if error is not None:

@@ -4,11 +4,9 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
-from sqlalchemy import func, select
 
 from mypages.accounts import add_methods, totp
-from mypages.companies.models import Membership
-from mypages.policy.models import CompanyPolicy
+from mypages.accounts.rules import sign_in_rules
 from mypages.i18n import _
 from mypages.refusals import Refusal
 from mypages.web.safety import safe_next
@@ -25,21 +23,6 @@ CANNOT_TURN_OFF = {
 }
 
 
-def _required_by(request) -> str | None:
-    """Who requires a second factor of the signed-in user: the platform for its operators or
-    for everyone, or a company of theirs (None: nobody)."""
-    if request.user.is_operator:
-        return "operator"
-    if request.platform_requires_mfa:
-        return "platform"
-    if request.dbsession.scalar(
-            select(func.count()).select_from(Membership)
-            .join(CompanyPolicy, CompanyPolicy.company_id == Membership.company_id)
-            .where(Membership.user_id == request.user.id, CompanyPolicy.require_mfa.is_(True))):
-        return "company"
-    return None
-
-
 def _page(request, **extra):
     credential = totp.credential_of(request.dbsession, request.user.id)
     pending = credential is not None and credential.confirmed_at is None
@@ -48,7 +31,7 @@ def _page(request, **extra):
         "pending": pending,
         "secret": totp.secret_of(request, credential) if pending else None,
         "codes_left": totp.recovery_codes_left(request.dbsession, request.user.id),
-        "required": _required_by(request),
+        "required": sign_in_rules(request.registry).second_factor_required_by(request),
         "next": safe_next(request.params.get("next"), ""),
         "error": None, "codes": None, "messages": request.session.pop_flash(),
     }
@@ -100,7 +83,7 @@ def confirm(request):
 @view_config(form_action="disable", require_reauth=True, refusal_page=_page_with_errors,
              **SET_UP)
 def disable(request):
-    required = _required_by(request)
+    required = sign_in_rules(request.registry).second_factor_required_by(request)
     if required is not None:
         raise Refusal(CANNOT_TURN_OFF[required])
     user = request.user

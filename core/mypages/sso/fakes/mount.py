@@ -22,8 +22,10 @@ import re
 import threading
 
 from pyramid.httpexceptions import HTTPNotFound
+from pyramid.renderers import render_to_response
 from pyramid.request import call_app_with_subpath_as_path_info
 
+from mypages.sso.fakes import DEMO_DOMAIN
 from mypages.web import CSP
 
 MOUNT = "/_dev"
@@ -71,6 +73,7 @@ class DevFakes:
     @staticmethod
     def _make(request, name: str):
         here = f"{base_url(request)}/{name}"
+        # the fakes need the "fakes" extra (pysaml2, pyop): imported once one is used
         if name == "saml":
             from mypages.sso.fakes.saml_idp import FakeSamlIdp
 
@@ -91,7 +94,7 @@ class DevFakes:
 def saml_user(email: str):
     """The SAML fake's person for ``email``: a persistent NameID that stays the same for
     the same address (also after a restart), and the mail attribute."""
-    from mypages.sso.fakes.saml_idp import SamlUser
+    from mypages.sso.fakes.saml_idp import SamlUser  # pysaml2, of the "fakes" extra
 
     stable = hashlib.sha256(email.encode()).hexdigest()[:24]
     return SamlUser(nameid=f"dev-{stable}",
@@ -119,8 +122,6 @@ def fake_view(request):
     email = request.GET.get("login_as", "").strip().lower()
     if "@" not in email:
         # as a real identity provider would: who is signing in?
-        from pyramid.renderers import render_to_response
-
         return render_to_response("mypages:templates/dev_saml_sign_in.jinja2", {
             "fields": [(k, v) for k, v in request.GET.items() if k != "login_as"],
             "email": email}, request=request)
@@ -133,8 +134,6 @@ def fake_view(request):
 
 def index_view(request):
     """What to type into the Single Sign On tab for each fake."""
-    from mypages.demo import DEMO_DOMAIN
-
     providers = request.registry["sso.providers"]
     fakes = []
     for name, key, protocol in FAKES:
