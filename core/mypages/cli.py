@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 
 import click
@@ -11,7 +12,19 @@ from pyramid.paster import get_appsettings, setup_logging
 from pyramid.scripting import prepare
 from sqlalchemy import select
 
-from mypages.db import session_in_transaction
+from mypages import main as make_app
+from mypages.accounts.models import User
+from mypages.accounts.password_policy import problems
+from mypages.companies.models import Company, Membership, Role
+from mypages.contract import CompanyInfo
+from mypages.crypto import DecryptionFailed, new_key, rotate_all
+from mypages.db import Base, session_in_transaction
+from mypages.db.migrate import MigrationSource, current_revisions, upgrade_all
+from mypages.demo import seed
+from mypages.i18n import localizer_for, supported
+from mypages.jobs import Worker
+from mypages.modules.lifecycle import activate
+from mypages.refusals import Refusal
 
 DEFAULT_CONFIG = "development.ini"
 
@@ -30,13 +43,11 @@ class Env:
     @property
     def registry(self):
         if self._app is None:
-            from mypages import main
-
             if self._configure_logging:
                 setup_logging(self.config_uri)
             settings = dict(get_appsettings(self.config_uri))
             settings["mypages.jobs.in_process"] = "false"
-            self._app = main({"__file__": self.config_uri}, **settings)
+            self._app = make_app({"__file__": self.config_uri}, **settings)
             self._built_here = True
         return self._app.registry
 
@@ -47,8 +58,6 @@ class Env:
             self._app.registry["db.engine"].dispose()
 
     def localizer(self):
-        from mypages.i18n import localizer_for
-
         return localizer_for(self.registry, "en")
 
     def transaction(self):
@@ -97,10 +106,8 @@ def db():
 
 
 def migration_sources(registry):
-    from mypages.db.migrate import MigrationSource
-    from mypages.db import Base
-    import mypages.db.models  # noqa: F401
-
+    """The core's migrations, then every plugin's. ``Base.metadata`` holds every table of
+    the core: including a domain imports its models."""
     sources = [MigrationSource("mypages", "mypages:db/migrations", Base.metadata)]
     for offered in registry["plugins.manager"].hook.mypages_migrations():
         if offered is not None:
@@ -112,8 +119,6 @@ def migration_sources(registry):
 @click.pass_context
 def db_upgrade(ctx):
     """Upgrade the core, then every installed plugin, to their newest revisions."""
-    from mypages.db.migrate import upgrade_all
-
     registry = ctx.obj["env"].registry
     for name in upgrade_all(registry["db.engine"], migration_sources(registry)):
         click.echo(f"upgraded {name}")
@@ -123,8 +128,6 @@ def db_upgrade(ctx):
 @click.pass_context
 def db_current(ctx):
     """Show each distribution's applied and newest revision."""
-    from mypages.db.migrate import current_revisions
-
     registry = ctx.obj["env"].registry
     rows = []
     for source in migration_sources(registry):
@@ -170,7 +173,6 @@ def modules_list(ctx):
 
 
 def _company(dbsession, company_id: int):
-    from mypages.companies.models import Company
 
     company = dbsession.get(Company, company_id)
     if company is None:
@@ -179,9 +181,6 @@ def _company(dbsession, company_id: int):
 
 
 def _module_action(ctx, company_id: int, module_key: str, action) -> None:
-    from mypages.companies import CompanyInfo
-    from mypages.refusals import Refusal
-
     tm, dbsession, request = ctx.obj["env"].transaction()
     try:
         with tm:
@@ -197,8 +196,6 @@ def _module_action(ctx, company_id: int, module_key: str, action) -> None:
 @click.pass_context
 def modules_activate(ctx, company_id, module_key):
     """Start COMPANY_ID's free trial of MODULE_KEY."""
-    from mypages.modules.lifecycle import activate
-
     _module_action(ctx, company_id, module_key, activate)
     click.echo(f"trial of {module_key} started for company {company_id}")
 
@@ -217,9 +214,6 @@ def companies():
 @click.pass_context
 def companies_create(ctx, name, org_number, locale):
     """Create a company called NAME."""
-    from mypages.companies.models import Company
-    from mypages.i18n import supported
-
     if not name.strip():
         fail("the name must not be empty")
     if locale is not None and supported(locale) is None:
@@ -240,8 +234,6 @@ def companies_create(ctx, name, org_number, locale):
 @click.pass_context
 def companies_list(ctx):
     """Every company."""
-    from mypages.companies.models import Company
-
     tm, dbsession, _request = ctx.obj["env"].transaction()
     with tm:
         rows = [{"id": c.id, "name": c.name, "org_number": c.org_number or "",
@@ -264,13 +256,9 @@ def users():
 @click.pass_context
 def users_create(ctx, email, name, company_id, role, operator):
     """Create a user; the password is read from standard input."""
-    from mypages.accounts.models import User
-    from mypages.companies.models import Membership, Role
-
     email = email.strip().lower()
     if "@" not in email:
         fail(f"{email!r} is not an e-mail address")
-    from mypages.accounts.password_policy import problems
 
     password = sys.stdin.readline().rstrip("\n")
     found = problems(password, email=email)
@@ -304,8 +292,6 @@ def keys():
 @keys.command("new")
 def keys_new():
     """Print a new key; put it first in MYPAGES_ENCRYPTION_KEYS, then run `keys rotate`."""
-    from mypages.crypto import new_key
-
     click.echo(new_key())
 
 
@@ -313,8 +299,6 @@ def keys_new():
 @click.pass_context
 def keys_rotate(ctx):
     """Re-encrypt every stored secret with the first (newest) key. Nobody is signed out."""
-    from mypages.crypto import DecryptionFailed, rotate_all
-
     tm, dbsession, request = ctx.obj["env"].transaction()
     try:
         with tm:
@@ -338,8 +322,6 @@ def jobs():
 @click.pass_context
 def jobs_run(ctx, due_only):
     """Run the periodic jobs and the queue once, then exit."""
-    from mypages.jobs import Worker
-
     result = Worker(ctx.obj["env"].registry).run_once(due_only=due_only)
     rows = [{"job": name, "kind": "periodic"} for name in result["periodic"]]
     rows.append({"job": f"{result['queued']} queued job(s)", "kind": "queued"})
@@ -351,9 +333,7 @@ def jobs_run(ctx, due_only):
 @click.pass_context
 def jobs_worker(ctx, poll):
     """Run jobs until stopped (SIGINT/SIGTERM); run as many as you like."""
-    import signal
 
-    from mypages.jobs import Worker
 
     worker = Worker(ctx.obj["env"].registry)
     signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
@@ -369,8 +349,6 @@ def jobs_worker(ctx, poll):
 @click.pass_context
 def demo(ctx):
     """Seed a demo company with an admin and a user (development only)."""
-    from mypages.demo import seed
-
     registry = ctx.obj["env"].registry
     if not registry.settings["mypages.dev_features"]:
         fail("demo data is only for development (mypages.dev_features = true)")

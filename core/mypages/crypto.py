@@ -9,11 +9,10 @@ stored secret) and then dropping the old key. Nobody is signed out.
 from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import select, update
 
-from mypages.settings import resolve_secret
-
-#: Only for development.ini and tests; production refuses it.
-DEVELOPMENT_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktbm90LWZvci11c2U="
+# the keys are read as settings, where production's checks refuse the development key
+from mypages.settings import DEVELOPMENT_KEY, keys_from_setting
 
 
 class DecryptionFailed(Exception):
@@ -43,10 +42,6 @@ class Encryptor:
             raise DecryptionFailed("no configured key decrypts this value") from exc
 
 
-def keys_from_setting(value: str | None) -> list[str]:
-    return [key.strip() for key in resolve_secret(value).split(",") if key.strip()]
-
-
 def new_key() -> str:
     return Fernet.generate_key().decode()
 
@@ -59,8 +54,6 @@ def add_encrypted_column(config, column) -> None:
 
 def rotate_all(registry, dbsession) -> dict[str, int]:
     """Re-encrypt every registered column with the newest key; returns counts per column."""
-    from sqlalchemy import select, update
-
     encryptor = registry["crypto"]
     counts = {}
     for column in registry["crypto.columns"]:

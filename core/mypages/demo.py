@@ -9,10 +9,10 @@ from sqlalchemy import select
 from mypages.accounts.models import User
 from mypages.companies.models import Company, Membership, Role
 from mypages.db import utcnow
+from mypages.sso.fakes import DEMO_DOMAIN
 from mypages.sso.models import VerifiedDomain
 
 DEMO_COMPANY = "Demo AB"
-DEMO_DOMAIN = "demo.example"
 DEMO_PEOPLE = [
     ("admin@demo.example", "Astrid Admin", "demo-admin-password", Role.admin, False),
     ("user@demo.example", "Ulf User", "demo-user-password", Role.member, False),

@@ -25,6 +25,15 @@ def resolve_secret(value: str | None) -> str:
     return value
 
 
+#: The encryption key of development.ini and the tests (mypages.crypto); production refuses it.
+DEVELOPMENT_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktbm90LWZvci11c2U="
+
+
+def keys_from_setting(value: str | None) -> list[str]:
+    """The Fernet keys of ``mypages.encryption_keys``, newest first."""
+    return [key.strip() for key in resolve_secret(value).split(",") if key.strip()]
+
+
 ENVIRONMENTS = ("development", "test", "production")
 
 
@@ -65,8 +74,6 @@ def check_production(settings: dict) -> None:
             f"mypages.secret must be set (for example env:MYPAGES_SECRET) to a random value of "
             f"at least {MIN_SECRET_LENGTH} characters, not the development default"
         )
-    from mypages.crypto import DEVELOPMENT_KEY, keys_from_setting
-
     keys = keys_from_setting(settings.get("mypages.encryption_keys"))
     if not keys or DEVELOPMENT_KEY in keys:
         problems.append("mypages.encryption_keys must be set (for example "

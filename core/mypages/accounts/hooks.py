@@ -2,6 +2,7 @@
 import datetime as dt
 
 from mypages.accounts import throttle
+from mypages.accounts.mail_jobs import JOBS
 from mypages.accounts.methods import CORE_METHODS
 from mypages.contract import PeriodicJob
 from mypages.hookspecs import hookimpl
@@ -14,6 +15,5 @@ def mypages_login_methods():
 
 @hookimpl
 def mypages_jobs():
-    from mypages.accounts.mail_jobs import JOBS
     return [*JOBS, PeriodicJob("accounts.clear_out_throttles", throttle.clear_out,
                                every=dt.timedelta(hours=1))]

@@ -24,10 +24,6 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    memberships: Mapped[list["Membership"]] = relationship(  # noqa: F821
-        back_populates="user", cascade="all, delete-orphan"
-    )
-
     @property
     def name(self) -> str:
         return self.display_name or self.email

@@ -6,7 +6,6 @@ import enum
 from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mypages.accounts.models import User
 from mypages.db import Base, UTCDateTime, utcnow
 
 
@@ -43,7 +42,6 @@ class Membership(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     company: Mapped[Company] = relationship(back_populates="memberships")
-    user: Mapped[User] = relationship(back_populates="memberships")
 
     @property
     def is_admin(self) -> bool:

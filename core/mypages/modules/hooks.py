@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mypages.contract import SettingsTab
+from mypages.contract import PeriodicJob, SettingsTab
 from mypages.hookspecs import hookimpl
 from mypages.i18n import _
 from mypages.modules.expiry import expire_trials
@@ -24,7 +24,6 @@ def mypages_purchase(request, company, module, user):
 
 @hookimpl
 def mypages_jobs():
-    from mypages.contract import PeriodicJob
     return [PeriodicJob("modules.expire_trials", expire_trials, every=dt.timedelta(minutes=1))]
 
 
