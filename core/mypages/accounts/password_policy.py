@@ -1,5 +1,5 @@
 """Password rules of the platform: the floor every password must clear (a company may ask
-for more: core/mypages/policy/passwords.py).
+for more: core/mypages/policy/rules.py).
 
 The common-password list is the 30,000 most common passwords shipped with
 zxcvbn (``zxcvbn.frequency_lists``).

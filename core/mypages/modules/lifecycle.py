@@ -1,4 +1,4 @@
-"""The module lifecycle (DESIGN §4).
+"""The module lifecycle (for company admins: docs/admin/modules.rst).
 
 ::
 
