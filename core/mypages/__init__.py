@@ -23,12 +23,12 @@ from mypages.web.errors import LastResort  # noqa: E402
 #: The core's top-level modules and packages in layers, lowest first.
 LAYERS = (
     # infrastructure: knows no domain
-    ("contract", "hookspecs", "client_address"),  # plain records, hookspecs, the client address
+    ("hookspecs", "client_address"),  # the plugin contract's hooks; the client's address
     ("settings",),             # typed settings, production's refusals
     ("crypto",),               # encryption at rest
     ("i18n", "db"),            # translations and formatting; engine, sessions, transactions
-    ("audit",),                # the audit trail
-    ("web",),                  # layout, static files, headers, error pages
+    ("audit", "outbound", "refusals"),  # the audit trail; HTTP to typed addresses; refusals
+    ("contract", "web"),       # the plugin contract's records; layout, headers, error pages
     ("plugins",),              # the pluggy manager, discovery, per-company hook callers
     ("jobs", "notifications"),  # periodic and queued jobs; e-mail
     ("events",),               # what an event hook acts with, for a request or a job
