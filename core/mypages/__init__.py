@@ -58,14 +58,14 @@ def main(global_config, **settings):
         config.include(".outbound")       # the HTTP client for typed addresses; never internal ones
         config.include(".plugins")        # pluggy manager, discovery, config.include_plugins()
         config.include(".web")            # layout, static files, security headers, error pages
-        config.include(".accounts")       # users, passwords, 2FA, sessions, sign-in policy
-        config.include(".web.context")    # request.user, the company page: one loader, one SELECT
-        config.include(".companies")      # companies, memberships, company context
-        config.include(".people")         # a company's people: members, roles, invitations
-        config.include(".modules")        # catalogue, trial lifecycle, module= predicate
-        config.include(".policy")         # the sign-in policy: engine, company and platform policy
         config.include(".jobs")           # periodic and queued jobs with leases
         config.include(".notifications")  # e-mail
+        config.include(".accounts")       # users, passwords, 2FA, sessions, the sign-in pages
+        config.include(".web.context")    # request.user, the company page: one loader, one SELECT
+        config.include(".companies")      # companies, memberships, company pages
+        config.include(".modules")        # catalogue, trial lifecycle, module= predicate
+        config.include(".people")         # a company's people: members, roles, invitations
+        config.include(".policy")         # the sign-in policy: engine, company and platform policy
         config.include(".sso")            # Single Sign On module: OIDC, SAML, verified domains
         config.include(".operator")       # platform operators' pages
         config.include_plugins()          # every enabled plugin, last
