@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import os
+from dataclasses import asdict, dataclass
 
+from argon2 import profiles
 from pyramid.exceptions import ConfigurationError
 from pyramid.settings import asbool, aslist
 
-from mypages.accounts.passwords import OWASP_FLOOR, cost_from_settings
 from mypages.client_address import trusted_proxies
 
 DEFAULT_SECRET = "change-me-development-only"
@@ -32,6 +33,46 @@ DEVELOPMENT_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktbm90LWZvci11c2U="
 def keys_from_setting(value: str | None) -> list[str]:
     """The Fernet keys of ``mypages.encryption_keys``, newest first."""
     return [key.strip() for key in resolve_secret(value).split(",") if key.strip()]
+
+
+# the cost of password hashing (argon2id) that core/mypages/accounts/passwords.py hashes at
+SETTING_PREFIX = "mypages.passwords.argon2_"
+
+
+@dataclass(frozen=True)
+class Argon2Cost:
+    memory_cost: int  # KiB
+    time_cost: int
+    parallelism: int
+
+    def below(self, floor: "Argon2Cost") -> list[str]:
+        """The names of the parameters under ``floor``'s."""
+        return [name for name, value in asdict(self).items() if value < getattr(floor, name)]
+
+
+#: today's strong default (what a PasswordHasher() makes)
+DEFAULT_COST = Argon2Cost(memory_cost=profiles.RFC_9106_LOW_MEMORY.memory_cost,
+                          time_cost=profiles.RFC_9106_LOW_MEMORY.time_cost,
+                          parallelism=profiles.RFC_9106_LOW_MEMORY.parallelism)
+OWASP_FLOOR = Argon2Cost(memory_cost=19 * 1024, time_cost=2, parallelism=1)
+
+
+def cost_from_settings(settings: dict) -> Argon2Cost:
+    """The cost the settings ask for, each parameter defaulting to ``DEFAULT_COST``'s;
+    ``ValueError`` names a parameter argon2 cannot run with."""
+    values = {}
+    for name, default in asdict(DEFAULT_COST).items():
+        raw = settings.get(SETTING_PREFIX + name, default)
+        try:
+            values[name] = int(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"{SETTING_PREFIX}{name} must be a whole number, not {raw!r}") from None
+        if values[name] < 1:
+            raise ValueError(f"{SETTING_PREFIX}{name} must be at least 1")
+    if values["memory_cost"] < 8 * values["parallelism"]:  # argon2's own minimum
+        raise ValueError(f"{SETTING_PREFIX}memory_cost must be at least 8 KiB per lane "
+                         f"({SETTING_PREFIX}parallelism)")
+    return Argon2Cost(**values)
 
 
 ENVIRONMENTS = ("development", "test", "production")

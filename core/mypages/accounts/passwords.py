@@ -9,50 +9,14 @@ sign-in. The app's hasher is ``request.registry["passwords"]``.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from functools import cached_property
 
-from argon2 import PasswordHasher, Type, profiles
+from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-SETTING_PREFIX = "mypages.passwords.argon2_"
-
-
-@dataclass(frozen=True)
-class Argon2Cost:
-    memory_cost: int  # KiB
-    time_cost: int
-    parallelism: int
-
-    def below(self, floor: "Argon2Cost") -> list[str]:
-        """The names of the parameters under ``floor``'s."""
-        return [name for name, value in asdict(self).items() if value < getattr(floor, name)]
-
-
-#: today's strong default (what a PasswordHasher() makes)
-DEFAULT_COST = Argon2Cost(memory_cost=profiles.RFC_9106_LOW_MEMORY.memory_cost,
-                          time_cost=profiles.RFC_9106_LOW_MEMORY.time_cost,
-                          parallelism=profiles.RFC_9106_LOW_MEMORY.parallelism)
-OWASP_FLOOR = Argon2Cost(memory_cost=19 * 1024, time_cost=2, parallelism=1)
-
-
-def cost_from_settings(settings: dict) -> Argon2Cost:
-    """The cost the settings ask for, each parameter defaulting to ``DEFAULT_COST``'s;
-    ``ValueError`` names a parameter argon2 cannot run with."""
-    values = {}
-    for name, default in asdict(DEFAULT_COST).items():
-        raw = settings.get(SETTING_PREFIX + name, default)
-        try:
-            values[name] = int(raw)
-        except (TypeError, ValueError):
-            raise ValueError(f"{SETTING_PREFIX}{name} must be a whole number, not {raw!r}") from None
-        if values[name] < 1:
-            raise ValueError(f"{SETTING_PREFIX}{name} must be at least 1")
-    if values["memory_cost"] < 8 * values["parallelism"]:  # argon2's own minimum
-        raise ValueError(f"{SETTING_PREFIX}memory_cost must be at least 8 KiB per lane "
-                         f"({SETTING_PREFIX}parallelism)")
-    return Argon2Cost(**values)
-
+# the cost is read as a setting, where production's checks refuse one below the floor
+from mypages.settings import DEFAULT_COST, OWASP_FLOOR, Argon2Cost  # noqa: F401
 
 class Passwords:
     """Hashes and verifies passwords at one cost."""
