@@ -15,12 +15,26 @@ from dataclasses import dataclass
 
 import pyotp
 import pytest
+import transaction
+from pyramid.scripting import prepare
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
+from mypages import main
+from mypages.cli import migration_sources
+from mypages.contract import CompanyInfo, UserInfo
+from mypages.db import Base, session_in_transaction
+from mypages.db.migrate import upgrade_all
+from mypages.modules.models import ModuleActivation, ModuleState
+from mypages.testing.cli import OperatorCli
 from mypages.testing.factories import (DEFAULT_PASSWORD, TEST_ARGON2_SETTINGS, make_company,
                                        make_user)
+from mypages.testing.postgres import ThrowawayPostgres
 from mypages.testing.saml import saml_idp, saml_idp_server  # noqa: F401  (fixtures)
+
+# Every pytest run in an environment with mypages installed loads this plugin: what needs a
+# package of the "test" or "fakes" extra (webtest, aiosmtpd, dnslib, trustme, time-machine)
+# is imported by the fixtures that use it.
 
 DATABASE_KINDS = ("sqlite", "postgresql")
 
@@ -73,8 +87,6 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def postgres_server():
     """A PostgreSQL server of our own for the whole run (never skipped: missing is a failure)."""
-    from mypages.testing.postgres import ThrowawayPostgres
-
     server = ThrowawayPostgres().start()
     yield server
     server.stop()
@@ -106,10 +118,6 @@ def mypages_settings(mypages_database_url, tmp_path_factory) -> dict:
 
 
 def build_app(settings: dict, migrate: bool = True):
-    from mypages import main
-    from mypages.cli import migration_sources
-    from mypages.db.migrate import upgrade_all
-
     app = main({}, **dict(settings))
     if migrate:
         upgrade_all(app.registry["db.engine"], migration_sources(app.registry))
@@ -129,8 +137,6 @@ def _empty_all_tables(engine) -> None:
     several threads, so a test cannot be rolled back; emptying the few rows a test wrote
     costs a few milliseconds (on PostgreSQL the DELETEs go in one round trip: a TRUNCATE of
     every table took seven times as long)."""
-    from mypages.db import Base
-
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
@@ -151,7 +157,7 @@ def app(mypages_app):
 
 @pytest.fixture
 def testapp(app):
-    from webtest import TestApp
+    from webtest import TestApp  # the test extra's
 
     return TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
 
@@ -204,8 +210,6 @@ def clock():
 def mypages_cli(app):
     """``mypages_cli("modules", "list")``: the operator CLI run in this process on the app
     under test (``.json(...)`` parses ``--json`` output); see mypages.testing.cli."""
-    from mypages.testing.cli import OperatorCli
-
     return OperatorCli(app=app)
 
 
@@ -214,13 +218,6 @@ def request_as(app, user, company=None):
     """A request of ``user`` working in ``company``, in a transaction of its own that is
     committed when the block ends: for tests that call the core directly (from several
     threads, say) rather than through pages."""
-    import transaction
-    from pyramid.scripting import prepare
-
-    from mypages.accounts import UserInfo
-    from mypages.companies import CompanyInfo
-    from mypages.db import session_in_transaction
-
     tm = transaction.TransactionManager(explicit=True)
     env = prepare(registry=app.registry)
     request = env["request"]
@@ -290,8 +287,6 @@ class HostileWorld:
 def hostile_world(app, factory, dbsession) -> HostileWorld:
     """A company with every module active, its admin and member, and an operator; add rows of
     your own (``hostile_world.company``...) before calling ``hostile_sweep``."""
-    from mypages.modules.models import ModuleActivation, ModuleState
-
     company = factory.company()
     world = HostileWorld(company, factory.user(company=company, role="admin"),
                          factory.user(company=company), factory.user(is_operator=True))
@@ -315,9 +310,9 @@ def hostile_sweep(app, hostile_world):
     one route only); ``good`` gives good values of form fields by name; ``app`` is another
     build of the application on the same database (``dns_app``, say).
     """
-    from webtest import TestApp
+    from webtest import TestApp  # the test extra's
 
-    from mypages.testing.hostile import Visitor, routes_of, sweep
+    from mypages.testing.hostile import Visitor, routes_of, sweep  # webtest
 
     def run(packages=None, placeholders=None, good=None, skip=(), app=app):
         world = hostile_world
@@ -342,7 +337,7 @@ def hostile_sweep(app, hostile_world):
 @pytest.fixture(scope="session")
 def mypages_smtp_server():
     """The SMTP server of the whole run (``smtp_server`` hands it to a test, emptied)."""
-    from mypages.testing.smtp import SmtpServer
+    from mypages.testing.smtp import SmtpServer  # aiosmtpd, the test extra's
 
     server = SmtpServer().start()
     yield server
@@ -378,7 +373,7 @@ def mail_app(app, mypages_mail_app, smtp_server):
 
 @pytest.fixture
 def mail_testapp(mail_app):
-    from webtest import TestApp
+    from webtest import TestApp  # the test extra's
 
     return TestApp(mail_app, extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
 
@@ -386,7 +381,7 @@ def mail_testapp(mail_app):
 @pytest.fixture(scope="session")
 def mypages_dns_server():
     """The DNS server of the whole run (``dns_server`` hands it to a test, emptied)."""
-    from mypages.testing.dns import DnsServer
+    from mypages.testing.dns import DnsServer  # dnslib, the fakes extra's
 
     server = DnsServer().start()
     yield server
@@ -424,7 +419,7 @@ def dns_app(app, mypages_dns_app, dns_server):
 @pytest.fixture(scope="session")
 def outbound_ca(tmp_path_factory):
     """A certificate authority of the tests' own, for https servers of ``*.outbound.test``."""
-    from mypages.testing.outbound import CertificateAuthority
+    from mypages.testing.outbound import CertificateAuthority  # trustme, the test extra's
 
     return CertificateAuthority(tmp_path_factory.mktemp("outbound-ca"))
 
@@ -433,8 +428,9 @@ def outbound_ca(tmp_path_factory):
 def strict_outbound_setup(mypages_settings, outbound_ca):
     """What ``strict_outbound`` gives, built once per database: the application, its DNS
     server and the https server."""
-    from mypages.testing.dns import DnsServer
-    from mypages.testing.outbound import Routes, StrictOutbound, public_and_trap, strict_settings
+    from mypages.testing.dns import DnsServer  # dnslib, the fakes extra's
+    from mypages.testing.outbound import (Routes, StrictOutbound, public_and_trap,  # trustme
+                                          strict_settings)
 
     dns = DnsServer().start()
     routes = Routes()

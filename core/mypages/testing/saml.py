@@ -86,7 +86,7 @@ def idp_answer(location: str) -> tuple[str, dict]:
 @pytest.fixture(scope="session")
 def saml_idp_server():
     """The fake SAML identity provider over HTTP for the whole session."""
-    from mypages.sso.fakes.saml_idp import FakeSamlIdp
+    from mypages.sso.fakes.saml_idp import FakeSamlIdp  # pysaml2, the fakes extra's
 
     server = WsgiServer()
     server.app = FakeSamlIdp(server.url)
@@ -100,7 +100,7 @@ def saml_idp_server():
 def saml_idp(saml_idp_server):
     """The fake SAML identity provider (served over HTTP), behaving and signing in its
     default user unless the test says otherwise."""
-    from mypages.sso.fakes.saml_idp import SamlUser
+    from mypages.sso.fakes.saml_idp import SamlUser  # pysaml2, the fakes extra's
 
     fake = saml_idp_server.app
     fake.reset()

@@ -9,12 +9,20 @@ redirect back to the app's callback, and returns the app's answer.
 """
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 import threading
 from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import httpx
 import pytest
+
+from mypages.db import utcnow
+from mypages.modules.models import ModuleActivation, ModuleState
+from mypages.sso import oidc
+from mypages.sso.connections import store_secrets
+from mypages.sso.models import SsoConnection, VerifiedDomain
 
 HOST = "127.0.0.1"
 AZURE_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
@@ -56,8 +64,7 @@ class LiveServer:
 def fake_oidc(app):
     """``fake_oidc(style, **options)``: a fake OpenID provider over HTTP; the app's discovery
     and key caches start empty."""
-    from mypages.sso import oidc
-    from mypages.sso.fakes.oidc_provider import FakeOidcProvider
+    from mypages.sso.fakes.oidc_provider import FakeOidcProvider  # pyop, the fakes extra's
 
     servers = []
     callback = app.registry.settings["mypages.base_url"].rstrip("/") + "/sso/oidc/callback"
@@ -117,11 +124,6 @@ def callback_path(url: str) -> str:
 
 def enable_sso_module(dbsession, company, days: int = 10):
     """The company's "Single Sign On" module on a trial ending in ``days``."""
-    import datetime as dt
-
-    from mypages.db import utcnow
-    from mypages.modules.models import ModuleActivation, ModuleState
-
     now = utcnow()
     row = ModuleActivation(company_id=company.id, module_key="sso", state=ModuleState.trial,
                            trial_started_at=now, trial_ends_at=now + dt.timedelta(days=days),
@@ -133,11 +135,6 @@ def enable_sso_module(dbsession, company, days: int = 10):
 
 def add_verified_domains(dbsession, company, *domains: str) -> None:
     """Domains as DNS verification leaves them (the DNS proof has tests of its own)."""
-    import secrets
-
-    from mypages.db import utcnow
-    from mypages.sso.models import VerifiedDomain
-
     for domain in domains:
         dbsession.add(VerifiedDomain(company_id=company.id, domain=domain,
                                      token=secrets.token_urlsafe(24), verified_at=utcnow()))
@@ -156,9 +153,6 @@ def example_company(factory, dbsession):
 def connect(app, dbsession, company, provider: str, settings: dict, secrets: dict | None = None,
             protocol: str = "oidc", **columns):
     """A saved connection, its secrets encrypted as the tab stores them."""
-    from mypages.sso.connections import store_secrets
-    from mypages.sso.models import SsoConnection
-
     row = SsoConnection(company_id=company.id, provider=provider, protocol=protocol,
                         settings=dict(settings), **columns)
     store_secrets(app.registry, row, secrets or {})
