@@ -2,7 +2,7 @@
 
 Every company-scoped URL starts with ``/c/{company_id}/`` (``config.add_company_route``) and
 is resolved to a :class:`CompanyContext` by the request-context loader
-(:mod:`mypages.web.context`): the company and the signed-in user's membership of it, read
+(:mod:`mypages.policy.context`): the company and the signed-in user's membership of it, read
 from the column groups below. Permissions come from that membership alone, so a company admin
 can never act on another company, whatever id is in the URL.
 """

@@ -1,5 +1,5 @@
 """What a company page reads: one statement, and no ORM session unless the view needs one
-(mypages.web.context, mypages.db.read_first)."""
+(mypages.policy.context, mypages.db.read_first)."""
 from __future__ import annotations
 
 import datetime as dt

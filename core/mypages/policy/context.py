@@ -224,5 +224,5 @@ def includeme(config):
     config.add_request_method(_membership, "membership", reify=True)
     config.add_request_method(_entitled_modules, "entitled_modules", reify=True)
     config.add_directive("add_company_route", add_company_route)
-    config.add_tween("mypages.web.context.session_upkeep_tween_factory",
+    config.add_tween("mypages.policy.context.session_upkeep_tween_factory",
                      over="pyramid_tm.tm_tween_factory")

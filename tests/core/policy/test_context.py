@@ -1,4 +1,4 @@
-"""The request-context loader (mypages.web.context): records read by label, one writer of
+"""The request-context loader (mypages.policy.context): records read by label, one writer of
 ``request.user``, a route factory that only reads, and the session's upkeep in one place."""
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
 from mypages.db import utcnow
 from mypages.modules.lifecycle import entitled_column, entitled_from_mapping
 from mypages.modules.models import ModuleActivation, ModuleState
-from mypages.web.context import COMPANY_PAGE, company_context
+from mypages.policy.context import COMPANY_PAGE, company_context
 from mypages.testing.plugin import sign_in
 
 
