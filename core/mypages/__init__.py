@@ -61,7 +61,6 @@ def main(global_config, **settings):
         config.include(".jobs")           # periodic and queued jobs with leases
         config.include(".notifications")  # e-mail
         config.include(".accounts")       # users, passwords, 2FA, sessions, the sign-in pages
-        config.include(".policy.context")  # request.user, the company page: one loader, one SELECT
         config.include(".companies")      # companies, memberships, company pages
         config.include(".modules")        # catalogue, trial lifecycle, module= predicate
         config.include(".people")         # a company's people: members, roles, invitations

@@ -1,5 +1,5 @@
 """Tenant enumeration: whoever is not a member of a company learns nothing of it from its
-addresses (mypages.policy.context.company_context, mypages.modules.missing_module).
+addresses (mypages.companies.company_context, mypages.modules.missing_module).
 
 Every ``/c/{id}/...`` address gives one answer to a visitor who is not signed in (sign in
 first) and one to a signed-in person who is not a member ("Page not found"), whether the

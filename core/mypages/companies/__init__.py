@@ -1,21 +1,26 @@
-"""Companies and their people.
+"""Companies and their memberships.
 
 Every company-scoped URL starts with ``/c/{company_id}/`` (``config.add_company_route``) and
-is resolved to a :class:`CompanyContext` by the request-context loader
-(:mod:`mypages.policy.context`): the company and the signed-in user's membership of it, read
-from the column groups below. Permissions come from that membership alone, so a company admin
-can never act on another company, whatever id is in the URL.
+is resolved to a :class:`CompanyContext` by :func:`company_context`: the company and the
+signed-in user's membership of it, read from the column groups below. Permissions come from
+that membership alone, so a company admin can never act on another company, whatever id is
+in the URL.
+
+The company is read in the same statement as who is signed in, by the request-context loader,
+which knows every part of that statement and so sits in the layer above (the sign-in policy,
+core/mypages/policy/context.py): it offers ``request.request_context``, and
+:func:`company_context` asks it for the company.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
-from mypages.contract import CompanyInfo
-from mypages.db import ColumnGroup
-from mypages.policy.engine import DEFAULT_POLICY, EffectivePolicy
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 
 from mypages.companies.models import Company, Membership, Role
+from mypages.contract import CompanyInfo
+from mypages.db import ColumnGroup
+from mypages.web.inputs import as_id, id_placeholders
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,17 +44,14 @@ MEMBERSHIP_COLUMNS = MEMBERSHIP_GROUP.columns(Membership.__table__)
 
 
 class CompanyContext:
-    """The company being worked in, the user's membership of it, the company's sign-in
-    policy, whether the user is one of its break-glass admins, and the modules the company is
-    entitled to."""
+    """The company being worked in, the user's membership of it, and the modules the company
+    is entitled to (the layers above may add what they read with it: the sign-in policy adds
+    the company's policy)."""
 
     def __init__(self, company: CompanyInfo, membership: MembershipInfo | None,
-                 policy: EffectivePolicy = DEFAULT_POLICY, break_glass: bool = False,
                  entitled_modules: frozenset[str] = frozenset()):
         self.company = company
         self.membership = membership
-        self.policy = policy
-        self.break_glass = break_glass
         self.entitled_modules = entitled_modules
 
     def permits(self, user, permission: str) -> bool:
@@ -63,6 +65,42 @@ class CompanyContext:
         return False
 
 
+def company_context(request) -> CompanyContext:
+    """The route factory of every company page: the company as the caller may see it, from
+    ``request.request_context.company_page(company_id)``.
+
+    Nobody signed in: sent to sign in, for every company id. Signed in but not a member, or
+    no such company: "Page not found", the same page either way.
+    """
+    company_id = as_id(request.matchdict.get("company_id"))  # the route's ids= let it through
+    context = (request.request_context.company_page(company_id)
+               if company_id is not None else None)
+    if context is not None:
+        return context
+    if request.user is None:
+        raise HTTPForbidden()
+    raise HTTPNotFound()
+
+
+def add_company_route(config, name: str, pattern: str, **kw) -> None:
+    """Directive: a route under ``/c/{company_id}`` resolved to a :class:`CompanyContext`
+    (for the company's members only; see :func:`company_context`). Every ``{..._id}``
+    placeholder is an id or the route does not match (404)."""
+    pattern = "/c/{company_id}" + pattern
+    ids = tuple(dict.fromkeys(id_placeholders(pattern) + tuple(kw.pop("ids", ()))))
+    config.add_route(name, pattern, factory=company_context, ids=ids, **kw)
+
+
+def _company(request) -> CompanyInfo | None:
+    context = getattr(request, "context", None)
+    return context.company if isinstance(context, CompanyContext) else None
+
+
+def _membership(request) -> MembershipInfo | None:
+    context = getattr(request, "context", None)
+    return context.membership if isinstance(context, CompanyContext) else None
+
+
 def _settings_tabs(request) -> list:
     """Company settings tabs: the core's, then those of the modules the company is entitled to."""
     tabs = []
@@ -73,6 +111,9 @@ def _settings_tabs(request) -> list:
 
 
 def includeme(config):
+    config.add_directive("add_company_route", add_company_route)
+    config.add_request_method(_company, "company", reify=True)
+    config.add_request_method(_membership, "membership", reify=True)
     config.add_request_method(_settings_tabs, "settings_tabs", reify=True)
     config.add_route("companies", "/companies")
     config.add_company_route("dashboard", "/")

@@ -1,7 +1,10 @@
 """Modules: the catalogue offered by plugins, each company's activations and the trial."""
 from __future__ import annotations
 
+from mypages.companies import CompanyContext
+from mypages.i18n import _
 from mypages.modules.catalogue import build_on_ready
+from mypages.modules.lifecycle import entitled_keys
 
 
 class ModulePredicate:
@@ -47,6 +50,28 @@ def _map_routes(registry) -> None:
     registry["modules.by_route"] = by_route
 
 
+def _entitled_modules(request) -> frozenset[str]:
+    """The modules the request's company is entitled to, as read with the company page."""
+    context = getattr(request, "context", None)
+    if isinstance(context, CompanyContext):
+        return context.entitled_modules
+    company = request.company  # set by a script acting in a company (mypages.cli, tests)
+    return entitled_keys(request.dbsession, company.id) if company is not None else frozenset()
+
+
+def explain_not_found(request) -> dict | None:
+    """The "Page not found" of a company page whose module the company is not entitled to
+    names the module and says how to activate it."""
+    missing = missing_module(request)
+    if missing is None:
+        return None
+    return {"title": _("Module not active"), "reason": "module-not-active",
+            "message": _("The module \"${module}\" is not active for ${company}. An admin can "
+                         "activate it under Company settings.",
+                         mapping={"module": request.translate(missing.title),
+                                  "company": request.company.name})}
+
+
 def _company_hooks(request):
     """Hook callers with only the plugins this company is entitled to."""
     return request.registry["plugins.company_hooks"].for_modules(request.entitled_modules)
@@ -57,7 +82,9 @@ def includeme(config):
     # once every view is configured (views are registered at the default order, 0)
     config.action(("mypages", "modules.by_route"), lambda: _map_routes(config.registry),
                   order=10)
+    config.add_request_method(_entitled_modules, "entitled_modules", reify=True)
     config.add_request_method(_company_hooks, "company_hooks", reify=True)
+    config.add_not_found_explanation(explain_not_found)
     config.register_core_hooks("core.modules", "mypages.modules.hooks")
     config.on_plugins_ready(build_on_ready)
     config.add_company_route("company_modules", "/settings/modules")

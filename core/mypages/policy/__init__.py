@@ -8,6 +8,7 @@ from mypages.policy.rules import PolicyRules
 
 
 def includeme(config):
+    config.include(".context")  # request.user, the company page: one loader, one SELECT
     config.registry["policy.platform"] = PlatformPolicyCache()
     config.add_request_method(platform_requires_mfa, "platform_requires_mfa", reify=True)
     config.add_view_deriver(policy_view_deriver, name="company_policy")

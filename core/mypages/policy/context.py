@@ -6,7 +6,10 @@ with the group's ``from_mapping()``:
 the session and the user (accounts), the company and the membership (companies), the
 company's sign-in policy and break-glass admins (the policy engine), and the modules the
 company is entitled to (modules). A company page reads all of them in one SELECT; any other
-page reads the session and user, if its cookie holds a session, in one SELECT too.
+page reads the session and user, if its cookie holds a session, in one SELECT too. The loader
+sits in the sign-in policy, the lowest layer that knows all of them; the parts below ask it
+through the request: ``request.user``, ``request.request_context`` (companies' route factory,
+core/mypages/companies/__init__.py, asks it for the company page).
 
 ``request.user`` and ``request.user_session`` are read from the request's
 :class:`RequestContext`, their one writer: it fills them when they are first asked for, and
@@ -24,21 +27,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from sqlalchemy import bindparam, select
 
 from mypages.accounts import (SESSION_COLUMNS, SESSION_GROUP, USER_COLUMNS, USER_GROUP,
                               SessionInfo, SessionUpkeep, UserInfo, check_session,
                               session_digest, session_upkeep)
 from mypages.accounts.models import User, UserSession
-from mypages.policy.engine import BREAK_GLASS_GROUP, POLICY_GROUP
-from mypages.companies import (COMPANY_COLUMNS, COMPANY_GROUP, MEMBERSHIP_COLUMNS,
-                               MEMBERSHIP_GROUP, CompanyContext, CompanyInfo, MembershipInfo)
+from mypages.companies import COMPANY_COLUMNS, COMPANY_GROUP, MEMBERSHIP_COLUMNS, MEMBERSHIP_GROUP
 from mypages.companies.models import Company, Membership
-from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
 from mypages.db import read_first, utcnow
-from mypages.modules.lifecycle import entitled_column, entitled_from_mapping, entitled_keys
-from mypages.web.inputs import as_id, id_placeholders
+from mypages.modules.lifecycle import entitled_column, entitled_from_mapping
+from mypages.policy.engine import BREAK_GLASS_GROUP, POLICY_GROUP, CompanyPolicyContext
+from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +110,7 @@ class RequestContext:
         act for someone) change ``request.user`` and ``request.user_session`` here, only."""
         self._identity = Identity(user_session, user)
 
-    def company_page(self, company_id: int) -> CompanyContext | None:
+    def company_page(self, company_id: int) -> CompanyPolicyContext | None:
         """Company ``company_id`` as the signed-in caller may see it: None when nobody is
         signed in, and when the caller is not a member of it (or it does not exist)."""
         if self._identity is not None and self._identity.user is None:
@@ -129,9 +129,9 @@ class RequestContext:
         membership = MEMBERSHIP_GROUP.from_mapping(mapping) if mapping is not None else None
         if user is None or membership is None or membership.user_id != user.id:
             return None
-        return CompanyContext(
-            COMPANY_GROUP.from_mapping(mapping), membership, POLICY_GROUP.from_mapping(mapping),
-            BREAK_GLASS_GROUP.from_mapping(mapping), entitled_from_mapping(mapping))
+        return CompanyPolicyContext(
+            COMPANY_GROUP.from_mapping(mapping), membership, entitled_from_mapping(mapping),
+            POLICY_GROUP.from_mapping(mapping), BREAK_GLASS_GROUP.from_mapping(mapping))
 
     def _adopt(self, mapping) -> None:
         """The session and user of a row, if the session may go on; notes what it needs."""
@@ -153,31 +153,6 @@ class RequestContext:
             session_upkeep(self._request.registry, user_session, upkeep)
 
 
-def company_context(request) -> CompanyContext:
-    """The route factory of every company page: looks the company up for the caller.
-
-    Nobody signed in: sent to sign in, for every company id. Signed in but not a member, or
-    no such company: "Page not found", the same page either way.
-    """
-    company_id = as_id(request.matchdict.get("company_id"))  # the route's ids= let it through
-    context = (request.request_context.company_page(company_id)
-               if company_id is not None else None)
-    if context is not None:
-        return context
-    if request.user is None:
-        raise HTTPForbidden()
-    raise HTTPNotFound()
-
-
-def add_company_route(config, name: str, pattern: str, **kw) -> None:
-    """Directive: a route under ``/c/{company_id}`` resolved to a :class:`CompanyContext`
-    (for the company's members only; see :func:`company_context`). Every ``{..._id}``
-    placeholder is an id or the route does not match (404)."""
-    pattern = "/c/{company_id}" + pattern
-    ids = tuple(dict.fromkeys(id_placeholders(pattern) + tuple(kw.pop("ids", ()))))
-    config.add_route(name, pattern, factory=company_context, ids=ids, **kw)
-
-
 def session_upkeep_tween_factory(handler, registry):
     """After the response, outside the request's transaction: the session's upkeep."""
 
@@ -197,32 +172,10 @@ def _user_session(request) -> SessionInfo | None:
     return request.request_context.identity.session
 
 
-def _company(request) -> CompanyInfo | None:
-    context = getattr(request, "context", None)
-    return context.company if isinstance(context, CompanyContext) else None
-
-
-def _membership(request) -> MembershipInfo | None:
-    context = getattr(request, "context", None)
-    return context.membership if isinstance(context, CompanyContext) else None
-
-
-def _entitled_modules(request) -> frozenset[str]:
-    context = getattr(request, "context", None)
-    if isinstance(context, CompanyContext):
-        return context.entitled_modules
-    company = request.company  # set by a script acting in a company (mypages.cli, tests)
-    return entitled_keys(request.dbsession, company.id) if company is not None else frozenset()
-
-
 def includeme(config):
     config.add_request_method(RequestContext, "request_context", reify=True)
     # read-only properties: only RequestContext.act_as changes who the request acts for
     config.add_request_method(property(_user), "user", property=True)
     config.add_request_method(property(_user_session), "user_session", property=True)
-    config.add_request_method(_company, "company", reify=True)
-    config.add_request_method(_membership, "membership", reify=True)
-    config.add_request_method(_entitled_modules, "entitled_modules", reify=True)
-    config.add_directive("add_company_route", add_company_route)
     config.add_tween("mypages.policy.context.session_upkeep_tween_factory",
                      over="pyramid_tm.tm_tween_factory")

@@ -25,6 +25,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from mypages.accounts import end_session
 from mypages.accounts.methods import has_second_factor, login_methods
 from mypages.accounts.totp import is_enabled
+from mypages.companies import CompanyContext
 from mypages.db import ColumnGroup, utcnow
 from mypages.i18n import _
 
@@ -66,6 +67,18 @@ def policy_from_columns(require_mfa, password_allowed, password_min_length, idle
 POLICY_GROUP = ColumnGroup("policy", POLICY_FIELDS, policy_from_columns, missing=DEFAULT_POLICY)
 #: whether the signed-in user is a break-glass admin of the company: their user_id, if any
 BREAK_GLASS_GROUP = ColumnGroup("break_glass", ("user_id",), lambda user_id: True, missing=False)
+
+
+class CompanyPolicyContext(CompanyContext):
+    """A company page's context as the request-context loader reads it
+    (core/mypages/policy/context.py): with the company's sign-in policy, and whether the
+    signed-in user is one of its break-glass admins, for the engine to judge the session by."""
+
+    def __init__(self, company, membership, entitled_modules: frozenset[str] = frozenset(),
+                 policy: EffectivePolicy = DEFAULT_POLICY, break_glass: bool = False):
+        super().__init__(company, membership, entitled_modules)
+        self.policy = policy
+        self.break_glass = break_glass
 
 
 def effective(row) -> EffectivePolicy:
@@ -121,15 +134,13 @@ def policy_view_deriver(view, info):
     a signed-in user against the platform's: operator pages and, while the operators require it,
     every such page want a second factor. ``require_second_factor=False`` marks the pages where
     one is set up."""
-    from mypages.companies import CompanyContext  # until the context loader moves here
-
     permission = info.options.get("permission")
     exempt = info.exception_only or info.options.get("require_second_factor") is False
     signed_in_page = permission not in (None, NO_PERMISSION_REQUIRED)
     operator_page = permission == "operator"
 
     def checked(context, request):
-        company = context if (isinstance(context, CompanyContext)
+        company = context if (isinstance(context, CompanyPolicyContext)
                               and context.membership is not None) else None
         if (company is None and (exempt or not signed_in_page)) or request.user_session is None:
             return view(context, request)

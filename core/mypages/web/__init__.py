@@ -56,6 +56,13 @@ def language_options(current: str) -> Markup:
         for code in LANGUAGES)
 
 
+def add_not_found_explanation(config, explain) -> None:
+    """Directive: ``explain(request)`` gives the values of the error page when it knows why
+    there was no page (a company's module is not active, say), else None. Asked in the order
+    added, before "Page not found"."""
+    config.registry["web.not_found_explanations"].append(explain)
+
+
 def includeme(config):
     settings = config.get_settings()
     settings.setdefault("jinja2.extensions", "jinja2.ext.i18n\njinja2.ext.do")
@@ -69,6 +76,8 @@ def includeme(config):
         order=10)
     config.add_static_view("static", "mypages:static/", cache_max_age=3600)
     config.registry["web.paths"] = {}
+    config.registry["web.not_found_explanations"] = []
+    config.add_directive("add_not_found_explanation", add_not_found_explanation)
     config.add_request_method(here, "here", reify=True)
     config.add_request_method(path_for, "path_for")
     config.add_request_method(static_path_for, "static_path_for")

@@ -10,7 +10,6 @@ from transaction.interfaces import NoTransaction
 
 from mypages.db import fresh_transaction
 from mypages.i18n import _
-from mypages.modules import missing_module
 from mypages.web import errors
 
 ERROR_PAGE = "mypages:templates/error.jinja2"
@@ -29,14 +28,13 @@ def forbidden(request):
 
 @notfound_view_config(renderer=ERROR_PAGE)
 def notfound(request):
+    """"Page not found", or what a part that knows why says instead
+    (``config.add_not_found_explanation``)."""
     request.response.status = 404
-    missing = missing_module(request)
-    if missing is not None:
-        return {"title": _("Module not active"), "reason": "module-not-active",
-                "message": _("The module \"${module}\" is not active for ${company}. An admin can "
-                             "activate it under Company settings.",
-                             mapping={"module": request.translate(missing.title),
-                                      "company": request.company.name})}
+    for explain in request.registry["web.not_found_explanations"]:
+        page = explain(request)
+        if page is not None:
+            return page
     return {"title": _("Page not found"),
             "message": _("There is no page at this address.")}
 

@@ -15,13 +15,13 @@ from mypages.accounts import (SESSION_COLUMNS, SESSION_COOKIE, SESSION_GROUP, TO
 from mypages.accounts.models import User, UserSession
 from mypages.policy.engine import BREAK_GLASS_GROUP, DEFAULT_POLICY, POLICY_GROUP, EffectivePolicy
 from mypages.companies import (COMPANY_COLUMNS, COMPANY_GROUP, MEMBERSHIP_COLUMNS,
-                               MEMBERSHIP_GROUP, CompanyInfo, MembershipInfo)
+                               MEMBERSHIP_GROUP, CompanyInfo, MembershipInfo, company_context)
 from mypages.companies.models import Company, Membership, Role
 from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
 from mypages.db import utcnow
 from mypages.modules.lifecycle import entitled_column, entitled_from_mapping
 from mypages.modules.models import ModuleActivation, ModuleState
-from mypages.policy.context import COMPANY_PAGE, company_context
+from mypages.policy.context import COMPANY_PAGE
 from mypages.testing.plugin import sign_in
 
 

@@ -43,7 +43,7 @@ def several(request):
 
 
 def includeme(config):
-    from mypages.policy.context import company_context
+    from mypages.companies import company_context
 
     config.add_route("test_archive", "/c/{company_id}/_test/archive", factory=company_context)
     config.add_view(archive_view, route_name="test_archive", permission="company.admin",
