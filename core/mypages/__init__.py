@@ -23,6 +23,7 @@ from mypages.web.errors import LastResort  # noqa: E402
 #: The core's top-level modules and packages in layers, lowest first.
 LAYERS = (
     # infrastructure: knows no domain
+    ("services",),             # the services' keys and accessors (clock, mailer, ...)
     ("hookspecs", "client_address"),  # the plugin contract's hooks; the client's address
     ("settings",),             # typed settings, production's refusals
     ("crypto",),               # encryption at rest
@@ -32,6 +33,7 @@ LAYERS = (
     ("plugins",),              # the pluggy manager, discovery, per-company hook callers
     ("jobs", "notifications"),  # periodic and queued jobs; e-mail
     ("events",),               # what an event hook acts with, for a request or a job
+    ("work",),                 # what a domain function acts with: session, services, actor
     # domains
     ("accounts", "companies"),  # people's accounts and sign-in; companies and memberships
     ("modules", "people"),     # modules and their trial; a company's people and invitations
@@ -49,7 +51,8 @@ LAYERS = (
 def main(global_config, **settings):
     """Build the WSGI application (PasteDeploy ``paste.app_factory``)."""
     with Configurator(settings=settings) as config:
-        config.include(".settings")       # validated settings; production refuses unsafe ones
+        config.include(".services")       # the services behind seams (pyramid_services)
+        config.include(".settings")       # typed settings, parsed once; production refuses unsafe ones
         config.include(".crypto")         # encryption at rest with rotatable keys
         config.include(".i18n")           # locale negotiation, catalogs, Babel formatting
         config.include(".db")             # engine, request.dbsession, migrations

@@ -9,7 +9,6 @@ import sys
 import click
 import transaction
 from pyramid.paster import get_appsettings, setup_logging
-from pyramid.scripting import prepare
 from sqlalchemy import select
 
 from mypages import main as make_app
@@ -25,6 +24,8 @@ from mypages.i18n import localizer_for, supported
 from mypages.jobs import Worker
 from mypages.modules.lifecycle import activate
 from mypages.refusals import Refusal
+from mypages.services import password_hasher, settings_of
+from mypages.work import Work
 
 DEFAULT_CONFIG = "development.ini"
 
@@ -57,19 +58,16 @@ class Env:
         if self._built_here:
             self._app.registry["db.engine"].dispose()
 
-    def localizer(self):
-        return localizer_for(self.registry, "en")
+    def localizer(self, locale: str | None = "en"):
+        """English by default; ``None``: the installation's default language."""
+        return localizer_for(self.registry, locale)
 
     def transaction(self):
-        """(transaction manager, session, request) for one unit of work."""
+        """(transaction manager, work) for one unit of work: the operator acts as the
+        platform, through the same domain functions as the pages and jobs."""
         tm = transaction.TransactionManager(explicit=True)
-        env = prepare(registry=self.registry)
-        request = env["request"]
-        request.tm = tm
         dbsession = session_in_transaction(self.registry["db.session_factory"], tm)
-        request.dbsession = dbsession
-        request.request_context.act_as(None, None)
-        return tm, dbsession, request
+        return tm, Work(dbsession, self.registry)
 
 
 def emit(ctx, rows: list[dict], columns: list[str]) -> None:
@@ -181,13 +179,13 @@ def _company(dbsession, company_id: int):
 
 
 def _module_action(ctx, company_id: int, module_key: str, action) -> None:
-    tm, dbsession, request = ctx.obj["env"].transaction()
+    env = ctx.obj["env"]
+    tm, work = env.transaction()
     try:
         with tm:
-            request.company = company = CompanyInfo.of(_company(dbsession, company_id))
-            action(request, company, module_key)
+            action(work, CompanyInfo.of(_company(work.dbsession, company_id)), module_key)
     except Refusal as refused:
-        fail(" ".join(map(request.localizer.translate, refused.messages)))
+        fail(" ".join(map(env.localizer(None).translate, refused.messages)))
 
 
 @modules.command("activate")
@@ -218,14 +216,15 @@ def companies_create(ctx, name, org_number, locale):
         fail("the name must not be empty")
     if locale is not None and supported(locale) is None:
         fail(f"unknown language {locale!r}")
-    tm, dbsession, request = ctx.obj["env"].transaction()
+    tm, work = ctx.obj["env"].transaction()
+    dbsession = work.dbsession
     with tm:
         if org_number and dbsession.scalars(select(Company).where(Company.org_number == org_number)).first():
             fail(f"a company with organisation number {org_number} already exists")
         company = Company(name=name.strip(), org_number=org_number, default_locale=supported(locale))
         dbsession.add(company)
         dbsession.flush()
-        request.audit("company.created", target=company.name, company=company)
+        work.audit("company.created", target=company.name, company=company)
         row = {"id": company.id, "name": company.name}
     emit(ctx, [row], ["id", "name"])
 
@@ -234,11 +233,11 @@ def companies_create(ctx, name, org_number, locale):
 @click.pass_context
 def companies_list(ctx):
     """Every company."""
-    tm, dbsession, _request = ctx.obj["env"].transaction()
+    tm, work = ctx.obj["env"].transaction()
     with tm:
         rows = [{"id": c.id, "name": c.name, "org_number": c.org_number or "",
                  "default_locale": c.default_locale or ""}
-                for c in dbsession.scalars(select(Company).order_by(Company.id))]
+                for c in work.dbsession.scalars(select(Company).order_by(Company.id))]
     emit(ctx, rows, ["id", "name", "org_number", "default_locale"])
 
 
@@ -265,19 +264,20 @@ def users_create(ctx, email, name, company_id, role, operator):
     if found:
         fail("the password (read from standard input) is refused: "
              + " ".join(ctx.obj["env"].localizer().translate(p) for p in found))
-    tm, dbsession, request = ctx.obj["env"].transaction()
+    tm, work = ctx.obj["env"].transaction()
+    dbsession = work.dbsession
     with tm:
         if dbsession.scalars(select(User).where(User.email == email)).first():
             fail(f"a user with e-mail {email} already exists")
         company = _company(dbsession, company_id) if company_id is not None else None
         user = User(email=email, display_name=name, is_operator=operator,
-                    password_hash=request.registry["passwords"].hash(password))
+                    password_hash=password_hasher(work.registry).hash(password))
         dbsession.add(user)
         dbsession.flush()
         if company is not None:
             dbsession.add(Membership(company_id=company.id, user_id=user.id, role=Role(role)))
-        request.audit("user.created", target=email, company=company, role=role if company else None,
-                      operator=operator)
+        work.audit("user.created", target=email, company=company, role=role if company else None,
+                   operator=operator)
         row = {"id": user.id, "email": email, "company": company_id or "", "role": role if company else ""}
     emit(ctx, [row], ["id", "email", "company", "role"])
 
@@ -299,11 +299,11 @@ def keys_new():
 @click.pass_context
 def keys_rotate(ctx):
     """Re-encrypt every stored secret with the first (newest) key. Nobody is signed out."""
-    tm, dbsession, request = ctx.obj["env"].transaction()
+    tm, work = ctx.obj["env"].transaction()
     try:
         with tm:
-            counts = rotate_all(ctx.obj["env"].registry, dbsession)
-            request.audit("keys.rotated", company=None, counts=counts)
+            counts = rotate_all(work.registry, work.dbsession)
+            work.audit("keys.rotated", counts=counts)
     except DecryptionFailed:
         fail("a stored secret cannot be decrypted with any configured key; nothing was changed")
     emit(ctx, [{"column": name, "re_encrypted": n} for name, n in counts.items()],
@@ -350,11 +350,11 @@ def jobs_worker(ctx, poll):
 def demo(ctx):
     """Seed a demo company with an admin and a user (development only)."""
     registry = ctx.obj["env"].registry
-    if not registry.settings["mypages.dev_features"]:
+    if not settings_of(registry).dev_features:
         fail("demo data is only for development (mypages.dev_features = true)")
-    tm, dbsession, request = ctx.obj["env"].transaction()
+    tm, work = ctx.obj["env"].transaction()
     with tm:
-        lines = seed(dbsession, request)
+        lines = seed(work)
     for line in lines:
         click.echo(line)
 

@@ -24,6 +24,8 @@ import re
 from pyramid.exceptions import ConfigurationError
 from pyramid.settings import aslist
 
+from mypages.services import settings_of
+
 log = logging.getLogger(__name__)
 
 #: in ``mypages.trusted_proxies``: connections over a Unix socket (a proxy on the same machine)
@@ -114,7 +116,7 @@ def client_addr(request) -> str:
     global _warned
     environ = request.environ
     forwarded_for = environ.get("HTTP_X_FORWARDED_FOR")
-    trusted = request.registry.settings["mypages.trusted_proxies"]
+    trusted = settings_of(request).trusted_proxies
     address = resolve(environ.get("REMOTE_ADDR", ""), forwarded_for, trusted)
     if forwarded_for and not _warned and not trusted.trusts(parse_address(
             environ.get("REMOTE_ADDR", ""))):

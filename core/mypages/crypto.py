@@ -12,7 +12,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import select, update
 
 # the keys are read as settings, where production's checks refuse the development key
-from mypages.settings import DEVELOPMENT_KEY, keys_from_setting
+from mypages.services import settings_of
+from mypages.settings import DEVELOPMENT_KEY
 
 
 class DecryptionFailed(Exception):
@@ -69,8 +70,7 @@ def rotate_all(registry, dbsession) -> dict[str, int]:
 
 
 def includeme(config):
-    settings = config.get_settings()
-    keys = keys_from_setting(settings.get("mypages.encryption_keys"))
-    config.registry["crypto"] = Encryptor(keys or [DEVELOPMENT_KEY])
+    keys = settings_of(config).encryption_keys
+    config.registry["crypto"] = Encryptor(list(keys) or [DEVELOPMENT_KEY])
     config.registry["crypto.columns"] = []
     config.add_directive("add_encrypted_column", add_encrypted_column)

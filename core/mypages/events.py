@@ -6,10 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from mypages.audit import record
 from mypages.contract import CompanyInfo, UserInfo
-from mypages.db import utcnow
-from mypages.jobs import enqueue_in
+from mypages.services import audit_writer, clock, job_queue
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,7 @@ class EventContext:
     @classmethod
     def of_request(cls, request, company: CompanyInfo | None,
                    user: UserInfo | None) -> "EventContext":
-        return cls(request.dbsession, request.registry, utcnow(), company, user,
+        return cls(request.dbsession, request.registry, clock(request).now(), company, user,
                    request.client_addr or "")
 
     @classmethod
@@ -44,15 +42,13 @@ class EventContext:
     def audit(self, action: str, target: str = "", **details) -> None:
         """Record ``action`` in the audit trail of ``company``, by ``user`` (none for a job),
         in the change's transaction. ``details`` must never hold secrets."""
-        record(self.dbsession, action,
-               company_id=self.company.id if self.company is not None else None,
-               actor_id=self.user.id if self.user is not None else None,
-               target=target, ip=self.ip, **details)
+        audit_writer(self.registry).record(
+            self.dbsession, action, company_id=self.company.id if self.company is not None else None,
+            actor_id=self.user.id if self.user is not None else None, target=target, ip=self.ip,
+            **details)
 
     def enqueue(self, name: str, payload: dict | None = None,
                 run_after: dt.datetime | None = None) -> None:
         """Queue a job of a registered :class:`QueuedJobType` in the change's transaction:
         the job exists only if the change is committed."""
-        if name not in self.registry["jobs"].queued:
-            raise KeyError(f"no queued job type {name!r}")
-        enqueue_in(self.dbsession, name, payload, run_after)
+        job_queue(self.registry).enqueue(self.dbsession, name, payload, run_after)

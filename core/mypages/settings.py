@@ -1,39 +1,37 @@
-"""Typed access to the ini settings, and the checks that keep production safe."""
+"""The ini settings, parsed and checked once at start-up into one typed :class:`Settings`.
+
+:func:`parse` is the only place that reads ``mypages.*`` strings: every domain
+reads the typed fields of :func:`settings_of` instead. A value that cannot be
+parsed stops start-up with :class:`InvalidSetting`, naming the key and what
+it must be; production additionally refuses unsafe values
+(:func:`check_production`), naming every problem at once.
+"""
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Mapping
 
 from argon2 import profiles
 from pyramid.exceptions import ConfigurationError
-from pyramid.settings import asbool, aslist
+from pyramid.settings import aslist, falsey, truthy
 
-from mypages.client_address import trusted_proxies
+from mypages.client_address import TrustedProxies, trusted_proxies
+from mypages.services import SETTINGS_KEY, settings_of
+
+__all__ = ["DEFAULT_COST", "DEFAULT_SECRET", "DEVELOPMENT_KEY", "OWASP_FLOOR", "Argon2Cost",
+           "InvalidSetting", "OutboundSettings", "Settings", "SmtpSettings",
+           "UnsafeConfiguration", "check_production", "parse", "resolve_secret", "settings_of"]
 
 DEFAULT_SECRET = "change-me-development-only"
 MIN_SECRET_LENGTH = 32
-
-
-class UnsafeConfiguration(ConfigurationError):
-    """The configuration would run production with development-only parts."""
-
-
-def resolve_secret(value: str | None) -> str:
-    """``env:NAME`` reads the secret from the environment, so ini files hold no secrets."""
-    value = (value or "").strip()
-    if value.startswith("env:"):
-        return os.environ.get(value[4:], "")
-    return value
+ENVIRONMENTS = ("development", "test", "production")
 
 
 #: The encryption key of development.ini and the tests (mypages.crypto); production refuses it.
 DEVELOPMENT_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktbm90LWZvci11c2U="
-
-
-def keys_from_setting(value: str | None) -> list[str]:
-    """The Fernet keys of ``mypages.encryption_keys``, newest first."""
-    return [key.strip() for key in resolve_secret(value).split(",") if key.strip()]
-
 
 # the cost of password hashing (argon2id) that core/mypages/accounts/passwords.py hashes at
 SETTING_PREFIX = "mypages.passwords.argon2_"
@@ -57,96 +55,272 @@ DEFAULT_COST = Argon2Cost(memory_cost=profiles.RFC_9106_LOW_MEMORY.memory_cost,
 OWASP_FLOOR = Argon2Cost(memory_cost=19 * 1024, time_cost=2, parallelism=1)
 
 
-def cost_from_settings(settings: dict) -> Argon2Cost:
-    """The cost the settings ask for, each parameter defaulting to ``DEFAULT_COST``'s;
-    ``ValueError`` names a parameter argon2 cannot run with."""
-    values = {}
-    for name, default in asdict(DEFAULT_COST).items():
-        raw = settings.get(SETTING_PREFIX + name, default)
+class InvalidSetting(ConfigurationError):
+    """A setting's value cannot be used; start-up stops naming the key and what it must be."""
+
+
+class UnsafeConfiguration(ConfigurationError):
+    """The configuration would run production with development-only parts."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """``mypages.smtp.*``; an empty ``host`` means e-mail is written to files instead."""
+
+    host: str = ""
+    port: int = 587
+    starttls: bool = True
+    user: str = ""
+    password: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class OutboundSettings:
+    """``mypages.outbound.*``: what the outbound client may reach, and how long it waits."""
+
+    allow_private: bool = False
+    allow_networks: tuple = ()
+    ca_file: str | None = None
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every ``mypages.*`` setting, typed (see the operator guide's configuration page).
+    Secrets are left out of the ``repr``, so the object may be logged."""
+
+    environment: str = "development"
+    secret: str = field(default="", repr=False)
+    encryption_keys: tuple[str, ...] = field(default=(), repr=False)
+    base_url: str = "http://127.0.0.1:6543"
+    database_url: str = ""
+    dev_features: bool = False
+    jobs_in_process: bool = False
+    session_secure: bool = True
+    session_idle: dt.timedelta = dt.timedelta(hours=8)
+    session_absolute: dt.timedelta = dt.timedelta(days=7)
+    trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
+    #: argon2id's cost for new password hashes (``mypages.passwords.argon2_*``)
+    password_cost: Argon2Cost = DEFAULT_COST
+    plugins_allow: tuple[str, ...] = ("*",)
+    plugins_deny: tuple[str, ...] = ()
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    outbound: OutboundSettings = field(default_factory=OutboundSettings)
+    mail_sender: str = "My Pages <no-reply@localhost>"
+    mail_directory: str = "var/mail"
+    #: (host, port) of each configured name server; empty: the system's resolver
+    dns_nameservers: tuple[tuple[str, int], ...] = ()
+    dns_timeout: float = 5.0
+    reload_templates: bool = False
+    includes: tuple[str, ...] = ()
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    def url(self, path: str) -> str:
+        """An absolute address under ``base_url``, for links that leave the site (e-mail)."""
+        return self.base_url + "/" + path.lstrip("/")
+
+
+def resolve_secret(value: str | None) -> str:
+    """``env:NAME`` reads the value from the environment, so ini files hold no secrets."""
+    value = (value or "").strip()
+    if value.startswith("env:"):
+        return os.environ.get(value[4:], "")
+    return value
+
+
+class _Reader:
+    """Reads one raw mapping, raising :class:`InvalidSetting` with the key's name."""
+
+    def __init__(self, raw: Mapping[str, object]):
+        self.raw = raw
+
+    def text(self, key: str, default: str = "", secret: bool = False) -> str:
+        value = self.raw.get(key)
+        if value is None:
+            return default
+        return resolve_secret(str(value)) if secret else str(value).strip()
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.raw.get(key)
+        if value is None or isinstance(value, bool):
+            return default if value is None else value
+        word = str(value).strip().lower()
+        if word in truthy:
+            return True
+        if word in falsey or word == "":
+            return False
+        raise InvalidSetting(f"{key} must be true or false, not {value!r}")
+
+    def number(self, key: str, default, kind=int, low=1, high=None):
+        value = self.raw.get(key)
+        if value is None or str(value).strip() == "":
+            return default
         try:
-            values[name] = int(raw)
-        except (TypeError, ValueError):
-            raise ValueError(f"{SETTING_PREFIX}{name} must be a whole number, not {raw!r}") from None
-        if values[name] < 1:
-            raise ValueError(f"{SETTING_PREFIX}{name} must be at least 1")
+            number = kind(str(value).strip())
+        except ValueError:
+            number = None
+        if number is None or number < low or (high is not None and number > high):
+            what = "a whole number" if kind is int else "a number"
+            bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            raise InvalidSetting(f"{key} must be {what} {bounds}, not {value!r}")
+        return number
+
+    def words(self, key: str, default: str = "") -> tuple[str, ...]:
+        return tuple(aslist(self.text(key, default)))
+
+
+def _nameserver(entry: str) -> tuple[str, int]:
+    """``host``, ``host:port``, ``[v6-address]:port`` or a bare IPv6 address."""
+    host, port = entry, "53"
+    if entry.startswith("["):
+        host, closed, rest = entry[1:].partition("]")
+        if not closed or (rest and not rest.startswith(":")):
+            host = ""
+        port = rest.lstrip(":") or "53"
+    elif entry.count(":") == 1:
+        host, port = entry.split(":")
+    problem = f"mypages.dns.nameservers: {entry!r} is not host, host:port or [IPv6]:port"
+    if not host:
+        raise InvalidSetting(problem)
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise InvalidSetting(problem) from None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise InvalidSetting(problem)
+    return host, int(port)
+
+
+def _networks(read: _Reader, key: str) -> tuple:
+    """Networks in CIDR notation, separated by spaces or lines."""
+    try:
+        return tuple(ipaddress.ip_network(entry, strict=False)
+                     for entry in read.text(key).split())
+    except ValueError as error:
+        raise InvalidSetting(f"{key}: {error}") from None
+
+
+def _argon2_cost(read: _Reader) -> Argon2Cost:
+    """Each parameter defaulting to ``DEFAULT_COST``'s; none argon2 cannot run with."""
+    values = {name: read.number(SETTING_PREFIX + name, default)
+              for name, default in asdict(DEFAULT_COST).items()}
     if values["memory_cost"] < 8 * values["parallelism"]:  # argon2's own minimum
-        raise ValueError(f"{SETTING_PREFIX}memory_cost must be at least 8 KiB per lane "
-                         f"({SETTING_PREFIX}parallelism)")
+        raise InvalidSetting(f"{SETTING_PREFIX}memory_cost must be at least 8 KiB per lane "
+                             f"({SETTING_PREFIX}parallelism)")
     return Argon2Cost(**values)
 
 
-ENVIRONMENTS = ("development", "test", "production")
-
-
-def normalize(settings: dict) -> dict:
-    environment = settings.get("mypages.environment", "development").strip()
+def parse(raw: Mapping[str, object]) -> Settings:
+    """The typed settings of an ini file's ``[app:main]`` section; raises
+    :class:`InvalidSetting` (or :class:`UnsafeConfiguration` for an unknown
+    environment) for the first value that cannot be used."""
+    read = _Reader(raw)
+    environment = read.text("mypages.environment", "development")
     if environment not in ENVIRONMENTS:
         # a typo such as "Production" must not skip the production checks
         raise UnsafeConfiguration(f"mypages.environment is {environment!r}; it must be one of "
                                   + ", ".join(ENVIRONMENTS))
-    settings["mypages.environment"] = environment
-    settings["mypages.secret"] = resolve_secret(settings.get("mypages.secret"))
-    settings["mypages.dev_features"] = asbool(settings.get("mypages.dev_features", False))
-    settings["mypages.jobs.in_process"] = asbool(settings.get("mypages.jobs.in_process", False))
-    settings["mypages.session.secure"] = asbool(settings.get("mypages.session.secure", True))
-    settings["mypages.outbound.allow_private"] = asbool(
-        settings.get("mypages.outbound.allow_private", False))
-    settings["mypages.plugins.allow"] = aslist(settings.get("mypages.plugins.allow", "*"))
-    settings["mypages.plugins.deny"] = aslist(settings.get("mypages.plugins.deny", ""))
-    settings["mypages.trusted_proxies"] = trusted_proxies(settings.get("mypages.trusted_proxies"))
+    base_url = read.text("mypages.base_url", Settings.base_url, secret=True).rstrip("/")
+    if base_url and not base_url.startswith(("http://", "https://")):  # empty: production says
+        raise InvalidSetting(f"mypages.base_url must be the http:// or https:// address people "
+                             f"open, not {base_url!r}")
     try:
-        settings["mypages.passwords.argon2"] = cost_from_settings(settings)
-    except ValueError as error:
-        raise ConfigurationError(str(error)) from None
-    for key in ("mypages.base_url", "mypages.smtp.host", "mypages.smtp.user"):
-        if key in settings:
-            settings[key] = resolve_secret(settings[key])
-    return settings
+        proxies = trusted_proxies(read.text("mypages.trusted_proxies"))
+    except ConfigurationError as error:
+        raise InvalidSetting(str(error)) from None
+    allowed_networks = _networks(read, "mypages.outbound.allow_networks")
+    password_cost = _argon2_cost(read)
+    keys = read.text("mypages.encryption_keys", secret=True)
+    database_url = read.text("sqlalchemy.url")
+    if not database_url:
+        raise InvalidSetting("sqlalchemy.url must be set to the database's SQLAlchemy URL, for "
+                             "example postgresql+psycopg://mypages@/mypages")
+    return Settings(
+        environment=environment,
+        secret=read.text("mypages.secret", secret=True),
+        encryption_keys=tuple(key.strip() for key in keys.split(",") if key.strip()),
+        base_url=base_url,
+        database_url=database_url,
+        dev_features=read.flag("mypages.dev_features", False),
+        jobs_in_process=read.flag("mypages.jobs.in_process", False),
+        session_secure=read.flag("mypages.session.secure", True),
+        session_idle=dt.timedelta(minutes=read.number("mypages.session.idle_minutes", 8 * 60)),
+        session_absolute=dt.timedelta(
+            hours=read.number("mypages.session.absolute_hours", 7 * 24)),
+        trusted_proxies=proxies,
+        password_cost=password_cost,
+        plugins_allow=read.words("mypages.plugins.allow", "*"),
+        plugins_deny=read.words("mypages.plugins.deny"),
+        smtp=SmtpSettings(
+            host=read.text("mypages.smtp.host", secret=True),
+            port=read.number("mypages.smtp.port", 587, high=65535),
+            starttls=read.flag("mypages.smtp.starttls", True),
+            user=read.text("mypages.smtp.user", secret=True),
+            password=read.text("mypages.smtp.password", secret=True),
+        ),
+        outbound=OutboundSettings(
+            allow_private=read.flag("mypages.outbound.allow_private", False),
+            allow_networks=allowed_networks,
+            ca_file=read.text("mypages.outbound.ca_file") or None,
+            timeout=read.number("mypages.outbound.timeout", 10.0, kind=float, low=0.1),
+        ),
+        mail_sender=read.text("mypages.mail.sender", Settings.mail_sender),
+        mail_directory=read.text("mypages.mail.directory", Settings.mail_directory),
+        dns_nameservers=tuple(_nameserver(entry)
+                              for entry in read.text("mypages.dns.nameservers").split()),
+        dns_timeout=read.number("mypages.dns.timeout", 5.0, kind=float, low=0.1),
+        reload_templates=read.flag("pyramid.reload_templates", False),
+        includes=read.words("pyramid.includes"),
+    )
 
 
-def check_production(settings: dict) -> None:
+def check_production(settings: Settings) -> None:
     """Refuse to start production with a default secret or development features."""
-    if settings["mypages.environment"] != "production":
+    if not settings.production:
         return
-    secret = settings["mypages.secret"]
+    secret = settings.secret
     problems = []
     if not secret or secret == DEFAULT_SECRET or len(secret) < MIN_SECRET_LENGTH:
         problems.append(
             f"mypages.secret must be set (for example env:MYPAGES_SECRET) to a random value of "
             f"at least {MIN_SECRET_LENGTH} characters, not the development default"
         )
-    keys = keys_from_setting(settings.get("mypages.encryption_keys"))
-    if not keys or DEVELOPMENT_KEY in keys:
+    if not settings.encryption_keys or DEVELOPMENT_KEY in settings.encryption_keys:
         problems.append("mypages.encryption_keys must be set (for example "
                         "env:MYPAGES_ENCRYPTION_KEYS) to Fernet keys of your own, newest first; "
                         "make one with `mypages keys new`")
-    if not settings.get("mypages.base_url", "").startswith("https://"):
+    if not settings.base_url.startswith("https://"):
         problems.append("mypages.base_url must be the https:// address people use "
                         "(links in e-mails point there)")
-    if not settings.get("mypages.smtp.host"):
+    if not settings.smtp.host:
         problems.append("mypages.smtp.host must be set: production sends e-mail, "
                         "it does not write it to files")
-    if settings["mypages.dev_features"]:
+    if settings.dev_features:
         problems.append("mypages.dev_features must be false (it mounts offline fakes and demo data)")
-    if settings["mypages.outbound.allow_private"]:
+    if settings.outbound.allow_private:
         problems.append("mypages.outbound.allow_private must be false (it lets addresses that "
                         "company admins type reach internal networks); list the internal networks "
                         "that may be reached in mypages.outbound.allow_networks instead")
-    if not settings["mypages.session.secure"]:
+    if not settings.session_secure:
         problems.append("mypages.session.secure must be true (cookies only over HTTPS)")
-    weak = settings["mypages.passwords.argon2"].below(OWASP_FLOOR)
+    weak = settings.password_cost.below(OWASP_FLOOR)
     if weak:
         problems.append("password hashing below the OWASP floor (argon2id, 19 MiB, t=2, p=1): "
                         + ", ".join(f"mypages.passwords.argon2_{name}" for name in weak)
                         + " (leave them unset for the default: 64 MiB, t=3, p=4)")
-    if settings.get("pyramid.reload_templates") and asbool(settings["pyramid.reload_templates"]):
+    if settings.reload_templates:
         problems.append("pyramid.reload_templates must be false")
-    if "pyramid_debugtoolbar" in settings.get("pyramid.includes", ""):
+    if "pyramid_debugtoolbar" in settings.includes:
         problems.append("pyramid_debugtoolbar must not be included")
     if problems:
         raise UnsafeConfiguration("Refusing to start in production:\n- " + "\n- ".join(problems))
 
 
 def includeme(config):
-    settings = normalize(config.get_settings())
+    settings = parse(config.get_settings())
     check_production(settings)
+    config.registry[SETTINGS_KEY] = settings

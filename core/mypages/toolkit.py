@@ -19,14 +19,15 @@ from mypages.modules.settings import get_module_settings, save_module_settings
 from mypages.events import EventContext
 from mypages.outbound import Outbound, OutboundError, outbound_client
 from mypages.refusals import Refusal
+from mypages.services import Clock, Mailer, clock, mailer
 from mypages.sso.urls import is_endpoint
 
 __all__ = [
-    "Base", "CompanyInfo", "DashboardCard", "EventContext", "FederatedIdentity", "HOOKSPEC_VERSION",
-    "JobContext", "LANGUAGES", "LoginMethod", "MigrationSource", "Module", "ModuleState",
-    "MypagesDeprecationWarning", "Outbound", "OutboundError", "PeriodicJob", "Price",
-    "PurchaseRefused", "QueuedJobType", "Refusal", "SettingsTab", "SsoProvider", "SsoRejected",
-    "SsoSetting", "TranslationString", "TranslationStringFactory", "UTCDateTime", "UserInfo",
-    "get_module_settings", "hookimpl", "is_endpoint", "outbound_client", "run_env",
-    "save_module_settings", "utcnow",
+    "Base", "Clock", "CompanyInfo", "DashboardCard", "EventContext", "FederatedIdentity",
+    "HOOKSPEC_VERSION", "JobContext", "LANGUAGES", "LoginMethod", "Mailer", "MigrationSource",
+    "Module", "ModuleState", "MypagesDeprecationWarning", "Outbound", "OutboundError",
+    "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType", "Refusal", "SettingsTab",
+    "SsoProvider", "SsoRejected", "SsoSetting", "TranslationString", "TranslationStringFactory",
+    "UTCDateTime", "UserInfo", "clock", "get_module_settings", "hookimpl", "is_endpoint",
+    "mailer", "outbound_client", "run_env", "save_module_settings", "utcnow",
 ]

@@ -6,6 +6,7 @@ import enum
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
@@ -15,6 +16,10 @@ from mypages.accounts.models import TotpCredential, User, UserSession
 from mypages.accounts.methods import build_on_ready
 from mypages.contract import UserInfo
 from mypages.db import ColumnGroup, committed_on_its_own, utcnow
+from mypages.services import SessionStore, clock, session_store, settings_of
+
+if TYPE_CHECKING:  # the settings read the password cost of this package
+    from mypages.settings import Settings
 
 SESSION_COOKIE = "mypages_session"
 AUTH_KEY = "auth"
@@ -29,13 +34,9 @@ def _digest(token: str) -> str:
 def _new_session_row(request, user, amr: dict, created_at=None) -> UserSession:
     """A fresh session id in a fresh cookie session, with a new CSRF token."""
     request.session.invalidate()
-    token = secrets.token_urlsafe(32)
-    now = utcnow()
-    row = UserSession(
-        id=_digest(token), user_id=user.id, created_at=created_at or now, last_seen_at=now,
-        amr=amr, ip=request.client_addr, user_agent=(request.user_agent or "")[:300],
-    )
-    request.dbsession.add(row)
+    token, row = session_store(request).open(
+        request.dbsession, user.id, amr, ip=request.client_addr,
+        user_agent=request.user_agent or "", created_at=created_at)
     request.session[AUTH_KEY] = token
     request.session.new_csrf_token()
     request.request_context.act_as(
@@ -46,32 +47,28 @@ def _new_session_row(request, user, amr: dict, created_at=None) -> UserSession:
 
 def start_session(request, user: User, methods: dict[str, str]) -> UserSession:
     """Sign ``user`` in; ``methods`` maps each method that proved them to when (ISO time)."""
-    user.last_sign_in_at = utcnow()
+    user.last_sign_in_at = clock(request).now()
     return _new_session_row(request, user, dict(methods))
 
 
 def add_methods(request, methods: list[str]) -> UserSession:
     """Record newly proven methods (step-up); the session id changes with the privilege."""
     old = request.user_session
-    now = utcnow().isoformat()
+    now = clock(request).now().isoformat()
     amr = dict(old.amr or {})
     amr.update({method: now for method in methods})
-    _end_session_row(request.dbsession, old.id)
+    session_store(request).end(request.dbsession, old.id)
     return _new_session_row(request, request.user, amr, created_at=old.created_at)
 
 
-def _end_session_row(dbsession, session_id: str) -> None:
-    dbsession.execute(update(UserSession).where(UserSession.id == session_id,
-                                                UserSession.ended_at.is_(None))
-                      .values(ended_at=utcnow()))
-
-
-def end_user_sessions(dbsession, user_id: int, keep: str | None = None) -> int:
+def end_user_sessions(dbsession, user_id: int, keep: str | None = None,
+                      now: dt.datetime | None = None) -> int:
     """End every session of a user (but ``keep``); returns how many were ended."""
     conditions = [UserSession.user_id == user_id, UserSession.ended_at.is_(None)]
     if keep is not None:
         conditions.append(UserSession.id != keep)
-    result = dbsession.execute(update(UserSession).where(*conditions).values(ended_at=utcnow())
+    result = dbsession.execute(update(UserSession).where(*conditions)
+                               .values(ended_at=now or utcnow())
                                .execution_options(synchronize_session=False))
     return result.rowcount
 
@@ -79,7 +76,7 @@ def end_user_sessions(dbsession, user_id: int, keep: str | None = None) -> int:
 def end_session(request) -> None:
     token = request.session.get(AUTH_KEY)
     if token:
-        _end_session_row(request.dbsession, _digest(token))
+        session_store(request).end(request.dbsession, _digest(token))
     request.session.invalidate()
     request.request_context.act_as(None, None)
 
@@ -121,7 +118,7 @@ class SessionUpkeep(enum.Enum):
     end_all = "end_all"
 
 
-def check_session(settings, user_session: SessionInfo, user: UserInfo,
+def check_session(settings: Settings, user_session: SessionInfo, user: UserInfo,
                   now: dt.datetime) -> SessionUpkeep | None:
     """Judge a session found by its digest against the platform's rules (the company's own
     are judged per page, by the policy engine). The session goes on unless the answer is
@@ -129,8 +126,8 @@ def check_session(settings, user_session: SessionInfo, user: UserInfo,
     :func:`session_upkeep`."""
     if not user.is_active:
         return SessionUpkeep.end_all
-    if (now - user_session.last_seen_at > settings["mypages.session.idle_timeout"]
-            or now - user_session.created_at > settings["mypages.session.absolute_timeout"]):
+    if (now - user_session.last_seen_at > settings.session_idle
+            or now - user_session.created_at > settings.session_absolute):
         return SessionUpkeep.end
     if now - user_session.last_seen_at > TOUCH_EVERY:
         return SessionUpkeep.touch
@@ -142,16 +139,50 @@ def session_upkeep(registry, user_session: SessionInfo, upkeep: SessionUpkeep) -
     minute), or ended at a timeout or because the account is disabled. In a transaction of
     its own, after the page is made, so an error page (which aborts the request's
     transaction) ends the session all the same."""
-    with committed_on_its_own(registry) as own:
-        if upkeep is SessionUpkeep.end_all:
-            end_user_sessions(own, user_session.user_id)
-        elif upkeep is SessionUpkeep.end:
-            _end_session_row(own, user_session.id)
-        else:
-            own.execute(update(UserSession).where(UserSession.id == user_session.id,
-                                                  UserSession.ended_at.is_(None))
-                        .values(last_seen_at=utcnow())
-                        .execution_options(synchronize_session=False))
+    session_store(registry).keep_up(user_session, upkeep)
+
+
+class DatabaseSessionStore(SessionStore):
+    """Sessions as rows of ``user_sessions``, keyed by the SHA-256 digest of the cookie's
+    token (a stolen database holds no usable token), timed by the application's clock."""
+
+    def __init__(self, registry):
+        self.registry = registry
+
+    def _now(self) -> dt.datetime:
+        return clock(self.registry).now()
+
+    def open(self, dbsession, user_id: int, amr: dict, *, ip: str, user_agent: str,
+             created_at: dt.datetime | None = None) -> tuple[str, UserSession]:
+        token = secrets.token_urlsafe(32)
+        now = self._now()
+        row = UserSession(id=_digest(token), user_id=user_id, created_at=created_at or now,
+                          last_seen_at=now, amr=amr, ip=ip, user_agent=user_agent[:300])
+        dbsession.add(row)
+        return token, row
+
+    def end(self, dbsession, session_id: str) -> None:
+        dbsession.execute(update(UserSession).where(UserSession.id == session_id,
+                                                    UserSession.ended_at.is_(None))
+                          .values(ended_at=self._now()))
+
+    def end_all(self, dbsession, user_id: int, keep: str | None = None) -> int:
+        return end_user_sessions(dbsession, user_id, keep, now=self._now())
+
+    def judge(self, session: SessionInfo, user: UserInfo) -> SessionUpkeep | None:
+        return check_session(settings_of(self.registry), session, user, self._now())
+
+    def keep_up(self, session: SessionInfo, upkeep: SessionUpkeep) -> None:
+        with committed_on_its_own(self.registry) as own:
+            if upkeep is SessionUpkeep.end_all:
+                self.end_all(own, session.user_id)
+            elif upkeep is SessionUpkeep.end:
+                self.end(own, session.id)
+            else:
+                own.execute(update(UserSession).where(UserSession.id == session.id,
+                                                      UserSession.ended_at.is_(None))
+                            .values(last_seen_at=self._now())
+                            .execution_options(synchronize_session=False))
 
 
 class SecurityPolicy:
@@ -190,16 +221,13 @@ class SecurityPolicy:
 
 
 def includeme(config):
-    settings = config.get_settings()
-    settings["mypages.session.idle_timeout"] = dt.timedelta(
-        minutes=int(settings.get("mypages.session.idle_minutes", 8 * 60)))
-    settings["mypages.session.absolute_timeout"] = dt.timedelta(
-        hours=int(settings.get("mypages.session.absolute_hours", 7 * 24)))
+    settings = settings_of(config)
     config.set_session_factory(SignedCookieSessionFactory(
-        settings["mypages.secret"], cookie_name=SESSION_COOKIE,
-        secure=settings["mypages.session.secure"], httponly=True, samesite="Lax",
+        settings.secret, cookie_name=SESSION_COOKIE,
+        secure=settings.session_secure, httponly=True, samesite="Lax",
         serializer=JSONSerializer(), timeout=None, reissue_time=None,
     ))
+    config.register_service(DatabaseSessionStore(config.registry), SessionStore)
     config.include(".passwords")
     config.set_default_csrf_options(require_csrf=True)
     config.set_security_policy(SecurityPolicy())

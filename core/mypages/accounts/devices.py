@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from webob.cookies import SignedCookieProfile
 
+from mypages.services import settings_of
+
 COOKIE = "mypages_device"
 MAX_ACCOUNTS = 10
 
 
 def _profile(request) -> SignedCookieProfile:
-    settings = request.registry.settings
-    profile = SignedCookieProfile(settings["mypages.secret"], "mypages.device", COOKIE,
-                                  secure=settings["mypages.session.secure"], httponly=True,
+    settings = settings_of(request)
+    profile = SignedCookieProfile(settings.secret, "mypages.device", COOKIE,
+                                  secure=settings.session_secure, httponly=True,
                                   samesite=b"Lax", max_age=365 * 24 * 3600)
     return profile.bind(request)
 

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from mypages.accounts import email_tokens
 from mypages.accounts.models import User
 from mypages.accounts.rules import sign_in_rules
-from mypages.audit import record
 from mypages.contract import QueuedJobType
 from mypages.i18n import _
-from mypages.notifications import localizer_for, send_mail
+from mypages.notifications import localizer_for
+from mypages.services import audit_writer, mailer, settings_of
 
 
 def send_password_reset(job) -> None:
@@ -23,19 +23,21 @@ def send_password_reset(job) -> None:
     if user is None or not user.is_active:
         return
     if not sign_in_rules(job.registry).password_allowed(job.dbsession, user.id):
-        record(job.dbsession, "account.password_reset_refused_sso_required", actor_id=user.id,
-               target=email)
+        audit_writer(job).record(job.dbsession, "account.password_reset_refused_sso_required",
+                                 actor_id=user.id, target=email)
         return
     token = email_tokens.issue(job.dbsession, "reset", user_id=user.id)
     localizer = localizer_for(job.registry, user.locale or job.payload.get("locale"))
-    link = job.registry.settings["mypages.base_url"].rstrip("/") + f"/password/reset/{token}"
-    send_mail(job.registry, email, localizer.translate(_("Choose a new password for My Pages")),
-              localizer.translate(_(
-                  "Someone asked to reset the password of your My Pages account.\n\n"
-                  "Choose a new password here (the link works once, for one hour):\n${link}\n\n"
-                  "If it was not you, ignore this e-mail; your password stays as it is.",
-                  mapping={"link": link})))
-    record(job.dbsession, "account.password_reset_sent", actor_id=user.id, target=email)
+    link = settings_of(job).url(f"/password/reset/{token}")
+    mailer(job).send(email, localizer.translate(_("Choose a new password for My Pages")),
+                     localizer.translate(_(
+                         "Someone asked to reset the password of your My Pages account.\n\n"
+                         "Choose a new password here (the link works once, for one hour):\n"
+                         "${link}\n\n"
+                         "If it was not you, ignore this e-mail; your password stays as it is.",
+                         mapping={"link": link})))
+    audit_writer(job).record(job.dbsession, "account.password_reset_sent", actor_id=user.id,
+                             target=email)
 
 
 JOBS = [QueuedJobType("accounts.password_reset_mail", send_password_reset)]

@@ -5,25 +5,28 @@ The cost is a setting (``mypages.passwords.argon2_memory_cost`` in KiB,
 "low memory" profile: 64 MiB, t=3, p=4. Production refuses a cost below the
 OWASP floor (19 MiB, t=2, p=1); the tests run on a cheap one. A hash made with
 other parameters is remade with the configured ones at the next successful
-sign-in. The app's hasher is ``request.registry["passwords"]``.
+sign-in. The app's hasher is the :class:`~mypages.services.PasswordHasher` service,
+``password_hasher(request)`` (or of the registry).
 """
 from __future__ import annotations
 
 from dataclasses import asdict
 from functools import cached_property
 
-from argon2 import PasswordHasher, Type
+from argon2 import PasswordHasher as Argon2Hasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from mypages.services import PasswordHasher, settings_of
 # the cost is read as a setting, where production's checks refuse one below the floor
 from mypages.settings import DEFAULT_COST, OWASP_FLOOR, Argon2Cost  # noqa: F401
 
-class Passwords:
+
+class Passwords(PasswordHasher):
     """Hashes and verifies passwords at one cost."""
 
     def __init__(self, cost: Argon2Cost = DEFAULT_COST):
         self.cost = cost
-        self._hasher = PasswordHasher(type=Type.ID, **asdict(cost))
+        self._hasher = Argon2Hasher(type=Type.ID, **asdict(cost))
 
     @cached_property
     def _dummy_hash(self) -> str:
@@ -51,10 +54,12 @@ class Passwords:
 def verify_password(password_hash: str, password: str) -> bool:
     """Whether a stored hash, made at any cost (its parameters are in it), is of ``password``."""
     try:
-        return PasswordHasher().verify(password_hash, password)
+        return Argon2Hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def includeme(config):
-    config.registry["passwords"] = Passwords(config.get_settings()["mypages.passwords.argon2"])
+    passwords = Passwords(settings_of(config).password_cost)
+    config.register_service(passwords, PasswordHasher)
+    config.registry["passwords"] = passwords  # until every view asks the service

@@ -32,8 +32,8 @@ from sqlalchemy import and_, case, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mypages.accounts.models import LoginThrottle
-from mypages.db import utcnow
 from mypages.i18n import _
+from mypages.services import clock
 
 ACCOUNT_FREE_FAILURES = 5
 ADDRESS_FREE_FAILURES = 20
@@ -149,7 +149,7 @@ def _counters(request, purpose: Purpose, target) -> list[tuple[str, Limit]]:
 def wait_seconds(request, purpose: Purpose, target=None) -> int:
     """How long this request must wait; 0 means go ahead. ``target`` None counts the address
     only."""
-    now = utcnow()
+    now = clock(request).now()
     blocking = or_(*(and_(LoginThrottle.key == key, limit.blocking(now))
                      for key, limit in _counters(request, purpose, target)))
     blocked = request.dbsession.scalars(select(LoginThrottle.blocked_until).where(blocking)).all()
@@ -160,7 +160,7 @@ def wait_seconds(request, purpose: Purpose, target=None) -> int:
 
 def record(request, purpose: Purpose, target=None) -> None:
     """Count one request (or failure) for the address and, unless None, the target."""
-    now = utcnow()
+    now = clock(request).now()
     dbsession = request.dbsession
     insert = postgresql.insert if dbsession.bind.dialect.name == "postgresql" else sqlite.insert
     for key, limit in _counters(request, purpose, target):

@@ -17,7 +17,8 @@ import segno
 from sqlalchemy import delete, select, update
 
 from mypages.accounts.models import RecoveryCode, TotpCredential
-from mypages.db import utcnow
+from mypages.services import registry_of
+from mypages.work import Work
 
 ISSUER = "My Pages"
 STEP = 30
@@ -35,22 +36,23 @@ def is_enabled(dbsession, user_id: int) -> bool:
     return credential is not None and credential.confirmed_at is not None
 
 
-def begin_enrolment(request, user) -> str:
+def begin_enrolment(work: Work, user) -> str:
     """A new, unconfirmed secret (replacing any unconfirmed one); returns it in clear."""
     secret = pyotp.random_base32()
-    credential = credential_of(request.dbsession, user.id)
+    credential = credential_of(work.dbsession, user.id)
     if credential is None:
         credential = TotpCredential(user_id=user.id)
-        request.dbsession.add(credential)
-    credential.secret_encrypted = request.registry["crypto"].encrypt(secret)
+        work.dbsession.add(credential)
+    credential.secret_encrypted = work.registry["crypto"].encrypt(secret)
     credential.confirmed_at = None
     credential.last_used_step = 0
-    credential.created_at = utcnow()
+    credential.created_at = work.now()
     return secret
 
 
-def secret_of(request, credential: TotpCredential) -> str:
-    return request.registry["crypto"].decrypt(credential.secret_encrypted)
+def secret_of(where, credential: TotpCredential) -> str:
+    """The credential's secret in clear; ``where`` is the registry or anything with one."""
+    return registry_of(where)["crypto"].decrypt(credential.secret_encrypted)
 
 
 def provisioning_uri(secret: str, account: str) -> str:
@@ -66,7 +68,8 @@ def qr_svg(uri: str) -> str:
 
 
 def matching_step(secret: str, code: str, now: float | None = None) -> int | None:
-    """The time step ``code`` is valid for (now, or one step either side), else None."""
+    """The time step ``code`` is valid for at ``now`` (a POSIX time; the system's by
+    default), or one step either side; else None."""
     code = "".join(code.split())
     if not (code.isdigit() and len(code) == 6):
         return None
@@ -78,12 +81,13 @@ def matching_step(secret: str, code: str, now: float | None = None) -> int | Non
     return None
 
 
-def use_code(request, credential: TotpCredential, code: str, now: float | None = None) -> bool:
-    """Accept ``code`` once: refuses a wrong code and any code of a step already used."""
-    step = matching_step(secret_of(request, credential), code, now)
+def use_code(work: Work, credential: TotpCredential, code: str) -> bool:
+    """Accept ``code`` once, at the application's time: refuses a wrong code and any code of
+    a step already used."""
+    step = matching_step(secret_of(work.registry, credential), code, work.now().timestamp())
     if step is None:
         return False
-    result = request.dbsession.execute(
+    result = work.dbsession.execute(
         update(TotpCredential)
         .where(TotpCredential.user_id == credential.user_id, TotpCredential.last_used_step < step)
         .values(last_used_step=step)
@@ -94,16 +98,16 @@ def use_code(request, credential: TotpCredential, code: str, now: float | None =
     return True
 
 
-def confirm(request, credential: TotpCredential, code: str) -> bool:
-    if not use_code(request, credential, code):
+def confirm(work: Work, credential: TotpCredential, code: str) -> bool:
+    if not use_code(work, credential, code):
         return False
-    credential.confirmed_at = utcnow()
+    credential.confirmed_at = work.now()
     return True
 
 
-def disable(request, user_id: int) -> None:
-    request.dbsession.execute(delete(TotpCredential).where(TotpCredential.user_id == user_id))
-    request.dbsession.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+def disable(dbsession, user_id: int) -> None:
+    dbsession.execute(delete(TotpCredential).where(TotpCredential.user_id == user_id))
+    dbsession.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
 
 
 # -- recovery codes -------------------------------------------------------------
@@ -116,25 +120,25 @@ def normalize_recovery_code(code: str) -> str:
     return "".join(ch for ch in code.lower() if ch.isalnum())
 
 
-def new_recovery_codes(request, user_id: int) -> list[str]:
+def new_recovery_codes(dbsession, user_id: int) -> list[str]:
     """Replace the user's recovery codes with ten new ones; returned once, stored hashed."""
-    request.dbsession.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+    dbsession.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
     codes = []
     for _ in range(RECOVERY_CODE_COUNT):
         raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
         codes.append(f"{raw[:5]}-{raw[5:]}")
-    request.dbsession.add_all(RecoveryCode(user_id=user_id, code_hash=_hash_code(code)) for code in codes)
+    dbsession.add_all(RecoveryCode(user_id=user_id, code_hash=_hash_code(code)) for code in codes)
     return codes
 
 
-def use_recovery_code(request, user_id: int, code: str) -> bool:
+def use_recovery_code(work: Work, user_id: int, code: str) -> bool:
     if len(normalize_recovery_code(code)) != 10:
         return False
-    result = request.dbsession.execute(
+    result = work.dbsession.execute(
         update(RecoveryCode)
         .where(RecoveryCode.user_id == user_id, RecoveryCode.code_hash == _hash_code(code),
                RecoveryCode.used_at.is_(None))
-        .values(used_at=utcnow())
+        .values(used_at=work.now())
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
 

@@ -2,12 +2,15 @@
 
 Events are written in the same transaction as the change they describe, so
 a change and its audit event are committed together or not at all.
-Details must never hold secrets.
+Details must never hold secrets. The :class:`~mypages.services.AuditWriter`
+service writes them; ``request.audit`` fills in the request's company, user
+and client address.
 """
 from __future__ import annotations
 
 from mypages.audit.models import AuditEvent
 from mypages.db import committed_on_its_own
+from mypages.services import AuditWriter, audit_writer
 
 _UNSET = object()
 
@@ -20,18 +23,37 @@ def record(dbsession, action: str, *, company_id=None, actor_id=None, target: st
     return event
 
 
+class DatabaseAuditWriter(AuditWriter):
+    """Audit events as rows of ``audit_events``."""
+
+    def __init__(self, registry):
+        self.registry = registry
+
+    def record(self, dbsession, action: str, *, company_id=None, actor_id=None,
+               target: str = "", ip: str = "", **details) -> AuditEvent:
+        return record(dbsession, action, company_id=company_id, actor_id=actor_id,
+                      target=target, ip=ip, **details)
+
+    def record_now(self, action: str, *, company_id=None, actor_id=None, target: str = "",
+                   ip: str = "", **details) -> None:
+        with committed_on_its_own(self.registry) as own:
+            record(own, action, company_id=company_id, actor_id=actor_id, target=target, ip=ip,
+                   **details)
+
+
+def _id(record):
+    return record.id if record is not None else None
+
+
 def audit(request, action: str, *, target: str = "", company=_UNSET, actor=_UNSET,
           **details) -> AuditEvent:
     """Record ``action`` by the signed-in user (or ``actor``) in the request's company."""
     if company is _UNSET:
         company = getattr(request, "company", None)
     user = request.user if actor is _UNSET else actor
-    return record(
-        request.dbsession, action,
-        company_id=company.id if company is not None else None,
-        actor_id=user.id if user is not None else None,
-        target=target, ip=request.client_addr, **details,
-    )
+    return audit_writer(request).record(request.dbsession, action, company_id=_id(company),
+                                        actor_id=_id(user), target=target,
+                                        ip=request.client_addr, **details)
 
 
 def audit_now(request, action: str, *, target: str = "", company=None, actor=_UNSET,
@@ -39,12 +61,11 @@ def audit_now(request, action: str, *, target: str = "", company=None, actor=_UN
     """Record ``action`` in a transaction of its own, committed at once: for refusals
     whose request transaction is rolled back."""
     user = request.request_context.user_if_loaded if actor is _UNSET else actor
-    with committed_on_its_own(request.registry) as own:
-        record(own, action, company_id=company.id if company is not None else None,
-               actor_id=user.id if user is not None else None, target=target,
-               ip=request.client_addr, **details)
+    audit_writer(request).record_now(action, company_id=_id(company), actor_id=_id(user),
+                                     target=target, ip=request.client_addr, **details)
 
 
 def includeme(config):
+    config.register_service(DatabaseAuditWriter(config.registry), AuditWriter)
     config.add_request_method(audit, "audit")
     config.add_request_method(audit_now, "audit_now")

@@ -18,6 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from mypages.services import settings_of
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -78,10 +80,6 @@ def engine_from_url(url: str, **kw) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
     return engine
-
-
-def engine_from_settings(settings: dict) -> Engine:
-    return engine_from_url(settings["sqlalchemy.url"])
 
 
 def session_in_transaction(session_factory, transaction_manager) -> Session:
@@ -176,7 +174,7 @@ def includeme(config):
     # signed-in user before routing, a second query on every company page
     settings["tm.annotate_user"] = "false"
     config.include("pyramid_tm")
-    engine = engine_from_settings(settings)
+    engine = engine_from_url(settings_of(config).database_url)
     session_factory = sessionmaker(bind=engine, expire_on_commit=False)
     config.registry["db.engine"] = engine
     config.registry["db.read_engine"] = read_engine(engine)

@@ -17,10 +17,11 @@ import transaction
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mypages.contract import JobContext, PeriodicJob, QueuedJobType
 from mypages.db import session_in_transaction, utcnow
 from mypages.jobs.models import PeriodicJobState, QueuedJob
 from mypages.plugins import PluginError
-from mypages.contract import JobContext, PeriodicJob, QueuedJobType
+from mypages.services import JobQueue, clock, job_queue, settings_of
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ class Worker:
         self.jobs: JobRegistry = registry["jobs"]
         self.stopping = threading.Event()
 
+    def now(self) -> dt.datetime:
+        return clock(self.registry).now()
+
     def _transaction(self):
         tm = transaction.TransactionManager(explicit=True)
         return tm, session_in_transaction(self.session_factory, tm)
@@ -73,7 +77,7 @@ class Worker:
             with tm:
                 known = set(dbsession.scalars(select(PeriodicJobState.name)))
                 for name in self.jobs.periodic.keys() - known:
-                    dbsession.add(PeriodicJobState(name=name, next_run_at=utcnow()))
+                    dbsession.add(PeriodicJobState(name=name, next_run_at=self.now()))
         except IntegrityError:
             pass  # another worker inserted the same rows at the same moment
 
@@ -92,7 +96,7 @@ class Worker:
             return result.rowcount == 1
 
     def _finish_periodic(self, job: PeriodicJob, error: str | None) -> None:
-        now = utcnow()
+        now = self.now()
         tm, dbsession = self._transaction()
         with tm:
             dbsession.execute(
@@ -119,7 +123,7 @@ class Worker:
         tm, dbsession = self._transaction()
         try:
             with tm:
-                func(JobContext(dbsession=dbsession, registry=self.registry, now=utcnow(),
+                func(JobContext(dbsession=dbsession, registry=self.registry, now=self.now(),
                                 payload=payload))
         except Exception as exc:
             log.exception("job failed")
@@ -133,7 +137,7 @@ class Worker:
         tm, dbsession = self._transaction()
         with tm:
             dbsession.execute(update(model).where(key_column == key, model.lease_owner == self.name)
-                              .values(lease_until=utcnow() + LEASE)
+                              .values(lease_until=self.now() + LEASE)
                               .execution_options(synchronize_session=False))
 
     def run_periodic(self, due_only: bool = True) -> list[str]:
@@ -141,7 +145,7 @@ class Worker:
         self._ensure_schedule()
         ran = []
         for name, job in sorted(self.jobs.periodic.items()):
-            if self._claim_periodic(name, utcnow(), due_only):
+            if self._claim_periodic(name, self.now(), due_only):
                 error = self._run(job.func, {}, lambda: self._renew(
                     PeriodicJobState, PeriodicJobState.name, name))
                 self._finish_periodic(job, error)
@@ -157,7 +161,7 @@ class Worker:
 
     def _try_claim_queued(self):
         """A claimed job, ``None`` when nothing is due, or ``_LOST_RACE``."""
-        now = utcnow()
+        now = self.now()
         tm, dbsession = self._transaction()
         claimable = (QueuedJob.finished_at.is_(None), QueuedJob.run_after <= now,
                      or_(QueuedJob.lease_until.is_(None), QueuedJob.lease_until < now))
@@ -191,7 +195,7 @@ class Worker:
             job_type = self.jobs.queued[job.name]
             error = self._run(job_type.func, job.payload, lambda: self._renew(
                 QueuedJob, QueuedJob.id, job.id))
-            now = utcnow()
+            now = self.now()
             tm, dbsession = self._transaction()
             with tm:
                 values = dict(lease_owner=None, lease_until=None, last_error=error)
@@ -227,12 +231,23 @@ def enqueue_in(dbsession, name: str, payload: dict | None = None,
     return job
 
 
+class DatabaseJobQueue(JobQueue):
+    """Jobs as rows of ``queued_jobs``, for the workers to claim."""
+
+    def __init__(self, registry):
+        self.registry = registry
+
+    def enqueue(self, dbsession, name: str, payload: dict | None = None,
+                run_after: dt.datetime | None = None) -> QueuedJob:
+        if name not in self.registry["jobs"].queued:
+            raise KeyError(f"no queued job type {name!r}")
+        return enqueue_in(dbsession, name, payload, run_after or clock(self.registry).now())
+
+
 def enqueue(request, name: str, payload: dict | None = None,
             run_after: dt.datetime | None = None) -> QueuedJob:
     """Queue a job in the request's transaction: it exists only if the request commits."""
-    if name not in request.registry["jobs"].queued:
-        raise KeyError(f"no queued job type {name!r}")
-    return enqueue_in(request.dbsession, name, payload, run_after)
+    return job_queue(request).enqueue(request.dbsession, name, payload, run_after)
 
 
 def start_in_process_worker(registry) -> Worker:
@@ -243,9 +258,10 @@ def start_in_process_worker(registry) -> Worker:
 
 
 def includeme(config):
+    config.register_service(DatabaseJobQueue(config.registry), JobQueue)
     config.on_plugins_ready(build_on_ready)
     config.add_request_method(enqueue, "enqueue")
-    if config.get_settings()["mypages.jobs.in_process"]:
+    if settings_of(config).jobs_in_process:
         # once the whole configuration is committed, not before
         config.action(("mypages", "in-process-worker"),
                       lambda: start_in_process_worker(config.registry), order=10_000)

@@ -5,6 +5,7 @@ from mypages.companies import CompanyContext
 from mypages.i18n import _
 from mypages.modules.catalogue import build_on_ready
 from mypages.modules.lifecycle import entitled_keys
+from mypages.services import clock
 
 
 class ModulePredicate:
@@ -55,8 +56,10 @@ def _entitled_modules(request) -> frozenset[str]:
     context = getattr(request, "context", None)
     if isinstance(context, CompanyContext):
         return context.entitled_modules
-    company = request.company  # set by a script acting in a company (mypages.cli, tests)
-    return entitled_keys(request.dbsession, company.id) if company is not None else frozenset()
+    company = request.company  # set by a test acting in a company (request_as)
+    if company is None:
+        return frozenset()
+    return entitled_keys(request.dbsession, company.id, clock(request).now())
 
 
 def explain_not_found(request) -> dict | None:

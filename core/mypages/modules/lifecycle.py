@@ -9,23 +9,26 @@
 One trial per company and module. Every transition is audited and
 announced through ``mypages_module_state_changed``. A refused action raises
 :class:`ModuleError` (or the billing plugin's
-:class:`~mypages.contract.PurchaseRefused`), a refusal: the request's
-transaction is then aborted, so it changes nothing.
+:class:`~mypages.contract.PurchaseRefused`), a refusal: the transaction is
+then aborted, so it changes nothing. The functions take a
+:class:`~mypages.work.Work`: a view, a job and the command line call them alike.
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Callable
 
 from sqlalchemy import and_, func, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mypages.db import utcnow
+from mypages.contract import Module
 from mypages.i18n import _
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.plugins import notify
 from mypages.events import EventContext
 from mypages.refusals import Refusal
+from mypages.work import Work
 
 
 class ModuleError(Refusal):
@@ -39,10 +42,10 @@ def entitled_clause(now: dt.datetime):
     )
 
 
-def entitled_keys(dbsession, company_id: int, now: dt.datetime | None = None) -> frozenset[str]:
+def entitled_keys(dbsession, company_id: int, now: dt.datetime) -> frozenset[str]:
     return frozenset(dbsession.scalars(
         select(ModuleActivation.module_key)
-        .where(ModuleActivation.company_id == company_id, entitled_clause(now or utcnow()))
+        .where(ModuleActivation.company_id == company_id, entitled_clause(now))
     ))
 
 
@@ -78,8 +81,8 @@ def days_left(row: ModuleActivation, now: dt.datetime) -> int:
     return max(0, math.ceil(seconds / 86400))
 
 
-def _module(request, key: str):
-    module = request.registry["modules.catalogue"].get(key)
+def _module(registry, key: str):
+    module = registry["modules.catalogue"].get(key)
     if module is None:
         raise ModuleError(_("There is no module called \"${key}\".", mapping={"key": key[:64]}))
     return module
@@ -103,26 +106,26 @@ def announce(context: EventContext, key: str, old: ModuleState, new: ModuleState
            old_state=old, new_state=new, user=context.user, actor=context.user)
 
 
-def _announce(request, company, key: str, old: ModuleState, new: ModuleState) -> None:
-    announce(EventContext.of_request(request, company, request.user), key, old, new)
+def _announce(work: Work, company, key: str, old: ModuleState, new: ModuleState) -> None:
+    announce(work.event(company), key, old, new)
 
 
-def activate(request, company, key: str) -> ModuleActivation:
+def activate(work: Work, company, key: str) -> ModuleActivation:
     """Start the module's free trial; only ever once per company and module."""
-    module = _module(request, key)
-    existing = activations(request.dbsession, company.id).get(key)
+    module = _module(work.registry, key)
+    existing = activations(work.dbsession, company.id).get(key)
     if existing is not None:
         raise _already(existing.state)
-    now = utcnow()
+    now = work.now()
     row = ModuleActivation(company_id=company.id, module_key=key, state=ModuleState.trial,
                            trial_started_at=now, trial_ends_at=now + dt.timedelta(days=module.trial_days),
                            updated_at=now)
-    request.dbsession.add(row)
+    work.dbsession.add(row)
     try:
-        request.dbsession.flush()
+        work.dbsession.flush()
     except IntegrityError:  # a concurrent click won the race
         raise ModuleError(_("This module has already been activated."))
-    _announce(request, company, key, ModuleState.available, ModuleState.trial)
+    _announce(work, company, key, ModuleState.available, ModuleState.trial)
     return row
 
 
@@ -135,12 +138,12 @@ def _already(state: ModuleState) -> ModuleError:
                          "Buy the module to use it again."))
 
 
-def _move(request, row: ModuleActivation, old: ModuleState, **values) -> None:
+def _move(work: Work, row: ModuleActivation, old: ModuleState, **values) -> None:
     """Conditional UPDATE: only moves the row if nobody moved it since we read it."""
-    result = request.dbsession.execute(
+    result = work.dbsession.execute(
         update(ModuleActivation)
         .where(ModuleActivation.id == row.id, ModuleActivation.state == old)
-        .values(updated_at=utcnow(), **values)
+        .values(updated_at=work.now(), **values)
         .execution_options(synchronize_session="fetch")
     )
     if result.rowcount != 1:
@@ -148,37 +151,38 @@ def _move(request, row: ModuleActivation, old: ModuleState, **values) -> None:
                             "Reload the page and try again."))
 
 
-def buy(request, company, key: str):
-    """Make the module active; billed through ``mypages_purchase``."""
-    module = _module(request, key)
-    row = activations(request.dbsession, company.id).get(key)
+def buy(work: Work, company, key: str, bill: Callable[[Module], object]):
+    """Make the module active. ``bill(module)`` bills the company (a view passes the
+    ``mypages_purchase`` hook with its request) and returns the order, or raises
+    :class:`~mypages.contract.PurchaseRefused`."""
+    module = _module(work.registry, key)
+    row = activations(work.dbsession, company.id).get(key)
     old = state_of(row)
     if old == ModuleState.active:
         raise ModuleError(_("This module is already active."))
-    now = utcnow()
+    now = work.now()
     if row is None:
         row = ModuleActivation(company_id=company.id, module_key=key, state=ModuleState.active,
                                purchased_at=now, updated_at=now)
-        request.dbsession.add(row)
+        work.dbsession.add(row)
         try:
-            request.dbsession.flush()
+            work.dbsession.flush()
         except IntegrityError:
             raise ModuleError(_("This module is already active."))
     else:
-        _move(request, row, old, state=ModuleState.active, purchased_at=now)
+        _move(work, row, old, state=ModuleState.active, purchased_at=now)
     # a PurchaseRefused from the billing plugin is a refusal like ModuleError
-    order = request.hooks.mypages_purchase(request=request, company=company, module=module,
-                                           user=request.user)
-    _announce(request, company, key, old, ModuleState.active)
+    order = bill(module)
+    _announce(work, company, key, old, ModuleState.active)
     return order
 
 
-def deactivate(request, company, key: str) -> None:
+def deactivate(work: Work, company, key: str) -> None:
     """Switch the module off; its settings are kept for a later purchase."""
-    _module(request, key)
-    row = activations(request.dbsession, company.id).get(key)
+    _module(work.registry, key)
+    row = activations(work.dbsession, company.id).get(key)
     old = state_of(row)
     if old not in (ModuleState.trial, ModuleState.active):
         raise ModuleError(_("This module is not active, so it cannot be deactivated."))
-    _move(request, row, old, state=ModuleState.inactive)
-    _announce(request, company, key, old, ModuleState.inactive)
+    _move(work, row, old, state=ModuleState.inactive)
+    _announce(work, company, key, old, ModuleState.inactive)

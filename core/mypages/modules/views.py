@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+import functools
+
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
-from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.modules import lifecycle
 from mypages.modules.models import ModuleState
 from mypages.refusals import Refusal
+from mypages.services import clock
+from mypages.work import work_of
 
 
 def catalogue_rows(request):
-    now = utcnow()
+    now = clock(request).now()
     rows = lifecycle.activations(request.dbsession, request.company.id)
     for module in request.registry["modules.catalogue"]:
         row = rows.get(module.key)
@@ -38,8 +41,14 @@ def modules(request):
     return modules_page(request)
 
 
+def _bill(request, module):
+    """Billing through the ``mypages_purchase`` hook, which is given the buying request."""
+    return request.hooks.mypages_purchase(request=request, company=request.company,
+                                          module=module, user=request.user)
+
+
 def _changed(request, change, done):
-    change(request, request.company, request.matchdict["module_key"])
+    change(work_of(request), request.company, request.matchdict["module_key"])
     request.session.flash(request.translate(done))
     return HTTPSeeOther(request.route_url("company_modules", company_id=request.company.id))
 
@@ -56,7 +65,8 @@ def activate(request):
 
 @view_config(form_action="buy", **ACTION)
 def buy(request):
-    return _changed(request, lifecycle.buy, _("Thank you! The module is now active."))
+    billed = functools.partial(lifecycle.buy, bill=functools.partial(_bill, request))
+    return _changed(request, billed, _("Thank you! The module is now active."))
 
 
 @view_config(form_action="deactivate", **ACTION)

@@ -1,4 +1,5 @@
-"""E-mail: sent over SMTP, or written to files under var/ in development."""
+"""E-mail: the :class:`~mypages.services.Mailer` service sends it over SMTP, or writes it to
+files under var/ in development."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,15 +11,16 @@ import uuid
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from mypages.i18n import localizer_for
-from mypages.settings import resolve_secret
+from mypages.i18n import localizer_for  # noqa: F401  (e-mail is in its reader's language)
+from mypages.services import Mailer, mailer, settings_of
+from mypages.settings import SmtpSettings
 
 log = logging.getLogger(__name__)
 
 
-def build_message(settings: dict, to: str, subject: str, body: str) -> EmailMessage:
+def build_message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = settings.get("mypages.mail.sender", "My Pages <no-reply@localhost>")
+    message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = format_datetime(dt.datetime.now(dt.timezone.utc))
@@ -27,30 +29,49 @@ def build_message(settings: dict, to: str, subject: str, body: str) -> EmailMess
     return message
 
 
-def send_mail(registry, to: str, subject: str, body: str) -> None:
-    """Send one plain-text message; raises on failure so the job is retried."""
-    settings = registry.settings
-    message = build_message(settings, to, subject, body)
-    host = settings.get("mypages.smtp.host", "").strip()
-    if not host:
-        directory = settings.get("mypages.mail.directory", "var/mail")
-        os.makedirs(directory, exist_ok=True)
+class SmtpMailer(Mailer):
+    def __init__(self, smtp: SmtpSettings, sender: str):
+        self.smtp = smtp
+        self.sender = sender
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        message = build_message(self.sender, to, subject, body)
+        with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=20) as smtp:
+            if self.smtp.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.smtp.user:
+                smtp.login(self.smtp.user, self.smtp.password)
+            smtp.send_message(message)
+
+
+class DirectoryMailer(Mailer):
+    """Each message an ``.eml`` file in ``directory``: development without a mail server."""
+
+    def __init__(self, directory: str, sender: str):
+        self.directory = directory
+        self.sender = sender
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        message = build_message(self.sender, to, subject, body)
+        os.makedirs(self.directory, exist_ok=True)
         # the random part keeps two mails of the same clock tick apart
         name = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f") + f"-{uuid.uuid4().hex[:8]}.eml"
-        with open(os.path.join(directory, name), "xb") as handle:
+        with open(os.path.join(self.directory, name), "xb") as handle:
             handle.write(bytes(message))
-        log.info("mail to %s written to %s (no SMTP host configured)", to, directory)
-        return
-    port = int(settings.get("mypages.smtp.port", 587))
-    with smtplib.SMTP(host, port, timeout=20) as smtp:
-        if settings.get("mypages.smtp.starttls", "true").lower() == "true":
-            smtp.starttls(context=ssl.create_default_context())
-        user = settings.get("mypages.smtp.user", "")
-        if user:
-            smtp.login(user, resolve_secret(settings.get("mypages.smtp.password")))
-        smtp.send_message(message)
+        log.info("mail to %s written to %s (no SMTP host configured)", to, self.directory)
+
+
+def mailer_from_settings(settings) -> Mailer:
+    if settings.smtp.host:
+        return SmtpMailer(settings.smtp, settings.mail_sender)
+    return DirectoryMailer(settings.mail_directory, settings.mail_sender)
+
+
+def send_mail(registry, to: str, subject: str, body: str) -> None:
+    """Send one plain-text message with the application's mailer; raises on failure so the
+    job is retried."""
+    mailer(registry).send(to, subject, body)
 
 
 def includeme(config):
-    settings = config.get_settings()
-    settings.setdefault("mypages.base_url", "http://127.0.0.1:6543")
+    config.register_service(mailer_from_settings(settings_of(config)), Mailer)

@@ -26,34 +26,31 @@ Settings:
 """
 from __future__ import annotations
 
-from pyramid.exceptions import ConfigurationError
-from pyramid.settings import asbool
-
-from mypages.outbound.addresses import Policy, parse_networks
-from mypages.outbound.client import DEFAULT_TIMEOUT, Outbound, OutboundError
+from mypages.outbound.addresses import Policy
+from mypages.outbound.client import Outbound, OutboundError
 from mypages.outbound.resolver import AddressResolver
+from mypages.services import find, settings_of
 
 __all__ = ["Outbound", "OutboundError", "Policy", "outbound_client", "includeme"]
 
 
-def policy_from_settings(settings: dict) -> Policy:
-    try:
-        networks = parse_networks(settings.get("mypages.outbound.allow_networks", ""))
-    except ValueError as error:
-        raise ConfigurationError(f"mypages.outbound.allow_networks: {error}") from None
-    return Policy(allow_private=asbool(settings.get("mypages.outbound.allow_private", False)),
-                  allowed_networks=networks)
+def outbound_from_settings(settings) -> Outbound:
+    outbound = settings.outbound
+    return Outbound(Policy(allow_private=outbound.allow_private,
+                           allowed_networks=outbound.allow_networks),
+                    AddressResolver(settings), ca_file=outbound.ca_file, timeout=outbound.timeout)
 
 
 def outbound_client(registry) -> Outbound:
-    """The application's outbound client (on a request: ``request.outbound``)."""
-    return registry["outbound"]
+    """The application's outbound client, a service (on a request also ``request.outbound``);
+    ``registry`` may also be anything with one (a request, a job's context)."""
+    return find(registry, Outbound)
 
 
 def includeme(config):
-    settings = config.get_settings()
-    config.registry["outbound"] = Outbound(
-        policy_from_settings(settings), AddressResolver(settings),
-        ca_file=settings.get("mypages.outbound.ca_file") or None,
-        timeout=float(settings.get("mypages.outbound.timeout", DEFAULT_TIMEOUT)))
-    config.add_request_method(lambda request: request.registry["outbound"], "outbound", reify=True)
+    client = outbound_from_settings(settings_of(config))
+    # also kept as such: identity providers are handed it while the app is configured,
+    # before services can be looked up
+    config.registry["outbound"] = client
+    config.register_service(client, Outbound)
+    config.add_request_method(outbound_client, "outbound", reify=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import socket
 from ipaddress import ip_address
+from typing import TYPE_CHECKING
 
 import dns.exception
 import dns.nameserver
@@ -10,30 +11,22 @@ import dns.resolver
 
 from mypages.outbound.addresses import Address
 
+if TYPE_CHECKING:  # the settings parse the outbound policy's networks with this package
+    from mypages.settings import Settings
+
 
 class Unresolvable(Exception):
     """The name has no address (or the look-up failed)."""
 
 
-def _nameserver(entry: str) -> dns.nameserver.Do53Nameserver:
-    """``host``, ``host:port``, ``[v6-address]:port`` or a bare IPv6 address."""
-    if entry.startswith("["):
-        host, _, port = entry[1:].partition("]")
-        return dns.nameserver.Do53Nameserver(host, int(port.lstrip(":") or 53))
-    if entry.count(":") == 1:
-        host, port = entry.split(":")
-        return dns.nameserver.Do53Nameserver(host, int(port))
-    return dns.nameserver.Do53Nameserver(entry)
-
-
-def resolver_from_settings(settings: dict) -> dns.resolver.Resolver:
-    """The system's resolver, or ``mypages.dns.nameservers`` (``host`` or ``host:port``,
-    separated by spaces)."""
-    configured = settings.get("mypages.dns.nameservers", "").split()
+def resolver_from_settings(settings: Settings) -> dns.resolver.Resolver:
+    """The system's resolver, or the name servers of ``mypages.dns.nameservers``."""
+    configured = settings.dns_nameservers
     resolver = dns.resolver.Resolver(configure=not configured)
     if configured:
-        resolver.nameservers = [_nameserver(entry) for entry in configured]
-    resolver.lifetime = float(settings.get("mypages.dns.timeout", 5))
+        resolver.nameservers = [dns.nameserver.Do53Nameserver(host, port)
+                                for host, port in configured]
+    resolver.lifetime = settings.dns_timeout
     return resolver
 
 
@@ -42,9 +35,8 @@ class AddressResolver:
     set, otherwise through the operating system (``getaddrinfo``: the hosts file, then
     DNS)."""
 
-    def __init__(self, settings: dict):
-        self._dns = (resolver_from_settings(settings)
-                     if settings.get("mypages.dns.nameservers", "").split() else None)
+    def __init__(self, settings: Settings):
+        self._dns = resolver_from_settings(settings) if settings.dns_nameservers else None
 
     def __call__(self, host: str, port: int) -> list[Address]:
         try:

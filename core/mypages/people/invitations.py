@@ -4,12 +4,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from mypages.accounts import email_tokens
-from mypages.audit import record
 from mypages.companies.models import Company, Invitation, Membership
 from mypages.contract import QueuedJobType
 from mypages.db import utcnow
 from mypages.i18n import _
-from mypages.notifications import localizer_for, send_mail
+from mypages.notifications import localizer_for
+from mypages.services import audit_writer, mailer, settings_of
 
 
 def send_invitation(job) -> None:
@@ -19,14 +19,16 @@ def send_invitation(job) -> None:
     company = job.dbsession.get(Company, invitation.company_id)
     token = email_tokens.issue(job.dbsession, "invite", invitation_id=invitation.id)
     localizer = localizer_for(job.registry, company.default_locale)
-    link = job.registry.settings["mypages.base_url"].rstrip("/") + f"/invitation/{token}"
-    send_mail(job.registry, invitation.email,
-              localizer.translate(_("You are invited to ${company} on My Pages",
-                                    mapping={"company": company.name})),
-              localizer.translate(_("You have been invited to join ${company} on My Pages.\n\n"
-                                    "Accept the invitation here (the link works for seven days):\n"
-                                    "${link}", mapping={"company": company.name, "link": link})))
-    record(job.dbsession, "people.invitation_sent", company_id=company.id, target=invitation.email)
+    link = settings_of(job).url(f"/invitation/{token}")
+    mailer(job).send(invitation.email,
+                     localizer.translate(_("You are invited to ${company} on My Pages",
+                                           mapping={"company": company.name})),
+                     localizer.translate(_(
+                         "You have been invited to join ${company} on My Pages.\n\n"
+                         "Accept the invitation here (the link works for seven days):\n"
+                         "${link}", mapping={"company": company.name, "link": link})))
+    audit_writer(job).record(job.dbsession, "people.invitation_sent", company_id=company.id,
+                             target=invitation.email)
 
 
 def accept(dbsession, invitation: Invitation, user) -> Membership:

@@ -9,7 +9,8 @@ from mypages.accounts import end_user_sessions
 from mypages.accounts.models import TotpCredential, User
 from mypages.companies.models import Company, Invitation, Membership, Role
 from mypages.i18n import _
-from mypages.notifications import localizer_for, send_mail
+from mypages.notifications import localizer_for
+from mypages.services import mailer
 from mypages.refusals import Refusal
 
 
@@ -117,16 +118,16 @@ def admins_of(dbsession, company_id: int) -> list[User]:
         Membership.company_id == company_id, Membership.role == Role.admin)).all()
 
 
-def tell_admins(job, company_id: int, subject, body, mapping: dict,
+def tell_admins(dbsession, registry, company_id: int, subject, body, mapping: dict,
                 skip_user_id: int | None = None) -> None:
     """E-mail ``subject``/``body`` (TranslationStrings) to every admin of the company,
-    each in their own language."""
-    company = job.dbsession.get(Company, company_id)
+    each in their own language, with the application's mailer."""
+    company = dbsession.get(Company, company_id)
     mapping = dict(mapping, company=company.name)
-    for admin in admins_of(job.dbsession, company_id):
+    send = mailer(registry).send
+    for admin in admins_of(dbsession, company_id):
         if admin.id == skip_user_id:
             continue
-        localizer = localizer_for(job.registry, admin.locale or company.default_locale)
-        send_mail(job.registry, admin.email,
-                  localizer.translate(TranslationString(subject, mapping=mapping)),
-                  localizer.translate(TranslationString(body, mapping=mapping)))
+        localizer = localizer_for(registry, admin.locale or company.default_locale)
+        send(admin.email, localizer.translate(TranslationString(subject, mapping=mapping)),
+             localizer.translate(TranslationString(body, mapping=mapping)))

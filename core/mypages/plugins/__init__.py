@@ -18,6 +18,7 @@ import pluggy
 from pyramid.exceptions import ConfigurationError
 
 from mypages import hookspecs
+from mypages.services import settings_of
 
 log = logging.getLogger(__name__)
 
@@ -213,9 +214,9 @@ def register(pm: pluggy.PluginManager, info: PluginInfo) -> None:
 
 
 def includeme(config):
-    settings = config.get_settings()
+    settings = settings_of(config)
     pm = make_plugin_manager()
-    found = discover(settings["mypages.plugins.allow"], settings["mypages.plugins.deny"])
+    found = discover(list(settings.plugins_allow), list(settings.plugins_deny))
     for info in found:
         if info.enabled:
             register(pm, info)

@@ -30,15 +30,16 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 
 from mypages.accounts import (SESSION_COLUMNS, SESSION_GROUP, USER_COLUMNS, USER_GROUP,
-                              SessionInfo, SessionUpkeep, UserInfo, check_session,
-                              session_digest, session_upkeep)
+                              SessionInfo, SessionUpkeep, UserInfo, session_digest,
+                              session_upkeep)
 from mypages.accounts.models import User, UserSession
 from mypages.companies import COMPANY_COLUMNS, COMPANY_GROUP, MEMBERSHIP_COLUMNS, MEMBERSHIP_GROUP
 from mypages.companies.models import Company, Membership
-from mypages.db import read_first, utcnow
+from mypages.db import read_first
 from mypages.modules.lifecycle import entitled_column, entitled_from_mapping
 from mypages.policy.engine import BREAK_GLASS_GROUP, POLICY_GROUP, CompanyPolicyContext
 from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
+from mypages.services import clock, session_store
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +122,7 @@ class RequestContext:
                 self._identity = NOBODY
             return None
         row = read_first(self._request, COMPANY_PAGE, {
-            "digest": digest, "company_id": company_id, "now": utcnow()})
+            "digest": digest, "company_id": company_id, "now": clock(self._request).now()})
         mapping = row._mapping if row is not None else None
         if self._identity is None:
             self._adopt(mapping)
@@ -140,7 +141,7 @@ class RequestContext:
             self._identity = NOBODY
             return
         user = USER_GROUP.from_mapping(mapping)
-        upkeep = check_session(self._request.registry.settings, user_session, user, utcnow())
+        upkeep = session_store(self._request).judge(user_session, user)
         self._upkeep = (user_session, upkeep) if upkeep is not None else None
         goes_on = upkeep is None or upkeep is SessionUpkeep.touch
         self._identity = Identity(user_session, user) if goes_on else NOBODY

@@ -7,7 +7,8 @@ from mypages.people.members import tell_admins
 
 
 def break_glass_used(job) -> None:
-    tell_admins(job, job.payload["company_id"], _("A break-glass sign-in at ${company}"),
+    tell_admins(job.dbsession, job.registry, job.payload["company_id"],
+                _("A break-glass sign-in at ${company}"),
                 _("${user} signed in to ${company} with a password although Single Sign On "
                   "is required, as a break-glass admin. If that was not expected, check the "
                   "audit trail."), {"user": job.payload["user_email"]},

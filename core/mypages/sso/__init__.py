@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from mypages.contract import LoginMethod
 from mypages.plugins import PluginError
+from mypages.services import DnsResolver, settings_of
 from mypages.sso.connections import MODULE_KEY  # noqa: F401  (the module's key, by its name)
+from mypages.sso.domains import DnspythonResolver
 from mypages.sso.flow import identifier_first
 from mypages.sso.models import SsoConnection
 
@@ -33,6 +35,7 @@ def build_on_ready(registry) -> None:
 
 
 def includeme(config):
+    config.register_service(DnspythonResolver(settings_of(config)), DnsResolver)
     config.register_core_hooks("core.sso", "mypages.sso.hooks")
     config.on_plugins_ready(build_on_ready)
     config.add_encrypted_column(SsoConnection.secrets_encrypted)
@@ -45,5 +48,5 @@ def includeme(config):
     config.add_route("sso_saml_metadata", "/sso/saml/{connection_id}/metadata",
                      ids="connection_id")
     config.scan(".views")
-    if config.get_settings()["mypages.dev_features"]:
+    if settings_of(config).dev_features:
         config.include(".fakes.mount")  # offline identity providers under /_dev/

@@ -17,11 +17,13 @@ from sqlalchemy.exc import IntegrityError
 
 from mypages.accounts.models import User
 from mypages.companies.models import Company, Membership
-from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.outbound.resolver import resolver_from_settings
 from mypages.refusals import Refusal
+from mypages.services import DnsLookupFailed, DnsResolver, dns_resolver
+from mypages.settings import Settings
 from mypages.sso.models import SsoConnection, VerifiedDomain
+from mypages.work import Work
 
 TXT_PREFIX = "mypages-verification="
 RECORD_NAME = "_mypages-verification"
@@ -58,32 +60,33 @@ def normalize(domain: str) -> str:
     return domain
 
 
-def claim(request, company, raw: str) -> VerifiedDomain:
+def claim(work: Work, company, raw: str) -> VerifiedDomain:
     domain = normalize(raw)
     if domain in CONSUMER_DOMAINS:
         raise DomainError(_("${domain} is a public mail service and cannot belong to a company.",
                             mapping={"domain": domain}))
-    taken = request.dbsession.scalars(select(VerifiedDomain).where(
+    dbsession = work.dbsession
+    taken = dbsession.scalars(select(VerifiedDomain).where(
         VerifiedDomain.domain == domain)).one_or_none()
     if taken is not None:
         if taken.company_id == company.id:
             raise DomainError(_("${domain} is already added.", mapping={"domain": domain}))
-        if taken.verified_at is not None or taken.created_at > utcnow() - CLAIM_HOLD:
+        if taken.verified_at is not None or taken.created_at > work.now() - CLAIM_HOLD:
             raise DomainError(_("${domain} is claimed by another company.",
                                 mapping={"domain": domain}))
         # an unproven claim must not hold a domain away from its owner for ever
-        request.dbsession.delete(taken)
-        request.dbsession.flush()
-        request.audit("sso.domain_claim_released", company=request.dbsession.get(
-            Company, taken.company_id), target=domain)
+        dbsession.delete(taken)
+        dbsession.flush()
+        work.audit("sso.domain_claim_released", company=dbsession.get(Company, taken.company_id),
+                   target=domain)
     claimed = VerifiedDomain(company_id=company.id, domain=domain,
-                             token=secrets.token_urlsafe(24))
-    request.dbsession.add(claimed)
+                             token=secrets.token_urlsafe(24), created_at=work.now())
+    dbsession.add(claimed)
     try:
-        request.dbsession.flush()
+        dbsession.flush()
     except IntegrityError:  # another company claimed it at the same moment
         raise DomainError(_("${domain} is claimed by another company.", mapping={"domain": domain}))
-    request.audit("sso.domain_claimed", company=company, target=domain)
+    work.audit("sso.domain_claimed", company=company, target=domain)
     return claimed
 
 
@@ -92,24 +95,33 @@ def expected_record(claimed: VerifiedDomain) -> tuple[str, str]:
     return f"{RECORD_NAME}.{claimed.domain}", f"{TXT_PREFIX}{claimed.token}"
 
 
-def txt_values(resolver, name: str) -> list[str]:
-    try:
-        answer = resolver.resolve(name, "TXT")
-    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
-        return []
-    except dns.exception.DNSException:
-        raise DomainError(_("The DNS lookup failed. Try again in a while."))
-    return [b"".join(record.strings).decode("utf-8", "replace") for record in answer]
+class DnspythonResolver(DnsResolver):
+    """The system's resolver, or the name servers of ``mypages.dns.nameservers``."""
+
+    def __init__(self, settings: Settings):
+        self.resolver = resolver_from_settings(settings)
+
+    def txt(self, name: str) -> list[str]:
+        try:
+            answer = self.resolver.resolve(name, "TXT")
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+            return []
+        except dns.exception.DNSException as error:
+            raise DnsLookupFailed(str(error)) from error
+        return [b"".join(record.strings).decode("utf-8", "replace") for record in answer]
 
 
-def verify(request, company, claimed: VerifiedDomain) -> bool:
+def verify(work: Work, company, claimed: VerifiedDomain) -> bool:
     name, value = expected_record(claimed)
-    resolver = resolver_from_settings(request.registry.settings)
-    if value not in txt_values(resolver, name):
-        request.audit("sso.domain_not_verified", company=company, target=claimed.domain)
+    try:
+        found = dns_resolver(work.registry).txt(name)
+    except DnsLookupFailed:
+        raise DomainError(_("The DNS lookup failed. Try again in a while."))
+    if value not in found:
+        work.audit("sso.domain_not_verified", company=company, target=claimed.domain)
         return False
-    claimed.verified_at = utcnow()
-    request.audit("sso.domain_verified", company=company, target=claimed.domain)
+    claimed.verified_at = work.now()
+    work.audit("sso.domain_verified", company=company, target=claimed.domain)
     return True
 
 

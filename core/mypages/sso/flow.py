@@ -16,20 +16,22 @@ from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy import select, update
 
 from mypages.accounts import add_methods, start_session, throttle
-from mypages.policy.engine import proven_for
 from mypages.accounts.models import User
 from mypages.accounts.throttle import SSO_START
 from mypages.companies.models import Company, Membership, Role
-from mypages.contract import SsoRejected
+from mypages.contract import SsoRejected, UserInfo
 from mypages.db import committed_on_its_own, utcnow
 from mypages.i18n import LOCALE_COOKIE, _, supported
 from mypages.modules.lifecycle import entitled_keys
 from mypages.plugins import notify
+from mypages.policy.engine import proven_for
+from mypages.services import clock
 from mypages.sso import domains, oidc, saml
 from mypages.sso.connections import MODULE_KEY, provider_of, values_of
 from mypages.sso.groups import sync_groups
 from mypages.sso.models import SsoAttempt, SsoConnection, SsoLink, VerifiedDomain
 from mypages.web.safety import safe_next
+from mypages.work import Actor, Work
 
 ATTEMPT_LIFETIME = dt.timedelta(minutes=10)
 BROWSER_KEY = "sso_browser"
@@ -50,8 +52,8 @@ def browser_binding(request) -> str:
 def usable(request, connection: SsoConnection) -> bool:
     """SSO works while the module is entitled, and also while "Require from all" is on,
     so that a lapsing trial never locks anyone out."""
-    return connection.require_all or MODULE_KEY in entitled_keys(request.dbsession,
-                                                                 connection.company_id)
+    return connection.require_all or MODULE_KEY in entitled_keys(
+        request.dbsession, connection.company_id, clock(request).now())
 
 
 def identifier_first(request, email: str, next_url: str):
@@ -205,7 +207,9 @@ def complete(request, attempt: SsoAttempt, connection: SsoConnection, identity):
     if not user.is_active:
         raise SsoRejected("account-disabled", _("This account is disabled."))
     membership = _membership(request, connection, company, user, identity)
-    sync_groups(request, connection, company, user, identity)
+    sync_groups(Work(request.dbsession, request.registry,
+                     Actor(UserInfo.of(user), request.client_addr or "")),
+                connection, company, user, identity)
     method = f"sso:{provider.key}"
     # the session also records whose connection it was: another company's identity
     # provider never satisfies this company's "Require from all"

@@ -7,10 +7,13 @@ from sqlalchemy import delete, select
 from mypages.companies.models import Group, GroupMember
 from mypages.i18n import _, message_record
 from mypages.sso.models import SsoGroupMapping
+from mypages.work import Work
 
 
-def sync_groups(request, connection, company, user, identity) -> None:
-    mappings = request.dbsession.scalars(select(SsoGroupMapping).where(
+def sync_groups(work: Work, connection, company, user, identity) -> None:
+    """Make ``user``'s groups those the provider named; ``work``'s actor is the person
+    signing in."""
+    mappings = work.dbsession.scalars(select(SsoGroupMapping).where(
         SsoGroupMapping.connection_id == connection.id)).all()
     if not mappings:
         connection.groups_skipped = None  # nothing is mapped, so nothing was skipped
@@ -20,27 +23,26 @@ def sync_groups(request, connection, company, user, identity) -> None:
         reason = identity.groups_warning or _(
             "The identity provider did not say which groups the person is in.")
         connection.groups_skipped = {"message": message_record(reason), "email": user.email}
-        request.audit("sso.groups_skipped", company=company, actor=user, target=user.email)
+        work.audit("sso.groups_skipped", company=company, target=user.email)
         return
     connection.groups_skipped = None
     granted = {m.group_id for m in mappings if m.idp_group in set(identity.groups)}
     mapped = {m.group_id for m in mappings}
-    current = set(request.dbsession.scalars(select(GroupMember.group_id).where(
+    current = set(work.dbsession.scalars(select(GroupMember.group_id).where(
         GroupMember.user_id == user.id, GroupMember.source == "sso",
         GroupMember.group_id.in_(mapped))))
     added, removed = granted - current, current - granted
-    manual = set(request.dbsession.scalars(select(GroupMember.group_id).where(
+    manual = set(work.dbsession.scalars(select(GroupMember.group_id).where(
         GroupMember.user_id == user.id, GroupMember.source != "sso",
         GroupMember.group_id.in_(added))))
     for group_id in added - manual:
-        request.dbsession.add(GroupMember(group_id=group_id, user_id=user.id, source="sso"))
+        work.dbsession.add(GroupMember(group_id=group_id, user_id=user.id, source="sso"))
     if removed:
-        request.dbsession.execute(delete(GroupMember).where(
+        work.dbsession.execute(delete(GroupMember).where(
             GroupMember.user_id == user.id, GroupMember.source == "sso",
             GroupMember.group_id.in_(removed)))
     if added or removed:
-        names = dict(request.dbsession.execute(select(Group.id, Group.name).where(
+        names = dict(work.dbsession.execute(select(Group.id, Group.name).where(
             Group.id.in_(added | removed))).all())
-        request.audit("sso.groups_changed", company=company, actor=user, target=user.email,
-                      added=sorted(names[g] for g in added),
-                      removed=sorted(names[g] for g in removed))
+        work.audit("sso.groups_changed", company=company, target=user.email,
+                   added=sorted(names[g] for g in added), removed=sorted(names[g] for g in removed))

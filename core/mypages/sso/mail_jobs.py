@@ -12,7 +12,7 @@ from mypages.sso.models import SamlAssertionSeen, SsoAttempt
 
 
 def require_all_suspended(job) -> None:
-    tell_admins(job, job.payload["company_id"],
+    tell_admins(job.dbsession, job.registry, job.payload["company_id"],
                 _("Single Sign On is no longer required at ${company}"),
                 _("The Single Sign On module of ${company} is no longer active, so \"Require "
                   "from all\" is suspended: your people can sign in with their passwords "

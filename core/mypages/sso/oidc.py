@@ -32,6 +32,7 @@ from sqlalchemy import select
 
 from mypages.contract import SsoRejected
 from mypages.outbound import Outbound, OutboundError
+from mypages.services import settings_of
 from mypages.sso.models import VerifiedDomain
 
 WELL_KNOWN = "/.well-known/openid-configuration"
@@ -73,8 +74,7 @@ def code_challenge(verifier: str) -> str:
 
 
 def redirect_uri(request) -> str:
-    return (request.registry.settings["mypages.base_url"].rstrip("/")
-            + request.route_path("sso_oidc_callback"))
+    return settings_of(request).base_url + request.route_path("sso_oidc_callback")
 
 
 def _refused(error: OutboundError) -> SsoRejected:

@@ -17,6 +17,7 @@ from mypages.modules.models import ModuleState
 from mypages.refusals import Refusal
 from mypages.sso.connections import connection_of
 from mypages.sso.models import VerifiedDomain
+from mypages.work import Work
 
 
 class RequireAllRefused(Refusal):
@@ -38,8 +39,8 @@ def has_verified_domain(dbsession, company_id: int) -> bool:
     ).limit(1)) is not None
 
 
-def switch(request, company, on: bool) -> None:
-    connection = connection_of(request.dbsession, company.id)
+def switch(work: Work, company, on: bool) -> None:
+    connection = connection_of(work.dbsession, company.id)
     if on:
         if connection is None:
             raise RequireAllRefused(_("Set up the connection to your identity provider first."))
@@ -47,14 +48,14 @@ def switch(request, company, on: bool) -> None:
             raise RequireAllRefused(_("An admin must sign in through the connection (Test the "
                                       "connection) after its last change before it can be "
                                       "required from all."))
-        if not has_verified_domain(request.dbsession, company.id):
+        if not has_verified_domain(work.dbsession, company.id):
             # people reach Single Sign On by their e-mail's domain; without one, nobody could
             raise RequireAllRefused(_("Verify your mail domain first: your people are sent to "
                                       "Single Sign On by the domain of their e-mail address."))
     if connection is not None:
         connection.require_all = on
-    _policy(request.dbsession, company.id).password_allowed = not on
-    request.audit("sso.require_all_switched", company=company, on=on)
+    _policy(work.dbsession, company.id).password_allowed = not on
+    work.audit("sso.require_all_switched", company=company, on=on)
 
 
 def module_state_changed(context, company, old_state, new_state) -> None:

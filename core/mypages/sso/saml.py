@@ -41,6 +41,7 @@ from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.outbound import Outbound, OutboundError
 from mypages.refusals import Refusal
+from mypages.services import settings_of
 from mypages.sso.connections import provider_of, values_of
 from mypages.sso.models import SamlAssertionSeen, SsoAttempt, SsoConnection
 
@@ -205,7 +206,7 @@ def _cache(registry) -> _MetadataCache:
 # -- our side: entity id, ACS and settings ----------------------------------------
 
 def _base_url(request) -> str:
-    return request.registry.settings["mypages.base_url"].rstrip("/")
+    return settings_of(request).base_url
 
 
 def entity_id(request, connection: SsoConnection) -> str:

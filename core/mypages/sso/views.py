@@ -13,6 +13,7 @@ from mypages.db import utcnow
 from mypages.i18n import _, stored_message
 from mypages.outbound import OutboundError
 from mypages.refusals import Refusal, RefusalShown
+from mypages.services import settings_of
 from mypages.sso import domains, flow, oidc, saml
 from mypages.sso.connections import (MODULE_KEY, connection_of, provider_of, store_secrets,
                                      values_of)
@@ -20,10 +21,11 @@ from mypages.sso.models import SsoConnection, SsoGroupMapping, SsoLink, Verified
 from mypages.sso.require_all import has_verified_domain, switch
 from mypages.web.inputs import as_id
 from mypages.web.safety import safe_next
+from mypages.work import work_of
 
 
 def base_url(request) -> str:
-    return request.registry.settings["mypages.base_url"].rstrip("/")
+    return settings_of(request).base_url
 
 
 def settings_page(request, errors=(), form=None):
@@ -180,7 +182,7 @@ def test_connection(request):
 @view_config(form_action="require-all", **TAB_FORM)
 def require_all(request):
     on = request.POST.get("on") == "1"
-    switch(request, request.company, on)
+    switch(work_of(request), request.company, on)
     if on:
         return _back(request, _("Single Sign On is now required from all. Password sign-in is "
                                 "closed for your people, except the break-glass admins."))
@@ -198,7 +200,7 @@ def jit(request):
 
 @view_config(form_action="domain-add", **TAB_FORM)
 def add_domain(request):
-    claimed = domains.claim(request, request.company, request.POST.get("domain", ""))
+    claimed = domains.claim(work_of(request), request.company, request.POST.get("domain", ""))
     return _back(request, _("Add the TXT record shown below to ${domain}, then press Verify.",
                             mapping={"domain": claimed.domain}))
 
@@ -217,7 +219,7 @@ def _claimed(request) -> VerifiedDomain:
 def verify_domain(request):
     claimed = _claimed(request)
     try:
-        verified = domains.verify(request, request.company, claimed)
+        verified = domains.verify(work_of(request), request.company, claimed)
     except domains.DomainError as error:
         # the refusal rolls the request back; the failed check is still on record
         raise error.audited("sso.domain_lookup_failed", target=claimed.domain)

@@ -214,6 +214,27 @@ def mypages_cli(app):
 
 
 @contextmanager
+def work_as(app, user=None, company=None):
+    """A :class:`~mypages.work.Work` of ``user`` (the platform itself when ``None``) in a
+    transaction of its own that is committed when the block ends; yields ``(work, company)``
+    with ``company`` as a :class:`~mypages.companies.CompanyInfo`: for tests that call the
+    core's domain functions directly (from several threads, say) rather than through pages."""
+    import transaction
+
+    from mypages.accounts import UserInfo
+    from mypages.companies import CompanyInfo
+    from mypages.db import session_in_transaction
+    from mypages.work import Actor, Work
+
+    tm = transaction.TransactionManager(explicit=True)
+    with tm:
+        dbsession = session_in_transaction(app.registry["db.session_factory"], tm)
+        actor = Actor(UserInfo.of(dbsession.merge(user)) if user is not None else None)
+        yield (Work(dbsession, app.registry, actor),
+               CompanyInfo.of(dbsession.merge(company)) if company is not None else None)
+
+
+@contextmanager
 def request_as(app, user, company=None):
     """A request of ``user`` working in ``company``, in a transaction of its own that is
     committed when the block ends: for tests that call the core directly (from several
@@ -231,6 +252,42 @@ def request_as(app, user, company=None):
             yield request
     finally:
         env["closer"]()
+
+
+@pytest.fixture
+def change_settings(app, monkeypatch):
+    """``change_settings(base_url=...)``: the app's typed settings
+    (:class:`mypages.settings.Settings`) with these fields changed, until the test ends."""
+    from dataclasses import replace
+
+    from mypages.services import SETTINGS_KEY, settings_of
+
+    def change(**fields):
+        changed = replace(settings_of(app), **fields)
+        monkeypatch.setitem(app.registry, SETTINGS_KEY, changed)
+        return changed
+
+    return change
+
+
+@pytest.fixture
+def replace_service(app):
+    """``replace_service(Key, service)``: the app's service under ``Key`` is ``service``
+    until the test ends (see :mod:`mypages.testing.services`)."""
+    from mypages.services import find
+    from mypages.testing.services import register_service
+
+    replaced = []
+
+    def replace(key, service, target=None):
+        target = target or app
+        replaced.append((target, key, find(target, key)))
+        register_service(target, key, service)
+        return service
+
+    yield replace
+    for target, key, previous in reversed(replaced):
+        register_service(target, key, previous)
 
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -20,6 +20,7 @@ import pytest
 
 from mypages.db import utcnow
 from mypages.modules.models import ModuleActivation, ModuleState
+from mypages.services import settings_of
 from mypages.sso import oidc
 from mypages.sso.connections import store_secrets
 from mypages.sso.models import SsoConnection, VerifiedDomain
@@ -67,7 +68,7 @@ def fake_oidc(app):
     from mypages.sso.fakes.oidc_provider import FakeOidcProvider  # pyop, the fakes extra's
 
     servers = []
-    callback = app.registry.settings["mypages.base_url"].rstrip("/") + "/sso/oidc/callback"
+    callback = settings_of(app.registry).url("/sso/oidc/callback")
 
     def start(style: str = "azure", **options):
         options.setdefault("client_id", CLIENT_ID)

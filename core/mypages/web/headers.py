@@ -1,6 +1,8 @@
 """The security headers of every response: pages, redirects, error pages, static files."""
 from __future__ import annotations
 
+from mypages.services import settings_of
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
@@ -12,7 +14,7 @@ def security_headers(response, registry, signed_in: bool) -> None:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
-    if registry.settings["mypages.environment"] == "production":
+    if settings_of(registry).production:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if signed_in:
         headers.setdefault("Cache-Control", "private, no-store")

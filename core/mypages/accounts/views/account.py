@@ -12,6 +12,7 @@ from mypages.accounts.password_policy import problems
 from mypages.accounts.rules import sign_in_rules
 from mypages.db import utcnow
 from mypages.i18n import LANGUAGES, LOCALE_COOKIE, _, supported
+from mypages.services import settings_of
 from mypages.web.safety import safe_next
 
 
@@ -34,7 +35,7 @@ def set_locale(request):
         request.dbsession.get(User, request.user.id).locale = code
     else:
         response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
-                            httponly=True, secure=request.registry.settings["mypages.session.secure"])
+                            httponly=True, secure=settings_of(request).session_secure)
     return response
 
 

@@ -17,6 +17,7 @@ from mypages.db import utcnow
 from mypages.i18n import LOCALE_COOKIE, _, supported
 from mypages.plugins import notify
 from mypages.web.safety import safe_next
+from mypages.work import work_of
 
 PENDING = "pending_sign_in"
 PENDING_SECONDS = 300
@@ -139,9 +140,9 @@ def check_second_factor(request, user: User, code: str):
         return None, too_many(wait)
     credential = totp.credential_of(request.dbsession, user.id)
     if credential is not None and credential.confirmed_at is not None:
-        if totp.use_code(request, credential, code):
+        if totp.use_code(work_of(request), credential, code):
             return "otp", None
-        if totp.use_recovery_code(request, user.id, code):
+        if totp.use_recovery_code(work_of(request), user.id, code):
             request.audit("two_factor.recovery_code_used", target=user.email, company=None,
                           left=totp.recovery_codes_left(request.dbsession, user.id))
             return "recovery", None

@@ -10,6 +10,7 @@ from mypages.accounts.rules import sign_in_rules
 from mypages.i18n import _
 from mypages.refusals import Refusal
 from mypages.web.safety import safe_next
+from mypages.work import work_of
 
 
 #: why a second factor cannot be turned off, by who requires it
@@ -58,7 +59,7 @@ def begin(request):
     user = request.user
     if totp.is_enabled(request.dbsession, user.id):
         return HTTPSeeOther(request.route_url("two_factor"))
-    totp.begin_enrolment(request, user)
+    totp.begin_enrolment(work_of(request), user)
     request.audit("two_factor.enrolment_started", target=user.email, company=None)
     return HTTPSeeOther(request.route_url("two_factor", _query={"next": request.POST.get("next", "")}))
 
@@ -69,11 +70,11 @@ def confirm(request):
     credential = totp.credential_of(request.dbsession, user.id)
     if credential is None or credential.confirmed_at is not None:
         return HTTPSeeOther(request.route_url("two_factor"))
-    if not totp.confirm(request, credential, request.POST.get("code", "")):
+    if not totp.confirm(work_of(request), credential, request.POST.get("code", "")):
         request.response.status = 400
         return _page(request, error=_("The code is wrong. Check the clock of your phone and "
                                       "type the code the app shows now."))
-    codes = totp.new_recovery_codes(request, user.id)
+    codes = totp.new_recovery_codes(request.dbsession, user.id)
     add_methods(request, ["otp"])
     request.audit("two_factor.enabled", target=user.email, company=None)
     return _page(request, codes=codes, enabled=True, pending=False, secret=None,
@@ -87,7 +88,7 @@ def disable(request):
     if required is not None:
         raise Refusal(CANNOT_TURN_OFF[required])
     user = request.user
-    totp.disable(request, user.id)
+    totp.disable(request.dbsession, user.id)
     request.audit("two_factor.disabled", target=user.email, company=None)
     request.session.flash(request.translate(_("Two-factor authentication is turned off.")))
     return HTTPSeeOther(request.route_url("two_factor"))
@@ -103,7 +104,7 @@ def unknown_action(request):
 def regenerate_recovery_codes(request):
     if not totp.is_enabled(request.dbsession, request.user.id):
         return HTTPSeeOther(request.route_url("two_factor"))
-    codes = totp.new_recovery_codes(request, request.user.id)
+    codes = totp.new_recovery_codes(request.dbsession, request.user.id)
     request.audit("two_factor.recovery_codes_renewed", target=request.user.email, company=None)
     return _page(request, codes=codes, codes_left=len(codes))
 

@@ -25,6 +25,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.renderers import render_to_response
 from pyramid.request import call_app_with_subpath_as_path_info
 
+from mypages.services import settings_of
 from mypages.sso.fakes import DEMO_DOMAIN
 from mypages.web import CSP
 
@@ -40,7 +41,7 @@ _SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
 
 def base_url(request) -> str:
-    return request.registry.settings["mypages.base_url"].rstrip("/") + MOUNT
+    return settings_of(request).base_url + MOUNT
 
 
 def connection_values(request, fake: str) -> dict:
@@ -80,7 +81,7 @@ class DevFakes:
             return FakeSamlIdp(here)
         from mypages.sso.fakes.oidc_provider import FakeOidcProvider
 
-        callback = (request.registry.settings["mypages.base_url"].rstrip("/")
+        callback = (settings_of(request).base_url
                     + request.route_path("sso_oidc_callback"))
         values = connection_values(request, name)
         return FakeOidcProvider(
