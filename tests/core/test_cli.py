@@ -328,3 +328,38 @@ def test_jobs_worker_stops_cleanly_on_sigterm(cli_process, dbsession):
     assert "Traceback" not in stderr
     dbsession.expire_all()
     assert dbsession.get(PeriodicJobState, "modules.expire_trials").lease_owner is None
+
+
+def test_commands_call_the_domain_functions_without_making_a_request(app, factory, dbsession,
+                                                                      monkeypatch):
+    """The command line does what the pages do through the same functions, as the platform:
+    no request is forged for them (none is even made), and the record says nobody did it
+    from nowhere."""
+    from click.testing import CliRunner
+    from webob.request import BaseRequest
+
+    from mypages import cli as cli_module
+
+    def no_request(*args, **kw):
+        raise AssertionError("a request was made")
+
+    monkeypatch.setattr(BaseRequest, "__init__", no_request)
+    env_class = cli_module.Env
+    monkeypatch.setattr(cli_module, "Env", lambda config_uri: env_class(config_uri, app))
+    company = factory.company()
+    run = CliRunner().invoke
+
+    for args, kw in ((["modules", "activate", str(company.id), "notes"], {}),
+                     (["companies", "create", "Plattform AB"], {}),
+                     (["users", "create", "ops@example.se", "--company", str(company.id)],
+                      {"input": GOOD_PASSWORD + "\n"}),
+                     (["keys", "rotate"], {})):
+        result = run(cli_module.main, args, catch_exceptions=False, **kw)
+        assert result.exit_code == 0, result.output
+
+    dbsession.expire_all()
+    events = dbsession.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [e.action for e in events] == ["module.trial_started", "company.created",
+                                          "user.created", "keys.rotated"]
+    assert {(e.actor_id, e.ip) for e in events} == {(None, "")}
+    assert events[0].company_id == company.id

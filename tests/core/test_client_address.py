@@ -3,7 +3,9 @@ import pytest
 from pyramid.exceptions import ConfigurationError
 
 from mypages.client_address import parse_address, resolve, trusted_proxies
-from mypages.settings import normalize
+from mypages.settings import parse
+
+DATABASE = {"sqlalchemy.url": "sqlite://"}
 
 BALANCERS = trusted_proxies("10.0.0.0/8, 2001:db8:1::/48\n192.0.2.10")
 
@@ -61,11 +63,10 @@ def test_the_result_is_always_a_normalised_address_or_nothing():
 @pytest.mark.parametrize("value", ["10.0.0.0/33", "proxy.example.se", "10.0.0.1-10.0.0.9"])
 def test_a_wrong_trusted_proxy_stops_start_up(value):
     with pytest.raises(ConfigurationError, match="mypages.trusted_proxies"):
-        normalize({"mypages.trusted_proxies": value})
+        parse({**DATABASE, "mypages.trusted_proxies": value})
 
 
 def test_the_setting_is_read_once():
-    settings = normalize({"mypages.trusted_proxies": "10.0.0.0/8 unix"})
-    again = normalize(settings)["mypages.trusted_proxies"]
-    assert again.unix and [str(n) for n in again.networks] == ["10.0.0.0/8"]
-    assert not normalize({})["mypages.trusted_proxies"]
+    trusted = parse({**DATABASE, "mypages.trusted_proxies": "10.0.0.0/8 unix"}).trusted_proxies
+    assert trusted.unix and [str(n) for n in trusted.networks] == ["10.0.0.0/8"]
+    assert not parse(DATABASE).trusted_proxies

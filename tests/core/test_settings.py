@@ -1,4 +1,9 @@
-"""Production refuses to start with development-only settings; the shipped ini files agree."""
+"""Settings are parsed once into one typed object, and a value that cannot be used stops
+start-up; production refuses to start with development-only settings; the shipped ini files
+agree."""
+import dataclasses
+import datetime as dt
+import re
 import secrets
 from ipaddress import ip_network
 from pathlib import Path
@@ -10,8 +15,10 @@ from pyramid.paster import get_appsettings
 
 from mypages import main
 from mypages.accounts.passwords import DEFAULT_COST, Argon2Cost
-from mypages.outbound import Policy
-from mypages.settings import DEFAULT_SECRET, UnsafeConfiguration, check_production, normalize
+from mypages.outbound import Policy, outbound_client
+from mypages.services import password_hasher, settings_of
+from mypages.settings import (DEFAULT_SECRET, InvalidSetting, UnsafeConfiguration,
+                              check_production, parse)
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = secrets.token_urlsafe(48)
@@ -52,7 +59,7 @@ def refusal(settings: dict) -> str:
 def test_production_starts_with_good_settings(production_settings):
     app = main({}, **production_settings)
 
-    assert app.registry.settings["mypages.secret"] == GOOD_SECRET  # read from the environment
+    assert settings_of(app).secret == GOOD_SECRET  # read from the environment
     app.registry["db.engine"].dispose()
 
 
@@ -94,15 +101,15 @@ def test_production_takes_a_hashing_cost_at_the_floor_or_above(production_settin
                                              "mypages.passwords.argon2_time_cost": "2",
                                              "mypages.passwords.argon2_parallelism": "1"})
 
-    assert app.registry["passwords"].cost == Argon2Cost(19 * 1024, 2, 1)
+    assert password_hasher(app).cost == Argon2Cost(19 * 1024, 2, 1)
     app.registry["db.engine"].dispose()
 
 
 def test_production_hashes_at_todays_strong_cost_by_default(production_settings):
     app = main({}, **production_settings)
 
-    assert app.registry["passwords"].cost == DEFAULT_COST == Argon2Cost(64 * 1024, 3, 4)
-    assert "$argon2id$v=19$m=65536,t=3,p=4$" in app.registry["passwords"].hash("a passphrase")
+    assert password_hasher(app).cost == DEFAULT_COST == Argon2Cost(64 * 1024, 3, 4)
+    assert "$argon2id$v=19$m=65536,t=3,p=4$" in password_hasher(app).hash("a passphrase")
     app.registry["db.engine"].dispose()
 
 
@@ -114,12 +121,12 @@ def test_production_hashes_at_todays_strong_cost_by_default(production_settings)
 def test_a_hashing_cost_argon2_cannot_run_with_is_refused_in_any_environment(setting, value,
                                                                              problem):
     with pytest.raises(ConfigurationError, match=problem):
-        normalize({"mypages.environment": "test", setting: value})
+        parse({"sqlalchemy.url": "sqlite://", "mypages.environment": "test", setting: value})
 
 
 def test_production_refuses_the_debug_toolbar(production_settings):
     # On the settings: the toolbar is not installed here, and Pyramid imports it before any check.
-    settings = normalize({**production_settings, "pyramid.includes": "pyramid_tm\npyramid_debugtoolbar"})
+    settings = parse({**production_settings, "pyramid.includes": "pyramid_tm\npyramid_debugtoolbar"})
 
     with pytest.raises(UnsafeConfiguration, match="pyramid_debugtoolbar must not be included"):
         check_production(settings)
@@ -152,8 +159,9 @@ def test_every_problem_is_named_at_once(production_settings, production_env):
 
 
 def test_other_environments_are_not_checked():
-    settings = normalize({"mypages.environment": "test", "mypages.secret": DEFAULT_SECRET,
-                          "mypages.dev_features": "true", "mypages.session.secure": "false"})
+    settings = parse({"sqlalchemy.url": "sqlite://", "mypages.environment": "test",
+                      "mypages.secret": DEFAULT_SECRET, "mypages.dev_features": "true",
+                      "mypages.session.secure": "false"})
 
     check_production(settings)
 
@@ -177,19 +185,19 @@ def test_production_ini_refuses_to_start_without_its_secret(production_env):
 def test_production_ini_starts_with_its_secrets_in_the_environment(production_env):
     app = main({}, **shipped("production.ini"))  # builds without connecting to its database
 
-    settings = app.registry.settings
-    assert settings["mypages.environment"] == "production"
-    assert settings["mypages.secret"] == GOOD_SECRET
-    assert settings["mypages.jobs.in_process"] is False  # job workers run on their own
+    settings = settings_of(app)
+    assert settings.environment == "production"
+    assert settings.secret == GOOD_SECRET
+    assert settings.jobs_in_process is False  # job workers run on their own
     # addresses company admins type: https only, never an internal address
-    assert app.registry["outbound"].policy == Policy(allow_private=False, allowed_networks=())
+    assert outbound_client(app).policy == Policy(allow_private=False, allowed_networks=())
 
 
 def test_production_lets_the_operator_name_internal_networks(production_settings):
     app = main({}, **production_settings,
                **{"mypages.outbound.allow_networks": "10.20.0.0/16\nfd12:3456::/48"})
 
-    assert app.registry["outbound"].policy == Policy(
+    assert outbound_client(app).policy == Policy(
         allowed_networks=(ip_network("10.20.0.0/16"), ip_network("fd12:3456::/48")))
     app.registry["db.engine"].dispose()
 
@@ -204,7 +212,7 @@ def test_development_ini_is_not_a_production_config():
     assert settings["mypages.environment"] == "development"
 
     with pytest.raises(UnsafeConfiguration) as refused:
-        check_production(normalize({**settings, "mypages.environment": "production"}))
+        check_production(parse({**settings, "mypages.environment": "production"}))
 
     message = str(refused.value)
     for problem in ("mypages.secret", "mypages.dev_features", "mypages.session.secure",
@@ -216,7 +224,8 @@ def test_development_ini_is_not_a_production_config():
 def test_an_unknown_environment_is_refused(environment):
     # a typo must not silently skip the production checks
     with pytest.raises(UnsafeConfiguration, match="mypages.environment"):
-        normalize({"mypages.environment": environment, "mypages.secret": DEFAULT_SECRET})
+        parse({"sqlalchemy.url": "sqlite://", "mypages.environment": environment,
+               "mypages.secret": DEFAULT_SECRET})
 
 
 @pytest.mark.parametrize("key, variable, problem", [
@@ -228,3 +237,75 @@ def test_production_needs_its_address_and_mail_server(production_settings, produ
     production_env.delenv(variable)
 
     assert problem in refusal(production_settings)
+
+
+# -- one typed settings object, parsed once ----------------------------------------
+
+TEST_SETTINGS = {"sqlalchemy.url": "sqlite://", "mypages.environment": "test"}
+
+
+def test_the_settings_are_parsed_once_into_one_typed_object(monkeypatch):
+    import mypages.settings as settings_module
+
+    parsed = []
+    real_parse = settings_module.parse
+    monkeypatch.setattr(settings_module, "parse", lambda raw: parsed.append(1) or real_parse(raw))
+    app = main({}, **TEST_SETTINGS, **{"mypages.smtp.host": "smtp.example.se",
+                                       "mypages.smtp.port": "2525",
+                                       "mypages.smtp.starttls": "no",
+                                       "mypages.session.idle_minutes": "30",
+                                       "mypages.dns.nameservers": "192.0.2.53:5353 [2001:db8::53]",
+                                       "mypages.base_url": "https://mypages.example.se/"})
+
+    settings = settings_of(app)
+    assert parsed == [1]
+    assert (settings.smtp.host, settings.smtp.port, settings.smtp.starttls) == (
+        "smtp.example.se", 2525, False)
+    assert settings.session_idle == dt.timedelta(minutes=30)
+    assert settings.dns_nameservers == (("192.0.2.53", 5353), ("2001:db8::53", 53))
+    assert settings.base_url == "https://mypages.example.se"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.base_url = "https://elsewhere.example"
+    app.registry["db.engine"].dispose()
+
+
+def test_no_domain_reads_the_raw_settings():
+    """Only mypages.settings reads ``mypages.*`` strings; everything else reads typed fields."""
+    reads = re.compile(r"""settings(\(\))?\.get\(\s*["']mypages\."""
+                       r"""|settings(\(\))?\[\s*["']mypages\.[\w.]+["']\](?!\s*=[^=])""")
+    offenders = [str(path.relative_to(ROOT)) for path in (ROOT / "core" / "mypages").rglob("*.py")
+                 if path.name != "settings.py" and "testing" not in path.parts
+                 and reads.search(path.read_text())]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("key, value, problem", [
+    ("mypages.smtp.port", "smtp", "mypages.smtp.port must be a whole number from 1 to 65535"),
+    ("mypages.smtp.port", "70000", "mypages.smtp.port must be a whole number from 1 to 65535"),
+    ("mypages.session.idle_minutes", "0", "mypages.session.idle_minutes must be a whole number"),
+    ("mypages.session.absolute_hours", "1.5", "mypages.session.absolute_hours must be a whole"),
+    ("mypages.dns.timeout", "-1", "mypages.dns.timeout must be a number of at least 0.1"),
+    ("mypages.dns.nameservers", "[2001:db8::53", "mypages.dns.nameservers: '[2001:db8::53'"),
+    ("mypages.dns.nameservers", "ns.example:dns", "mypages.dns.nameservers: 'ns.example:dns'"),
+    ("mypages.dev_features", "maybe", "mypages.dev_features must be true or false"),
+    ("mypages.jobs.in_process", "sometimes", "mypages.jobs.in_process must be true or false"),
+    ("mypages.base_url", "mypages.example.se", "mypages.base_url must be the http:// or https://"),
+    ("mypages.trusted_proxies", "10.0.0.0/33", "mypages.trusted_proxies: '10.0.0.0/33'"),
+    ("sqlalchemy.url", "", "sqlalchemy.url must be set"),
+])
+def test_a_value_that_cannot_be_used_stops_start_up_naming_it(key, value, problem):
+    with pytest.raises(InvalidSetting) as refused:
+        main({}, **{**TEST_SETTINGS, key: value})
+
+    assert str(refused.value).startswith(problem)
+    if value:
+        assert repr(value) in str(refused.value)  # what was found, to fix it by
+
+
+def test_secrets_stay_out_of_the_settings_repr(production_settings):
+    settings = parse({**production_settings, "mypages.smtp.password": "smtp-Pa55word"})
+
+    shown = repr(settings)
+    assert settings.secret == GOOD_SECRET and settings.smtp.password == "smtp-Pa55word"
+    for secret in (GOOD_SECRET, "smtp-Pa55word", *settings.encryption_keys):
+        assert secret not in shown

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from mypages.notifications import SmtpMailer
+from mypages.services import Mailer, settings_of
+from mypages.settings import parse
 from tests.security.support import second_app
 
 
 @pytest.fixture
-def mailbox(app, smtp_server, monkeypatch):
+def mailbox(app, smtp_server, replace_service):
     """The real SMTP server on loopback, receiving the app's mail during the test."""
-    for key, value in smtp_server.settings.items():
-        monkeypatch.setitem(app.registry.settings, key, value)
+    smtp = parse({"sqlalchemy.url": "sqlite://", **smtp_server.settings}).smtp
+    replace_service(Mailer, SmtpMailer(smtp, settings_of(app).mail_sender))
     return smtp_server
 
 

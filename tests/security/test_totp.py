@@ -15,7 +15,8 @@ from sqlalchemy import select, text
 
 from mypages.accounts.models import RecoveryCode, TotpCredential, UserSession
 from mypages.accounts.totp import normalize_recovery_code
-from mypages.crypto import DEVELOPMENT_KEY, keys_from_setting
+from mypages.crypto import DEVELOPMENT_KEY
+from mypages.services import settings_of
 from mypages.testing.cli import OperatorCli
 from mypages.testing.plugin import csrf_token, sign_in
 from tests.security.support import (actions, add_totp, age_proofs, browser, code_at, count,
@@ -25,7 +26,7 @@ from tests.security.support import (actions, add_totp, age_proofs, browser, code
 
 def keys_of(app) -> list[str]:
     """The keys the app under test encrypts with (the development key unless configured)."""
-    return keys_from_setting(app.registry.settings.get("mypages.encryption_keys")) or [DEVELOPMENT_KEY]
+    return list(settings_of(app).encryption_keys) or [DEVELOPMENT_KEY]
 
 
 @pytest.fixture

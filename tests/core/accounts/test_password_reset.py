@@ -18,6 +18,7 @@ from mypages.i18n import _
 from mypages.jobs import Worker
 from mypages.jobs.models import QueuedJob
 from mypages.notifications import localizer_for
+from mypages.services import settings_of
 from mypages.testing.plugin import sign_in
 from mypages.testing.smtp import body_of, link_in
 
@@ -76,7 +77,7 @@ def test_the_link_arrives_over_smtp_in_the_users_own_language(mail_app, mail_tes
     assert english_mail["Subject"] == translated(mail_app, "en", SUBJECT)
     assert finnish_mail["Subject"] != english_mail["Subject"]
     for mail in (finnish_mail, english_mail):
-        assert link_in(mail).startswith(mail_app.registry.settings["mypages.base_url"]
+        assert link_in(mail).startswith(settings_of(mail_app).base_url
                                         + "/password/reset/")
     assert "/password/reset/" in body_of(finnish_mail)
 

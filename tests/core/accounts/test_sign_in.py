@@ -7,6 +7,7 @@ from mypages.accounts import SESSION_COOKIE
 from mypages.accounts.models import UserSession
 from mypages.accounts.passwords import DEFAULT_COST, OWASP_FLOOR, Argon2Cost
 from mypages.audit.models import AuditEvent
+from mypages.services import password_hasher
 from mypages.testing.factories import TEST_ARGON2_COST
 from mypages.testing.plugin import build_app, csrf_token, sign_in
 
@@ -104,7 +105,7 @@ def test_weak_hash_parameters_are_upgraded_at_sign_in(app, testapp, factory, dbs
     dbsession.commit()
     sign_in(testapp, user.email)
     dbsession.refresh(user)
-    cost = app.registry["passwords"].cost
+    cost = password_hasher(app).cost
     assert cost == TEST_ARGON2_COST  # the suite's cheap one
     assert cost_in(user.password_hash) == f"m={cost.memory_cost},t={cost.time_cost},p={cost.parallelism}"
 
@@ -121,7 +122,7 @@ def default_cost_app(mypages_settings):
 
 def test_by_default_hashes_are_made_at_todays_strong_cost_and_cheaper_ones_upgraded(
         app, default_cost_app, factory, dbsession):
-    assert default_cost_app.registry["passwords"].cost == Argon2Cost(64 * 1024, 3, 4)
+    assert password_hasher(default_cost_app).cost == Argon2Cost(64 * 1024, 3, 4)
     user = factory.user()  # hashed at the suite's cheap cost
     assert cost_in(user.password_hash) == "m=1024,t=1,p=1"
     browser = TestApp(default_cost_app, extra_environ={"REMOTE_ADDR": "127.0.0.1",

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from mypages.modules import lifecycle
 from mypages.modules.models import ModuleActivation
-from mypages.testing.plugin import request_as
+from mypages.testing.plugin import work_as
 
 
 def test_concurrent_activations_start_exactly_one_trial(app, factory, dbsession, monkeypatch):
@@ -24,8 +24,8 @@ def test_concurrent_activations_start_exactly_one_trial(app, factory, dbsession,
 
     def click(admin):
         try:
-            with request_as(app, admin, company) as request:
-                lifecycle.activate(request, request.company, "notes")
+            with work_as(app, admin, company) as (work, info):
+                lifecycle.activate(work, info, "notes")
             outcomes.append("started")
         except lifecycle.ModuleError as refused:
             outcomes.append(str(refused.message))

@@ -8,6 +8,7 @@ import pytest
 
 from mypages.outbound import Outbound, OutboundError, Policy, outbound_client
 from mypages.outbound.resolver import AddressResolver, Unresolvable
+from mypages.settings import Settings, parse
 from mypages.testing.outbound import Trap
 from mypages.toolkit import Outbound as ToolkitOutbound, OutboundError as ToolkitOutboundError
 from mypages.toolkit import outbound_client as toolkit_outbound_client
@@ -21,11 +22,11 @@ def trap():
 
 
 def strict() -> Outbound:
-    return Outbound(Policy(), AddressResolver({}))
+    return Outbound(Policy(), AddressResolver(Settings()))
 
 
 def test_the_system_resolver_is_asked_without_configured_name_servers():
-    assert ip_address("127.0.0.1") in AddressResolver({})("localhost", 443)
+    assert ip_address("127.0.0.1") in AddressResolver(Settings())("localhost", 443)
 
 
 def test_localhost_through_the_system_resolver_is_refused(trap):
@@ -46,14 +47,15 @@ def test_other_spellings_of_loopback_are_refused(trap, host):
 
 def test_configured_name_servers_are_asked(dns_server):
     dns_server.set_addresses("idp.example.test", ["192.0.2.10", "2001:db8::10"])
-    resolve = AddressResolver(dns_server.settings)
+    resolve = AddressResolver(parse({"sqlalchemy.url": "sqlite://", **dns_server.settings}))
     assert resolve("idp.example.test", 443) == [ip_address("192.0.2.10"), ip_address("2001:db8::10")]
     with pytest.raises(Unresolvable):
         resolve("nowhere.example.test", 443)
 
 
 def test_a_name_that_does_not_resolve_is_a_clear_error(dns_server):
-    outbound = Outbound(Policy(), AddressResolver(dns_server.settings))
+    settings = parse({"sqlalchemy.url": "sqlite://", **dns_server.settings})
+    outbound = Outbound(Policy(), AddressResolver(settings))
     with pytest.raises(OutboundError) as failed:
         outbound.get("https://nowhere.example.test/metadata")
     assert failed.value.reason == "unresolvable"

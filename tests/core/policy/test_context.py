@@ -22,6 +22,7 @@ from mypages.db import utcnow
 from mypages.modules.lifecycle import entitled_column, entitled_from_mapping
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.policy.context import COMPANY_PAGE
+from mypages.services import settings_of
 from mypages.testing.plugin import sign_in
 
 
@@ -163,7 +164,7 @@ def test_a_session_past_the_idle_timeout_is_ended_though_the_answer_is_a_refusal
     user = factory.user(company=company)
     sign_in(testapp, user.email)
     row = dbsession.scalars(select(UserSession)).one()
-    row.last_seen_at -= app.registry.settings["mypages.session.idle_timeout"] + TOUCH_EVERY
+    row.last_seen_at -= settings_of(app).session_idle + TOUCH_EVERY
     dbsession.commit()
     response = testapp.get(path.format(id=company.id), status=303)
     assert "/login" in response.location

@@ -13,6 +13,7 @@ from webtest import TestApp
 
 from mypages.accounts.models import UserSession
 from mypages.audit.models import AuditEvent
+from mypages.services import settings_of
 from mypages.sso import oidc
 from mypages.sso.fakes.oidc_provider import azure_user, google_user
 from mypages.sso.models import SsoAttempt, SsoConnection, SsoLink
@@ -109,7 +110,7 @@ def test_a_member_signs_in_identifier_first(app, dbsession, company, member, azu
     # PKCE: the challenge is the verifier's SHA-256; state and nonce are fresh randoms
     assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
     assert query["scope"].split() == ["openid", "profile", "email"]
-    assert query["redirect_uri"] == app.registry.settings["mypages.base_url"] + "/sso/oidc/callback"
+    assert query["redirect_uri"] == settings_of(app).base_url + "/sso/oidc/callback"
     assert len(query["state"]) >= 40 and len(query["nonce"]) >= 30
 
     done = through_idp(browser, to_idp, status=303)

@@ -27,10 +27,10 @@ MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 
 
 @pytest.fixture
-def live(app, monkeypatch):
+def live(app, change_settings):
     """The application over HTTP on loopback; its base URL is where it is served."""
     server = WsgiServer(app).start()
-    monkeypatch.setitem(app.registry.settings, "mypages.base_url", server.url)
+    change_settings(base_url=server.url)
     yield server.url
     server.stop()
 
