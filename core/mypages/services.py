@@ -38,8 +38,6 @@ from pyramid_services import find_service_factory
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from mypages.settings import Settings
-
 T = TypeVar("T")
 #: where :func:`mypages.settings.includeme` keeps the typed settings: in the registry itself,
 #: as they are read while the configuration is built, before services can be found
@@ -163,8 +161,9 @@ def find(where, key: type[T]) -> T:
     return find_service_factory(_Holder(registry_of(where)), key)(None, None)
 
 
-def settings_of(where) -> Settings:
-    """The typed :class:`~mypages.settings.Settings`, parsed once at start-up."""
+def settings_of(where):
+    """The typed :class:`~mypages.settings.Settings`, parsed once at start-up (not annotated:
+    the settings build on this module)."""
     return registry_of(where)[SETTINGS_KEY]
 
 

@@ -115,7 +115,7 @@ def test_production_hashes_at_todays_strong_cost_by_default(production_settings)
 
 @pytest.mark.parametrize("setting, value, problem", [
     ("mypages.passwords.argon2_time_cost", "three", "must be a whole number"),
-    ("mypages.passwords.argon2_parallelism", "0", "must be at least 1"),
+    ("mypages.passwords.argon2_parallelism", "0", "must be a whole number of at least 1"),
     ("mypages.passwords.argon2_memory_cost", "16", "at least 8 KiB per lane"),
 ])
 def test_a_hashing_cost_argon2_cannot_run_with_is_refused_in_any_environment(setting, value,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import dataclasses
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -26,11 +27,14 @@ from mypages.contract import CompanyInfo, UserInfo
 from mypages.db import Base, session_in_transaction
 from mypages.db.migrate import upgrade_all
 from mypages.modules.models import ModuleActivation, ModuleState
+from mypages.services import SETTINGS_KEY, find, settings_of
 from mypages.testing.cli import OperatorCli
 from mypages.testing.factories import (DEFAULT_PASSWORD, TEST_ARGON2_SETTINGS, make_company,
                                        make_user)
 from mypages.testing.postgres import ThrowawayPostgres
 from mypages.testing.saml import saml_idp, saml_idp_server  # noqa: F401  (fixtures)
+from mypages.testing.services import register_service
+from mypages.work import Actor, Work
 
 # Every pytest run in an environment with mypages installed loads this plugin: what needs a
 # package of the "test" or "fakes" extra (webtest, aiosmtpd, dnslib, trustme, time-machine)
@@ -217,15 +221,8 @@ def mypages_cli(app):
 def work_as(app, user=None, company=None):
     """A :class:`~mypages.work.Work` of ``user`` (the platform itself when ``None``) in a
     transaction of its own that is committed when the block ends; yields ``(work, company)``
-    with ``company`` as a :class:`~mypages.companies.CompanyInfo`: for tests that call the
+    with ``company`` as a :class:`~mypages.contract.CompanyInfo`: for tests that call the
     core's domain functions directly (from several threads, say) rather than through pages."""
-    import transaction
-
-    from mypages.accounts import UserInfo
-    from mypages.companies import CompanyInfo
-    from mypages.db import session_in_transaction
-    from mypages.work import Actor, Work
-
     tm = transaction.TransactionManager(explicit=True)
     with tm:
         dbsession = session_in_transaction(app.registry["db.session_factory"], tm)
@@ -258,12 +255,8 @@ def request_as(app, user, company=None):
 def change_settings(app, monkeypatch):
     """``change_settings(base_url=...)``: the app's typed settings
     (:class:`mypages.settings.Settings`) with these fields changed, until the test ends."""
-    from dataclasses import replace
-
-    from mypages.services import SETTINGS_KEY, settings_of
-
     def change(**fields):
-        changed = replace(settings_of(app), **fields)
+        changed = dataclasses.replace(settings_of(app), **fields)
         monkeypatch.setitem(app.registry, SETTINGS_KEY, changed)
         return changed
 
@@ -274,9 +267,6 @@ def change_settings(app, monkeypatch):
 def replace_service(app):
     """``replace_service(Key, service)``: the app's service under ``Key`` is ``service``
     until the test ends (see :mod:`mypages.testing.services`)."""
-    from mypages.services import find
-    from mypages.testing.services import register_service
-
     replaced = []
 
     def replace(key, service, target=None):
