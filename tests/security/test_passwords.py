@@ -14,6 +14,7 @@ from sqlalchemy import select
 from mypages.accounts.models import User
 from mypages.accounts.password_policy import PLATFORM_MIN_LENGTH
 from mypages.accounts.passwords import OWASP_FLOOR, Passwords
+from mypages.services import PasswordHasher as HasherService
 from mypages.companies.models import Invitation, Membership
 from mypages.policy.models import CompanyPolicy
 from mypages.i18n import _
@@ -35,9 +36,9 @@ def assert_above_owasp_floor(password_hash: str) -> None:
 
 
 @pytest.fixture
-def default_cost(app, monkeypatch):
+def default_cost(replace_service):
     """The app hashing at the default cost, as production does (the suite's is cheap)."""
-    monkeypatch.setitem(app.registry, "passwords", Passwords())
+    replace_service(HasherService, Passwords())
 
 
 def stored_hash(dbsession, user) -> str:

@@ -17,22 +17,26 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(dbsession, purpose: str, *, user_id=None, invitation_id=None) -> str:
+def issue(dbsession, purpose: str, *, user_id=None, invitation_id=None,
+          now: dt.datetime | None = None) -> str:
+    """A new link's token, valid from ``now`` (the application's clock's: a job's ``now``)."""
     token = secrets.token_urlsafe(32)
+    expires_at = (now or utcnow()) + LIFETIME[purpose]
     dbsession.add(EmailToken(token_hash=_digest(token), purpose=purpose, user_id=user_id,
-                             invitation_id=invitation_id, expires_at=utcnow() + LIFETIME[purpose]))
+                             invitation_id=invitation_id, expires_at=expires_at))
     return token
 
 
-def find(dbsession, purpose: str, token: str) -> EmailToken | None:
-    """The unused, unexpired token, or None."""
+def find(dbsession, purpose: str, token: str, now: dt.datetime | None = None) -> EmailToken | None:
+    """The token, if unused and unexpired at ``now``; else None."""
     return dbsession.scalars(select(EmailToken).where(
         EmailToken.token_hash == _digest(token), EmailToken.purpose == purpose,
-        EmailToken.used_at.is_(None), EmailToken.expires_at > utcnow())).one_or_none()
+        EmailToken.used_at.is_(None), EmailToken.expires_at > (now or utcnow()))).one_or_none()
 
 
-def use(dbsession, row: EmailToken) -> bool:
+def use(dbsession, row: EmailToken, now: dt.datetime | None = None) -> bool:
     """Mark used; False if someone else used it first."""
     return dbsession.execute(
         update(EmailToken).where(EmailToken.id == row.id, EmailToken.used_at.is_(None))
-        .values(used_at=utcnow()).execution_options(synchronize_session=False)).rowcount == 1
+        .values(used_at=now or utcnow())
+        .execution_options(synchronize_session=False)).rowcount == 1

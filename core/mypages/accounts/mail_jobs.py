@@ -26,7 +26,7 @@ def send_password_reset(job) -> None:
         audit_writer(job).record(job.dbsession, "account.password_reset_refused_sso_required",
                                  actor_id=user.id, target=email)
         return
-    token = email_tokens.issue(job.dbsession, "reset", user_id=user.id)
+    token = email_tokens.issue(job.dbsession, "reset", user_id=user.id, now=job.now)
     localizer = localizer_for(job.registry, user.locale or job.payload.get("locale"))
     link = settings_of(job).url(f"/password/reset/{token}")
     mailer(job).send(email, localizer.translate(_("Choose a new password for My Pages")),

@@ -40,12 +40,14 @@ def has_second_factor(amr: dict, methods: dict) -> bool:
     return any(methods[key].is_mfa for key in amr if key in methods)
 
 
-def recently_proven(user_session, window: dt.timedelta | None = None) -> bool:
-    """True if the user proved themselves within ``window`` (for sensitive changes)."""
+def recently_proven(user_session, window: dt.timedelta | None = None,
+                    now: dt.datetime | None = None) -> bool:
+    """True if the user proved themselves within ``window`` before ``now`` (for sensitive
+    changes)."""
     if user_session is None:
         return False
     window = REAUTH_WINDOW if window is None else window
-    now = utcnow()
+    now = now or utcnow()
     for when in (user_session.amr or {}).values():
         if now - dt.datetime.fromisoformat(when) <= window:
             return True

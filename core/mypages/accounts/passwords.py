@@ -62,4 +62,3 @@ def verify_password(password_hash: str, password: str) -> bool:
 def includeme(config):
     passwords = Passwords(settings_of(config).password_cost)
     config.register_service(passwords, PasswordHasher)
-    config.registry["passwords"] = passwords  # until every view asks the service

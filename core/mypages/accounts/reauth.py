@@ -15,6 +15,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPSeeOther
 
 from mypages.accounts.methods import recently_proven
+from mypages.services import clock
 
 
 def back_to(request, option) -> str:
@@ -29,7 +30,7 @@ def reauth_view_deriver(view, info):
         return view
 
     def reauthenticated(context, request):
-        if recently_proven(request.user_session):
+        if recently_proven(request.user_session, now=clock(request).now()):
             return view(context, request)
         return HTTPSeeOther(request.route_url("reauth", _query={"next": back_to(request, option)}))
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from mypages.db import utcnow
 from mypages.modules.models import ModuleSettings
+from mypages.services import clock
 
 
 def get_module_settings(request, module_key: str) -> dict:
@@ -22,4 +22,4 @@ def save_module_settings(request, module_key: str, values: dict) -> None:
         row = ModuleSettings(company_id=request.company.id, module_key=module_key, values={})
         request.dbsession.add(row)
     row.values = dict(values)
-    row.updated_at = utcnow()
+    row.updated_at = clock(request).now()

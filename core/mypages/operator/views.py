@@ -8,9 +8,9 @@ from mypages.accounts.models import TotpCredential, User
 from mypages.policy.models import PlatformPolicy
 from mypages.policy.platform import read_platform_requires_mfa
 from mypages.companies.models import Company, Membership
-from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.modules.models import Order
+from mypages.services import clock
 
 #: the values of the platform switch's form
 SWITCH = {"on": True, "off": False}
@@ -84,7 +84,7 @@ def change_platform_security(request):
     before = bool(row.require_mfa)
     if before == wanted:  # another operator was quicker
         return HTTPSeeOther(request.route_url("operator_security"))
-    row.require_mfa, row.updated_at, row.updated_by_id = wanted, utcnow(), request.user.id
+    row.require_mfa, row.updated_at, row.updated_by_id = wanted, clock(request).now(), request.user.id
     request.registry["policy.platform"].forget_after_commit(request)
     request.audit("platform.policy_changed", company=None,
                   changes={"require_mfa": [before, wanted]})

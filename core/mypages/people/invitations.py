@@ -1,6 +1,8 @@
 """Invitations by e-mail: the job sends the link, the link lets the invitee in."""
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from mypages.accounts import email_tokens
@@ -17,7 +19,8 @@ def send_invitation(job) -> None:
     if invitation is None or invitation.accepted_at or invitation.revoked_at:
         return
     company = job.dbsession.get(Company, invitation.company_id)
-    token = email_tokens.issue(job.dbsession, "invite", invitation_id=invitation.id)
+    token = email_tokens.issue(job.dbsession, "invite", invitation_id=invitation.id,
+                               now=job.now)
     localizer = localizer_for(job.registry, company.default_locale)
     link = settings_of(job).url(f"/invitation/{token}")
     mailer(job).send(invitation.email,
@@ -31,10 +34,10 @@ def send_invitation(job) -> None:
                              target=invitation.email)
 
 
-def accept(dbsession, invitation: Invitation, user) -> Membership:
+def accept(dbsession, invitation: Invitation, user, now: dt.datetime | None = None) -> Membership:
     existing = dbsession.scalars(select(Membership).where(
         Membership.company_id == invitation.company_id, Membership.user_id == user.id)).one_or_none()
-    invitation.accepted_at = utcnow()
+    invitation.accepted_at = now or utcnow()
     if existing is not None:
         return existing
     membership = Membership(company_id=invitation.company_id, user_id=user.id, role=invitation.role)

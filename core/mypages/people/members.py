@@ -5,13 +5,13 @@ from __future__ import annotations
 from pyramid.i18n import TranslationString
 from sqlalchemy import func, select, update
 
-from mypages.accounts import end_user_sessions
 from mypages.accounts.models import TotpCredential, User
 from mypages.companies.models import Company, Invitation, Membership, Role
 from mypages.i18n import _
 from mypages.notifications import localizer_for
-from mypages.services import mailer
 from mypages.refusals import Refusal
+from mypages.services import mailer, session_store
+from mypages.work import Work
 
 
 class PeopleError(Refusal):
@@ -51,13 +51,18 @@ def _lock_admins(dbsession, company_id: int) -> int:
     return len(admins)
 
 
-def change_role(request, company, user_id: int, role: str) -> Membership:
+def _own_session(work: Work, user_id: int) -> str | None:
+    """The session to keep when people change themselves: the one they are using."""
+    return work.actor.session_id if user_id == work.actor.user_id else None
+
+
+def change_role(work: Work, company, user_id: int, role: str) -> Membership:
     try:
         new_role = Role(role)
     except ValueError:
         raise PeopleError(_("Unknown role."))
-    admins = _lock_admins(request.dbsession, company.id)
-    membership = _membership(request.dbsession, company.id, user_id)
+    admins = _lock_admins(work.dbsession, company.id)
+    membership = _membership(work.dbsession, company.id, user_id)
     if membership.role == new_role:
         return membership
     if membership.role == Role.admin and admins <= 1:
@@ -66,32 +71,33 @@ def change_role(request, company, user_id: int, role: str) -> Membership:
     old = membership.role
     membership.role = new_role
     # a change of privilege: that person's sessions start again (ASVS 7.2.4)
-    end_user_sessions(request.dbsession, user_id,
-                      keep=request.user_session.id if user_id == request.user.id else None)
-    request.audit("people.role_changed", target=str(user_id), old_role=old.value,
-                  new_role=new_role.value)
+    session_store(work.registry).end_all(work.dbsession, user_id,
+                                         keep=_own_session(work, user_id))
+    work.audit("people.role_changed", company=company, target=str(user_id),
+               old_role=old.value, new_role=new_role.value)
     return membership
 
 
-def remove(request, company, user_id: int) -> None:
-    admins = _lock_admins(request.dbsession, company.id)
-    membership = _membership(request.dbsession, company.id, user_id, lock=True)
+def remove(work: Work, company, user_id: int) -> None:
+    admins = _lock_admins(work.dbsession, company.id)
+    membership = _membership(work.dbsession, company.id, user_id, lock=True)
     if membership.role == Role.admin and admins <= 1:
         raise PeopleError(_("The last admin of a company cannot be removed."))
-    request.dbsession.delete(membership)
-    ended = end_user_sessions(request.dbsession, user_id)
-    request.audit("people.removed", target=str(user_id), sessions_ended=ended)
+    work.dbsession.delete(membership)
+    ended = session_store(work.registry).end_all(work.dbsession, user_id)
+    work.audit("people.removed", company=company, target=str(user_id), sessions_ended=ended)
 
 
-def end_sessions(request, company, user_id: int) -> int:
-    _membership(request.dbsession, company.id, user_id)
-    ended = end_user_sessions(request.dbsession, user_id,
-                              keep=request.user_session.id if user_id == request.user.id else None)
-    request.audit("people.sessions_ended", target=str(user_id), sessions_ended=ended)
+def end_sessions(work: Work, company, user_id: int) -> int:
+    _membership(work.dbsession, company.id, user_id)
+    ended = session_store(work.registry).end_all(work.dbsession, user_id,
+                                                 keep=_own_session(work, user_id))
+    work.audit("people.sessions_ended", company=company, target=str(user_id),
+               sessions_ended=ended)
     return ended
 
 
-def invite(request, company, email: str, role: str) -> Invitation:
+def invite(work: Work, company, email: str, role: str) -> Invitation:
     email = email.strip().lower()
     if "@" not in email or len(email) > 254 or " " in email:
         raise PeopleError(_("Type a valid e-mail address."))
@@ -99,17 +105,17 @@ def invite(request, company, email: str, role: str) -> Invitation:
         role = Role(role)
     except ValueError:
         raise PeopleError(_("Unknown role."))
-    already = request.dbsession.scalar(
+    already = work.dbsession.scalar(
         select(func.count()).select_from(Membership).join(User, User.id == Membership.user_id)
         .where(Membership.company_id == company.id, User.email == email))
     if already:
         raise PeopleError(_("${email} is already a member.", mapping={"email": email}))
     invitation = Invitation(company_id=company.id, email=email, role=role,
-                            invited_by_id=request.user.id)
-    request.dbsession.add(invitation)
-    request.dbsession.flush()
-    request.enqueue("companies.invitation_mail", {"invitation_id": invitation.id})
-    request.audit("people.invited", target=email, role=role.value)
+                            invited_by_id=work.actor.user_id, created_at=work.now())
+    work.dbsession.add(invitation)
+    work.dbsession.flush()
+    work.enqueue("companies.invitation_mail", {"invitation_id": invitation.id})
+    work.audit("people.invited", company=company, target=email, role=role.value)
     return invitation
 
 

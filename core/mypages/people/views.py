@@ -11,11 +11,12 @@ from mypages.accounts.password_policy import problems
 from mypages.accounts.rules import sign_in_rules
 from mypages.accounts.throttle import INVITATION
 from mypages.companies.models import Company, Invitation, Role
-from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.people import members as people
 from mypages.people.invitations import accept
+from mypages.services import clock, password_hasher
 from mypages.web.inputs import as_id
+from mypages.work import work_of
 
 
 def people_page(request, errors=()):
@@ -52,19 +53,19 @@ def _back(request, done):
 
 @view_config(route_name="company_person", form_action="role", **PEOPLE_FORM)
 def change_role(request):
-    people.change_role(request, request.company, _person(request), request.POST.get("role", ""))
+    people.change_role(work_of(request), request.company, _person(request), request.POST.get("role", ""))
     return _back(request, _("The role has been changed."))
 
 
 @view_config(route_name="company_person", form_action="remove", **PEOPLE_FORM)
 def remove_person(request):
-    people.remove(request, request.company, _person(request))
+    people.remove(work_of(request), request.company, _person(request))
     return _back(request, _("The person has been removed from the company and signed out."))
 
 
 @view_config(route_name="company_person", form_action="end-sessions", **PEOPLE_FORM)
 def end_sessions(request):
-    people.end_sessions(request, request.company, _person(request))
+    people.end_sessions(work_of(request), request.company, _person(request))
     return _back(request, _("The person has been signed out everywhere."))
 
 
@@ -83,14 +84,14 @@ def revoke_invitation(request):
         Invitation.accepted_at.is_(None))).one_or_none()
     if invitation is None:
         raise people.PeopleError(_("There is no such invitation."))
-    invitation.revoked_at = utcnow()
+    invitation.revoked_at = clock(request).now()
     request.audit("people.invitation_revoked", target=invitation.email)
     return _back(request, _("The invitation has been withdrawn."))
 
 
 @view_config(route_name="company_invitations", **PEOPLE_FORM)
 def invite(request):
-    invitation = people.invite(request, request.company, request.POST.get("email", ""),
+    invitation = people.invite(work_of(request), request.company, request.POST.get("email", ""),
                                request.POST.get("role", "member"))
     return _back(request, _("An invitation has been sent to ${email}.",
                             mapping={"email": invitation.email}))
@@ -99,7 +100,8 @@ def invite(request):
 # -- accepting an invitation -----------------------------------------------------
 
 def _invitation(request):
-    row = email_tokens.find(request.dbsession, "invite", request.matchdict["token"])
+    row = email_tokens.find(request.dbsession, "invite", request.matchdict["token"],
+                            clock(request).now())
     invitation = request.dbsession.get(Invitation, row.invitation_id) if row else None
     if invitation is None or invitation.accepted_at or invitation.revoked_at:
         return None, None, None
@@ -144,16 +146,16 @@ def invitation(request):
             request.response.status = 400
             return dict(page, errors=found, name=name)
         user = User(email=invited.email, display_name=name,
-                    password_hash=request.registry["passwords"].hash(password))
+                    password_hash=password_hasher(request).hash(password))
         request.dbsession.add(user)
         request.dbsession.flush()
-    if not email_tokens.use(request.dbsession, token_row):
+    if not email_tokens.use(request.dbsession, token_row, clock(request).now()):
         request.response.status = 404
         return {"valid": False}
-    accept(request.dbsession, invited, user)
+    accept(request.dbsession, invited, user, clock(request).now())
     request.audit("people.invitation_accepted", target=invited.email, company=company, actor=user)
     if request.user is None:
-        start_session(request, user, {"pwd": utcnow().isoformat()})
+        start_session(request, user, {"pwd": clock(request).now().isoformat()})
     else:
         add_methods(request, [])  # a new membership is a privilege change: a new session id
     return HTTPSeeOther(request.route_url("dashboard", company_id=company.id))

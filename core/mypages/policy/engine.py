@@ -28,6 +28,7 @@ from mypages.accounts.totp import is_enabled
 from mypages.companies import CompanyContext
 from mypages.db import ColumnGroup, utcnow
 from mypages.i18n import _
+from mypages.services import clock
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,8 @@ def policy_view_deriver(view, info):
         # the platform's requirement is the company's own, met and fallen short of alike
         policy = replace(company.policy, require_mfa=True) if required else company.policy
         verdict = judge(policy, amr, methods, request.user_session,
-                        break_glass=company.break_glass, company_id=company.company.id)
+                        break_glass=company.break_glass, company_id=company.company.id,
+                        now=clock(request).now())
         if not verdict.ok:
             return _fall_short(request, company, verdict, "dashboard", by_platform=required)
         if (company.break_glass and not policy.password_allowed

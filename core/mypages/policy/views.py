@@ -7,11 +7,11 @@ from sqlalchemy import delete, select
 
 from mypages.accounts.password_policy import MAX_LENGTH, PLATFORM_MIN_LENGTH
 from mypages.companies.models import Role
-from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.people import members as people
 from mypages.policy.engine import effective
 from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
+from mypages.services import clock
 from mypages.web.inputs import as_id, whole_number
 
 IDLE_RANGE = (5, 24 * 60)        # minutes
@@ -98,7 +98,7 @@ def save_security(request):
     policy.require_mfa = values["require_mfa"]
     policy.password_min_length = int(length)
     policy.idle_minutes, policy.absolute_hours = idle, absolute
-    policy.updated_at = utcnow()
+    policy.updated_at = clock(request).now()
     after = {"require_mfa": policy.require_mfa, "password_min_length": policy.password_min_length,
              "idle_minutes": idle, "absolute_hours": absolute}
     old_break_glass = set(request.dbsession.scalars(select(BreakGlassAdmin.user_id).where(

@@ -20,7 +20,7 @@ from mypages.accounts.models import User
 from mypages.accounts.throttle import SSO_START
 from mypages.companies.models import Company, Membership, Role
 from mypages.contract import SsoRejected, UserInfo
-from mypages.db import committed_on_its_own, utcnow
+from mypages.db import committed_on_its_own
 from mypages.i18n import LOCALE_COOKIE, _, supported
 from mypages.modules.lifecycle import entitled_keys
 from mypages.plugins import notify
@@ -99,7 +99,7 @@ def take_attempt(request, state: str | None) -> SsoAttempt:
     another browser, it is refused."""
     if not state:
         raise SsoRejected("state-missing")
-    now = utcnow()
+    now = clock(request).now()
     # used up in a short transaction of its own, committed before the provider is called:
     # no transaction stays open (nor, on SQLite, the write lock held) during those calls
     with committed_on_its_own(request.registry) as own:
@@ -123,7 +123,7 @@ def burn_attempt(request, state: str | None) -> Company | None:
     with committed_on_its_own(request.registry) as own:
         own.execute(update(SsoAttempt).where(SsoAttempt.state_hash == digest(state),
                                              SsoAttempt.used_at.is_(None))
-                    .values(used_at=utcnow()))
+                    .values(used_at=clock(request).now()))
         company = own.scalars(
             select(Company).join(SsoConnection, SsoConnection.company_id == Company.id)
             .join(SsoAttempt, SsoAttempt.connection_id == SsoConnection.id)
@@ -153,7 +153,7 @@ def _account(request, connection: SsoConnection, company: Company, identity) -> 
         SsoLink.connection_id == connection.id, SsoLink.subject == identity.subject)).one_or_none()
     if link is not None:
         user = dbsession.get(User, link.user_id)
-        link.last_sign_in_at = utcnow()
+        link.last_sign_in_at = clock(request).now()
         return user
     email = (identity.email or "").strip().lower()
     vouched = identity.email_verified and domain_verified(dbsession, company.id, email)
@@ -179,7 +179,7 @@ def _account(request, connection: SsoConnection, company: Company, identity) -> 
         raise SsoRejected("no-account", _("There is no account for you at this company. "
                                           "Ask an admin of your company to invite you."))
     dbsession.add(SsoLink(connection_id=connection.id, subject=identity.subject, user_id=user.id,
-                          last_sign_in_at=utcnow()))
+                          last_sign_in_at=clock(request).now()))
     return user
 
 
@@ -220,13 +220,13 @@ def complete(request, attempt: SsoAttempt, connection: SsoConnection, identity):
         chosen = supported(request.cookies.get(LOCALE_COOKIE))
         if user.locale is None and chosen:
             user.locale = chosen  # as with a password: the language picked before signing in stays
-        now = utcnow().isoformat()
+        now = clock(request).now().isoformat()
         start_session(request, user, {key: now for key in proven})
         notify(request.hooks.mypages_user_signed_in, request, request=request, user=request.user)
     request.audit("account.signed_in", company=company, actor=user, target=user.email,
                   methods=[method])
     if attempt.is_test and membership.role == Role.admin:
-        connection.admin_tested_at = utcnow()
+        connection.admin_tested_at = clock(request).now()
         request.audit("sso.tested", company=company, actor=user, target=provider.key)
         request.session.flash(request.translate(_(
             "The connection works: you signed in through Single Sign On.")))

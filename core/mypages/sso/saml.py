@@ -37,11 +37,10 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from mypages.contract import FederatedIdentity, SsoRejected
-from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.outbound import Outbound, OutboundError
 from mypages.refusals import Refusal
-from mypages.services import settings_of
+from mypages.services import clock, settings_of
 from mypages.sso.connections import provider_of, values_of
 from mypages.sso.models import SamlAssertionSeen, SsoAttempt, SsoConnection
 
@@ -322,7 +321,7 @@ def _remember_assertion(request, connection, assertion_id: str, not_on_or_after:
     """Record the assertion until it expires (with the clock drift python3-saml allows);
     a second use is refused."""
     dbsession = request.dbsession
-    now = utcnow()
+    now = clock(request).now()
     key = hashlib.sha256(f"{connection.id}\n{assertion_id}".encode()).hexdigest()
     expires_at = dt.datetime.fromtimestamp(not_on_or_after + C.ALLOWED_CLOCK_DRIFT, dt.timezone.utc)
     dbsession.execute(delete(SamlAssertionSeen).where(SamlAssertionSeen.expires_at < now))

@@ -9,11 +9,10 @@ from sqlalchemy import delete, select
 
 from mypages.companies.models import Group
 from mypages.contract import SsoRejected
-from mypages.db import utcnow
 from mypages.i18n import _, stored_message
 from mypages.outbound import OutboundError
 from mypages.refusals import Refusal, RefusalShown
-from mypages.services import settings_of
+from mypages.services import clock, settings_of
 from mypages.sso import domains, flow, oidc, saml
 from mypages.sso.connections import (MODULE_KEY, connection_of, provider_of, store_secrets,
                                      values_of)
@@ -152,7 +151,7 @@ def save_connection(request):
     connection.provider, connection.protocol = provider.key, protocol
     connection.settings = plain
     store_secrets(request.registry, connection, secrets_)
-    connection.changed_at = utcnow()
+    connection.changed_at = clock(request).now()
     request.dbsession.flush()
     # secrets never reach the audit trail: only which fields were set
     request.audit("sso.connection_saved", target=provider.key, protocol=protocol,

@@ -231,26 +231,6 @@ def work_as(app, user=None, company=None):
                CompanyInfo.of(dbsession.merge(company)) if company is not None else None)
 
 
-@contextmanager
-def request_as(app, user, company=None):
-    """A request of ``user`` working in ``company``, in a transaction of its own that is
-    committed when the block ends: for tests that call the core directly (from several
-    threads, say) rather than through pages."""
-    tm = transaction.TransactionManager(explicit=True)
-    env = prepare(registry=app.registry)
-    request = env["request"]
-    request.tm = tm
-    try:
-        with tm:
-            request.dbsession = session_in_transaction(app.registry["db.session_factory"], tm)
-            request.request_context.act_as(None, UserInfo.of(request.dbsession.merge(user)))
-            request.company = (CompanyInfo.of(request.dbsession.merge(company))
-                               if company is not None else None)
-            yield request
-    finally:
-        env["closer"]()
-
-
 @pytest.fixture
 def change_settings(app, monkeypatch):
     """``change_settings(base_url=...)``: the app's typed settings

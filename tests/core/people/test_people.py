@@ -13,7 +13,7 @@ from mypages.companies.models import Membership, Role
 from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.notifications import localizer_for
-from mypages.testing.plugin import request_as, sign_in
+from mypages.testing.plugin import sign_in, work_as
 
 
 def browser(app, address="10.0.0.1"):
@@ -242,8 +242,8 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, factory, db
 
     def demote(admin, other):
         try:
-            with request_as(app, admin, company) as request:
-                people.change_role(request, request.company, other.id, "member")
+            with work_as(app, admin, company) as (work, info):
+                people.change_role(work, info, other.id, "member")
             outcomes.append("demoted")
         except people.PeopleError as refused:
             outcomes.append(str(refused.message))

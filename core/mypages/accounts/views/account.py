@@ -10,9 +10,8 @@ from mypages.accounts import totp
 from mypages.accounts.models import User, UserSession
 from mypages.accounts.password_policy import problems
 from mypages.accounts.rules import sign_in_rules
-from mypages.db import utcnow
 from mypages.i18n import LANGUAGES, LOCALE_COOKIE, _, supported
-from mypages.services import settings_of
+from mypages.services import clock, password_hasher, settings_of
 from mypages.web.safety import safe_next
 
 
@@ -64,7 +63,7 @@ def end_one_session(request):
         update(UserSession).where(UserSession.id == session_id,
                                   UserSession.user_id == request.user.id,
                                   UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+        .values(ended_at=clock(request).now()).execution_options(synchronize_session=False)).rowcount
     if ended:
         request.audit("session.ended", target=request.user.email, company=None)
         request.session.flash(request.translate(_("The session has been ended.")))
@@ -92,7 +91,7 @@ def change_password(request):
         request.response.status = 403
         return _password_page(request, _("Your company requires sign-in through Single Sign On, "
                                          "so your account has no password to change."))
-    passwords = request.registry["passwords"]
+    passwords = password_hasher(request)
     if not passwords.verify(user.password_hash, request.POST.get("current", "")):
         request.audit("account.password_change_refused", target=user.email, company=None)
         request.response.status = 400

@@ -10,6 +10,7 @@ from mypages.accounts.password_policy import problems
 from mypages.accounts.rules import sign_in_rules
 from mypages.accounts.throttle import PASSWORD_RESET, RESET_LINK, too_many
 from mypages.i18n import _
+from mypages.services import clock, password_hasher
 
 SENT = _("If there is an account for that address, we have sent it a link to choose a new "
          "password. The link works for one hour.")
@@ -52,7 +53,8 @@ def _reset_page(request, token_row, **extra):
 def _link(request):
     """(the link's token row or None, seconds to wait): unknown links count per address,
     refused forms per link too."""
-    row = email_tokens.find(request.dbsession, "reset", request.matchdict["token"])
+    row = email_tokens.find(request.dbsession, "reset", request.matchdict["token"],
+                            clock(request).now())
     return row, throttle.wait_seconds(request, RESET_LINK, row.id if row else None)
 
 
@@ -103,10 +105,10 @@ def reset(request):
                      min_length=rules.min_password_length(request.dbsession, user.id))
     if found:
         return _refused(request, row, 400, _reset_page(request, row, errors=found))
-    if not email_tokens.use(request.dbsession, row):
+    if not email_tokens.use(request.dbsession, row, clock(request).now()):
         request.response.status = 404
         return _reset_page(request, None)
-    user.password_hash = request.registry["passwords"].hash(new)
+    user.password_hash = password_hasher(request).hash(new)
     ended = end_user_sessions(request.dbsession, user.id)
     request.audit("account.password_reset", target=user.email, company=None, actor=user,
                   sessions_ended=ended)

@@ -13,9 +13,9 @@ from mypages.accounts.throttle import SIGN_IN, too_many
 from mypages.accounts.devices import known_user_ids, remember_device
 from mypages.accounts.models import EMAIL_MAX_LENGTH, User
 from mypages.accounts.rules import identifier_first, sign_in_rules
-from mypages.db import utcnow
 from mypages.i18n import LOCALE_COOKIE, _, supported
 from mypages.plugins import notify
+from mypages.services import clock, password_hasher
 from mypages.web.safety import safe_next
 from mypages.work import work_of
 
@@ -50,14 +50,14 @@ def check_password(request, email: str, password: str):
         request.response.status = 403
         return None, SSO_ONLY
     hashed = user.password_hash if user is not None and user.is_active else None
-    if not (email and password and request.registry["passwords"].verify(hashed, password)):
+    if not (email and password and password_hasher(request).verify(hashed, password)):
         throttle.record(request, SIGN_IN, account)
         request.audit("account.sign_in_failed", target=email, company=None)
         request.response.status = 400
         return None, WRONG
     # the account's counter is cleared only once every factor passed (finish_sign_in):
     # a right password must not wipe out the count of wrong second-factor codes
-    passwords = request.registry["passwords"]
+    passwords = password_hasher(request)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)
     return user, None
@@ -100,7 +100,7 @@ def login(request):
     user, error = check_password(request, email, password)
     if error is not None:
         return {"email": email, "next": next_url, "error": error, "sso_offered": error is SSO_ONLY}
-    now = utcnow().isoformat()
+    now = clock(request).now().isoformat()
     if totp.is_enabled(request.dbsession, user.id):
         request.session.invalidate()  # nothing from before sign-in survives it
         request.session[PENDING] = {"user_id": user.id, "pwd": now, "next": next_url,
@@ -172,7 +172,7 @@ def verify(request):
     method, error = check_second_factor(request, user, code)
     if error is not None:
         return _verify_form(request, error)
-    return finish_sign_in(request, user, {"pwd": pending["pwd"], method: utcnow().isoformat()},
+    return finish_sign_in(request, user, {"pwd": pending["pwd"], method: clock(request).now().isoformat()},
                           pending["next"])
 
 
