@@ -52,7 +52,7 @@ def main(global_config, **settings):
     """Build the WSGI application (PasteDeploy ``paste.app_factory``)."""
     with Configurator(settings=settings) as config:
         config.include(".services")       # the services behind seams (pyramid_services)
-        config.include(".settings")       # typed settings, parsed once; production refuses unsafe ones
+        config.include(".settings")       # typed settings, parsed once; production refuses unsafe
         config.include(".crypto")         # encryption at rest with rotatable keys
         config.include(".i18n")           # locale negotiation, catalogs, Babel formatting
         config.include(".db")             # engine, request.dbsession, migrations

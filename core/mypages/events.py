@@ -43,7 +43,8 @@ class EventContext:
         """Record ``action`` in the audit trail of ``company``, by ``user`` (none for a job),
         in the change's transaction. ``details`` must never hold secrets."""
         audit_writer(self.registry).record(
-            self.dbsession, action, company_id=self.company.id if self.company is not None else None,
+            self.dbsession, action,
+            company_id=self.company.id if self.company is not None else None,
             actor_id=self.user.id if self.user is not None else None, target=target, ip=self.ip,
             **details)
 

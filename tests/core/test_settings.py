@@ -126,7 +126,8 @@ def test_a_hashing_cost_argon2_cannot_run_with_is_refused_in_any_environment(set
 
 def test_production_refuses_the_debug_toolbar(production_settings):
     # On the settings: the toolbar is not installed here, and Pyramid imports it before any check.
-    settings = parse({**production_settings, "pyramid.includes": "pyramid_tm\npyramid_debugtoolbar"})
+    settings = parse({**production_settings,
+                      "pyramid.includes": "pyramid_tm\npyramid_debugtoolbar"})
 
     with pytest.raises(UnsafeConfiguration, match="pyramid_debugtoolbar must not be included"):
         check_production(settings)

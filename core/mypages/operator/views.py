@@ -84,7 +84,8 @@ def change_platform_security(request):
     before = bool(row.require_mfa)
     if before == wanted:  # another operator was quicker
         return HTTPSeeOther(request.route_url("operator_security"))
-    row.require_mfa, row.updated_at, row.updated_by_id = wanted, clock(request).now(), request.user.id
+    row.require_mfa, row.updated_at = wanted, clock(request).now()
+    row.updated_by_id = request.user.id
     request.registry["policy.platform"].forget_after_commit(request)
     request.audit("platform.policy_changed", company=None,
                   changes={"require_mfa": [before, wanted]})

@@ -53,7 +53,8 @@ def _back(request, done):
 
 @view_config(route_name="company_person", form_action="role", **PEOPLE_FORM)
 def change_role(request):
-    people.change_role(work_of(request), request.company, _person(request), request.POST.get("role", ""))
+    people.change_role(work_of(request), request.company, _person(request),
+                       request.POST.get("role", ""))
     return _back(request, _("The role has been changed."))
 
 

@@ -63,7 +63,8 @@ def end_one_session(request):
         update(UserSession).where(UserSession.id == session_id,
                                   UserSession.user_id == request.user.id,
                                   UserSession.ended_at.is_(None))
-        .values(ended_at=clock(request).now()).execution_options(synchronize_session=False)).rowcount
+        .values(ended_at=clock(request).now())
+        .execution_options(synchronize_session=False)).rowcount
     if ended:
         request.audit("session.ended", target=request.user.email, company=None)
         request.session.flash(request.translate(_("The session has been ended.")))

@@ -172,8 +172,8 @@ def verify(request):
     method, error = check_second_factor(request, user, code)
     if error is not None:
         return _verify_form(request, error)
-    return finish_sign_in(request, user, {"pwd": pending["pwd"], method: clock(request).now().isoformat()},
-                          pending["next"])
+    proven = {"pwd": pending["pwd"], method: clock(request).now().isoformat()}
+    return finish_sign_in(request, user, proven, pending["next"])
 
 
 @view_config(route_name="reauth", renderer="mypages:templates/reauth.jinja2",
