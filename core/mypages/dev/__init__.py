@@ -54,16 +54,19 @@ def dev_app_url(where, name: str) -> str:
 
 def collect(pm) -> dict[str, DevApp]:
     """Every enabled plugin's stand-ins; a bad or doubled name stops start-up."""
-    apps = {}
+    apps, owners = {}, {}
     for impl in reversed(pm.hook.mypages_dev_apps.get_hookimpls()):
         for app in impl.function() or []:
-            if not NAME.match(app.name or "") or app.name in apps:
+            if not NAME.match(app.name or ""):
                 raise PluginError(impl.plugin_name, f"development stand-in name {app.name!r} is "
-                                  "not one path segment of a-z, 0-9 and -, or is offered twice")
+                                  "not one path segment of a-z, 0-9 and -")
+            if app.name in apps:
+                raise PluginError(impl.plugin_name, f"development stand-in {app.name!r} is "
+                                  f"offered by plugin {owners[app.name]!r} too")
             if (app.app is None) == (app.include is None):
                 raise PluginError(impl.plugin_name, f"development stand-in {app.name!r} needs "
                                   "exactly one of app and include")
-            apps[app.name] = app
+            apps[app.name], owners[app.name] = app, impl.plugin_name
     return apps
 
 
