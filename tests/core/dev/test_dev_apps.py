@@ -7,9 +7,10 @@ from sqlalchemy import select
 from webtest import TestApp
 
 from mypages import main
+from mypages.accounts.models import User
+from mypages.companies.models import Company, Membership
 from mypages.plugins import PluginError
 from mypages.testing.cli import OperatorCli
-from mypages_example_notes.models import Note
 
 STAND_IN = '''
     from mypages.toolkit import DevApp, TranslationString, hookimpl
@@ -93,19 +94,21 @@ def test_a_bad_stand_in_stops_start_up_naming_the_plugin(site, startup_settings,
 def test_demo_seeds_every_plugins_data_after_the_demo_company(site, make_app, dbsession):
     site.add_plugin("welcome", '''
         from mypages.toolkit import hookimpl
-        from mypages_example_notes.models import Note
 
         mypages_hookspec = "2.3"
 
         @hookimpl(trylast=True)
         def mypages_demo(context):
             company = context.company("Demo AB")  # mypages-devtools made it already
-            context.dbsession.add(Note(company_id=company.id, text="Welcome"))
-            return [f"a note in {company.name}"]
+            context.person("guest@demo.example", "Greta Guest", "guest-password", company=company)
+            return [f"a guest at {company.name}"]
     ''')
     cli = OperatorCli(app=make_app(**dev_settings()))
 
     lines = cli("demo").stdout.splitlines()
 
-    assert lines[0] == "devtools:" and lines[-2:] == ["welcome:", "  a note in Demo AB"]
-    assert dbsession.scalars(select(Note.text)).all() == ["Welcome"]
+    assert lines[0] == "devtools:" and lines[-2:] == ["welcome:", "  a guest at Demo AB"]
+    members = select(User.email).join(Membership, Membership.user_id == User.id).join(
+        Company, Company.id == Membership.company_id).where(Company.name == "Demo AB")
+    assert "guest@demo.example" in dbsession.scalars(members).all()
+    assert len(dbsession.scalars(select(Company)).all()) == 1
