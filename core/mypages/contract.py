@@ -140,7 +140,8 @@ class DevApp:
 
     ``name`` is one path segment of lower-case letters, digits and hyphens, unique across
     plugins. The ``/_dev/`` index shows ``title`` and ``description``, and the rows
-    ``details(request)`` returns, (label, value) pairs such as what to type into a form.
+    ``details(request)`` returns: (label, value) pairs such as what to type into a form,
+    where a plain string value is shown as code to copy and a translation string as words.
     """
 
     name: str
