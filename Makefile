@@ -3,17 +3,18 @@
 VENV     ?= .venv
 PYTHON   ?= python3
 BIN       = $(VENV)/bin
-PLUGINS   = examples/notes plugins/sso_azure plugins/sso_google
+PLUGINS   = examples/notes plugins/sso_azure plugins/sso_google devtools
 CATALOGS  = core/mypages/locale:mypages examples/notes/mypages_example_notes/locale:mypages_example_notes \
             plugins/sso_azure/mypages_sso_azure/locale:mypages_sso_azure \
-            plugins/sso_google/mypages_sso_google/locale:mypages_sso_google
+            plugins/sso_google/mypages_sso_google/locale:mypages_sso_google \
+            devtools/mypages_devtools/locale:mypages_devtools
 
 .PHONY: run test install catalogs extract system-packages docs bench audit clean
 
 $(BIN)/.installed: setup.cfg $(foreach p,$(PLUGINS),$(p)/setup.cfg)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade --quiet pip 'setuptools<81' wheel
-	$(BIN)/pip install --quiet --only-binary lxml,xmlsec -e '.[test,docs,fakes]' $(foreach p,$(PLUGINS),-e $(p))
+	$(BIN)/pip install --quiet --only-binary lxml,xmlsec -e '.[test,docs]' $(foreach p,$(PLUGINS),-e $(p))
 	$(BIN)/python -c "import xmlsec, onelogin.saml2.auth"  # lxml and xmlsec agree on libxml2
 	touch $@
 
@@ -37,6 +38,8 @@ extract: | install
 	  --project mypages-sso-azure -o mypages_sso_azure/locale/mypages_sso_azure.pot mypages_sso_azure
 	cd plugins/sso_google && $(abspath $(BIN))/pybabel extract -F babel.cfg --no-location \
 	  --project mypages-sso-google -o mypages_sso_google/locale/mypages_sso_google.pot mypages_sso_google
+	cd devtools && $(abspath $(BIN))/pybabel extract -F babel.cfg --no-location \
+	  --project mypages-devtools -o mypages_devtools/locale/mypages_devtools.pot mypages_devtools
 	@for spec in $(CATALOGS); do \
 	  dir=$${spec%%:*}; domain=$${spec##*:}; \
 	  for lang in $(LANGUAGES); do \

@@ -634,7 +634,7 @@ def run(workspace: Workspace) -> dict:
                      "wrk": f"-t{wrk.THREADS} -c{wrk.CONNECTIONS} --latency "
                             f"--timeout {WRK_TIMEOUT}s, GET {CALLBACK_PATH} (prepared, one each)",
                      "gunicorn": f"--workers {WORKERS} --worker-class sync",
-                     "identity_provider": f"mypages.sso.fakes.oidc_provider (pyop), Entra ID "
+                     "identity_provider": f"mypages_devtools.fakes.oidc_provider (pyop), Entra ID "
                                           f"style, gunicorn --workers 1 --threads {IDP_THREADS}",
                      "verify": f"joserfc jwt.decode RS256, key imported once, "
                                f"{WORKERS} processes, {TOKENS} ID tokens of this run"},

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from mypages.sso.fakes.oidc_provider import FakeOidcProvider, azure_user
+from mypages_devtools.fakes.oidc_provider import FakeOidcProvider, azure_user
 
 TENANT_ID = "4f2b1a5e-3c1d-4e8f-9a0b-6c7d8e9f0a1b"
 CLIENT_ID = "b3e5c7d9-1a2b-4c3d-8e4f-5a6b7c8d9e0f"

@@ -31,7 +31,7 @@ LAYERS = (
     ("audit", "outbound", "refusals"),  # the audit trail; HTTP to typed addresses; refusals
     ("contract", "web"),       # the plugin contract's records; layout, headers, error pages
     ("plugins",),              # the pluggy manager, discovery, per-company hook callers
-    ("jobs", "notifications"),  # periodic and queued jobs; e-mail
+    ("jobs", "notifications", "dev"),  # periodic and queued jobs; e-mail; /_dev/ stand-ins
     ("events",),               # what an event hook acts with, for a request or a job
     ("work",),                 # what a domain function acts with: session, services, actor
     # domains
@@ -41,7 +41,7 @@ LAYERS = (
     ("sso",),                  # the Single Sign On module
     ("operator",),             # the platform operators' pages
     # entry points
-    ("demo",),                 # demo data for development
+    ("demo",),                 # what plugins seed demo data with (mypages demo)
     ("mypages",),              # this module: the composition root
     ("cli",),                  # the mypages command
     ("testing", "toolkit"),    # the pytest plugin; the plugins' one import
@@ -70,5 +70,6 @@ def main(global_config, **settings):
         config.include(".policy")         # the sign-in policy: engine, company and platform policy
         config.include(".sso")            # Single Sign On module: OIDC, SAML, verified domains
         config.include(".operator")       # platform operators' pages
+        config.include(".dev")            # plugins' offline stand-ins under /_dev/ (development)
         config.include_plugins()          # every enabled plugin, last
     return LastResort(config.make_wsgi_app())  # errors that escape Pyramid get a page too

@@ -19,7 +19,7 @@ from mypages.contract import CompanyInfo
 from mypages.crypto import DecryptionFailed, new_key, rotate_all
 from mypages.db import Base, session_in_transaction
 from mypages.db.migrate import MigrationSource, current_revisions, upgrade_all
-from mypages.demo import seed
+from mypages import demo as demo_data
 from mypages.i18n import localizer_for, supported
 from mypages.jobs import Worker
 from mypages.modules.lifecycle import activate
@@ -348,15 +348,19 @@ def jobs_worker(ctx, poll):
 @main.command("demo")
 @click.pass_context
 def demo(ctx):
-    """Seed a demo company with an admin and a user (development only)."""
+    """Seed every plugin's demo data (development only; running it again changes nothing)."""
     registry = ctx.obj["env"].registry
     if not settings_of(registry).dev_features:
         fail("demo data is only for development (mypages.dev_features = true)")
     tm, work = ctx.obj["env"].transaction()
     with tm:
-        lines = seed(work)
-    for line in lines:
-        click.echo(line)
+        seeded = demo_data.seed(registry["plugins.manager"], work)
+    if not seeded:
+        click.echo("No enabled plugin seeds demo data (mypages-devtools does).")
+    for plugin, lines in seeded:
+        click.echo(f"{plugin}:")
+        for line in lines or ["(nothing to print)"]:
+            click.echo(f"  {line}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -123,6 +123,35 @@ class QueuedJobType:
     max_attempts: int = 5
 
 
+@dataclass(frozen=True)
+class DevApp:
+    """An offline stand-in for an outside service, served under ``/_dev/<name>/`` while
+    development features are on (``mypages.dev_features``); production never mounts it.
+
+    Give exactly one of ``app`` and ``include``:
+
+    ``app(url)``
+        builds a WSGI application, once, on the first request for it; ``url`` is where it
+        is served (``<mypages.base_url>/_dev/<name>``). It sees the rest of the path as its
+        own: ``/_dev/<name>/token`` reaches it as ``/token``.
+    ``include``
+        a Pyramid include (a callable or a dotted name), included with the route prefix
+        ``/_dev/<name>``: for a stand-in with pages of the product's own look.
+
+    ``name`` is one path segment of lower-case letters, digits and hyphens, unique across
+    plugins. The ``/_dev/`` index shows ``title`` and ``description``, and the rows
+    ``details(request)`` returns: (label, value) pairs such as what to type into a form,
+    where a plain string value is shown as code to copy and a translation string as words.
+    """
+
+    name: str
+    title: TranslationString
+    description: TranslationString
+    app: Callable[[str], Callable] | None = None
+    include: Callable | str | None = None
+    details: Callable[[object], list[tuple[TranslationString | str, str]]] | None = None
+
+
 class PurchaseRefused(Refusal):
     """Raised by a ``mypages_purchase`` implementation; ``message`` is shown to the admin
     and the purchase changes nothing. A :class:`~mypages.refusals.Refusal`."""

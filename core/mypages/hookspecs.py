@@ -16,6 +16,8 @@ Hooks are called in one of two ways:
   are called for every
   enabled plugin, once at start-up, and ``mypages_purchase`` for every
   enabled plugin when a module is bought;
+* **development hooks** (``mypages_dev_apps``, ``mypages_demo``) are called
+  only while ``mypages.dev_features`` is on, which production refuses;
 * **company hooks** (``mypages_company_settings_tabs``,
   ``mypages_dashboard_cards``) are called through ``request.company_hooks``,
   which includes only the plugins whose module the company is entitled to
@@ -44,7 +46,7 @@ import pluggy
 
 #: (major, minor) of this contract. Bump minor for additions, major for breaks; every change
 #: gets a section in docs/plugins/changelog.rst (tests/core/plugins/test_contract_snapshot.py).
-HOOKSPEC_VERSION = (2, 2)
+HOOKSPEC_VERSION = (2, 3)
 
 hookspec = pluggy.HookspecMarker("mypages")
 hookimpl = pluggy.HookimplMarker("mypages")
@@ -106,6 +108,36 @@ def mypages_sso_providers():
     A provider's key must be unique across plugins; each provider becomes a
     sign-in method ``sso:<key>`` that satisfies "require two-factor
     authentication".
+    """
+
+
+# -- development hooks (mypages.dev_features only; never called in production) --
+
+@hookspec
+def mypages_dev_apps():
+    """Return the offline stand-ins this plugin serves, a list of
+    :class:`mypages.toolkit.DevApp` (since hookspec 2.3).
+
+    Called once at start-up, and only while development features are on
+    (``mypages.dev_features``, which production refuses): each stand-in is
+    mounted at ``/_dev/<name>/`` and listed on the ``/_dev/`` index, so the
+    product can be clicked through without a network. Two stand-ins with the
+    same name stop start-up.
+    """
+
+
+@hookspec
+def mypages_demo(context):
+    """Seed this plugin's demo data; return the lines to print, a list of strings
+    (since hookspec 2.3).
+
+    Called by ``mypages demo`` (development features only), for every plugin
+    in one transaction. Seed idempotently: a second run finds what the first
+    made and changes nothing. An implementation that builds on another
+    plugin's demo data runs after it with ``@hookimpl(trylast=True)``.
+
+    :param context: a :class:`mypages.toolkit.DemoContext`: the transaction,
+        and find-or-create helpers for companies, people and verified domains.
     """
 
 

@@ -300,7 +300,8 @@ def check_production(settings: Settings) -> None:
         problems.append("mypages.smtp.host must be set: production sends e-mail, "
                         "it does not write it to files")
     if settings.dev_features:
-        problems.append("mypages.dev_features must be false (it mounts offline fakes and demo data)")
+        problems.append("mypages.dev_features must be false (it mounts offline stand-ins under "
+                        "/_dev/ and lets `mypages demo` seed demo data)")
     if settings.outbound.allow_private:
         problems.append("mypages.outbound.allow_private must be false (it lets addresses that "
                         "company admins type reach internal networks); list the internal networks "

@@ -6,11 +6,13 @@ releases without notice. See the plugin-author guide.
 """
 from pyramid.i18n import TranslationString, TranslationStringFactory
 
-from mypages.contract import (CompanyInfo, DashboardCard, FederatedIdentity, JobContext,
-                              LoginMethod, Module, PeriodicJob, Price, PurchaseRefused,
-                              QueuedJobType, SettingsTab, SsoProvider, SsoRejected, SsoSetting,
-                              UserInfo)
+from mypages.contract import (CompanyInfo, DashboardCard, DevApp, FederatedIdentity,
+                              JobContext, LoginMethod, Module, PeriodicJob, Price,
+                              PurchaseRefused, QueuedJobType, SettingsTab, SsoProvider,
+                              SsoRejected, SsoSetting, UserInfo)
 from mypages.db import Base, UTCDateTime, utcnow
+from mypages.demo import DemoContext
+from mypages.dev import dev_app_url
 from mypages.db.migrate import MigrationSource, run_env
 from mypages.hookspecs import HOOKSPEC_VERSION, MypagesDeprecationWarning, hookimpl
 from mypages.i18n import LANGUAGES
@@ -20,14 +22,16 @@ from mypages.events import EventContext
 from mypages.outbound import Outbound, OutboundError, outbound_client
 from mypages.refusals import Refusal
 from mypages.services import Clock, Mailer, clock, mailer
+from mypages.sso import sso_providers
 from mypages.sso.urls import is_endpoint
 
 __all__ = [
-    "Base", "Clock", "CompanyInfo", "DashboardCard", "EventContext", "FederatedIdentity",
-    "HOOKSPEC_VERSION", "JobContext", "LANGUAGES", "LoginMethod", "Mailer", "MigrationSource",
-    "Module", "ModuleState", "MypagesDeprecationWarning", "Outbound", "OutboundError",
-    "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType", "Refusal", "SettingsTab",
-    "SsoProvider", "SsoRejected", "SsoSetting", "TranslationString", "TranslationStringFactory",
-    "UTCDateTime", "UserInfo", "clock", "get_module_settings", "hookimpl", "is_endpoint",
-    "mailer", "outbound_client", "run_env", "save_module_settings", "utcnow",
+    "Base", "Clock", "CompanyInfo", "DashboardCard", "DemoContext", "DevApp", "EventContext",
+    "FederatedIdentity", "HOOKSPEC_VERSION", "JobContext", "LANGUAGES", "LoginMethod", "Mailer",
+    "MigrationSource", "Module", "ModuleState", "MypagesDeprecationWarning", "Outbound",
+    "OutboundError", "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType", "Refusal",
+    "SettingsTab", "SsoProvider", "SsoRejected", "SsoSetting", "TranslationString",
+    "TranslationStringFactory", "UTCDateTime", "UserInfo", "clock", "dev_app_url",
+    "get_module_settings", "hookimpl", "is_endpoint", "mailer", "outbound_client", "run_env",
+    "save_module_settings", "sso_providers", "utcnow",
 ]

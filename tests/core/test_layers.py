@@ -188,9 +188,7 @@ def test_no_import_cycle_between_modules():
 #: are imported where they are used, so that the core (and the pytest plugin, which every
 #: pytest run in the environment loads) works without that extra.
 OPTIONAL = {
-    "mypages.sso.fakes.oidc_provider": "pyop",      # the "fakes" extra
-    "mypages.sso.fakes.saml_idp": "saml2",          # the "fakes" extra (pysaml2)
-    "mypages.testing.dns": "dnslib",                # the "fakes" extra
+    "mypages.testing.dns": "dnslib",                # the "test" extra
     "mypages.testing.hostile": "webtest",           # the "test" extra
     "mypages.testing.outbound": "trustme",          # the "test" extra
     "mypages.testing.smtp": "aiosmtpd",             # the "test" extra

@@ -47,6 +47,8 @@ def production_settings(production_env, tmp_path) -> dict:
         "mypages.session.secure": "true",
         "mypages.jobs.in_process": "false",
         "pyramid.reload_templates": "false",
+        # a production installation leaves the development tools out (tests/devtools)
+        "mypages.plugins.deny": "devtools",
     }
 
 
@@ -184,7 +186,9 @@ def test_production_ini_refuses_to_start_without_its_secret(production_env):
 
 
 def test_production_ini_starts_with_its_secrets_in_the_environment(production_env):
-    app = main({}, **shipped("production.ini"))  # builds without connecting to its database
+    # builds without connecting to its database; this machine has the development tools,
+    # which production refuses (tests/devtools), a production installation does not
+    app = main({}, **{**shipped("production.ini"), "mypages.plugins.deny": "devtools"})
 
     settings = settings_of(app)
     assert settings.environment == "production"

@@ -8,8 +8,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.steps import (card, choose_language, html_lang, open_sign_in_and_sign_in, sign_in,
-                             sign_in_with_email_only)
+from mypages.i18n import LANGUAGES
+from tests.e2e.steps import (PHONE, card, choose_language, has_horizontal_scroll, html_lang,
+                             open_sign_in_and_sign_in, sign_in, sign_in_with_email_only)
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +34,20 @@ def test_without_development_features_there_is_no_dev_mount(live_server, page):
         assert page.request.post(path).status == 404, path
 
 
+def test_the_development_page_fits_a_phone_and_loads_nothing_from_elsewhere(make_dev_context,
+                                                                            shot):
+    browser = make_dev_context(viewport=PHONE)
+    page = browser.new_page()
+    page.goto("/_dev/")
+    for code in LANGUAGES:
+        choose_language(page, code)
+        assert html_lang(page) == code
+        expect(page.locator("#dev-saml")).to_be_visible()
+        assert not has_horizontal_scroll(page), f"/_dev/ scrolls sideways in {code}"
+    shot(page, "dev-page-phone")
+    assert browser.foreign_requests() == []
+
+
 def test_admin_requires_entra_id_from_all_and_members_sign_in_through_it(
         dev_server, dev_dns, make_dev_context, shot):
     seeded = dev_server.seeded
@@ -43,7 +58,7 @@ def test_admin_requires_entra_id_from_all_and_members_sign_in_through_it(
     # The development page says what to type for the offline Entra ID.
     page.goto("/_dev/")
     choose_language(page, "en")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Offline identity providers")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Offline stand-ins")
     entra = what_to_type(page, "Microsoft Entra ID")
     assert entra["Identity provider"] == "Microsoft Entra ID"
     assert entra["Authority"] == f"{dev_server.url}/_dev/azure"

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from mypages.accounts.models import UserSession
 from mypages.audit.models import AuditEvent
-from mypages.sso.fakes.oidc_provider import azure_user, google_user
+from mypages_devtools.fakes.oidc_provider import azure_user, google_user
 from mypages.testing.sso import (AZURE_TENANT, azure_values, connect, google_values)
 from tests.security.support import browser
 

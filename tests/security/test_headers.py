@@ -108,7 +108,9 @@ def production_app(app, mypages_settings, monkeypatch):
                   "mypages.encryption_keys": "env:MYPAGES_ENCRYPTION_KEYS",
                   "mypages.session.secure": "true", "mypages.dev_features": "false",
                   "mypages.base_url": "https://mypages.example", "mypages.smtp.host": "127.0.0.1",
-                  "mypages.outbound.allow_private": "false"}
+                  "mypages.outbound.allow_private": "false",
+                  # a production installation leaves the development tools out
+                  "mypages.plugins.deny": "devtools"}
     # production refuses the suite's cheap password hashing: it keeps the default cost
     settings = {key: value for key, value in mypages_settings.items()
                 if not key.startswith("mypages.passwords.")}

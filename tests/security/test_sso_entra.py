@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from mypages.accounts.models import User
 from mypages.companies.models import Group, GroupMember
-from mypages.sso.fakes.oidc_provider import azure_user
+from mypages_devtools.fakes.oidc_provider import azure_user
 from mypages.sso.models import SsoConnection, SsoGroupMapping, SsoLink
 from mypages.testing.sso import AZURE_TENANT, OTHER_TENANT, sso_sign_in
 from tests.security.oidc_support import (ANNA_OID, anna, assert_refused,  # noqa: F401

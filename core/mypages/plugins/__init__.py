@@ -19,6 +19,7 @@ from pyramid.exceptions import ConfigurationError
 
 from mypages import hookspecs
 from mypages.services import settings_of
+from mypages.settings import UnsafeConfiguration
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,19 @@ def discover(allow: list[str], deny: list[str]) -> list[PluginInfo]:
             check_compatibility(ep.name, info.module)
         found.append(info)
     return found
+
+
+def refuse_development_plugins(settings, found: list[PluginInfo]) -> None:
+    """Production refuses an enabled plugin that declares ``mypages_development_only = True``
+    (offline stand-ins, demo data with known passwords)."""
+    if not settings.production:
+        return
+    problems = [f"plugin {info.name!r} ({info.distribution or info.module_name}) is for "
+                f"development only: uninstall it, or add {info.name} to mypages.plugins.deny"
+                for info in found
+                if info.enabled and getattr(info.module, "mypages_development_only", False) is True]
+    if problems:
+        raise UnsafeConfiguration("Refusing to start in production:\n- " + "\n- ".join(problems))
 
 
 def make_plugin_manager() -> pluggy.PluginManager:
@@ -217,6 +231,7 @@ def includeme(config):
     settings = settings_of(config)
     pm = make_plugin_manager()
     found = discover(list(settings.plugins_allow), list(settings.plugins_deny))
+    refuse_development_plugins(settings, found)
     for info in found:
         if info.enabled:
             register(pm, info)

@@ -7,13 +7,19 @@ package does the protocol work and the policy around it.
 """
 from __future__ import annotations
 
-from mypages.contract import LoginMethod
+from mypages.contract import LoginMethod, SsoProvider
 from mypages.plugins import PluginError
 from mypages.services import DnsResolver, settings_of
 from mypages.sso.connections import MODULE_KEY  # noqa: F401  (the module's key, by its name)
 from mypages.sso.domains import DnspythonResolver
 from mypages.sso.flow import identifier_first
 from mypages.sso.models import SsoConnection
+
+
+def sso_providers(registry) -> dict[str, SsoProvider]:
+    """The identity providers every enabled plugin offers, by key (once all plugins are
+    registered: at a request, not in an ``includeme``)."""
+    return registry["sso.providers"]
 
 
 def build_on_ready(registry) -> None:
@@ -48,5 +54,3 @@ def includeme(config):
     config.add_route("sso_saml_metadata", "/sso/saml/{connection_id}/metadata",
                      ids="connection_id")
     config.scan(".views")
-    if settings_of(config).dev_features:
-        config.include(".fakes.mount")  # offline identity providers under /_dev/

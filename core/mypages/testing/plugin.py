@@ -37,7 +37,8 @@ from mypages.testing.services import register_service
 from mypages.work import Actor, Work
 
 # Every pytest run in an environment with mypages installed loads this plugin: what needs a
-# package of the "test" or "fakes" extra (webtest, aiosmtpd, dnslib, trustme, time-machine)
+# package of the "test" extra (webtest, aiosmtpd, dnslib, trustme, time-machine) or of
+# mypages-devtools (the identity providers)
 # is imported by the fixtures that use it.
 
 DATABASE_KINDS = ("sqlite", "postgresql")
@@ -408,7 +409,7 @@ def mail_testapp(mail_app):
 @pytest.fixture(scope="session")
 def mypages_dns_server():
     """The DNS server of the whole run (``dns_server`` hands it to a test, emptied)."""
-    from mypages.testing.dns import DnsServer  # dnslib, the fakes extra's
+    from mypages.testing.dns import DnsServer  # dnslib, the test extra's
 
     server = DnsServer().start()
     yield server
@@ -455,7 +456,7 @@ def outbound_ca(tmp_path_factory):
 def strict_outbound_setup(mypages_settings, outbound_ca):
     """What ``strict_outbound`` gives, built once per database: the application, its DNS
     server and the https server."""
-    from mypages.testing.dns import DnsServer  # dnslib, the fakes extra's
+    from mypages.testing.dns import DnsServer  # dnslib, the test extra's
     from mypages.testing.outbound import (Routes, StrictOutbound, public_and_trap,  # trustme
                                           strict_settings)
 

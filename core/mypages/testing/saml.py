@@ -1,7 +1,7 @@
 """pytest fixtures and helpers for SAML sign-ins: the fake SAML identity provider
 (pysaml2) served over real HTTP on loopback.
 
-``saml_idp`` is the fake (:class:`mypages.sso.fakes.saml_idp.FakeSamlIdp`), reset for
+``saml_idp`` is the fake (:class:`mypages_devtools.fakes.saml_idp.FakeSamlIdp`), reset for
 each test: its signing key lives as long as the test session, so metadata the
 application cached stays true. Make it misbehave with ``saml_idp.misbehave(...)``.
 """
@@ -86,7 +86,7 @@ def idp_answer(location: str) -> tuple[str, dict]:
 @pytest.fixture(scope="session")
 def saml_idp_server():
     """The fake SAML identity provider over HTTP for the whole session."""
-    from mypages.sso.fakes.saml_idp import FakeSamlIdp  # pysaml2, the fakes extra's
+    from mypages_devtools.fakes.saml_idp import FakeSamlIdp  # pysaml2, of mypages-devtools
 
     server = WsgiServer()
     server.app = FakeSamlIdp(server.url)
@@ -100,7 +100,7 @@ def saml_idp_server():
 def saml_idp(saml_idp_server):
     """The fake SAML identity provider (served over HTTP), behaving and signing in its
     default user unless the test says otherwise."""
-    from mypages.sso.fakes.saml_idp import SamlUser  # pysaml2, the fakes extra's
+    from mypages_devtools.fakes.saml_idp import SamlUser  # pysaml2, of mypages-devtools
 
     fake = saml_idp_server.app
     fake.reset()

@@ -1,7 +1,7 @@
 """Single Sign On in tests: identity providers served over real HTTP on loopback.
 
 ``fake_oidc(style="azure" | "google", **options)`` starts a
-:class:`~mypages.sso.fakes.oidc_provider.FakeOidcProvider` on 127.0.0.1 and a
+:class:`~mypages_devtools.fakes.oidc_provider.FakeOidcProvider` on 127.0.0.1 and a
 free port, registered for the app's redirect URI; ``azure_idp`` and
 ``google_idp`` are ready-made ones. ``through_idp(testapp, response)`` plays the
 browser: it follows the app's redirect to the provider, and the provider's
@@ -65,7 +65,7 @@ class LiveServer:
 def fake_oidc(app):
     """``fake_oidc(style, **options)``: a fake OpenID provider over HTTP; the app's discovery
     and key caches start empty."""
-    from mypages.sso.fakes.oidc_provider import FakeOidcProvider  # pyop, the fakes extra's
+    from mypages_devtools.fakes.oidc_provider import FakeOidcProvider  # pyop, of mypages-devtools
 
     servers = []
     callback = settings_of(app.registry).url("/sso/oidc/callback")

@@ -16,10 +16,13 @@ from mypages_example_notes.models import Note
 
 _ = TranslationStringFactory("mypages_example_notes")
 
-#: the hookspec version this plugin was written for
-mypages_hookspec = "2.0"
+#: the hookspec version this plugin was written for (2.3: mypages_demo)
+mypages_hookspec = "2.3"
 
 MODULE_KEY = "notes"
+#: the company of the demo data (mypages-devtools makes it; made here if that is not installed)
+DEMO_COMPANY = "Demo AB"
+WELCOME = "Welcome! Notes kept here are shared by everyone at the company."
 
 
 @hookimpl
@@ -49,6 +52,16 @@ def mypages_dashboard_cards(request, company):
         select(func.count()).select_from(Note).where(Note.company_id == company.id))
     return [DashboardCard(_("Notes"), _("Number of notes: ${count}", mapping={"count": count}),
                           route_name="notes")]
+
+
+@hookimpl(trylast=True)  # after the demo company is made
+def mypages_demo(context):
+    """A welcome note in the demo company, once (``mypages demo``, development only)."""
+    company = context.company(DEMO_COMPANY)
+    kept = select(Note.id).where(Note.company_id == company.id, Note.text == WELCOME)
+    if context.dbsession.scalars(kept).first() is None:
+        context.dbsession.add(Note(company_id=company.id, text=WELCOME))
+    return [f"a welcome note in {company.name} (activate the Notes trial to see it)"]
 
 
 def includeme(config):

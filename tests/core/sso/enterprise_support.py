@@ -256,7 +256,7 @@ def oidc_idp():
     """A Google-style OpenID Connect provider (pyop) on loopback; add people with
     ``oidc_idp.add_user(google_user(...), key)`` and pick who signs in with ``next_user``."""
     from mypages.sso import oidc
-    from mypages.sso.fakes.oidc_provider import FakeOidcProvider
+    from mypages_devtools.fakes.oidc_provider import FakeOidcProvider
 
     late = _Late()
     with serve(late) as base_url:
@@ -268,7 +268,7 @@ def oidc_idp():
 def add_person(idp, key: str, email: str | None, *, verified: bool = True, groups=None,
                name: str = "", **claims) -> dict:
     """A person at the provider, known there as ``key``; their subject is ``sub-<key>``."""
-    from mypages.sso.fakes.oidc_provider import google_user
+    from mypages_devtools.fakes.oidc_provider import google_user
 
     if groups is not None:
         claims["groups"] = list(groups)

@@ -15,7 +15,7 @@ from mypages.accounts.models import UserSession
 from mypages.audit.models import AuditEvent
 from mypages.services import settings_of
 from mypages.sso import oidc
-from mypages.sso.fakes.oidc_provider import azure_user, google_user
+from mypages_devtools.fakes.oidc_provider import azure_user, google_user
 from mypages.sso.models import SsoAttempt, SsoConnection, SsoLink
 from mypages.testing.plugin import CSRF_PATTERN
 from mypages.testing.sso import (AZURE_TENANT, CLIENT_SECRET, azure_values, callback_path, connect,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from mypages.audit.models import AuditEvent
-from mypages.sso.fakes.oidc_provider import azure_user, google_user
+from mypages_devtools.fakes.oidc_provider import azure_user, google_user
 from mypages.sso.models import SsoLink
 from mypages.testing.plugin import CSRF_PATTERN
 from mypages.testing.sso import (AZURE_TENANT, CLIENT_SECRET, add_verified_domains,

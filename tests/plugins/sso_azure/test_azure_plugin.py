@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from mypages.accounts.models import UserSession
 from mypages.sso.models import SsoConnection
-from mypages.sso.fakes.oidc_provider import azure_user
+from mypages_devtools.fakes.oidc_provider import azure_user
 from mypages.testing.outbound import Routes
 from mypages.testing.plugin import csrf_token, sign_in
 from mypages.testing.saml import WsgiServer

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from mypages.accounts.models import UserSession
-from mypages.sso.fakes.oidc_provider import google_user
+from mypages_devtools.fakes.oidc_provider import google_user
 from mypages.testing.sso import (add_verified_domains, connect, enable_sso_module, google_values,
                                  sso_sign_in)
 from mypages.toolkit import SsoRejected

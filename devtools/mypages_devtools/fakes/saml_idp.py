@@ -5,8 +5,10 @@ AuthnRequest (HTTP-Redirect binding), finds the ACS in the SP's metadata,
 builds the Response and signs the assertion and the response (pysaml2 calls
 the ``xmlsec1`` program). Around it this module serves the IdP metadata, an
 SSO endpoint that authenticates ``fake.user`` at once and answers with an
-HTML form that posts the response to the ACS (a tiny inline script submits
-it; tests read the form and post it themselves), and misbehaviours for the
+HTML form that posts the response to the ACS (a script the fake serves itself
+submits it, so a Content-Security-Policy of ``script-src 'self'`` lets it run
+where the fake is mounted in the app; tests read the form and post it
+themselves), and misbehaviours for the
 attack cases, made by editing pysaml2's XML with lxml: before signing (and
 then signed again, as a real but wrongly configured IdP would) or after
 signing (as an attacker in the middle would).
@@ -77,6 +79,8 @@ NS = {"saml": "urn:oasis:names:tc:SAML:2.0:assertion",
       "ds": "http://www.w3.org/2000/09/xmldsig#"}
 SHA256 = ("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", "http://www.w3.org/2001/04/xmlenc#sha256")
 SHA1 = ("http://www.w3.org/2000/09/xmldsig#rsa-sha1", "http://www.w3.org/2000/09/xmldsig#sha1")
+#: submits the form of the SAML response, as an IdP's page does
+POST_SCRIPT = 'document.getElementById("saml-post").submit();\n'
 PASSWORD_CONTEXT = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 MISBEHAVIOURS = frozenset({
     "sign_response", "sign_assertion", "sha1", "foreign_key", "audience", "destination", "expire",
@@ -194,7 +198,9 @@ class FakeSamlIdp:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
-        if request.path_info == "/metadata":
+        if request.path_info == "/post.js":
+            response = Response(POST_SCRIPT, content_type="text/javascript")
+        elif request.path_info == "/metadata":
             self.metadata_requests += 1
             response = Response(self.metadata(), content_type="application/samlmetadata+xml")
         elif request.path_info == "/sso" and request.method == "GET":
@@ -372,5 +378,5 @@ class FakeSamlIdp:
                 f'<body><form id="saml-post" method="post" action="{html.escape(action)}">{inputs}'
                 f'<p>Signed in at the fake SAML identity provider as {html.escape(self.user.nameid)}.</p>'
                 f'<button type="submit">Continue</button></form>'
-                f'<script>document.getElementById("saml-post").submit()</script></body></html>')
+                f'<script src="{html.escape(self.base_url)}/post.js"></script></body></html>')
         return Response(page, content_type="text/html")
