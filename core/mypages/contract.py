@@ -10,7 +10,6 @@ from typing import Callable, NoReturn
 
 import transaction
 from pyramid.i18n import TranslationString
-from sqlalchemy.orm import Session
 
 from mypages.db import session_in_transaction
 from mypages.i18n import _
@@ -133,7 +132,7 @@ class JobContext:
     periodic jobs): derive from it what a second run must find again.
     """
 
-    dbsession: Session
+    dbsession: object  # a sqlalchemy.orm.Session
     registry: object
     now: dt.datetime
     payload: dict
@@ -176,7 +175,7 @@ class PeriodicJob:
 
     name: str
     func: Callable[[JobContext], None]
-    every: dt.timedelta | None = None
+    every: dt.timedelta = None  # or None, with at=
     at: dt.time | None = None
     queue: str = "default"
 

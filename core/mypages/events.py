@@ -49,9 +49,7 @@ class EventContext:
             **details)
 
     def enqueue(self, name: str, payload: dict | None = None,
-                run_after: dt.datetime | None = None, *, dedupe_key: str | None = None):
+                run_after: dt.datetime | None = None) -> None:
         """Queue a job of a registered :class:`QueuedJobType` in the change's transaction:
-        the job exists only if the change is committed. ``dedupe_key``: as for
-        :meth:`JobContext.enqueue <mypages.toolkit.JobContext.enqueue>`."""
-        return job_queue(self.registry).enqueue(self.dbsession, name, payload, run_after,
-                                                dedupe_key=dedupe_key)
+        the job exists only if the change is committed."""
+        job_queue(self.registry).enqueue(self.dbsession, name, payload, run_after)
