@@ -14,7 +14,7 @@ from mypages.contract import PeriodicJob, QueuedJobType, RetryAt
 from mypages.jobs import LEASE, Worker
 from mypages.jobs.models import PeriodicJobState, QueuedJob
 from mypages.modules.models import ModuleActivation, ModuleState
-from mypages.services import audit_writer, job_queue
+from mypages.services import audit_writer
 from mypages.testing.plugin import work_as
 
 
@@ -332,11 +332,6 @@ def test_a_worker_that_lost_its_lease_commits_nothing(app, register_job, dbsessi
     [job] = queued(dbsession)
     assert job.finished_at is None and job.lease_owner == "other"
     assert worker.failed == []
-
-
-def test_enqueueing_an_unknown_job_type_is_refused(app):
-    with pytest.raises(KeyError), work_as(app) as (work, _):
-        job_queue(app.registry).enqueue(work.dbsession, "nobody.registers_this")
 
 
 def test_the_queued_job_index_ignores_finished_jobs(app, register_job, dbsession):
