@@ -1,6 +1,7 @@
 """The operator's command line: ``mypages [--config FILE] COMMAND``."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -21,7 +22,7 @@ from mypages.db import Base, session_in_transaction
 from mypages.db.migrate import MigrationSource, current_revisions, upgrade_all
 from mypages import demo as demo_data
 from mypages.i18n import localizer_for, supported
-from mypages.jobs import Worker
+from mypages.jobs import Worker, overview
 from mypages.modules.lifecycle import activate
 from mypages.refusals import Refusal
 from mypages.services import password_hasher, settings_of
@@ -317,30 +318,70 @@ def jobs():
     """Periodic and queued jobs."""
 
 
+def _queues(registry, names) -> list[str] | None:
+    known = registry["jobs"].queues()
+    unknown = sorted(set(names) - known)
+    if unknown:
+        fail(f"no job has the queue {', '.join(unknown)} (the queues: {', '.join(sorted(known))})")
+    return list(names) or None
+
+
 @jobs.command("run")
 @click.option("--due-only", is_flag=True, help="Only the periodic jobs whose time has come")
+@click.option("--queue", "queues", multiple=True, metavar="NAME",
+              help="Only the jobs of this queue (repeatable); default: every queue")
 @click.pass_context
-def jobs_run(ctx, due_only):
-    """Run the periodic jobs and the queue once, then exit."""
-    result = Worker(ctx.obj["env"].registry).run_once(due_only=due_only)
+def jobs_run(ctx, due_only, queues):
+    """Run the periodic jobs and the queue once, then exit; the exit status is 1 when a
+    job failed."""
+    registry = ctx.obj["env"].registry
+    result = Worker(registry, queues=_queues(registry, queues)).run_once(due_only=due_only)
     rows = [{"job": name, "kind": "periodic"} for name in result["periodic"]]
     rows.append({"job": f"{result['queued']} queued job(s)", "kind": "queued"})
     emit(ctx, rows, ["job", "kind"])
+    if result["failed"]:
+        click.echo(f"Error: these jobs failed (their errors are in the log and in "
+                   f"`mypages jobs list`): {', '.join(sorted(set(result['failed'])))}", err=True)
+        sys.exit(1)
 
 
 @jobs.command("worker")
 @click.option("--poll", default=5.0, show_default=True, help="Seconds between polls")
+@click.option("--queue", "queues", multiple=True, metavar="NAME",
+              help="Run only the jobs of this queue (repeatable); default: every queue")
 @click.pass_context
-def jobs_worker(ctx, poll):
+def jobs_worker(ctx, poll, queues):
     """Run jobs until stopped (SIGINT/SIGTERM); run as many as you like."""
-
-
-    worker = Worker(ctx.obj["env"].registry)
+    registry = ctx.obj["env"].registry
+    worker = Worker(registry, queues=_queues(registry, queues))
     signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
     try:
         worker.run_forever(poll_seconds=poll)
     except KeyboardInterrupt:
         pass
+
+
+@jobs.command("list")
+@click.pass_context
+def jobs_list(ctx):
+    """Every job: its queue, schedule, next run, last success, last error (times in UTC) and
+    backlog (queued jobs not finished; 1 for a periodic job that is due)."""
+    as_json = ctx.obj["json"]
+
+    def shown(value):
+        if isinstance(value, dt.datetime):
+            return value.isoformat() if as_json else value.strftime("%Y-%m-%d %H:%M")
+        if value is None:
+            return None if as_json else "-"
+        return value
+
+    rows = []
+    for row in overview(ctx.obj["env"].registry):
+        if not as_json and row["last_error"]:  # the last line of a repr'd error says what
+            row["last_error"] = row["last_error"].splitlines()[-1][:60]
+        rows.append({column: shown(value) for column, value in row.items()})
+    emit(ctx, rows, ["name", "kind", "queue", "schedule", "next_run_at", "last_success_at",
+                     "last_error_at", "last_error", "backlog"])
 
 
 # -- demo ----------------------------------------------------------------------

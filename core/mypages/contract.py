@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Callable
+from typing import Callable, NoReturn
 
+import transaction
 from pyramid.i18n import TranslationString
 
+from mypages.db import session_in_transaction
 from mypages.i18n import _
 from mypages.refusals import Refusal
+from mypages.services import job_queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,32 +100,105 @@ class DashboardCard:
     order: int = 100
 
 
+class RetryAt(Exception):
+    """Raised by a job: run it again at ``when`` (an aware datetime, or a delay from now),
+    for example at the time of a 429 answer's ``Retry-After``. What the job wrote in its
+    transaction is dropped, what its chunks committed stays. It is not a failure: a queued
+    job's attempt is not counted, a periodic job's next run moves to ``when``."""
+
+    def __init__(self, when: dt.datetime | dt.timedelta, reason: str = ""):
+        if isinstance(when, dt.datetime) and when.tzinfo is None:
+            raise ValueError("RetryAt needs an aware datetime (or a timedelta)")
+        super().__init__(when, reason)
+        self.when = when
+        self.reason = reason
+
+    def due(self, now: dt.datetime) -> dt.datetime:
+        """When to run again, at the earliest ``now``."""
+        when = now + self.when if isinstance(self.when, dt.timedelta) else self.when
+        return max(when, now)
+
+
 @dataclass(frozen=True)
 class JobContext:
-    """What a job function receives: a session in its own transaction."""
+    """What a job function receives.
 
-    dbsession: object
+    ``dbsession`` is a session in the job's own transaction; it is committed
+    when the function returns, together with the mark that the job is done
+    (so a queued job's work is committed exactly once), and rolled back when it
+    raises. ``now`` is when the job started (UTC), ``payload`` the queued job's
+    payload (empty for periodic jobs), ``name`` the job's name. ``key`` is a
+    string of the queued job's own, the same on every attempt (empty for
+    periodic jobs): derive from it what a second run must find again.
+    """
+
+    dbsession: object  # a sqlalchemy.orm.Session
     registry: object
     now: dt.datetime
     payload: dict
+    name: str = ""
+    key: str = ""
+
+    def enqueue(self, name: str, payload: dict | None = None, *, dedupe_key: str | None = None,
+                run_after: dt.datetime | None = None):
+        """Queue a job of a registered :class:`QueuedJobType` in this transaction (the job's
+        own, or the chunk's): it exists only if that commits. With ``dedupe_key``, while a
+        job of that name and key is queued or running, nothing is added and that job is
+        returned."""
+        return job_queue(self.registry).enqueue(self.dbsession, name, payload, run_after,
+                                                dedupe_key=dedupe_key)
+
+    @contextmanager
+    def chunk(self) -> Iterator["JobContext"]:
+        """A short transaction of its own, committed when the block ends (rolled back if it
+        raises): ``with job.chunk() as chunk: chunk.dbsession.add(...)``. A long job commits
+        its work chunk by chunk, so it never holds SQLite's write lock for its whole run;
+        and a job that sends e-mail commits what the mail links to before sending it.
+        On SQLite write in chunks only while the job's own session has written nothing
+        (that one holds the write lock until the job ends)."""
+        tm = transaction.TransactionManager(explicit=True)
+        with tm:
+            yield replace(self, dbsession=session_in_transaction(
+                self.registry["db.session_factory"], tm))
+
+    def retry_at(self, when: dt.datetime | dt.timedelta, reason: str = "") -> NoReturn:
+        """Stop here and run again at ``when``: raises :class:`RetryAt`."""
+        raise RetryAt(when, reason)
 
 
 @dataclass(frozen=True)
 class PeriodicJob:
-    """``func(job_context)`` runs every ``every`` on one worker at a time."""
+    """``func(job_context)`` runs on one worker at a time: ``every`` so long (counted from
+    the end of the previous run), or daily ``at`` a time of day (a naive
+    :class:`datetime.time`) in the portal's time zone (``mypages.time_zone``); one of
+    the two. ``queue``: only workers of that queue run it (see ``mypages jobs worker``)."""
 
     name: str
     func: Callable[[JobContext], None]
-    every: dt.timedelta
+    every: dt.timedelta = None  # or None, with at=
+    at: dt.time | None = None
+    queue: str = "default"
+
+    def __post_init__(self):
+        if (self.every is None) == (self.at is None):
+            raise ValueError(f"periodic job {self.name!r}: give either every= or at=")
+        if self.every is not None and self.every <= dt.timedelta(0):
+            raise ValueError(f"periodic job {self.name!r}: every= must be positive")
+        if self.at is not None and self.at.tzinfo is not None:
+            raise ValueError(f"periodic job {self.name!r}: at= is a time of day in the "
+                             "portal's time zone, without a tzinfo")
 
 
 @dataclass(frozen=True)
 class QueuedJobType:
-    """``func(job_context)`` runs once per ``request.enqueue(name, payload)``."""
+    """``func(job_context)`` runs once per ``request.enqueue(name, payload)``; a failing run
+    is tried again up to ``max_attempts`` times. Only workers of ``queue`` run it: give
+    slow work (OCR, say) a queue of its own, so it never delays the rest."""
 
     name: str
     func: Callable[[JobContext], None]
     max_attempts: int = 5
+    queue: str = "default"
 
 
 @dataclass(frozen=True)

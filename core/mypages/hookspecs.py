@@ -73,9 +73,12 @@ def mypages_jobs():
     """Return jobs to register, a list of :class:`mypages.toolkit.PeriodicJob` or
     :class:`mypages.toolkit.QueuedJobType`.
 
-    Periodic jobs run every ``every`` on exactly one worker at a time (a
-    database lease). Queued jobs are enqueued with ``request.enqueue(name,
-    payload)`` and run once each.
+    Periodic jobs run every ``every``, or daily ``at`` a time of day in the
+    portal's time zone, on exactly one worker at a time (a database lease).
+    Queued jobs are enqueued with ``request.enqueue(name, payload)`` (or a
+    job's ``context.enqueue``, optionally with a ``dedupe_key``) and run once
+    each; a job's work is committed with the mark that it is done. A job
+    runs on the workers of its ``queue``.
     """
 
 

@@ -71,9 +71,11 @@ class JobQueue:
     """Queues jobs of the registered :class:`~mypages.contract.QueuedJobType` s."""
 
     def enqueue(self, dbsession: Session, name: str, payload: dict | None = None,
-                run_after: dt.datetime | None = None):
+                run_after: dt.datetime | None = None, *, dedupe_key: str | None = None):
         """Queue ``name`` in ``dbsession``'s transaction: the job exists only if it commits.
-        Raises :class:`KeyError` for a name no job type has."""
+        With ``dedupe_key``, while a job of that name and key is queued or running, nothing
+        is added and that job is returned. Raises :class:`KeyError` for a name no job type
+        has."""
         raise NotImplementedError
 
 

@@ -13,6 +13,7 @@ import ipaddress
 import os
 from dataclasses import asdict, dataclass, field
 from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import profiles
 from pyramid.exceptions import ConfigurationError
@@ -22,7 +23,7 @@ from mypages.client_address import TrustedProxies, trusted_proxies
 from mypages.services import SETTINGS_KEY, settings_of
 
 __all__ = ["DEFAULT_COST", "DEFAULT_SECRET", "DEVELOPMENT_KEY", "OWASP_FLOOR", "Argon2Cost",
-           "InvalidSetting", "OutboundSettings", "Settings", "SmtpSettings",
+           "InvalidSetting", "OutboundSettings", "PurgeSettings", "Settings", "SmtpSettings",
            "UnsafeConfiguration", "check_production", "parse", "resolve_secret", "settings_of"]
 
 DEFAULT_SECRET = "change-me-development-only"
@@ -85,6 +86,16 @@ class OutboundSettings:
 
 
 @dataclass(frozen=True)
+class PurgeSettings:
+    """``mypages.purge.*``: how long the nightly purge keeps rows nobody needs any more."""
+
+    finished_jobs: dt.timedelta = dt.timedelta(days=30)
+    ended_sessions: dt.timedelta = dt.timedelta(days=30)
+    used_tokens: dt.timedelta = dt.timedelta(days=7)
+    batch_size: int = 1000
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every ``mypages.*`` setting, typed (see the operator guide's configuration page).
     Secrets are left out of the ``repr``, so the object may be logged."""
@@ -96,6 +107,9 @@ class Settings:
     database_url: str = ""
     dev_features: bool = False
     jobs_in_process: bool = False
+    #: the portal's time zone: periodic jobs that run at a time of day run at it here
+    time_zone: ZoneInfo = ZoneInfo("Europe/Stockholm")
+    purge: PurgeSettings = field(default_factory=PurgeSettings)
     session_secure: bool = True
     session_idle: dt.timedelta = dt.timedelta(hours=8)
     session_absolute: dt.timedelta = dt.timedelta(days=7)
@@ -204,6 +218,27 @@ def _networks(read: _Reader, key: str) -> tuple:
         raise InvalidSetting(f"{key}: {error}") from None
 
 
+def _time_zone(read: _Reader) -> ZoneInfo:
+    name = read.text("mypages.time_zone", "Europe/Stockholm")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidSetting(f"mypages.time_zone must be a time zone of the IANA database, such "
+                             f"as Europe/Stockholm, not {name!r}") from None
+
+
+def _purge(read: _Reader) -> PurgeSettings:
+    def days(key: str, default: dt.timedelta) -> dt.timedelta:
+        return dt.timedelta(days=read.number(f"mypages.purge.{key}_days", default.days))
+
+    defaults = PurgeSettings()
+    return PurgeSettings(
+        finished_jobs=days("finished_jobs", defaults.finished_jobs),
+        ended_sessions=days("ended_sessions", defaults.ended_sessions),
+        used_tokens=days("used_tokens", defaults.used_tokens),
+        batch_size=read.number("mypages.purge.batch_size", defaults.batch_size, high=100_000))
+
+
 def _argon2_cost(read: _Reader) -> Argon2Cost:
     """Each parameter defaulting to ``DEFAULT_COST``'s; none argon2 cannot run with."""
     values = {name: read.number(SETTING_PREFIX + name, default)
@@ -247,6 +282,8 @@ def parse(raw: Mapping[str, object]) -> Settings:
         database_url=database_url,
         dev_features=read.flag("mypages.dev_features", False),
         jobs_in_process=read.flag("mypages.jobs.in_process", False),
+        time_zone=_time_zone(read),
+        purge=_purge(read),
         session_secure=read.flag("mypages.session.secure", True),
         session_idle=dt.timedelta(minutes=read.number("mypages.session.idle_minutes", 8 * 60)),
         session_absolute=dt.timedelta(

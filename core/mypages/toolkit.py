@@ -8,7 +8,7 @@ from pyramid.i18n import TranslationString, TranslationStringFactory
 
 from mypages.contract import (CompanyInfo, DashboardCard, DevApp, FederatedIdentity,
                               JobContext, LoginMethod, Module, PeriodicJob, Price,
-                              PurchaseRefused, QueuedJobType, SettingsTab, SsoProvider,
+                              PurchaseRefused, QueuedJobType, RetryAt, SettingsTab, SsoProvider,
                               SsoRejected, SsoSetting, UserInfo)
 from mypages.db import Base, UTCDateTime, utcnow
 from mypages.demo import DemoContext
@@ -30,7 +30,7 @@ __all__ = [
     "FederatedIdentity", "HOOKSPEC_VERSION", "JobContext", "LANGUAGES", "LoginMethod", "Mailer",
     "MigrationSource", "Module", "ModuleState", "MypagesDeprecationWarning", "Outbound",
     "OutboundError", "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType", "Refusal",
-    "SettingsTab", "SsoProvider", "SsoRejected", "SsoSetting", "TranslationString",
+    "RetryAt", "SettingsTab", "SsoProvider", "SsoRejected", "SsoSetting", "TranslationString",
     "TranslationStringFactory", "UTCDateTime", "UserInfo", "clock", "dev_app_url",
     "get_module_settings", "hookimpl", "is_endpoint", "mailer", "outbound_client", "run_env",
     "save_module_settings", "sso_providers", "utcnow",

@@ -60,9 +60,10 @@ class Work:
             actor_id=self.actor.user_id, target=target, ip=self.actor.ip, **details)
 
     def enqueue(self, name: str, payload: dict | None = None,
-                run_after: dt.datetime | None = None) -> None:
+                run_after: dt.datetime | None = None, *, dedupe_key: str | None = None):
         """Queue a job in this transaction: it exists only if the work is committed."""
-        job_queue(self.registry).enqueue(self.dbsession, name, payload, run_after)
+        return job_queue(self.registry).enqueue(self.dbsession, name, payload, run_after,
+                                                dedupe_key=dedupe_key)
 
     def event(self, company: CompanyInfo | None) -> EventContext:
         """What event hooks about ``company`` are given for a change made in this work."""

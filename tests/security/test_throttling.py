@@ -264,5 +264,5 @@ def test_old_counters_are_cleared_out(app, dbsession):
         LoginThrottle(key=fresh, failures=3, last_failure_at=now, blocked_until=now + dt.timedelta(hours=1)),
     ])
     dbsession.commit()
-    assert "accounts.clear_out_throttles" in Worker(app.registry).run_periodic(due_only=False)
+    assert "jobs.purge" in Worker(app.registry).run_periodic(due_only=False)  # the nightly purge
     assert counter(dbsession, old) is None and counter(dbsession, fresh) is not None

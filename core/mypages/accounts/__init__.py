@@ -232,6 +232,7 @@ def includeme(config):
     config.set_default_csrf_options(require_csrf=True)
     config.set_security_policy(SecurityPolicy())
     config.include(".rules")
+    config.include(".purge")  # ended sessions, used e-mail links, old throttling counters
     config.register_core_hooks("core.accounts", "mypages.accounts.hooks")
     config.add_encrypted_column(TotpCredential.secret_encrypted)
     config.on_plugins_ready(build_on_ready)

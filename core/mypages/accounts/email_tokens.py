@@ -1,8 +1,10 @@
 """Single-use, time-limited links sent by e-mail; only their hash is stored."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 
 from sqlalchemy import select, update
@@ -25,6 +27,30 @@ def issue(dbsession, purpose: str, *, user_id=None, invitation_id=None,
     dbsession.add(EmailToken(token_hash=_digest(token), purpose=purpose, user_id=user_id,
                              invitation_id=invitation_id, expires_at=expires_at))
     return token
+
+
+def issue_for_job(dbsession, secret: str, job_key: str, purpose: str, *, user_id=None,
+                  invitation_id=None, now: dt.datetime) -> str | None:
+    """The token of a link that a queued job (its ``key``) e-mails: stored the first time,
+    the same token again when the job runs again (a worker may have died after sending it),
+    so every e-mail the job sends carries the one working link. ``None`` once that link is
+    used or expired: there is nothing left to send.
+
+    Derived with ``secret`` (the installation's, from the environment), so the database
+    alone holds no usable token."""
+    if not job_key:
+        raise ValueError("a queued job's key is needed")
+    digest = hmac.new(secret.encode(), f"email-token:{purpose}:{job_key}".encode(),
+                      hashlib.sha256).digest()
+    token = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    row = dbsession.scalars(select(EmailToken).where(
+        EmailToken.token_hash == _digest(token))).one_or_none()
+    if row is None:
+        dbsession.add(EmailToken(token_hash=_digest(token), purpose=purpose, user_id=user_id,
+                                 invitation_id=invitation_id,
+                                 expires_at=now + LIFETIME[purpose]))
+        return token
+    return token if row.used_at is None and row.expires_at > now else None
 
 
 def find(dbsession, purpose: str, token: str, now: dt.datetime | None = None) -> EmailToken | None:

@@ -2,7 +2,8 @@
 
 The token is made inside the job, so no usable link ever sits in the job
 queue, and the web request does the same work whether or not the address
-has an account (same answer, same time).
+has an account (same answer, same time). It is committed before the e-mail
+is sent, and the same one is sent again if the job runs again.
 """
 from __future__ import annotations
 
@@ -26,7 +27,13 @@ def send_password_reset(job) -> None:
         audit_writer(job).record(job.dbsession, "account.password_reset_refused_sso_required",
                                  actor_id=user.id, target=email)
         return
-    token = email_tokens.issue(job.dbsession, "reset", user_id=user.id, now=job.now)
+    # the link works before the e-mail that carries it leaves, and a second run (after a
+    # worker died) sends the same one; the audit event is committed with the job's end
+    with job.chunk() as chunk:
+        token = email_tokens.issue_for_job(chunk.dbsession, settings_of(job).secret, job.key,
+                                           "reset", user_id=user.id, now=job.now)
+    if token is None:
+        return
     localizer = localizer_for(job.registry, user.locale or job.payload.get("locale"))
     link = settings_of(job).url(f"/password/reset/{token}")
     mailer(job).send(email, localizer.translate(_("Choose a new password for My Pages")),

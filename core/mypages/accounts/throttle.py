@@ -192,7 +192,7 @@ def refusal(request, seconds: int, action: str, **details):
     return response
 
 
-def clear_out(job) -> None:
-    """Counters nobody has touched for longer than any limit remembers."""
-    job.dbsession.execute(delete(LoginThrottle).where(
-        LoginThrottle.last_failure_at < job.now - FORGET_AFTER, LoginThrottle.blocked_until < job.now))
+def forgotten(now: dt.datetime, settings):
+    """Counters nobody has touched for longer than any limit remembers (for the purge)."""
+    return and_(LoginThrottle.last_failure_at < now - FORGET_AFTER,
+                LoginThrottle.blocked_until < now)

@@ -15,12 +15,18 @@ from mypages.services import audit_writer, mailer, settings_of
 
 
 def send_invitation(job) -> None:
-    invitation = job.dbsession.get(Invitation, job.payload["invitation_id"])
-    if invitation is None or invitation.accepted_at or invitation.revoked_at:
+    """Safe to run again after a worker died at any point: the link is committed before the
+    e-mail leaves, a second run sends the same link, and the job's audit event is committed
+    with the mark that the job is done."""
+    with job.chunk() as chunk:
+        invitation = chunk.dbsession.get(Invitation, job.payload["invitation_id"])
+        if invitation is None or invitation.accepted_at or invitation.revoked_at:
+            return
+        company = chunk.dbsession.get(Company, invitation.company_id)
+        token = email_tokens.issue_for_job(chunk.dbsession, settings_of(job).secret, job.key,
+                                           "invite", invitation_id=invitation.id, now=job.now)
+    if token is None:
         return
-    company = job.dbsession.get(Company, invitation.company_id)
-    token = email_tokens.issue(job.dbsession, "invite", invitation_id=invitation.id,
-                               now=job.now)
     localizer = localizer_for(job.registry, company.default_locale)
     link = settings_of(job).url(f"/invitation/{token}")
     mailer(job).send(invitation.email,
