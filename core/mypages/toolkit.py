@@ -7,9 +7,9 @@ releases without notice. See the plugin-author guide.
 from pyramid.i18n import TranslationString, TranslationStringFactory
 
 from mypages.contract import (CompanyInfo, DashboardCard, FederatedIdentity, JobContext,
-                              LoginMethod, Module, PeriodicJob, Price, PurchaseRefused,
-                              QueuedJobType, SettingsTab, SsoProvider, SsoRejected, SsoSetting,
-                              UserInfo)
+                              LoginMethod, Module, NavigationItem, PeriodicJob, Price,
+                              PurchaseRefused, QueuedJobType, SettingsTab, SsoProvider,
+                              SsoRejected, SsoSetting, UserInfo)
 from mypages.db import Base, UTCDateTime, utcnow
 from mypages.db.migrate import MigrationSource, run_env
 from mypages.hookspecs import HOOKSPEC_VERSION, MypagesDeprecationWarning, hookimpl
@@ -25,9 +25,10 @@ from mypages.sso.urls import is_endpoint
 __all__ = [
     "Base", "Clock", "CompanyInfo", "DashboardCard", "EventContext", "FederatedIdentity",
     "HOOKSPEC_VERSION", "JobContext", "LANGUAGES", "LoginMethod", "Mailer", "MigrationSource",
-    "Module", "ModuleState", "MypagesDeprecationWarning", "Outbound", "OutboundError",
-    "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType", "Refusal", "SettingsTab",
-    "SsoProvider", "SsoRejected", "SsoSetting", "TranslationString", "TranslationStringFactory",
-    "UTCDateTime", "UserInfo", "clock", "get_module_settings", "hookimpl", "is_endpoint",
-    "mailer", "outbound_client", "run_env", "save_module_settings", "utcnow",
+    "Module", "ModuleState", "MypagesDeprecationWarning", "NavigationItem", "Outbound",
+    "OutboundError", "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType", "Refusal",
+    "SettingsTab", "SsoProvider", "SsoRejected", "SsoSetting", "TranslationString",
+    "TranslationStringFactory", "UTCDateTime", "UserInfo", "clock", "get_module_settings",
+    "hookimpl", "is_endpoint", "mailer", "outbound_client", "run_env", "save_module_settings",
+    "utcnow",
 ]

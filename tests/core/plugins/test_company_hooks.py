@@ -77,4 +77,5 @@ def test_same_set_of_modules_gets_the_same_cached_caller():
     assert callers.for_modules(frozenset({"a", "unknown"})).mypages_dashboard_cards is only_a
     assert callers.for_modules(frozenset({"b"})).mypages_dashboard_cards is not only_a
     # nobody left out: the manager's own caller, no subset
-    assert callers.for_modules(frozenset({"a", "b"})).mypages_dashboard_cards is pm.hook.mypages_dashboard_cards
+    assert (callers.for_modules(frozenset({"a", "b"})).mypages_dashboard_cards.caller
+            is pm.hook.mypages_dashboard_cards)
