@@ -10,7 +10,8 @@ Organisation numbers are Swedish (``NNNNNN-NNNN`` with a Luhn check digit, typed
 without the hyphen, stored with it). A sole trader's organisation number is their personal
 identity number (10 digits), which passes the same check and is accepted: it is the
 number Skatteverket and Bolagsverket know the business by. Being a person's number, its
-value never goes into the audit trail, only that it changed. VAT numbers of every EU
+value never goes into the audit trail, only that it changed (nor does a VAT number made of
+it). VAT numbers of every EU
 country are checked by their own rules (python-stdnum); a Swedish one must be the
 organisation number's ``SE`` + 10 digits + ``01`` when both are given.
 """
@@ -76,10 +77,15 @@ class Information:
     default_locale: str
 
 
-def is_personal_number(org_number: str | None) -> bool:
-    """A sole trader's organisation number, their personal identity number: the month
-    digits of a date of birth (01-12) where a legal entity's number has 20 or more."""
-    return org_number is not None and org_number[2] in "01"
+def is_personal_number(number: str | None) -> bool:
+    """A sole trader's organisation number, their personal identity number, alone or in a
+    Swedish VAT number: the month of a date of birth (01-12) where a legal entity's number
+    has 20 or more."""
+    digits = re.sub(r"\D", "", number or "")
+    if len(digits) == 12:
+        # SE, the number and 01; or a personal identity number with its century
+        digits = digits[:10] if (number or "").upper().startswith("SE") else digits[2:]
+    return len(digits) == 10 and digits[2] in "01"
 
 
 def _line(value: str) -> str:
@@ -169,8 +175,8 @@ def change_information(work: Work, company, information: Information) -> list[st
         if before == after:
             continue
         changed.append(name)
-        if name != "org_number" or not (is_personal_number(before)
-                                        or is_personal_number(after)):
+        if name not in ("org_number", "vat_number") or not (
+                is_personal_number(before) or is_personal_number(after)):
             old[name], new[name] = before, after
         setattr(row, name, after)
     if not changed:
