@@ -26,7 +26,7 @@ def seed(work: Work) -> list[str]:
     dbsession = work.dbsession
     company = dbsession.scalars(select(Company).where(Company.name == DEMO_COMPANY)).first()
     if company is None:
-        company = Company(name=DEMO_COMPANY, org_number="556000-0000", default_locale="sv")
+        company = Company(name=DEMO_COMPANY, org_number="556000-0001", default_locale="sv")
         dbsession.add(company)
         dbsession.flush()
         work.audit("company.created", target=company.name, company=company)

@@ -92,7 +92,8 @@ def _line(value: str) -> str:
     return _SPACES.sub(" ", value).strip()
 
 
-def _org_number(value: str) -> str | None:
+def swedish_org_number(value: str) -> str | None:
+    """``value`` as a Swedish organisation number, ``NNNNNN-NNNN``, or None if it is none."""
     try:
         return orgnr.format(orgnr.validate(value))
     except ValidationError:
@@ -119,7 +120,7 @@ def read_form(form) -> Information:
         problems["name"] = _("Type the company's name.")
     org_number = vat_number = invoice_email = postal_code = None
     if values["org_number"] and "org_number" not in problems:
-        org_number = _org_number(values["org_number"])
+        org_number = swedish_org_number(values["org_number"])
         if org_number is None:
             problems["org_number"] = _(
                 "The organisation number is not valid: it has ten digits (NNNNNN-NNNN) and "
