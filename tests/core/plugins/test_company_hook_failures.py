@@ -10,6 +10,7 @@ from webtest import TestApp
 
 from mypages.audit.models import AuditEvent
 from mypages.modules.models import ModuleActivation, ModuleState
+from mypages.plugins import PluginError
 from mypages.testing.plugin import csrf_token, sign_in
 
 COMPANY_HOOKS = ("mypages_company_settings_tabs", "mypages_dashboard_cards",
@@ -190,3 +191,22 @@ def test_a_plugin_whose_queries_fail_takes_no_page_down(world, dbsession):
         ("boom", hook) for hook in COMPANY_HOOKS}
     web.post(f"{base}/settings/modules/boom/deactivate",
              {"csrf_token": csrf_token(web, f"{base}/settings/modules")}, status=303)
+
+
+WRAPPING = '''
+    from mypages.toolkit import hookimpl
+
+    mypages_hookspec = "2.3"
+
+    @hookimpl(wrapper=True)
+    def mypages_navigation(request, company):
+        return (yield)
+'''
+
+
+def test_a_company_hook_with_a_wrapper_stops_start_up(site, make_app):
+    """Company hooks are called implementation by implementation: a wrapper could not wrap."""
+    site.add_plugin("wrapping", WRAPPING)
+    with pytest.raises(PluginError, match="Plugin 'wrapping' cannot be loaded: "
+                                          "mypages_navigation .* takes no wrappers"):
+        make_app()
