@@ -15,6 +15,7 @@ from sqlalchemy import select
 from mypages import main as make_app
 from mypages.accounts.models import User
 from mypages.accounts.password_policy import problems
+from mypages.companies.information import swedish_org_number
 from mypages.companies.models import Company, Membership, Role
 from mypages.contract import CompanyInfo
 from mypages.crypto import DecryptionFailed, new_key, rotate_all
@@ -208,7 +209,8 @@ def companies():
 
 @companies.command("create")
 @click.argument("name")
-@click.option("--org-number", default=None, help="Organisation number")
+@click.option("--org-number", default=None,
+              help="Swedish organisation number, NNNNNN-NNNN (with its check digit)")
 @click.option("--locale", default=None, help="Default language (sv, en, da, nb, fi, lt, lv, et)")
 @click.pass_context
 def companies_create(ctx, name, org_number, locale):
@@ -217,6 +219,11 @@ def companies_create(ctx, name, org_number, locale):
         fail("the name must not be empty")
     if locale is not None and supported(locale) is None:
         fail(f"unknown language {locale!r}")
+    if org_number:
+        typed, org_number = org_number, swedish_org_number(org_number)
+        if org_number is None:
+            fail(f"{typed!r} is not a Swedish organisation number (NNNNNN-NNNN, with its "
+                 "check digit)")
     tm, work = ctx.obj["env"].transaction()
     dbsession = work.dbsession
     with tm:

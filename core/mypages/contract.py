@@ -49,15 +49,25 @@ class CompanyInfo:
 
     id: int
     name: str
+    #: the Swedish organisation number, ``NNNNNN-NNNN``, or None
     org_number: str | None
     default_locale: str | None
     created_at: dt.datetime
+    #: what an invoice needs, as the company's admins keep it on the Company tab (since
+    #: hookspec 2.3): the postal address, where invoices are sent, the VAT number (compact,
+    #: such as ``SE556036079301``); each None when not given
+    street_address: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    invoice_email: str | None = None
+    vat_number: str | None = None
 
     @classmethod
     def of(cls, company) -> "CompanyInfo":
         """The record of a ``Company`` row (core/mypages/companies/models.py)."""
         return cls(company.id, company.name, company.org_number, company.default_locale,
-                   company.created_at)
+                   company.created_at, company.street_address, company.postal_code,
+                   company.city, company.invoice_email, company.vat_number)
 
 
 @dataclass(frozen=True)
@@ -117,6 +127,18 @@ class RetryAt(Exception):
         """When to run again, at the earliest ``now``."""
         when = now + self.when if isinstance(self.when, dt.timedelta) else self.when
         return max(when, now)
+
+
+@dataclass(frozen=True)
+class NavigationItem:
+    """A link in the top bar of the company's pages (``mypages_navigation``, since hookspec
+    2.3), to a route with a ``company_id`` placeholder. It is marked as the current page on
+    ``route_name`` and on the routes in ``current_on`` (the module's other pages)."""
+
+    title: TranslationString
+    route_name: str
+    order: int = 100
+    current_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

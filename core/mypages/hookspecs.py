@@ -19,9 +19,14 @@ Hooks are called in one of two ways:
 * **development hooks** (``mypages_dev_apps``, ``mypages_demo``) are called
   only while ``mypages.dev_features`` is on, which production refuses;
 * **company hooks** (``mypages_company_settings_tabs``,
-  ``mypages_dashboard_cards``) are called through ``request.company_hooks``,
-  which includes only the plugins whose module the company is entitled to
-  (trial or active), plus plugins that offer no module at all.
+  ``mypages_dashboard_cards``, ``mypages_navigation``) are called through
+  ``request.company_hooks``, which includes only the plugins whose module the
+  company is entitled to (trial or active), plus plugins that offer no module
+  at all. Each implementation is called on its own: one that raises loses
+  only its own tabs, cards or links for that request, is logged with the
+  plugin's name and audited as ``plugin.hook_failed``, and the page is shown
+  with everything else (the Modules page too, so the company can still
+  deactivate the module).
 
 Event hooks (names ending in a past participle, such as
 ``mypages_module_state_changed``) are delivered to each implementation on
@@ -166,6 +171,24 @@ def mypages_dashboard_cards(request, company):
     :class:`mypages.toolkit.DashboardCard`. Asked per company like the tabs.
 
     :param request: the request showing the dashboard (never ``None``).
+    :param company: the company, a :class:`mypages.toolkit.CompanyInfo`
+        (the same as ``request.company``).
+    """
+
+
+@hookspec
+def mypages_navigation(request, company):
+    """Return links for the top bar of the company's pages, a list of
+    :class:`mypages.toolkit.NavigationItem` (since hookspec 2.3). Asked per
+    company like the tabs, on every page of the company, for its members and
+    admins alike: a link to a page only admins may see is offered only when
+    ``request.has_permission("company.admin")``.
+
+    The top bar shows them after "Dashboard", by ``order`` and then title,
+    and marks the one of the page shown with ``aria-current="page"``. Keep
+    the work small (no query, if it can be helped): it is done for every page.
+
+    :param request: the request showing the page (never ``None``).
     :param company: the company, a :class:`mypages.toolkit.CompanyInfo`
         (the same as ``request.company``).
     """

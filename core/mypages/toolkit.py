@@ -7,7 +7,7 @@ releases without notice. See the plugin-author guide.
 from pyramid.i18n import TranslationString, TranslationStringFactory
 
 from mypages.contract import (CompanyInfo, DashboardCard, DevApp, FederatedIdentity,
-                              JobContext, LoginMethod, Module, PeriodicJob, Price,
+                              JobContext, LoginMethod, Module, NavigationItem, PeriodicJob, Price,
                               PurchaseRefused, QueuedJobType, RetryAt, SettingsTab, SsoProvider,
                               SsoRejected, SsoSetting, UserInfo)
 from mypages.db import Base, UTCDateTime, utcnow
@@ -28,10 +28,10 @@ from mypages.sso.urls import is_endpoint
 __all__ = [
     "Base", "Clock", "CompanyInfo", "DashboardCard", "DemoContext", "DevApp", "EventContext",
     "FederatedIdentity", "HOOKSPEC_VERSION", "JobContext", "LANGUAGES", "LoginMethod", "Mailer",
-    "MigrationSource", "Module", "ModuleState", "MypagesDeprecationWarning", "Outbound",
-    "OutboundError", "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType", "Refusal",
-    "RetryAt", "SettingsTab", "SsoProvider", "SsoRejected", "SsoSetting", "TranslationString",
-    "TranslationStringFactory", "UTCDateTime", "UserInfo", "clock", "dev_app_url",
-    "get_module_settings", "hookimpl", "is_endpoint", "mailer", "outbound_client", "run_env",
-    "save_module_settings", "sso_providers", "utcnow",
+    "MigrationSource", "Module", "ModuleState", "MypagesDeprecationWarning", "NavigationItem",
+    "Outbound", "OutboundError", "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType",
+    "Refusal", "RetryAt", "SettingsTab", "SsoProvider", "SsoRejected", "SsoSetting",
+    "TranslationString", "TranslationStringFactory", "UTCDateTime", "UserInfo", "clock",
+    "dev_app_url", "get_module_settings", "hookimpl", "is_endpoint", "mailer",
+    "outbound_client", "run_env", "save_module_settings", "sso_providers", "utcnow",
 ]

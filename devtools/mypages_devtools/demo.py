@@ -9,7 +9,7 @@ from mypages.toolkit import DemoContext
 from mypages_devtools.identity import DEMO_DOMAIN
 
 DEMO_COMPANY = "Demo AB"
-DEMO_ORG_NUMBER = "556000-0000"
+DEMO_ORG_NUMBER = "556000-0001"
 #: (e-mail, name, password, what: "admin", "member" or "operator")
 DEMO_PEOPLE = [
     ("admin@demo.example", "Astrid Admin", "demo-admin-password", "admin"),

@@ -222,8 +222,10 @@ def test_companies_create_and_list(cli, dbsession):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["Other AB", "--org-number", "556677-8899"],
+    (["Other AB", "--org-number", "5566778899"],
      "a company with organisation number 556677-8899 already exists"),
+    (["Other AB", "--org-number", "556677-8898"],
+     "'556677-8898' is not a Swedish organisation number (NNNNNN-NNNN, with its check digit)"),
     (["   "], "the name must not be empty"),
     (["Other AB", "--locale", "xx"], "unknown language 'xx'"),
 ])

@@ -1,10 +1,18 @@
 """Layout, language, keyboard and network behaviour that only a real browser shows."""
 from __future__ import annotations
 
+import datetime as dt
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from mypages.db import utcnow
+from mypages.modules.models import ModuleActivation, ModuleState
+from mypages.testing.factories import make_company, make_user
 
 from tests.e2e.steps import (PHONE, choose_language, focused, has_horizontal_scroll, html_lang,
                              open_sign_in_and_sign_in)
@@ -37,6 +45,48 @@ def test_phone_company_pages_do_not_scroll_sideways(live_server, make_context, s
     expect(page.locator("#module-notes")).to_be_visible()
     assert not has_horizontal_scroll(page), "the modules page scrolls sideways"
     shot(page, "modules")
+
+
+@pytest.fixture
+def company_with_notes(live_server):
+    """A company of its own, with a long name, on a trial of notes, and its admin: the top
+    bar at its fullest, without touching the seeded company's modules."""
+    engine = create_engine(live_server.database_url)
+    try:
+        with Session(engine) as session:
+            company = make_company(session, "Pohjoismainen Kirjanpitotoimisto ja Tilintarkastus Oy")
+            admin = make_user(session, f"phone-{time.time_ns()}@acme.example",
+                              password=live_server.seeded.password, company=company,
+                              role="admin", display_name="Pirkko Puhelinkäyttäjä")
+            now = utcnow()
+            session.add(ModuleActivation(company_id=company.id, module_key="notes",
+                                         state=ModuleState.trial, trial_started_at=now,
+                                         trial_ends_at=now + dt.timedelta(days=10),
+                                         updated_at=now))
+            session.commit()
+            return company.id, admin.email
+    finally:
+        engine.dispose()
+
+
+def test_phone_top_bar_with_a_modules_link_wraps_in_every_language(company_with_notes,
+                                                                    make_context, shot):
+    company_id, email = company_with_notes
+    page = make_context(viewport=PHONE).new_page()
+    open_sign_in_and_sign_in(page, email)
+    # the top bar's name is translated too
+    notes_link = page.locator(f'header nav a[href="/c/{company_id}/notes"]')
+    for code in LANGUAGES:
+        choose_language(page, code)
+        page.goto(f"/c/{company_id}/notes")
+        expect(notes_link).to_be_visible()
+        expect(notes_link).to_have_attribute("aria-current", "page")
+        assert not has_horizontal_scroll(page), f"the notes page scrolls sideways in {code}"
+        page.goto(f"/c/{company_id}/settings/company?change=1")
+        expect(page.locator("#information-form")).to_be_visible()
+        expect(notes_link).not_to_have_attribute("aria-current", "page")
+        assert not has_horizontal_scroll(page), f"the Company tab scrolls sideways in {code}"
+        shot(page, f"company-tab-{code}")
 
 
 def test_language_switcher_sets_the_page_language_and_remembers_it(page, shot):

@@ -34,9 +34,13 @@ def test_admin_starts_the_notes_trial_and_uses_notes(live_server, page, shot):
     choose_language(page, "en")
     assert html_lang(page) == "en"
 
+    # Company settings open on the Company tab; Modules is the next one.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Company settings").click()
-    expect(page).to_have_url(re.compile(rf"{re.escape(company_path)}/settings/modules$"))
+    expect(page).to_have_url(re.compile(rf"{re.escape(company_path)}/settings/company$"))
     tabs = page.get_by_role("navigation", name="Company settings")
+    expect(tabs.get_by_role("link", name="Company")).to_have_attribute("aria-current", "page")
+    tabs.get_by_role("link", name="Modules").click()
+    expect(page).to_have_url(re.compile(rf"{re.escape(company_path)}/settings/modules$"))
     expect(tabs.get_by_role("link", name="Modules")).to_have_attribute("aria-current", "page")
     expect(tabs.get_by_role("link", name="Notes")).to_have_count(0)
     notes_card = page.locator("#module-notes")
@@ -65,10 +69,14 @@ def test_admin_starts_the_notes_trial_and_uses_notes(live_server, page, shot):
     shot(page, "notes-settings")
 
     # The dashboard offers the module; its page keeps the company's notes.
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    main_nav = page.get_by_role("navigation", name="Main")
+    main_nav.get_by_role("link", name="Dashboard").click()
     shot(page, "dashboard-with-notes")
-    page.get_by_role("link", name="Notes").click()
+    # the module's link in the top bar too, for every member
+    expect(main_nav.get_by_role("link", name="Notes")).to_be_visible()
+    page.locator(".card").get_by_role("link", name="Notes").click()
     expect(page).to_have_url(re.compile(rf"{re.escape(company_path)}/notes$"))
+    expect(main_nav.get_by_role("link", name="Notes")).to_have_attribute("aria-current", "page")
     expect(page.get_by_role("heading", level=1)).to_have_text("Team notes")
     expect(page.get_by_role("listitem").filter(has_text="No notes yet.")).to_be_visible()
     shot(page, "notes-empty")

@@ -72,6 +72,7 @@ def test_admin_requires_entra_id_from_all_and_members_sign_in_through_it(
     # Company settings -> Modules: the trial of Single Sign On.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Company settings").click()
     tabs = page.get_by_role("navigation", name="Company settings")
+    tabs.get_by_role("link", name="Modules").click()
     expect(tabs.get_by_role("link", name="Single Sign On")).to_have_count(0)
     shot(page, "modules")
     card(page, "Single Sign On").get_by_role("button", name="Activate free trial").click()

@@ -14,6 +14,7 @@ core/mypages/policy/context.py): it offers ``request.request_context``, and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 
@@ -110,12 +111,38 @@ def _settings_tabs(request) -> list:
     return sorted(tabs, key=lambda tab: tab.order)
 
 
+class ShownLink(NamedTuple):
+    """A link of the top bar as the page shows it."""
+
+    title: str
+    href: str
+    current: bool
+
+
+def _navigation(request) -> list[ShownLink]:
+    """The company's links in the top bar (``mypages_navigation``), translated, in order,
+    the page's own marked; none outside a company's pages."""
+    company = request.company
+    if company is None:
+        return []
+    items = [item for offered in request.company_hooks.mypages_navigation(
+        request=request, company=company) for item in offered]
+    route = request.matched_route.name if request.matched_route is not None else None
+    shown = [(item.order, request.translate(item.title), item) for item in items]
+    return [ShownLink(title, request.path_for(item.route_name, company_id=company.id),
+                      route is not None and (route == item.route_name or route in item.current_on))
+            for _order, title, item in sorted(shown, key=lambda entry: entry[:2])]
+
+
 def includeme(config):
     config.add_directive("add_company_route", add_company_route)
     config.add_request_method(_company, "company", reify=True)
     config.add_request_method(_membership, "membership", reify=True)
     config.add_request_method(_settings_tabs, "settings_tabs", reify=True)
+    config.add_request_method(_navigation, "navigation", reify=True)
+    config.register_core_hooks("core.companies", "mypages.companies.hooks")
     config.add_route("companies", "/companies")
     config.add_company_route("dashboard", "/")
     config.add_company_route("company_settings", "/settings/")
+    config.add_company_route("company_information", "/settings/company")
     config.scan(".views")

@@ -17,6 +17,12 @@ class Company(Base):
     # Swedish organisationsnummer or another registration number; optional
     org_number: Mapped[str | None] = mapped_column(String(32), unique=True)
     default_locale: Mapped[str | None] = mapped_column(String(10))
+    # what invoices need (the Company tab, mypages.companies.information)
+    street_address: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(16))
+    city: Mapped[str | None] = mapped_column(String(100))
+    invoice_email: Mapped[str | None] = mapped_column(String(254))
+    vat_number: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list["Membership"]] = relationship(

@@ -1,4 +1,4 @@
-"""The signed-in user's companies, and a company's dashboard."""
+"""The signed-in user's companies, a company's dashboard and its Company tab."""
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -7,7 +7,11 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from mypages.companies import information
 from mypages.companies.models import Company, Membership
+from mypages.i18n import LANGUAGE_NAMES, LANGUAGES, _
+from mypages.refusals import Refusal
+from mypages.work import work_of
 
 
 class ShownCard(NamedTuple):
@@ -59,4 +63,55 @@ def dashboard(request):
 
 @view_config(route_name="company_settings", permission="company.admin")
 def company_settings(request):
-    return HTTPSeeOther(request.route_url("company_modules", company_id=request.company.id))
+    return HTTPSeeOther(request.route_url("company_information", company_id=request.company.id))
+
+
+def information_page(request, errors=(), changing=False):
+    """The Company tab: the company's information, or (``changing``) the form to change it,
+    filled in as it was sent when it is shown again with ``errors``."""
+    company = request.company
+    if errors:
+        values = {name: request.POST.get(name, "") for name in information.FIELDS}
+    else:
+        values = {name: getattr(company, name) or "" for name in information.FIELDS}
+        values["default_locale"] = values["default_locale"] or LANGUAGES[0]
+    refused = getattr(request, "exception", None)
+    return {"changing": changing or bool(errors), "values": values, "errors": list(errors),
+            "field_errors": getattr(refused, "fields", {}), "labels": information.LABELS,
+            "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+            "messages": request.session.pop_flash()}
+
+
+def _refused_information(request, errors):
+    return information_page(request, errors)
+
+
+#: the options of every view of the Company tab's form: refusals are shown on the tab
+INFORMATION_FORM = dict(route_name="company_information", permission="company.admin",
+                        renderer="mypages:templates/company_information.jinja2",
+                        refusal_page=_refused_information)
+
+
+@view_config(route_name="company_information", permission="company.admin",
+             renderer="mypages:templates/company_information.jinja2", request_method="GET")
+def company_information(request):
+    return information_page(request, changing="change" in request.GET)
+
+
+@view_config(form_action="save", **INFORMATION_FORM)
+def save_information(request):
+    changed = information.change_information(work_of(request), request.company,
+                                             information.read_form(request.POST))
+    if changed:
+        names = ", ".join(request.translate(information.LABELS[name]) for name in changed)
+        done = _("The company information is saved. Changed: ${fields}.",
+                 mapping={"fields": names})
+    else:
+        done = _("Nothing was changed: the information was already so.")
+    request.session.flash(request.translate(done))
+    return HTTPSeeOther(request.route_url("company_information", company_id=request.company.id))
+
+
+@view_config(**INFORMATION_FORM)
+def unknown_information_action(request):
+    raise Refusal(_("Unknown action."))

@@ -48,4 +48,5 @@ def build_on_ready(registry) -> None:
     pm = registry["plugins.manager"]
     catalogue = build_catalogue(pm)
     registry["modules.catalogue"] = catalogue
-    registry["plugins.company_hooks"] = CompanyHookCallers(pm, catalogue.owners)
+    registry["plugins.company_hooks"] = CompanyHookCallers(
+        pm, catalogue.owners, frozenset(registry.get("plugins.core", ())))

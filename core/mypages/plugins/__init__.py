@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import entry_points
@@ -18,6 +19,7 @@ import pluggy
 from pyramid.exceptions import ConfigurationError
 
 from mypages import hookspecs
+from mypages.db import fresh_transaction
 from mypages.services import settings_of
 from mypages.settings import UnsafeConfiguration
 
@@ -116,19 +118,31 @@ def make_plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
+#: the hooks asked per company, through ``request.company_hooks``: each returns a list
+COMPANY_HOOKS = ("mypages_company_settings_tabs", "mypages_dashboard_cards",
+                 "mypages_navigation")
+
+
 class CompanyHookCallers:
     """Hook callers restricted to the plugins a set of entitled modules allows.
 
-    One cached pluggy subset caller per (hook, set of excluded plugins), so a
-    request pays a dictionary look-up, not a rebuild.
+    One cached caller per (hook, set of excluded plugins), so a request pays a dictionary
+    look-up, not a rebuild.
     """
 
-    def __init__(self, pm: pluggy.PluginManager, module_owners: dict[str, str]):
+    def __init__(self, pm: pluggy.PluginManager, module_owners: dict[str, str],
+                 core: frozenset[str] = frozenset()):
         self.pm = pm
         self.module_owners = module_owners  # module key -> plugin name
+        self.core = core  # the names the core's own domains registered hooks under
         self._plugins_with_modules = frozenset(module_owners.values())
         self._excluded = lru_cache(maxsize=4096)(self._excluded_uncached)
         self._caller = lru_cache(maxsize=4096)(self._caller_uncached)
+        for name in COMPANY_HOOKS:
+            for impl in getattr(pm.hook, name).get_hookimpls():
+                if impl.hookwrapper or impl.wrapper:
+                    raise PluginError(impl.plugin_name, f"{name} is called implementation by "
+                                      "implementation, so it takes no wrappers")
 
     def _excluded_uncached(self, entitled: frozenset[str]) -> frozenset[str]:
         included = {self.module_owners[key] for key in entitled if key in self.module_owners}
@@ -136,9 +150,12 @@ class CompanyHookCallers:
 
     def _caller_uncached(self, name: str, excluded: frozenset[str]):
         plugins = [self.pm.get_plugin(p) for p in excluded if self.pm.get_plugin(p) is not None]
-        if not plugins:
-            return getattr(self.pm.hook, name)
-        return self.pm.subset_hook_caller(name, remove_plugins=plugins)
+        caller = getattr(self.pm.hook, name)
+        if plugins:
+            caller = self.pm.subset_hook_caller(name, remove_plugins=plugins)
+        if caller.spec is not None and caller.spec.opts.get("firstresult"):
+            return caller
+        return CompanyHook(caller, self.core)
 
     def for_modules(self, entitled: frozenset[str]) -> "HookRelay":
         return HookRelay(self, self._excluded(frozenset(entitled)))
@@ -153,6 +170,76 @@ class HookRelay:
 
     def __getattr__(self, name: str):
         return self._callers._caller(name, self._excluded)
+
+
+class CompanyHook:
+    """One company hook for one set of plugins, called with keyword arguments like pluggy's
+    callers (``request`` among them) and returning the list of their answers.
+
+    Each implementation is called on its own, so one that raises loses only its own
+    contribution to the page: the failure is logged with the plugin's name and audited as
+    ``plugin.hook_failed`` (see :func:`hook_failed`), and the other plugins are asked as if
+    nothing happened. On PostgreSQL, where a failed statement spoils the rest of the
+    transaction, an implementation called while the request's session is open runs in a
+    savepoint (the core's own implementations, which read nothing there, are spared the
+    round trips); one that opened the session itself and failed has its transaction
+    dropped (it held nothing of the request's).
+    """
+
+    __slots__ = ("caller", "name", "core")
+
+    def __init__(self, caller, core: frozenset[str] = frozenset()):
+        self.caller = caller
+        self.name = caller.name
+        self.core = core
+
+    def __call__(self, **kwargs) -> list:
+        request = kwargs.get("request")
+        results = []
+        # in pluggy's order: the last registered first, tryfirst before trylast
+        for impl in reversed(self.caller.get_hookimpls()):
+            session = getattr(request, "opened_dbsession", None)
+            try:
+                with _savepoint(session if impl.plugin_name not in self.core else None):
+                    result = impl.function(*[kwargs[arg] for arg in impl.argnames])
+            except Exception as exc:
+                if session is None and getattr(request, "opened_dbsession", None) is not None:
+                    fresh_transaction(request)
+                hook_failed(request, impl.plugin_name, self.name, exc)
+                continue
+            if result is not None:
+                results.append(result)
+        return results
+
+
+def _savepoint(session):
+    """Where a failed statement would spoil the request's transaction (PostgreSQL), a
+    savepoint to roll back to; elsewhere, nothing to do."""
+    if session is not None and session.get_bind().dialect.name == "postgresql":
+        return session.begin_nested()
+    return nullcontext()
+
+
+def hook_failed(request, plugin: str, hook: str, error: Exception) -> None:
+    """A plugin's company hook raised: logged now (with the traceback, for the operators),
+    audited once the response is made, in a transaction of its own (the request's may be
+    dropped, and on SQLite must end before another can write). The audit event names the
+    plugin, the hook and the kind of error, never its message, which may hold anything."""
+    log.exception("plugin %s failed in %s", plugin, hook)
+    failures = request.hook_failures
+    if not failures:
+        request.add_finished_callback(_audit_hook_failures)
+    failures[(plugin, hook)] = type(error).__name__
+
+
+def _audit_hook_failures(request) -> None:
+    company = getattr(request, "company", None)
+    for (plugin, hook), error in request.hook_failures.items():
+        try:
+            request.audit_now("plugin.hook_failed", company=company, target=plugin, hook=hook,
+                              error=error)
+        except Exception:  # the response is made: nothing left to fail but the record
+            log.exception("the failure of plugin %s in %s could not be audited", plugin, hook)
 
 
 def notify(hook_caller, where, /, **kwargs) -> list[str]:
@@ -208,6 +295,7 @@ def on_plugins_ready(config, callback) -> None:
 def register_core_hooks(config, name: str, module) -> None:
     """Directive: register hook implementations of a core domain under ``name``."""
     config.registry["plugins.manager"].register(config.maybe_dotted(module), name=name)
+    config.registry.setdefault("plugins.core", set()).add(name)
 
 
 def register(pm: pluggy.PluginManager, info: PluginInfo) -> None:
@@ -242,3 +330,5 @@ def includeme(config):
     config.add_directive("register_core_hooks", register_core_hooks)
     config.add_request_method(lambda request: request.registry["plugins.manager"].hook,
                               "hooks", reify=True)
+    # (plugin, hook) -> the kind of error, of the company hooks that failed in the request
+    config.add_request_method(lambda request: {}, "hook_failures", reify=True)

@@ -1,16 +1,16 @@
 """Notes: a small but complete mypages plugin.
 
 It offers one module ("notes"): a page where the people of a company keep
-shared notes, a settings tab for the company's admins, a dashboard card, its
-own table with its own migration history, and its own translations. The
+shared notes, a link to it in the top bar, a settings tab for the company's
+admins, a dashboard card, its own table with its own migration history, and its own translations. The
 plugin-author guide walks through it.
 """
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from mypages.toolkit import (DashboardCard, MigrationSource, Module, Price, SettingsTab,
-                             TranslationStringFactory, hookimpl)
+from mypages.toolkit import (DashboardCard, MigrationSource, Module, NavigationItem, Price,
+                             SettingsTab, TranslationStringFactory, hookimpl)
 
 from mypages_example_notes.models import Note
 
@@ -44,6 +44,11 @@ def mypages_migrations():
 @hookimpl
 def mypages_company_settings_tabs(request, company):
     return [SettingsTab("notes", _("Notes"), "notes_settings")]
+
+
+@hookimpl
+def mypages_navigation(request, company):
+    return [NavigationItem(_("Notes"), "notes")]
 
 
 @hookimpl

@@ -25,6 +25,27 @@ def test_notes_tab_and_card_appear_only_for_the_entitled_company(
     assert links(other) == (False, False)
 
 
+def test_notes_link_in_the_top_bar_for_the_members_of_the_entitled_company(
+        factory, dbsession, signed_in, start_trial):
+    entitled = factory.company()
+    other = factory.company()
+    member = factory.user(company=entitled, locale="en")
+    dbsession.add(Membership(company_id=other.id, user_id=member.id, role=Role.member))
+    dbsession.commit()
+    start_trial(entitled, "notes")
+    web = signed_in(member)
+
+    def top_bar(path):
+        return [(a.text, a["href"], a.get("aria-current"))
+                for a in web.get(path).html.select("header nav a")[:2]]
+
+    dashboard, notes = f"/c/{entitled.id}/", f"/c/{entitled.id}/notes"
+    assert top_bar(dashboard) == [("Dashboard", dashboard, "page"), ("Notes", notes, None)]
+    assert top_bar(notes) == [("Dashboard", dashboard, None), ("Notes", notes, "page")]
+    other_dashboard = f"/c/{other.id}/"
+    assert top_bar(other_dashboard)[1][0] == "Switch company"
+
+
 class Alpha:
     @hookimpl
     def mypages_dashboard_cards(self, request, company):
@@ -77,4 +98,5 @@ def test_same_set_of_modules_gets_the_same_cached_caller():
     assert callers.for_modules(frozenset({"a", "unknown"})).mypages_dashboard_cards is only_a
     assert callers.for_modules(frozenset({"b"})).mypages_dashboard_cards is not only_a
     # nobody left out: the manager's own caller, no subset
-    assert callers.for_modules(frozenset({"a", "b"})).mypages_dashboard_cards is pm.hook.mypages_dashboard_cards
+    assert (callers.for_modules(frozenset({"a", "b"})).mypages_dashboard_cards.caller
+            is pm.hook.mypages_dashboard_cards)
