@@ -9,9 +9,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect, text
 
-from mypages.cli import migration_sources
 from mypages.db import Base, engine_from_url
-from mypages.db.migrate import alembic_config, current_revisions, upgrade_all
+from mypages.db.migrate import alembic_config, current_revisions, migration_sources, upgrade_all
 
 CORE, NOTES = "mypages", "mypages-example-notes"
 VERSION_TABLES = {CORE: "alembic_version_mypages", NOTES: "alembic_version_mypages_example_notes"}
