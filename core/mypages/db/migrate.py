@@ -198,6 +198,14 @@ def owned_tables(package: str) -> set[str]:
             or mapper.class_.__module__.startswith(package + ".")}
 
 
+def tables_of(source: MigrationSource) -> set[str]:
+    """The tables a distribution's migrations look after: those of its own metadata, or, on the
+    shared ``Base.metadata``, those its package's models map."""
+    if source.metadata is not None and source.metadata is not Base.metadata:
+        return set(source.metadata.tables)
+    return owned_tables(package_of(source))
+
+
 def _only(tables: set[str]):
     def include_object(obj, name, type_, reflected, compare_to):
         if type_ == "table":
@@ -212,7 +220,7 @@ def model_differences(engine: Engine, source: MigrationSource) -> list:
     its migrations create exactly what its models describe."""
     with engine.connect() as connection:
         migration_context = MigrationContext.configure(connection, opts={
-            "compare_type": True, "include_object": _only(owned_tables(package_of(source)))})
+            "compare_type": True, "include_object": _only(tables_of(source))})
         return compare_metadata(migration_context, source.metadata or Base.metadata)
 
 
@@ -235,7 +243,7 @@ def new_revision(engine: Engine, source: MigrationSource, message: str, name: st
     which must be at the distribution's newest revision); returns its path."""
     cfg = alembic_config(source, engine)
     cfg.attributes["target_metadata"] = source.metadata or Base.metadata
-    cfg.attributes["include_object"] = _only(owned_tables(package_of(source)))
+    cfg.attributes["include_object"] = _only(tables_of(source))
     script = ScriptDirectory.from_config(cfg)
     written = command.revision(cfg, message=message, autogenerate=autogenerate,
                                rev_id=next_revision_id(script, name))
