@@ -104,12 +104,13 @@ def _installed(allow: list[str], deny: list[str]):
             module_name=ep.value,
             enabled=False,
         )
-        if ep.name in claimed:
-            raise PluginError(ep.name, f"the plugin name is claimed by two distributions, "
-                                       f"{claimed[ep.name]!r} and {info.distribution!r}: "
-                                       f"uninstall one of them")
-        claimed[ep.name] = info.distribution
         info.enabled, info.reason = _allowed(ep.name, allow, deny)
+        if ep.name in claimed:
+            both = " and ".join(repr(name) for name in sorted([claimed[ep.name],
+                                                               info.distribution]))
+            info.refuse(f"the plugin name is claimed by two distributions, {both}: uninstall "
+                        f"one of them")
+        claimed[ep.name] = info.distribution
         yield ep, info
 
 
@@ -124,6 +125,8 @@ def discover(allow: list[str], deny: list[str]) -> list[PluginInfo]:
     """Find every installed plugin; import those allowed (import errors stop start-up)."""
     found = []
     for ep, info in _installed(allow, deny):
+        if info.refused:
+            raise PluginError(info.name, info.reason)
         if info.enabled:
             info.module = _load(ep)
             check_compatibility(ep.name, info.module)
