@@ -21,7 +21,8 @@ from sqlalchemy.engine import Engine
 from webtest import TestApp
 
 from mypages import plugins
-from mypages.db.migrate import (MigrationFailed, MigrationSource, model_differences,
+from mypages.db import engine_from_url
+from mypages.db.migrate import (MigrationFailed, migration_sources, model_differences,
                                 upgrade_all)
 from mypages.i18n import LANGUAGES, _, localizer_for
 from mypages.i18n import catalogs
@@ -113,26 +114,32 @@ def csrf_problems(app, browser: TestApp, packages: Iterable[str] | None = None,
 
 # -- migrations -------------------------------------------------------------------------
 
-def migration_problems(engine: Engine, sources: list[MigrationSource],
-                       distribution: str) -> list[Problem]:
-    """Upgrade an empty database (``engine``) with ``sources`` (the core's first, as
-    :func:`mypages.db.migrate.migration_sources` gives them), then compare ``distribution``'s
-    models with what its migrations created: a table, column, index or type that differs is a
-    problem."""
+def migration_problems(sources, distribution: str, database: str | Engine) -> list[Problem]:
+    """Upgrade an empty database (a URL, or an engine) with ``sources`` (the app under test,
+    whose core and plugins give them, or a list of :class:`~mypages.toolkit.MigrationSource`,
+    the core's first), then compare ``distribution``'s models with what its migrations created:
+    a table, column, index or type that differs is a problem."""
+    if hasattr(sources, "registry"):
+        sources = migration_sources(sources.registry)
     [source] = [source for source in sources if source.distribution == distribution] or [None]
     if source is None:
         return [Problem(f"{distribution} offers no migrations",
                         "implement the mypages_migrations hook, returning a MigrationSource")]
+    engine = engine_from_url(database) if isinstance(database, str) else database
     try:
         upgrade_all(engine, sources)
+        differences = model_differences(engine, source)
     except MigrationFailed as failed:
         return [Problem(str(failed), "fix the migration; it must run on an empty database, "
                                      "on SQLite and on PostgreSQL")]
+    finally:
+        if engine is not database:
+            engine.dispose()
     return [Problem(f"{distribution}: the models and the migrations differ: {difference!r}",
-                    f"write a migration for the change: `mypages db revision --plugin NAME "
-                    f"-m \"...\"` (on a database at the newest revision), and check what it "
-                    f"wrote")
-            for difference in model_differences(engine, source)]
+                    "write a migration for the change: `mypages db revision --plugin NAME "
+                    "-m \"...\"` (on a database at the newest revision), and check what it "
+                    "wrote")
+            for difference in differences]
 
 
 # -- hooks -----------------------------------------------------------------------------------

@@ -125,8 +125,10 @@ def test_every_table_of_the_core_is_mapped_once_the_app_is_built(engine, sources
 
 
 @pytest.mark.parametrize("distribution", [CORE, NOTES])
-def test_migrated_schema_matches_the_models(engine, sources, distribution):
-    problems = migration_problems(engine, list(sources.values()), distribution)
+def test_migrated_schema_matches_the_models(engine, mypages_app, distribution):
+    # as a plugin's test calls it: the app under test gives the histories, a URL the database
+    problems = migration_problems(mypages_app, distribution,
+                                  engine.url.render_as_string(hide_password=False))
 
     assert problems == [], "\n".join(map(str, problems))
     assert tables_of("mypages.") <= set(inspect(engine).get_table_names())
@@ -144,7 +146,7 @@ def test_the_check_finds_a_model_its_migrations_do_not_create(engine, tmp_path):
     history = History(tmp_path / "migrations", metadata=things(Column("colour", String(20))))
     history.add("t0001", None, CREATE_THINGS)
 
-    problems = migration_problems(engine, [history.source], "mypages-throwaway")
+    problems = migration_problems([history.source], "mypages-throwaway", engine)
 
     [problem] = problems
     assert problem.what.startswith("mypages-throwaway: the models and the migrations differ: "
@@ -187,7 +189,7 @@ def test_a_new_revision_continues_the_historys_numbering_with_the_models_change(
     assert "down_revision = 't0001'" in script
     assert "batch_op.add_column(sa.Column('colour'" in script
     upgrade_all(engine, [history.source])
-    assert migration_problems(engine, [history.source], "mypages-throwaway") == []
+    assert migration_problems([history.source], "mypages-throwaway", engine) == []
 
 
 def test_0004_keeps_a_stored_group_warning_both_ways(engine, sources):
