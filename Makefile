@@ -4,10 +4,6 @@ VENV     ?= .venv
 PYTHON   ?= python3
 BIN       = $(VENV)/bin
 PLUGINS   = examples/notes plugins/sso_azure plugins/sso_google devtools
-CATALOGS  = core/mypages/locale:mypages examples/notes/mypages_example_notes/locale:mypages_example_notes \
-            plugins/sso_azure/mypages_sso_azure/locale:mypages_sso_azure \
-            plugins/sso_google/mypages_sso_google/locale:mypages_sso_google \
-            devtools/mypages_devtools/locale:mypages_devtools
 
 .PHONY: run test install catalogs extract system-packages docs bench audit clean
 
@@ -18,39 +14,17 @@ $(BIN)/.installed: setup.cfg $(foreach p,$(PLUGINS),$(p)/setup.cfg)
 	$(BIN)/python -c "import xmlsec, onelogin.saml2.auth"  # lxml and xmlsec agree on libxml2
 	touch $@
 
+# installs, then compiles the message catalogs of the core and of every installed plugin
 install: $(BIN)/.installed
+	$(BIN)/mypages i18n compile --all
 
 catalogs: install
-	@for spec in $(CATALOGS); do \
-	  dir=$${spec%%:*}; domain=$${spec##*:}; \
-	  $(BIN)/pybabel compile --statistics -d $$dir -D $$domain 2>&1 | grep -v "^compiling" || true; \
-	done
 
-# Refresh the .pot templates and merge new strings into every language's .po.
-LANGUAGES = sv en da nb fi lt lv et
+# Refresh the .pot templates and merge new strings into every language's .po
+# (`mypages i18n extract|update --plugin NAME` does one plugin).
 extract: | install
-	$(BIN)/pybabel extract -F babel.cfg -o core/mypages/locale/mypages.pot --no-location \
-	  --project mypages core/mypages
-	cd examples/notes && $(abspath $(BIN))/pybabel extract -F babel.cfg --no-location \
-	  --project mypages-example-notes \
-	  -o mypages_example_notes/locale/mypages_example_notes.pot mypages_example_notes
-	cd plugins/sso_azure && $(abspath $(BIN))/pybabel extract -F babel.cfg --no-location \
-	  --project mypages-sso-azure -o mypages_sso_azure/locale/mypages_sso_azure.pot mypages_sso_azure
-	cd plugins/sso_google && $(abspath $(BIN))/pybabel extract -F babel.cfg --no-location \
-	  --project mypages-sso-google -o mypages_sso_google/locale/mypages_sso_google.pot mypages_sso_google
-	cd devtools && $(abspath $(BIN))/pybabel extract -F babel.cfg --no-location \
-	  --project mypages-devtools -o mypages_devtools/locale/mypages_devtools.pot mypages_devtools
-	@for spec in $(CATALOGS); do \
-	  dir=$${spec%%:*}; domain=$${spec##*:}; \
-	  for lang in $(LANGUAGES); do \
-	    if [ -f $$dir/$$lang/LC_MESSAGES/$$domain.po ]; then \
-	      $(BIN)/pybabel update -i $$dir/$$domain.pot -d $$dir -D $$domain -l $$lang \
-	        --no-fuzzy-matching --ignore-obsolete; \
-	    else \
-	      $(BIN)/pybabel init -i $$dir/$$domain.pot -d $$dir -D $$domain -l $$lang; \
-	    fi; \
-	  done; \
-	done
+	$(BIN)/mypages i18n extract --all
+	$(BIN)/mypages i18n update --all
 
 run: catalogs
 	@scripts/ensure-system-packages xmlsec1

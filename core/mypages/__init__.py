@@ -17,7 +17,10 @@ import warnings
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
 
 from pyramid.config import Configurator  # noqa: E402
+from pyramid.exceptions import ConfigurationConflictError  # noqa: E402
 
+from mypages.db.migrate import check_pending  # noqa: E402
+from mypages.plugins import explain_conflict  # noqa: E402
 from mypages.web.errors import LastResort  # noqa: E402
 
 #: The core's top-level modules and packages in layers, lowest first.
@@ -49,27 +52,44 @@ LAYERS = (
 
 
 def main(global_config, **settings):
-    """Build the WSGI application (PasteDeploy ``paste.app_factory``)."""
-    with Configurator(settings=settings) as config:
-        config.include(".services")       # the services behind seams (pyramid_services)
-        config.include(".settings")       # typed settings, parsed once; production refuses unsafe
-        config.include(".crypto")         # encryption at rest with rotatable keys
-        config.include(".i18n")           # locale negotiation, catalogs, Babel formatting
-        config.include(".db")             # engine, request.dbsession, migrations
-        config.include(".client_address")  # the client address; forwarded only by trusted proxies
-        config.include(".audit")          # request.audit(...)
-        config.include(".outbound")       # the HTTP client for typed addresses; never internal ones
-        config.include(".plugins")        # pluggy manager, discovery, config.include_plugins()
-        config.include(".web")            # layout, static files, security headers, error pages
-        config.include(".jobs")           # periodic and queued jobs with leases
-        config.include(".notifications")  # e-mail
-        config.include(".accounts")       # users, passwords, 2FA, sessions, the sign-in pages
-        config.include(".companies")      # companies, memberships, company pages
-        config.include(".modules")        # catalogue, trial lifecycle, module= predicate
-        config.include(".people")         # a company's people: members, roles, invitations
-        config.include(".policy")         # the sign-in policy: engine, company and platform policy
-        config.include(".sso")            # Single Sign On module: OIDC, SAML, verified domains
-        config.include(".operator")       # platform operators' pages
-        config.include(".dev")            # plugins' offline stand-ins under /_dev/ (development)
-        config.include_plugins()          # every enabled plugin, last
+    """Build the WSGI application (PasteDeploy ``paste.app_factory``); production refuses to
+    start on a database with pending migrations, development warns."""
+    app = application(settings)
+    check_pending(app.registry, global_config.get("__file__") or "production.ini")
+    return app
+
+
+def application(settings: dict):
+    """The WSGI application, not yet checked against the database (``mypages db upgrade``
+    runs on one that needs it)."""
+    config = Configurator(settings=settings)
+    try:
+        with config:
+            config.include(".services")       # the services behind seams (pyramid_services)
+            config.include(".settings")       # typed settings, parsed once; production refuses unsafe
+            config.include(".crypto")         # encryption at rest with rotatable keys
+            config.include(".i18n")           # locale negotiation, catalogs, Babel formatting
+            config.include(".db")             # engine, request.dbsession, migrations
+            config.include(".client_address")  # the client address; forwarded only by trusted proxies
+            config.include(".audit")          # request.audit(...)
+            config.include(".outbound")       # the HTTP client for typed addresses; never internal ones
+            config.include(".plugins")        # pluggy manager, discovery, config.include_plugins()
+            config.include(".web")            # layout, static files, security headers, error pages
+            config.include(".jobs")           # periodic and queued jobs with leases
+            config.include(".notifications")  # e-mail
+            config.include(".accounts")       # users, passwords, 2FA, sessions, the sign-in pages
+            config.include(".companies")      # companies, memberships, company pages
+            config.include(".modules")        # catalogue, trial lifecycle, module= predicate
+            config.include(".people")         # a company's people: members, roles, invitations
+            config.include(".policy")         # the sign-in policy: engine, company and platform policy
+            config.include(".sso")            # Single Sign On module: OIDC, SAML, verified domains
+            config.include(".operator")       # platform operators' pages
+            config.include(".dev")            # plugins' offline stand-ins under /_dev/ (development)
+            config.include_plugins()          # every enabled plugin, last
+    except ConfigurationConflictError as conflict:
+        # two plugins (or a plugin and the core) adding one route name: say which
+        explained = explain_conflict(conflict, config.registry.get("plugins.found", []))
+        if explained is conflict:
+            raise
+        raise explained from conflict
     return LastResort(config.make_wsgi_app())  # errors that escape Pyramid get a page too

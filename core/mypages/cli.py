@@ -6,28 +6,36 @@ import json
 import os
 import signal
 import sys
+import traceback
 
 import click
 import transaction
+from pyramid.exceptions import ConfigurationExecutionError
 from pyramid.paster import get_appsettings, setup_logging
 from sqlalchemy import select
 
-from mypages import main as make_app
+from mypages import application as make_app
 from mypages.accounts.models import User
 from mypages.accounts.password_policy import problems
 from mypages.companies.information import swedish_org_number
 from mypages.companies.models import Company, Membership, Role
 from mypages.contract import CompanyInfo
 from mypages.crypto import DecryptionFailed, new_key, rotate_all
-from mypages.db import Base, session_in_transaction
-from mypages.db.migrate import MigrationSource, current_revisions, upgrade_all
+from mypages.db import engine_from_url, session_in_transaction
+from mypages.db.migrate import (CORE_DISTRIBUTION, MigrationFailed, MigrationSource,
+                                applied_revisions, current_revisions, migration_sources,
+                                new_revision, upgrade_all)
 from mypages import demo as demo_data
-from mypages.i18n import localizer_for, supported
+from mypages.i18n import catalogs, localizer_for, supported
 from mypages.jobs import Worker, overview
 from mypages.modules.lifecycle import activate
+from mypages.plugins import OK, PluginError, make_plugin_manager, survey
 from mypages.refusals import Refusal
 from mypages.services import password_hasher, settings_of
+from mypages.settings import parse
 from mypages.work import Work
+
+__all__ = ["Env", "main", "migration_sources"]
 
 DEFAULT_CONFIG = "development.ini"
 
@@ -42,23 +50,57 @@ class Env:
         self._app = app
         self._built_here = False
         self._configure_logging = configure_logging
+        self._engine = None
+        self._logging_set_up = False
 
     @property
     def registry(self):
         if self._app is None:
-            if self._configure_logging:
+            if self._configure_logging and not self._logging_set_up:
                 setup_logging(self.config_uri)
+                self._logging_set_up = True
             settings = dict(get_appsettings(self.config_uri))
             settings["mypages.jobs.in_process"] = "false"
-            self._app = make_app({"__file__": self.config_uri}, **settings)
+            self._app = make_app(settings)
             self._built_here = True
         return self._app.registry
+
+    def start_up_error(self) -> PluginError | None:
+        """The plugin that stops the app from being built, if one does; other errors of
+        start-up (a bad setting) are raised."""
+        try:
+            self.registry
+        except ConfigurationExecutionError as exc:  # raised at commit, wrapped by Pyramid
+            if isinstance(exc.evalue, PluginError):
+                return exc.evalue
+            raise
+        except PluginError as exc:
+            return exc
+        return None
+
+    @property
+    def settings(self):
+        """The typed settings, read without building the app when it was not built."""
+        if self._app is not None:
+            return settings_of(self._app.registry)
+        return parse(dict(get_appsettings(self.config_uri)))
+
+    @property
+    def engine(self):
+        """The app's engine; one of its own when the app cannot be built."""
+        if self._app is not None:
+            return self._app.registry["db.engine"]
+        if self._engine is None:
+            self._engine = engine_from_url(self.settings.database_url)
+        return self._engine
 
     def close(self) -> None:
         """Let go of the database connections of an app built here (a process that exits
         needs no call; a test that goes on does)."""
         if self._built_here:
             self._app.registry["db.engine"].dispose()
+        if self._engine is not None:
+            self._engine.dispose()
 
     def localizer(self, locale: str | None = "en"):
         """English by default; ``None``: the installation's default language."""
@@ -105,37 +147,103 @@ def db():
     """Database migrations of the core and every installed plugin."""
 
 
-def migration_sources(registry):
-    """The core's migrations, then every plugin's. ``Base.metadata`` holds every table of
-    the core: including a domain imports its models."""
-    sources = [MigrationSource("mypages", "mypages:db/migrations", Base.metadata)]
-    for offered in registry["plugins.manager"].hook.mypages_migrations():
-        if offered is not None:
-            sources.append(offered)
-    return sources
-
-
 @db.command("upgrade")
 @click.pass_context
 def db_upgrade(ctx):
-    """Upgrade the core, then every installed plugin, to their newest revisions."""
+    """Upgrade the core, then every installed plugin, to their newest revisions.
+
+    Each distribution is upgraded in one transaction: a migration that fails leaves its
+    distribution's schema and version as they were."""
     registry = ctx.obj["env"].registry
-    for name in upgrade_all(registry["db.engine"], migration_sources(registry)):
-        click.echo(f"upgraded {name}")
+    sources = migration_sources(registry)
+    for source in sources:
+        try:
+            upgrade_all(registry["db.engine"], [source])
+        except MigrationFailed as failed:
+            # the line the operator needs first; the traceback is for whoever fixes it
+            click.echo(f"Error: {failed}", err=True)
+            traceback.print_exception(failed.cause, file=sys.stderr)
+            sys.exit(1)
+        click.echo(f"upgraded {source.distribution}")
+
+
+def _surveyed_sources(found) -> list[MigrationSource]:
+    """The core's and the loadable plugins' migrations, when the app cannot be built."""
+    pm = make_plugin_manager()
+    for info in found:
+        if info.status == OK:
+            pm.register(info.module, name=info.name)
+    sources = [MigrationSource(CORE_DISTRIBUTION, "mypages:db/migrations")]
+    return sources + [source for source in pm.hook.mypages_migrations() if source is not None]
+
+
+def _plugins(env) -> list:
+    """Every installed plugin (:func:`mypages.plugins.survey`), the one that stops the app from
+    being built marked refused with why."""
+    settings = env.settings
+    found = survey(list(settings.plugins_allow), list(settings.plugins_deny))
+    stopped = env.start_up_error()
+    for info in found:
+        if stopped is not None and info.name == stopped.plugin_name and not info.refused:
+            info.refuse(stopped.why)
+    return found
 
 
 @db.command("current")
 @click.pass_context
 def db_current(ctx):
-    """Show each distribution's applied and newest revision."""
-    registry = ctx.obj["env"].registry
+    """Show each distribution's applied and newest revision; a plugin that cannot be loaded is
+    shown with why (its newest revision is then unknown)."""
+    env = ctx.obj["env"]
+    found = _plugins(env)
+    refused = [info for info in found if info.refused]
+    if refused:
+        sources = _surveyed_sources(found)
+    else:
+        sources = migration_sources(env.registry)
     rows = []
-    for source in migration_sources(registry):
-        applied, heads = current_revisions(registry["db.engine"], source)
+    for source in sources:
+        applied, heads = current_revisions(env.engine, source)
         rows.append({"distribution": source.distribution, "version_table": source.version_table,
                      "applied": ",".join(sorted(applied)) or "-", "head": ",".join(sorted(heads)),
-                     "up_to_date": applied == heads})
-    emit(ctx, rows, ["distribution", "version_table", "applied", "head", "up_to_date"])
+                     "up_to_date": applied == heads, "status": OK})
+    for info in refused:
+        table = MigrationSource(info.distribution or info.name, "").version_table
+        rows.append({"distribution": info.distribution or info.name, "version_table": table,
+                     "applied": ",".join(sorted(applied_revisions(env.engine, table))) or "-",
+                     "head": "?", "up_to_date": None, "status": f"refused: {info.reason}"})
+    emit(ctx, rows, ["distribution", "version_table", "applied", "head", "up_to_date", "status"])
+
+
+@db.command("revision")
+@click.option("--plugin", "plugin_name", default=None,
+              help="The plugin (entry-point name) whose history gets the revision; "
+                   "none: the core's")
+@click.option("-m", "--message", required=True, help="What the revision does")
+@click.option("--empty", is_flag=True, help="Write an empty script instead of comparing "
+                                            "the models with the database")
+@click.pass_context
+def db_revision(ctx, plugin_name, message, empty):
+    """Write the next migration of the core or of one plugin, into its own history and
+    numbering, from the difference between its models and the database (which must be at
+    its newest revision: run `db upgrade` first)."""
+    registry = ctx.obj["env"].registry
+    sources = {source.distribution: source for source in migration_sources(registry)}
+    if plugin_name is None:
+        source, name = sources[CORE_DISTRIBUTION], CORE_DISTRIBUTION
+    else:
+        info = next((info for info in registry["plugins.found"] if info.name == plugin_name), None)
+        if info is None or not info.enabled:
+            fail(f"no enabled plugin is called {plugin_name!r} (see `mypages plugins list`)")
+        source, name = sources.get(info.distribution), plugin_name
+        if source is None:
+            fail(f"plugin {plugin_name!r} offers no migrations: implement mypages_migrations "
+                 f"(the plugin-author guide's tutorial shows how)")
+    try:
+        path = new_revision(registry["db.engine"], source, message, name, autogenerate=not empty)
+    except Exception as exc:  # Alembic's own errors say what to do (the database is behind...)
+        fail(f"{source.distribution}: {exc}")
+    click.echo(f"wrote {path}")
 
 
 # -- plugins and modules -------------------------------------------------------
@@ -148,11 +256,18 @@ def plugins():
 @plugins.command("list")
 @click.pass_context
 def plugins_list(ctx):
-    """Every plugin found through the mypages.plugins entry points."""
-    rows = [{"name": p.name, "distribution": p.distribution, "version": p.version,
-             "module": p.module_name, "enabled": p.enabled, "reason": p.reason}
-            for p in ctx.obj["env"].registry["plugins.found"]]
-    emit(ctx, rows, ["name", "distribution", "version", "enabled", "reason"])
+    """Every plugin found through the mypages.plugins entry points: whether it runs (ok), is
+    denied or not allowed by the settings (denied), or cannot be loaded (refused, with why);
+    the modules it offers and the hooks it implements."""
+    as_json = ctx.obj["json"]
+    rows = [{"name": p.name, "version": p.version, "distribution": p.distribution,
+             "module": p.module_name, "status": p.status, "enabled": p.enabled,
+             "reason": p.reason,
+             "modules": list(p.modules) if as_json else ",".join(p.modules),
+             "hooks": list(p.hooks) if as_json else ",".join(h.removeprefix("mypages_")
+                                                             for h in p.hooks)}
+            for p in _plugins(ctx.obj["env"])]
+    emit(ctx, rows, ["name", "version", "distribution", "status", "modules", "hooks", "reason"])
 
 
 @main.group()
@@ -389,6 +504,80 @@ def jobs_list(ctx):
         rows.append({column: shown(value) for column, value in row.items()})
     emit(ctx, rows, ["name", "kind", "queue", "schedule", "next_run_at", "last_success_at",
                      "last_error_at", "last_error", "backlog"])
+
+
+# -- message catalogs ------------------------------------------------------------
+
+@main.group()
+def i18n():
+    """Message catalogs of the core or of a plugin, in all eight languages (no app is built)."""
+
+
+def _which(plugin_name: str | None, everything: bool) -> list:
+    if plugin_name and everything:
+        fail("give --plugin or --all, not both")
+    try:
+        if everything:
+            return catalogs.all_domains()
+        return catalogs.plugin_domains(plugin_name) if plugin_name else catalogs.core_domains()
+    except catalogs.UnknownPlugin as unknown:
+        fail(str(unknown))
+
+
+def _catalog_command(name: str, doc: str):
+    def decorate(function):
+        @i18n.command(name, help=doc)
+        @click.option("--plugin", "plugin_name", default=None,
+                      help="The plugin (entry-point name); none: the core")
+        @click.option("--all", "everything", is_flag=True,
+                      help="The core and every installed plugin")
+        def command(plugin_name, everything):
+            for domain in _which(plugin_name, everything):
+                function(domain)
+        return command
+    return decorate
+
+
+@_catalog_command("extract", "Write the .pot from the Python code and templates (the "
+                             "source checkout's babel.cfg says which files).")
+def i18n_extract(domain):
+    try:
+        click.echo(f"extracted {catalogs.extract(domain)}")
+    except FileNotFoundError as missing:
+        fail(str(missing))
+
+
+@_catalog_command("update", "Merge the .pot into every language's .po (creating missing "
+                            "ones); new messages wait untranslated.")
+def i18n_update(domain):
+    catalogs.update(domain)
+    click.echo(f"updated {domain.name} in {domain.locale_dir}")
+
+
+@_catalog_command("compile", "Compile every language's .po into the .mo the portal reads.")
+def i18n_compile(domain):
+    compiled = catalogs.compile_catalogs(domain)
+    click.echo(f"compiled {domain.name}: {len(compiled)} languages")
+
+
+@i18n.command("check")
+@click.option("--plugin", "plugin_name", default=None,
+              help="The plugin (entry-point name); none: the core")
+@click.option("--all", "everything", is_flag=True, help="The core and every installed plugin")
+def i18n_check(plugin_name, everything):
+    """Check that the .pot matches the source and every language is complete: each problem
+    with its fix; exit status 1 when there is any."""
+    found = 0
+    for domain in _which(plugin_name, everything):
+        problems = catalogs.problems(domain)
+        found += len(problems)
+        for what, fix in problems:
+            click.echo(f"{what}\n    fix: {fix}")
+        if not problems:
+            click.echo(f"{domain}: complete in all languages")
+    if found:
+        click.echo(f"{found} problem(s)", err=True)
+        sys.exit(1)
 
 
 # -- demo ----------------------------------------------------------------------

@@ -13,8 +13,9 @@ from cryptography.fernet import Fernet
 from pyramid.exceptions import ConfigurationError
 from pyramid.paster import get_appsettings
 
-from mypages import main
+from mypages import application, main
 from mypages.accounts.passwords import DEFAULT_COST, Argon2Cost
+from mypages.db.migrate import PendingMigrations, migration_sources, upgrade_all
 from mypages.outbound import Policy, outbound_client
 from mypages.services import password_hasher, settings_of
 from mypages.settings import (DEFAULT_SECRET, InvalidSetting, UnsafeConfiguration,
@@ -52,6 +53,43 @@ def production_settings(production_env, tmp_path) -> dict:
     }
 
 
+# -- pending migrations --------------------------------------------------------------
+
+def test_production_refuses_to_start_with_pending_migrations(production_settings):
+    with pytest.raises(PendingMigrations) as refused:
+        main({"__file__": "/etc/mypages/production.ini"}, **production_settings)
+
+    assert str(refused.value) == (
+        "Refusing to start in production: pending database migrations of mypages, "
+        "mypages-example-notes: run `mypages -c /etc/mypages/production.ini db upgrade`")
+
+
+def test_production_starts_once_every_distribution_is_migrated(production_settings):
+    built = application(production_settings)
+    engine = built.registry["db.engine"]
+    sources = migration_sources(built.registry)
+    upgrade_all(engine, sources[:1])  # the core only
+    with pytest.raises(PendingMigrations, match="of mypages-example-notes: run"):
+        main({}, **production_settings)
+
+    upgrade_all(engine, sources)
+    main({}, **production_settings).registry["db.engine"].dispose()
+    engine.dispose()
+
+
+def test_development_starts_with_pending_migrations_and_warns_loudly(production_settings, caplog):
+    development = {**production_settings, "mypages.environment": "development"}
+
+    app = main({"__file__": "development.ini"}, **development)
+
+    [warning] = [record for record in caplog.records if record.name == "mypages.db.migrate"]
+    assert warning.levelname == "WARNING"
+    assert ("pending database migrations of mypages, mypages-example-notes: run "
+            "`mypages -c development.ini db upgrade`") in warning.getMessage()
+    assert "!" * 78 in warning.getMessage()
+    app.registry["db.engine"].dispose()
+
+
 def refusal(settings: dict) -> str:
     with pytest.raises(UnsafeConfiguration) as refused:
         main({}, **settings)
@@ -59,7 +97,7 @@ def refusal(settings: dict) -> str:
 
 
 def test_production_starts_with_good_settings(production_settings):
-    app = main({}, **production_settings)
+    app = application(production_settings)
 
     assert settings_of(app).secret == GOOD_SECRET  # read from the environment
     app.registry["db.engine"].dispose()
@@ -99,16 +137,16 @@ def test_production_refuses_password_hashing_below_the_owasp_floor(production_se
 
 
 def test_production_takes_a_hashing_cost_at_the_floor_or_above(production_settings):
-    app = main({}, **production_settings, **{"mypages.passwords.argon2_memory_cost": "19456",
-                                             "mypages.passwords.argon2_time_cost": "2",
-                                             "mypages.passwords.argon2_parallelism": "1"})
+    app = application({**production_settings, "mypages.passwords.argon2_memory_cost": "19456",
+                       "mypages.passwords.argon2_time_cost": "2",
+                       "mypages.passwords.argon2_parallelism": "1"})
 
     assert password_hasher(app).cost == Argon2Cost(19 * 1024, 2, 1)
     app.registry["db.engine"].dispose()
 
 
 def test_production_hashes_at_todays_strong_cost_by_default(production_settings):
-    app = main({}, **production_settings)
+    app = application(production_settings)
 
     assert password_hasher(app).cost == DEFAULT_COST == Argon2Cost(64 * 1024, 3, 4)
     assert "$argon2id$v=19$m=65536,t=3,p=4$" in password_hasher(app).hash("a passphrase")
@@ -188,7 +226,7 @@ def test_production_ini_refuses_to_start_without_its_secret(production_env):
 def test_production_ini_starts_with_its_secrets_in_the_environment(production_env):
     # builds without connecting to its database; this machine has the development tools,
     # which production refuses (tests/devtools), a production installation does not
-    app = main({}, **{**shipped("production.ini"), "mypages.plugins.deny": "devtools"})
+    app = application({**shipped("production.ini"), "mypages.plugins.deny": "devtools"})
 
     settings = settings_of(app)
     assert settings.environment == "production"
@@ -199,8 +237,8 @@ def test_production_ini_starts_with_its_secrets_in_the_environment(production_en
 
 
 def test_production_lets_the_operator_name_internal_networks(production_settings):
-    app = main({}, **production_settings,
-               **{"mypages.outbound.allow_networks": "10.20.0.0/16\nfd12:3456::/48"})
+    app = application({**production_settings,
+                       "mypages.outbound.allow_networks": "10.20.0.0/16\nfd12:3456::/48"})
 
     assert outbound_client(app).policy == Policy(
         allowed_networks=(ip_network("10.20.0.0/16"), ip_network("fd12:3456::/48")))

@@ -12,7 +12,7 @@ import textwrap
 import pytest
 from cryptography.fernet import Fernet
 
-from mypages import main
+from mypages import application, main
 from mypages.settings import UnsafeConfiguration
 
 #: what a production installation leaves out, by the module names it would import
@@ -58,7 +58,7 @@ def test_production_refuses_the_development_plugin_enabled(production_settings):
 
 
 def test_production_starts_with_the_development_plugin_denied(production_settings):
-    app = main({}, **production_settings)
+    app = application(production_settings)  # on an empty database: pending migrations aside
 
     found = {info.name: info for info in app.registry["plugins.found"]}
     assert not found["devtools"].enabled and found["sso_azure"].enabled
@@ -70,8 +70,8 @@ def test_the_production_app_imports_no_development_code(production_settings):
     """In a process of its own: the test run has imported all of it already."""
     script = textwrap.dedent(f"""
         import json, sys
-        from mypages import main
-        app = main({{}}, **json.loads(sys.argv[1]))
+        from mypages import application
+        app = application(json.loads(sys.argv[1]))
         app.registry["db.engine"].dispose()
         loaded = [name for name in sys.modules
                   if any(name == top or name.startswith(top + ".") for top in {DEVELOPMENT_ONLY!r})]

@@ -1,16 +1,19 @@
 """CSRF (ASVS 3.5.1): every view that accepts POST, found through Pyramid's introspector
 (the core's and every installed plugin's), refuses a POST without the session's token,
-and nothing changes."""
+and nothing changes; checked by the function plugin authors use
+(mypages.testing.checks.csrf_problems)."""
 from __future__ import annotations
 
 import pytest
+from pyramid.response import Response
 
 from mypages.accounts import email_tokens
-from mypages.companies.models import Invitation
+from mypages.companies.models import Company, Invitation
 from mypages.modules.models import ModuleActivation, ModuleState
+from mypages.testing.checks import csrf_problems
+from mypages.testing.hostile import routes_of
 from mypages.testing.plugin import csrf_token, sign_in
-from mypages.i18n import _
-from tests.security.support import browser, everything, fill, translated
+from tests.security.support import browser, everything, second_app
 
 PASSWORD = "correct horse battery staple"
 
@@ -20,23 +23,8 @@ PASSWORD = "correct horse battery staple"
 SIGNED_BY_THE_IDP = {"sso_saml_acs"}
 
 
-def post_views(app) -> list[tuple[str, str]]:
-    """(route name, pattern) of every view that a POST can reach, but SIGNED_BY_THE_IDP."""
-    introspector = app.registry.introspector
-    found = set()
-    for view in introspector.get_category("views"):
-        intr = view["introspectable"]
-        methods = intr["request_methods"]
-        if intr["route_name"] is None or (methods is not None and "POST" not in methods):
-            continue
-        route = introspector.get("routes", intr["route_name"])
-        route_methods = route["request_methods"]
-        if route_methods is not None and "POST" not in route_methods:
-            continue
-        if intr["route_name"] in SIGNED_BY_THE_IDP:
-            continue
-        found.add((intr["route_name"], route["pattern"]))
-    return sorted(found)
+def post_routes(app, packages=None) -> set[str]:
+    return {route.name for route in routes_of(app, packages) if "POST" in route.methods}
 
 
 @pytest.fixture
@@ -57,14 +45,13 @@ def world(app, factory, dbsession):
     return company, admin, member, tokens
 
 
-def url_for(route_name: str, pattern: str, world) -> str:
+def placeholders(world) -> dict:
     company, _admin, member, tokens = world
-    values = {"company_id": company.id, "user_id": member.id, "module_key": "notes",
-              "token": tokens.get(route_name, "no-such-token"), "subpath": "mypages.css",
-              "action": {"module_action": "deactivate", "sso_action": "domain-add"}.get(
-                  route_name, "remove"),
-              "connection_id": 1}
-    return fill(pattern, values)
+    return {"company_id": company.id, "user_id": member.id, "module_key": "notes",
+            "subpath": "mypages.css", "action": "remove", "connection_id": 1,
+            "token": "no-such-token", "invitation.token": tokens["invitation"],
+            "password_reset.token": tokens["password_reset"],
+            "module_action.action": "deactivate", "sso_action.action": "domain-add"}
 
 
 #: what a forged form would send: enough for any of the forms to do something
@@ -80,8 +67,7 @@ def test_every_post_without_the_token_is_refused_and_changes_nothing(app, world)
     testapp = browser(app)
     sign_in(testapp, admin.email)
     testapp.get(f"/c/{company.id}/")
-    views = post_views(app)
-    names = {name for name, _pattern in views}
+    names = post_routes(app)
     assert {"login", "logout", "login_verify", "reauth", "two_factor", "recovery_codes",
             "change_password", "sessions", "set_locale", "password_forgot", "password_reset",
             "invitation", "company_person", "company_invitations", "company_security",
@@ -89,15 +75,11 @@ def test_every_post_without_the_token_is_refused_and_changes_nothing(app, world)
     assert "notes" in names  # an installed plugin's views are checked too
     engine = app.registry["db.engine"]
     before = everything(engine)
-    expired = translated(app, _("The form has expired"))
-    not_refused = {}
-    for name, pattern in views:
-        url = url_for(name, pattern, world)
-        for extra in ({}, {"csrf_token": "forged"}):
-            response = testapp.post(url, dict(FORGED, **extra), status="*")
-            if response.status_int != 400 or expired not in response.text:
-                not_refused[(name, url, bool(extra))] = response.status_int
-    assert not_refused == {}
+
+    problems = csrf_problems(app, testapp, placeholders=placeholders(world), fields=FORGED,
+                             skip=SIGNED_BY_THE_IDP)
+
+    assert problems == [], "\n".join(map(str, problems))
     assert everything(engine) == before
     testapp.get("/account", status=200)  # still signed in: even /logout was refused
     # the same forged form with the session's token would have changed things
@@ -130,3 +112,42 @@ def test_the_token_changes_at_sign_in(app, world):
     assert after != before
     # the token of the signed-out page is worth nothing now
     testapp.post("/account/two-factor", {"csrf_token": before, "action": "begin"}, status=400)
+
+
+# -- the check finds what is wrong -------------------------------------------------------
+
+def sign_contract(request):
+    return Response("signed")
+
+
+def unguarded(request):
+    request.dbsession.add(Company(name="Forged AB"))
+    return Response("written")
+
+
+def includeme(config):
+    """Routes of a plugin with contracts: one guarded as every view is, one not."""
+    config.add_route("contract_sign", "/c/{company_id}/contracts/{contract_id}/sign")
+    config.add_view(sign_contract, route_name="contract_sign", request_method="POST")
+    config.add_route("contract_unguarded", "/c/{company_id}/contracts/{contract_id}/unguarded")
+    config.add_view(unguarded, route_name="contract_unguarded", request_method="POST",
+                    require_csrf=False)
+
+
+def test_the_check_names_a_post_route_without_csrf_and_what_it_changed(mypages_settings, world):
+    company, admin, _member, _tokens = world
+    with second_app(mypages_settings, **{"pyramid.includes": __name__}) as contracts_app:
+        testapp = browser(contracts_app)
+        sign_in(testapp, admin.email)
+
+        problems = csrf_problems(contracts_app, testapp, packages=[__name__],
+                                 placeholders={"company_id": company.id, "contract_id": 3})
+
+    assert post_routes(contracts_app, [__name__]) == {"contract_sign", "contract_unguarded"}
+    assert [problem.what for problem in problems] == [
+        f"route 'contract_unguarded' (/c/{company.id}/contracts/3/unguarded) answered a POST "
+        f"without a CSRF token with 200 OK, not the 400 of a refused token",
+        f"route 'contract_unguarded' (/c/{company.id}/contracts/3/unguarded) answered a POST "
+        f"with a wrong CSRF token with 200 OK, not the 400 of a refused token",
+        "POSTs without a valid CSRF token changed the tables companies"]
+    assert "require_csrf=False" in problems[0].fix

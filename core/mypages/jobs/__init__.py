@@ -46,12 +46,13 @@ class JobRegistry:
 def build_on_ready(registry) -> None:
     jobs = []
     pm = registry["plugins.manager"]
-    names = set()
+    owners: dict[str, str] = {}
     for impl in reversed(pm.hook.mypages_jobs.get_hookimpls()):
         for job in impl.function() or []:
-            if job.name in names:
-                raise PluginError(impl.plugin_name, f"job {job.name!r} is registered twice")
-            names.add(job.name)
+            if job.name in owners:
+                raise PluginError(impl.plugin_name, f"job {job.name!r} is already registered "
+                                                    f"by {owners[job.name]!r}")
+            owners[job.name] = impl.plugin_name
             jobs.append(job)
     registry["jobs"] = JobRegistry(jobs)
 

@@ -14,9 +14,10 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import pluggy
-from pyramid.exceptions import ConfigurationError
+from pyramid.exceptions import ConfigurationConflictError, ConfigurationError
 
 from mypages import hookspecs
 from mypages.db import fresh_transaction
@@ -29,12 +30,18 @@ ENTRY_POINT_GROUP = "mypages.plugins"
 
 
 class PluginError(ConfigurationError):
-    """A plugin cannot be loaded; start-up stops with the plugin's name and why."""
+    """A plugin cannot be loaded; start-up stops with the plugin's name, why, and how to start
+    without it."""
 
     def __init__(self, name: str, why: str):
-        super().__init__(f"Plugin {name!r} cannot be loaded: {why}")
+        super().__init__(f"Plugin {name!r} cannot be loaded: {why}. To start without it, add "
+                         f"{name} to mypages.plugins.deny (and fix or uninstall it).")
         self.plugin_name = name
         self.why = why
+
+
+#: a plugin's status in :func:`survey` and ``mypages plugins list``
+OK, DENIED, REFUSED = "ok", "denied", "refused"
 
 
 @dataclass
@@ -46,6 +53,16 @@ class PluginInfo:
     enabled: bool
     reason: str = ""  # why a plugin is not enabled
     module: object = None
+    refused: bool = False  # installed and allowed, but it cannot be loaded (``reason`` says why)
+    hooks: tuple[str, ...] = ()    # the hooks it implements (filled by :func:`survey`)
+    modules: tuple[str, ...] = ()  # the keys of the modules it offers (filled by :func:`survey`)
+
+    @property
+    def status(self) -> str:
+        return REFUSED if self.refused else OK if self.enabled else DENIED
+
+    def refuse(self, why: str) -> None:
+        self.enabled, self.refused, self.reason = False, True, why
 
 
 def _allowed(name: str, allow: list[str], deny: list[str]) -> tuple[bool, str]:
@@ -76,9 +93,10 @@ def check_compatibility(name: str, module) -> None:
                                 f"written for hookspec {core_major}.0 to {core_major}.{core_minor}")
 
 
-def discover(allow: list[str], deny: list[str]) -> list[PluginInfo]:
-    """Find every installed plugin; import those allowed (import errors stop start-up)."""
-    found = []
+def _installed(allow: list[str], deny: list[str]):
+    """(entry point, PluginInfo) of every installed plugin, by name; two distributions that
+    claim one plugin name stop start-up naming both."""
+    claimed: dict[str, str] = {}
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
         dist = ep.dist
         info = PluginInfo(
@@ -89,11 +107,30 @@ def discover(allow: list[str], deny: list[str]) -> list[PluginInfo]:
             enabled=False,
         )
         info.enabled, info.reason = _allowed(ep.name, allow, deny)
+        if ep.name in claimed:
+            both = " and ".join(repr(name) for name in sorted([claimed[ep.name],
+                                                               info.distribution]))
+            info.refuse(f"the plugin name is claimed by two distributions, {both}: uninstall "
+                        f"one of them")
+        claimed[ep.name] = info.distribution
+        yield ep, info
+
+
+def _load(ep):
+    try:
+        return ep.load()
+    except Exception as exc:  # any error while importing names the plugin
+        raise PluginError(ep.name, f"importing {ep.value} failed: {exc!r}") from exc
+
+
+def discover(allow: list[str], deny: list[str]) -> list[PluginInfo]:
+    """Find every installed plugin; import those allowed (import errors stop start-up)."""
+    found = []
+    for ep, info in _installed(allow, deny):
+        if info.refused:
+            raise PluginError(info.name, info.reason)
         if info.enabled:
-            try:
-                info.module = ep.load()
-            except Exception as exc:  # any error while importing names the plugin
-                raise PluginError(ep.name, f"importing {ep.value} failed: {exc!r}") from exc
+            info.module = _load(ep)
             check_compatibility(ep.name, info.module)
         found.append(info)
     return found
@@ -110,6 +147,61 @@ def refuse_development_plugins(settings, found: list[PluginInfo]) -> None:
                 if info.enabled and getattr(info.module, "mypages_development_only", False) is True]
     if problems:
         raise UnsafeConfiguration("Refusing to start in production:\n- " + "\n- ".join(problems))
+
+
+def unknown_hooks(pm: pluggy.PluginManager, plugin) -> list[str]:
+    """The hooks ``plugin`` (registered with ``pm``) implements that no hookspec declares."""
+    return sorted(caller.name for caller in pm.get_hookcallers(plugin) or []
+                  if not caller.has_spec())
+
+
+def hook_problems(name: str, module) -> list[str]:
+    """Why the plugin ``module`` does not fit the hookspecs (its declared version, unknown hooks,
+    arguments a spec lacks), as start-up would refuse it; empty when it fits."""
+    try:
+        check_compatibility(name, module)
+    except PluginError as exc:
+        return [exc.why]
+    pm = make_plugin_manager()
+    try:
+        with warnings.catch_warnings():  # deprecations are start-up's to log, not problems
+            warnings.simplefilter("ignore", hookspecs.MypagesDeprecationWarning)
+            pm.register(module, name=name)
+    except (ValueError, pluggy.PluginValidationError) as exc:
+        return [str(exc)]
+    return [f"it implements {hook!r}, which no hookspec declares (a typo, or a hook of a "
+            f"newer mypages)" for hook in unknown_hooks(pm, module)]
+
+
+def survey(allow: list[str], deny: list[str]) -> list[PluginInfo]:
+    """Every installed plugin as start-up would find it, without stopping at a broken one: a
+    plugin that cannot be imported or does not fit the hookspecs is marked refused, with the
+    reason. Fills in the hooks each loadable plugin implements and the modules it offers."""
+    found = []
+    for ep, info in _installed(allow, deny):
+        found.append(info)
+        if not info.enabled:
+            continue
+        try:
+            info.module = _load(ep)
+        except PluginError as exc:
+            info.refuse(exc.why)
+            continue
+        problems = hook_problems(info.name, info.module)
+        if problems:
+            info.refuse("; ".join(problems))
+            continue
+        pm = make_plugin_manager()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", hookspecs.MypagesDeprecationWarning)
+            pm.register(info.module, name=info.name)
+        info.hooks = tuple(sorted(caller.name for caller in pm.get_hookcallers(info.module)))
+        try:
+            info.modules = tuple(module.key for impl in pm.hook.mypages_modules.get_hookimpls()
+                                 for module in impl.function() or [])
+        except Exception as exc:
+            info.refuse(f"mypages_modules failed: {exc!r}")
+    return found
 
 
 def make_plugin_manager() -> pluggy.PluginManager:
@@ -272,6 +364,12 @@ def include_plugins(config) -> None:
                 config.include(info.module)
             except Exception as exc:
                 raise PluginError(info.name, f"its includeme failed: {exc!r}") from exc
+    for info in registry["plugins.found"]:
+        if info.enabled:
+            unknown = unknown_hooks(pm, info.module)
+            if unknown:
+                raise PluginError(info.name, f"it implements {unknown[0]!r}, which no hookspec "
+                                             f"declares (a typo, or a hook of a newer mypages)")
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
@@ -280,6 +378,38 @@ def include_plugins(config) -> None:
         raise PluginError(name, str(exc)) from exc
     # right away, so a plugin's bad module or job stops start-up with a PluginError
     _plugins_ready(registry)
+
+
+def _owns(module, path: Path) -> bool:
+    """Whether the file at ``path`` is part of the plugin ``module`` (a package or one file)."""
+    location = getattr(module, "__file__", None)
+    if not location:
+        return False
+    if hasattr(module, "__path__"):
+        return Path(location).resolve().parent in path.parents
+    return Path(location).resolve() == path
+
+
+def explain_conflict(error: ConfigurationConflictError, found: list[PluginInfo]):
+    """A PluginError naming both parties of the first conflict (two plugins, or a plugin and
+    the core, adding the same route name, say) that involves a plugin; ``error`` itself when
+    none does."""
+    def owner(action_info) -> str | None:
+        path = Path(action_info.file).resolve()
+        return next((info.name for info in found if info.enabled and _owns(info.module, path)),
+                    None)
+
+    for discriminator, infos in error._conflicts.items():
+        parties = [owner(info) for info in infos]
+        plugins = [name for name in parties if name is not None]
+        if not plugins:
+            continue
+        what = (f"route name {discriminator[1]!r}" if discriminator[0] == "route"
+                else f"configuration {discriminator!r}")
+        others = [f"plugin {name!r}" if name else "the core" for name in parties
+                  if name != plugins[-1]] or [f"plugin {plugins[-1]!r} itself"]
+        return PluginError(plugins[-1], f"its {what} is also added by {' and '.join(others)}")
+    return error
 
 
 def _plugins_ready(registry) -> None:

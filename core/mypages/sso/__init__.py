@@ -24,15 +24,18 @@ def sso_providers(registry) -> dict[str, SsoProvider]:
 
 def build_on_ready(registry) -> None:
     """Gather the providers; each becomes a sign-in method ``sso:<key>``."""
-    providers = {}
+    providers, owners = {}, {}
     pm = registry["plugins.manager"]
     for impl in reversed(pm.hook.mypages_sso_providers.get_hookimpls()):
         for provider in impl.function() or []:
-            if not provider.key or provider.key in providers:
+            if not provider.key:
+                raise PluginError(impl.plugin_name, "it offers an SSO provider with an empty key")
+            if provider.key in providers:
                 raise PluginError(impl.plugin_name, f"SSO provider key {provider.key!r} is "
-                                  "empty or offered twice")
+                                  f"already offered by {owners[provider.key]!r}")
             provider.outbound = registry["outbound"]
             providers[provider.key] = provider
+            owners[provider.key] = impl.plugin_name
     registry["sso.providers"] = providers
     methods = registry["accounts.login_methods"]
     for provider in providers.values():

@@ -22,10 +22,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from mypages import main
-from mypages.cli import migration_sources
 from mypages.contract import CompanyInfo, UserInfo
 from mypages.db import Base, session_in_transaction
-from mypages.db.migrate import upgrade_all
+from mypages.db.migrate import migration_sources, upgrade_all
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.services import SETTINGS_KEY, find, settings_of
 from mypages.testing.cli import OperatorCli

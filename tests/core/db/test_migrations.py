@@ -1,17 +1,19 @@
-"""Alembic with one history per distribution, run on empty databases."""
+"""Alembic with one history per distribution, run on empty databases; a failed upgrade
+changes nothing; the models and the migrations agree (mypages.testing.checks)."""
 import json
 import re
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, inspect, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, event, inspect, text
 
-from mypages.cli import migration_sources
 from mypages.db import Base, engine_from_url
-from mypages.db.migrate import alembic_config, current_revisions, upgrade_all
+from mypages.db.migrate import (MigrationFailed, alembic_config, current_revisions,
+                                migration_sources, new_revision, upgrade_all)
+from mypages.testing.checks import migration_problems
+from tests.core.db.history import (ADD_COLOUR, ADD_COLOUR_THEN_FAIL, CREATE_THINGS, TABLE,
+                                   History)
 
 CORE, NOTES = "mypages", "mypages-example-notes"
 VERSION_TABLES = {CORE: "alembic_version_mypages", NOTES: "alembic_version_mypages_example_notes"}
@@ -113,18 +115,6 @@ def test_a_plugin_history_is_removed_without_touching_the_core(engine, sources):
     assert version_rows(engine, VERSION_TABLES[NOTES]) == [head(sources[NOTES], engine)]
 
 
-def differences(engine, tables: set[str]) -> list:
-    """What ``alembic revision --autogenerate`` would write for ``tables``."""
-    def include_object(obj, name, type_, reflected, compare_to):
-        table = obj if type_ == "table" else getattr(obj, "table", None)
-        return table is not None and table.name in tables
-
-    with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={
-            "compare_type": True, "include_object": include_object})
-        return compare_metadata(context, Base.metadata)
-
-
 def test_every_table_of_the_core_is_mapped_once_the_app_is_built(engine, sources):
     """Nothing imports every model: each domain's package imports its own, so including the
     domains fills ``Base.metadata``, which ``alembic revision --autogenerate`` compares."""
@@ -134,13 +124,72 @@ def test_every_table_of_the_core_is_mapped_once_the_app_is_built(engine, sources
     assert created == tables_of("mypages.")
 
 
-@pytest.mark.parametrize("package", ["mypages.", "mypages_example_notes."])
-def test_migrated_schema_matches_the_models(engine, sources, package):
-    upgrade_all(engine, list(sources.values()))
-    tables = tables_of(package)
-    assert tables
+@pytest.mark.parametrize("distribution", [CORE, NOTES])
+def test_migrated_schema_matches_the_models(engine, mypages_app, distribution):
+    # as a plugin's test calls it: the app under test gives the histories, a URL the database
+    problems = migration_problems(mypages_app, distribution,
+                                  engine.url.render_as_string(hide_password=False))
 
-    assert differences(engine, tables) == []
+    assert problems == [], "\n".join(map(str, problems))
+    assert tables_of("mypages.") <= set(inspect(engine).get_table_names())
+
+
+def things(*columns) -> MetaData:
+    """The models of the throwaway distribution: its one table with ``columns``."""
+    metadata = MetaData()
+    Table(TABLE, metadata, Column("id", Integer, primary_key=True),
+          Column("name", String(100), nullable=False), *columns)
+    return metadata
+
+
+def test_the_check_finds_a_model_its_migrations_do_not_create(engine, tmp_path):
+    history = History(tmp_path / "migrations", metadata=things(Column("colour", String(20))))
+    history.add("t0001", None, CREATE_THINGS)
+
+    problems = migration_problems([history.source], "mypages-throwaway", engine)
+
+    [problem] = problems
+    assert problem.what.startswith("mypages-throwaway: the models and the migrations differ: "
+                                   "('add_column', None, 'throwaway_things', Column('colour'")
+    assert "mypages db revision --plugin" in problem.fix
+
+
+def test_a_failed_upgrade_leaves_the_schema_and_the_version_as_they_were(engine, tmp_path):
+    history = History(tmp_path / "migrations")
+    history.add("t0001", None, CREATE_THINGS)
+    upgrade_all(engine, [history.source])
+    before = schema(engine)
+    history.add("t0002", "t0001", ADD_COLOUR_THEN_FAIL, title="colour of things")
+
+    with pytest.raises(MigrationFailed) as failed:
+        upgrade_all(engine, [history.source])
+
+    assert str(failed.value) == ("migration failed: mypages-throwaway revision t0002 (colour of "
+                                 "things): RuntimeError: the colour table is locked")
+    assert schema(engine) == before  # no colour column
+    assert version_rows(engine, history.source.version_table) == ["t0001"]
+    with engine.connect() as connection:
+        assert connection.scalar(text(f"SELECT count(*) FROM {TABLE}")) == 0
+
+    history.add("t0002", "t0001", ADD_COLOUR, title="colour of things")  # fixed
+    upgrade_all(engine, [history.source])
+    assert "colour" in {column["name"] for column in inspect(engine).get_columns(TABLE)}
+    assert version_rows(engine, history.source.version_table) == ["t0002"]
+
+
+def test_a_new_revision_continues_the_historys_numbering_with_the_models_change(engine, tmp_path):
+    history = History(tmp_path / "migrations", metadata=things(Column("colour", String(20))))
+    history.add("t0001", None, CREATE_THINGS)
+    upgrade_all(engine, [history.source])
+
+    written = new_revision(engine, history.source, "colour of things", "throwaway")
+
+    assert written.name == "t0002_colour_of_things.py"
+    script = written.read_text()
+    assert "down_revision = 't0001'" in script
+    assert "batch_op.add_column(sa.Column('colour'" in script
+    upgrade_all(engine, [history.source])
+    assert migration_problems([history.source], "mypages-throwaway", engine) == []
 
 
 def test_0004_keeps_a_stored_group_warning_both_ways(engine, sources):

@@ -5,6 +5,7 @@ import pytest
 
 from mypages import hookspecs
 from mypages.plugins import PluginError, check_compatibility
+from mypages.testing.checks import hook_problems
 
 SPECS = [(name, function) for name, function in inspect.getmembers(hookspecs, inspect.isfunction)
          if hasattr(function, "mypages_spec")]
@@ -68,3 +69,42 @@ def test_plugin_for_another_major_or_a_newer_minor_is_refused(shift):
         check_compatibility("elsewhere", Plugin(declared))
     assert refused.value.plugin_name == "elsewhere"
     assert f"written for hookspec {declared}" in str(refused.value)
+
+
+# -- the check plugin authors run (mypages.testing.checks.hook_problems) -------------------
+
+@pytest.mark.parametrize("plugin", ["notes", "sso_azure", "sso_google"])
+def test_the_plugins_of_this_repository_fit_the_hookspecs(plugin):
+    assert hook_problems(plugin) == []
+
+
+def test_the_check_names_every_hook_that_does_not_fit(site):
+    site.add_plugin("sloppy", '''
+        from mypages.toolkit import hookimpl
+
+        mypages_hookspec = "2.0"
+
+        @hookimpl
+        def mypages_modulez():
+            return []
+    ''')
+    site.add_plugin("greedy", '''
+        from mypages.toolkit import hookimpl
+
+        mypages_hookspec = "2.0"
+
+        @hookimpl
+        def mypages_dashboard_cards(request, company, weather):
+            return []
+    ''')
+    site.add_plugin("ancient", 'mypages_hookspec = "1.4"\n')
+
+    [typo] = hook_problems("sloppy")
+    [greedy] = hook_problems("greedy")
+    [ancient] = hook_problems("ancient")
+
+    assert typo.what == ("plugin 'sloppy': it implements 'mypages_modulez', which no hookspec "
+                         "declares (a typo, or a hook of a newer mypages)")
+    assert "weather" in greedy.what
+    assert "it was written for hookspec 1.4" in ancient.what
+    assert hook_problems("nosuch")[0].what == "no installed plugin is called 'nosuch'"

@@ -22,6 +22,9 @@ GREETING_PLUGIN_ROW = {
     "module": "mypages_greeting",
     "enabled": True,
     "reason": "",
+    "status": "ok",
+    "modules": ["greeting"],
+    "hooks": ["mypages_dashboard_cards", "mypages_module_state_changed", "mypages_modules"],
 }
 GREETING_MODULE_ROW = {"key": "greeting", "title": "Greeting", "trial_days": 3, "price": "",
                        "plugin": "greeting"}

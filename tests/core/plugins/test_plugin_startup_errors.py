@@ -167,3 +167,73 @@ def test_denied_plugin_is_not_even_imported(site, startup_settings):
     assert not found["crashing"].enabled
     assert found["crashing"].module is None
     app.registry["db.engine"].dispose()
+
+
+def test_a_refusal_says_how_to_start_without_the_plugin(site, startup_settings):
+    site.add_plugin("crashing", 'raise RuntimeError("licence file missing")\n')
+
+    _error, message = start_up_error(startup_settings)
+
+    assert message.endswith("To start without it, add crashing to mypages.plugins.deny "
+                            "(and fix or uninstall it).")
+
+
+ROUTE = '''
+    mypages_hookspec = "2.0"
+
+    def includeme(config):
+        config.add_route({name!r}, "/{path}")
+'''
+
+
+def test_two_plugins_adding_one_route_name_stop_start_up_naming_both(site, startup_settings):
+    site.add_plugin("first", ROUTE.format(name="contracts", path="first"))
+    site.add_plugin("second", ROUTE.format(name="contracts", path="second"))
+
+    error, message = start_up_error(startup_settings)
+
+    assert error.plugin_name in {"first", "second"}
+    other = ({"first", "second"} - {error.plugin_name}).pop()
+    assert f"its route name 'contracts' is also added by plugin {other!r}" in message
+
+
+def test_a_plugin_taking_a_route_name_of_the_core_stops_start_up(site, startup_settings):
+    site.add_plugin("usurper", ROUTE.format(name="login", path="my-login"))
+
+    error, message = start_up_error(startup_settings)
+
+    assert error.plugin_name == "usurper"
+    assert "its route name 'login' is also added by the core" in message
+
+
+JOB = '''
+    import datetime as dt
+
+    from mypages.toolkit import PeriodicJob, hookimpl
+
+    mypages_hookspec = "2.0"
+
+    @hookimpl
+    def mypages_jobs():
+        return [PeriodicJob("tidy", lambda job: None, every=dt.timedelta(hours=1))]
+'''
+
+
+def test_two_plugins_registering_one_job_name_stop_start_up_naming_both(site, startup_settings):
+    site.add_plugin("first", JOB)
+    site.add_plugin("second", JOB)
+
+    error, message = start_up_error(startup_settings)
+
+    other = ({"first", "second"} - {error.plugin_name}).pop()
+    assert f"job 'tidy' is already registered by {other!r}" in message
+
+
+def test_one_plugin_name_claimed_by_two_distributions_names_both(site, startup_settings):
+    site.add_plugin("twin", GOOD_MODULE.format(key="twin_one"), package="mypages_twin_one")
+    site.add_plugin("twin", GOOD_MODULE.format(key="twin_two"), package="mypages_twin_two")
+
+    error, message = start_up_error(startup_settings)
+
+    assert error.plugin_name == "twin"
+    assert "claimed by two distributions, 'mypages-twin-one' and 'mypages-twin-two'" in message
