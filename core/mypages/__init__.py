@@ -26,7 +26,7 @@ LAYERS = (
     ("services",),             # the services' keys and accessors (clock, mailer, ...)
     ("hookspecs", "client_address"),  # the plugin contract's hooks; the client's address
     ("settings",),             # typed settings, production's refusals
-    ("crypto",),               # encryption at rest
+    ("crypto", "storage"),     # encryption at rest; blob storage (local files, S3)
     ("i18n", "db"),            # translations and formatting; engine, sessions, transactions
     ("audit", "outbound", "refusals"),  # the audit trail; HTTP to typed addresses; refusals
     ("contract", "web"),       # the plugin contract's records; layout, headers, error pages
@@ -54,6 +54,7 @@ def main(global_config, **settings):
         config.include(".services")       # the services behind seams (pyramid_services)
         config.include(".settings")       # typed settings, parsed once; production refuses unsafe
         config.include(".crypto")         # encryption at rest with rotatable keys
+        config.include(".storage")        # blobs: local files or S3, scoped per company
         config.include(".i18n")           # locale negotiation, catalogs, Babel formatting
         config.include(".db")             # engine, request.dbsession, migrations
         config.include(".client_address")  # the client address; forwarded only by trusted proxies

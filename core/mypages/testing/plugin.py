@@ -119,6 +119,7 @@ def mypages_settings(mypages_database_url, tmp_path_factory) -> dict:
         # the fake identity providers listen on loopback, over plain http
         "mypages.outbound.allow_private": "true",
         **TEST_ARGON2_SETTINGS,  # cheap hashing; production's default is checked on its own
+        "mypages.storage.directory": str(tmp_path_factory.mktemp("blobs")),
     }
 
 
@@ -360,6 +361,19 @@ def hostile_sweep(app, hostile_world):
         return sweep(app, visitors, given, good, routes_of(app, packages), skip)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on loopback for the whole run, with made-up credentials in the
+    environment (:class:`mypages.testing.s3.FakeS3`: ``create_bucket(name)``,
+    ``settings(bucket)`` for an app that keeps its blobs there)."""
+    from mypages.testing.s3 import FakeS3, fake_credentials  # moto, the test extra's
+
+    with fake_credentials():
+        server = FakeS3().start()
+        yield server
+        server.stop()
 
 
 @pytest.fixture(scope="session")
