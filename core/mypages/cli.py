@@ -17,9 +17,10 @@ from mypages.accounts.password_policy import problems
 from mypages.companies.models import Company, Membership, Role
 from mypages.contract import CompanyInfo
 from mypages.crypto import DecryptionFailed, new_key, rotate_all
-from mypages.db import Base, session_in_transaction
-from mypages.db.migrate import MigrationSource, current_revisions, upgrade_all
+from mypages.db import session_in_transaction
+from mypages.db.migrate import current_revisions, migration_sources, upgrade_all
 from mypages import demo as demo_data
+from mypages.health import english, readiness
 from mypages.i18n import localizer_for, supported
 from mypages.jobs import Worker
 from mypages.modules.lifecycle import activate
@@ -101,16 +102,6 @@ def main(ctx, config_uri, as_json):
 @main.group()
 def db():
     """Database migrations of the core and every installed plugin."""
-
-
-def migration_sources(registry):
-    """The core's migrations, then every plugin's. ``Base.metadata`` holds every table of
-    the core: including a domain imports its models."""
-    sources = [MigrationSource("mypages", "mypages:db/migrations", Base.metadata)]
-    for offered in registry["plugins.manager"].hook.mypages_migrations():
-        if offered is not None:
-            sources.append(offered)
-    return sources
 
 
 @db.command("upgrade")
@@ -341,6 +332,25 @@ def jobs_worker(ctx, poll):
         worker.run_forever(poll_seconds=poll)
     except KeyboardInterrupt:
         pass
+
+
+# -- health --------------------------------------------------------------------
+
+@main.command("health")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, as /readyz?format=json")
+@click.pass_context
+def health(ctx, as_json):
+    """Check what /readyz checks; exit 1 when something is down."""
+    registry = ctx.obj["env"].registry
+    report = readiness(registry)
+    shown = report.as_json(english(registry))
+    if as_json or ctx.obj["json"]:
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+    else:
+        emit(ctx, shown["checks"], ["status", "source", "name", "detail"])
+        click.echo(f"\n{'ready' if report.ready else 'NOT READY'} ({report.status})")
+    if not report.ready:
+        sys.exit(1)
 
 
 # -- demo ----------------------------------------------------------------------

@@ -16,6 +16,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
+from mypages.db import Base
+
 
 @dataclass(frozen=True)
 class MigrationSource:
@@ -58,13 +60,31 @@ def upgrade_all(engine: Engine, sources: list[MigrationSource], revision: str = 
 
 def current_revisions(engine: Engine, source: MigrationSource) -> tuple[set[str], set[str]]:
     """(applied, head) revisions of one distribution."""
-    script = ScriptDirectory.from_config(alembic_config(source, engine))
     with engine.connect() as connection:
-        migration_context = MigrationContext.configure(
-            connection, opts={"version_table": source.version_table}
-        )
-        applied = set(migration_context.get_current_heads())
-    return applied, set(script.get_heads())
+        applied = applied_revisions(connection, source)
+    return applied, head_revisions(source, engine)
+
+
+def migration_sources(registry) -> list[MigrationSource]:
+    """The core's migrations, then every plugin's. ``Base.metadata`` holds every table of
+    the core: including a domain imports its models."""
+    sources = [MigrationSource("mypages", "mypages:db/migrations", Base.metadata)]
+    for offered in registry["plugins.manager"].hook.mypages_migrations():
+        if offered is not None:
+            sources.append(offered)
+    return sources
+
+
+def head_revisions(source: MigrationSource, engine: Engine) -> set[str]:
+    """The newest revisions of a distribution's scripts."""
+    return set(ScriptDirectory.from_config(alembic_config(source, engine)).get_heads())
+
+
+def applied_revisions(connection, source: MigrationSource) -> set[str]:
+    """The revisions the database is at, for one distribution."""
+    migration_context = MigrationContext.configure(
+        connection, opts={"version_table": source.version_table})
+    return set(migration_context.get_current_heads())
 
 
 def run_env() -> None:
