@@ -7,7 +7,7 @@ releases without notice. See the plugin-author guide.
 from pyramid.i18n import TranslationString, TranslationStringFactory
 
 from mypages.contract import (CompanyInfo, DashboardCard, DevApp, FederatedIdentity,
-                              JobContext, LoginMethod, Module, PeriodicJob, Price,
+                              HealthCheck, JobContext, LoginMethod, Module, PeriodicJob, Price,
                               PurchaseRefused, QueuedJobType, SettingsTab, SsoProvider,
                               SsoRejected, SsoSetting, UserInfo)
 from mypages.db import Base, UTCDateTime, utcnow
@@ -24,14 +24,16 @@ from mypages.refusals import Refusal
 from mypages.services import Clock, Mailer, clock, mailer
 from mypages.sso import sso_providers
 from mypages.sso.urls import is_endpoint
+from mypages.storage import BlobInfo, BlobNotFound, BlobStore, InvalidBlobKey, blob_store
 
 __all__ = [
-    "Base", "Clock", "CompanyInfo", "DashboardCard", "DemoContext", "DevApp", "EventContext",
-    "FederatedIdentity", "HOOKSPEC_VERSION", "JobContext", "LANGUAGES", "LoginMethod", "Mailer",
+    "Base", "BlobInfo", "BlobNotFound", "BlobStore", "Clock", "CompanyInfo", "DashboardCard",
+    "DemoContext", "DevApp", "EventContext", "FederatedIdentity", "HOOKSPEC_VERSION",
+    "HealthCheck", "InvalidBlobKey", "JobContext", "LANGUAGES", "LoginMethod", "Mailer",
     "MigrationSource", "Module", "ModuleState", "MypagesDeprecationWarning", "Outbound",
     "OutboundError", "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType", "Refusal",
     "SettingsTab", "SsoProvider", "SsoRejected", "SsoSetting", "TranslationString",
-    "TranslationStringFactory", "UTCDateTime", "UserInfo", "clock", "dev_app_url",
-    "get_module_settings", "hookimpl", "is_endpoint", "mailer", "outbound_client", "run_env",
-    "save_module_settings", "sso_providers", "utcnow",
+    "TranslationStringFactory", "UTCDateTime", "UserInfo", "blob_store", "clock",
+    "dev_app_url", "get_module_settings", "hookimpl", "is_endpoint", "mailer",
+    "outbound_client", "run_env", "save_module_settings", "sso_providers", "utcnow",
 ]
