@@ -20,7 +20,7 @@ def wants_json(request) -> bool:
     if request.GET.get("format") == "json":
         return True
     offers = request.accept.acceptable_offers(["text/html", JSON])
-    return bool(offers) and offers[0][0] == JSON and "text/html" not in request.accept
+    return bool(offers) and offers[0][0] == JSON  # a tie goes to the page
 
 
 def page_locale(request) -> str:

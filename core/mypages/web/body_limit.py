@@ -31,7 +31,7 @@ class BodyTooLarge(Refusal):
 
 
 def too_large(limit: int) -> BodyTooLarge:
-    megabytes = f"{limit / 1024 ** 2:.1f}".removesuffix(".0")
+    megabytes = f"{max(limit / 1024 ** 2, 0.1):.1f}".removesuffix(".0")
     return BodyTooLarge(_(TOO_LARGE, mapping={"size": megabytes}))
 
 
