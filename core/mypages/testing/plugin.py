@@ -28,6 +28,7 @@ from mypages.db import Base, session_in_transaction
 from mypages.db.migrate import upgrade_all
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.services import SETTINGS_KEY, find, settings_of
+from mypages.storage import root_store
 from mypages.testing.cli import OperatorCli
 from mypages.testing.factories import (DEFAULT_PASSWORD, TEST_ARGON2_SETTINGS, make_company,
                                        make_user)
@@ -152,12 +153,20 @@ def _empty_all_tables(engine) -> None:
                 conn.execute(text(f'DELETE FROM "{table}"'))
 
 
+def _empty_blob_store(app) -> None:
+    """What the test stored: every scope of the blob store (mypages.storage)."""
+    store = root_store(app)
+    for scope in ("companies/", "platform/", "health/"):
+        store.delete_prefix(scope)
+
+
 @pytest.fixture
 def app(mypages_app):
-    """The application; every table is emptied after the test, and what the app keeps of
-    them in memory forgotten."""
+    """The application; every table and the blob store are emptied after the test, and what
+    the app keeps of them in memory forgotten."""
     yield mypages_app
     _empty_all_tables(mypages_app.registry["db.engine"])
+    _empty_blob_store(mypages_app)
     mypages_app.registry["policy.platform"].forget()
 
 

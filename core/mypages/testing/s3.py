@@ -58,8 +58,13 @@ class FakeS3:
         return boto3.client("s3", region_name=REGION, endpoint_url=self.endpoint_url)
 
     def create_bucket(self, name: str) -> str:
-        self.client().create_bucket(
-            Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+        """The bucket ``name``, made if it is not there yet."""
+        client = self.client()
+        try:
+            client.create_bucket(
+                Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+        except client.exceptions.BucketAlreadyOwnedByYou:
+            pass
         return name
 
     def settings(self, bucket: str, **more: str) -> dict:

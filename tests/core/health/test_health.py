@@ -63,7 +63,7 @@ def test_the_storage_probe_leaves_nothing_behind(testapp, app):
     testapp.get("/readyz?format=json")
 
     assert checks(testapp.get("/readyz?format=json"))["mypages:storage"]["status"] == "ok"
-    assert list(root_store(app).list()) == []
+    assert list(root_store(app).list("health/")) == []
 
 
 def test_readyz_is_503_when_the_database_is_down_and_shows_no_secret(unreachable_app):
