@@ -31,6 +31,8 @@ def production(tmp_path) -> dict:
         "mypages.base_url": "https://mypages.example.se",
         "mypages.smtp.host": "smtp.example.se",
         "mypages.storage.directory": str(tmp_path / "blobs"),
+        # a production installation leaves the development tools out (tests/devtools)
+        "mypages.plugins.deny": "devtools",
     }
 
 
