@@ -28,14 +28,14 @@ LAYERS = (
     # infrastructure: knows no domain
     ("services",),             # the services' keys and accessors (clock, mailer, ...)
     ("hookspecs", "client_address"),  # the plugin contract's hooks; the client's address
-    ("settings",),             # typed settings, production's refusals
-    ("crypto",),               # encryption at rest
+    ("settings", "logs"),      # typed settings, production's refusals; request ids, JSON logs
+    ("crypto", "storage"),     # encryption at rest; blob storage (local files, S3)
     ("i18n", "db"),            # translations and formatting; engine, sessions, transactions
     ("audit", "outbound", "refusals"),  # the audit trail; HTTP to typed addresses; refusals
     ("contract", "web"),       # the plugin contract's records; layout, headers, error pages
     ("plugins",),              # the pluggy manager, discovery, per-company hook callers
     ("jobs", "notifications", "dev"),  # periodic and queued jobs; e-mail; /_dev/ stand-ins
-    ("events",),               # what an event hook acts with, for a request or a job
+    ("events", "health"),      # what an event hook acts with; liveness and readiness checks
     ("work",),                 # what a domain function acts with: session, services, actor
     # domains
     ("accounts", "companies"),  # people's accounts and sign-in; companies and memberships
@@ -68,14 +68,17 @@ def application(settings: dict):
             config.include(".services")       # the services behind seams (pyramid_services)
             config.include(".settings")       # typed settings, parsed once; production refuses unsafe
             config.include(".crypto")         # encryption at rest with rotatable keys
+            config.include(".storage")        # blobs: local files or S3, scoped per company
             config.include(".i18n")           # locale negotiation, catalogs, Babel formatting
             config.include(".db")             # engine, request.dbsession, migrations
             config.include(".client_address")  # the client address; forwarded only by trusted proxies
+            config.include(".logs")           # request ids in every log line, and the response
             config.include(".audit")          # request.audit(...)
             config.include(".outbound")       # the HTTP client for typed addresses; never internal ones
             config.include(".plugins")        # pluggy manager, discovery, config.include_plugins()
             config.include(".web")            # layout, static files, security headers, error pages
             config.include(".jobs")           # periodic and queued jobs with leases
+            config.include(".health")         # /healthz and /readyz for load balancers and operators
             config.include(".notifications")  # e-mail
             config.include(".accounts")       # users, passwords, 2FA, sessions, the sign-in pages
             config.include(".companies")      # companies, memberships, company pages

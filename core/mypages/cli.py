@@ -26,6 +26,7 @@ from mypages.db.migrate import (CORE_DISTRIBUTION, MigrationFailed, MigrationSou
                                 applied_revisions, current_revisions, migration_sources,
                                 new_revision, upgrade_all)
 from mypages import demo as demo_data
+from mypages.health import english, readiness
 from mypages.i18n import catalogs, localizer_for, supported
 from mypages.jobs import Worker, overview
 from mypages.modules.lifecycle import activate
@@ -577,6 +578,25 @@ def i18n_check(plugin_name, everything):
             click.echo(f"{domain}: complete in all languages")
     if found:
         click.echo(f"{found} problem(s)", err=True)
+        sys.exit(1)
+
+
+# -- health --------------------------------------------------------------------
+
+@main.command("health")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, as /readyz?format=json")
+@click.pass_context
+def health(ctx, as_json):
+    """Check what /readyz checks; exit 1 when something is down."""
+    registry = ctx.obj["env"].registry
+    report = readiness(registry)
+    shown = report.as_json(english(registry))
+    if as_json or ctx.obj["json"]:
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+    else:
+        emit(ctx, shown["checks"], ["status", "source", "name", "detail"])
+        click.echo(f"\n{'ready' if report.ready else 'NOT READY'} ({report.status})")
+    if not report.ready:
         sys.exit(1)
 
 

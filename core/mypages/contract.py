@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Callable, NoReturn
 
@@ -186,6 +186,31 @@ class JobContext:
     def retry_at(self, when: dt.datetime | dt.timedelta, reason: str = "") -> NoReturn:
         """Stop here and run again at ``when``: raises :class:`RetryAt`."""
         raise RetryAt(when, reason)
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """One finding of a readiness check (``/readyz``, ``mypages health``), as the
+    ``mypages_health_checks`` hook returns them.
+
+    ``status`` is ``"ok"``, ``"warn"`` (worth an operator's look; the installation still
+    takes requests) or ``"down"`` (it cannot serve: ``/readyz`` answers 503). ``detail`` is
+    one sentence for the operator, a translation string or plain text, and never holds a
+    secret; ``data`` holds numbers for machines (``{"days_left": 12}``), shown as JSON.
+    """
+
+    OK = "ok"
+    WARN = "warn"
+    DOWN = "down"
+
+    name: str
+    status: str
+    detail: TranslationString | str = ""
+    data: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.status not in (self.OK, self.WARN, self.DOWN):
+            raise ValueError(f"a health check's status is ok, warn or down, not {self.status!r}")
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ Hooks are called in one of two ways:
 * **platform hooks** (``mypages_modules``, ``mypages_jobs``,
   ``mypages_migrations``, ``mypages_login_methods``, ``mypages_sso_providers``)
   are called for every
-  enabled plugin, once at start-up, and ``mypages_purchase`` for every
-  enabled plugin when a module is bought;
+  enabled plugin, once at start-up, ``mypages_purchase`` for every
+  enabled plugin when a module is bought, and ``mypages_health_checks`` on
+  every readiness check;
 * **development hooks** (``mypages_dev_apps``, ``mypages_demo``) are called
   only while ``mypages.dev_features`` is on, which production refuses;
 * **company hooks** (``mypages_company_settings_tabs``,
@@ -208,6 +209,23 @@ def mypages_purchase(request, company, module, user):
     :param company: the buying company, a :class:`mypages.toolkit.CompanyInfo`.
     :param module: the :class:`mypages.toolkit.Module` bought.
     :param user: the company admin buying, a :class:`mypages.toolkit.UserInfo`.
+    """
+
+
+@hookspec
+def mypages_health_checks(registry, now):
+    """Return findings about what this plugin depends on, a list of
+    :class:`mypages.toolkit.HealthCheck`, for ``/readyz`` and ``mypages health``.
+
+    Called on every readiness check (a load balancer asks every few seconds): look at what
+    is at hand (a certificate's expiry date, the age of the last successful fetch) rather
+    than calling other services each time. A check that raises is shown as ``down`` under
+    the plugin's name, and the others still run. Details never hold secrets. Since hookspec
+    2.3.
+
+    :param registry: the application's registry, to find services with
+        (:func:`mypages.toolkit.clock`, :func:`mypages.toolkit.blob_store`).
+    :param now: the time of the check, an aware UTC datetime.
     """
 
 

@@ -26,6 +26,9 @@ key                      default                                          regist
 Outbound HTTP to addresses people type goes through one client that refuses
 internal addresses: the :class:`~mypages.outbound.Outbound` service, registered by
 ``mypages.outbound`` and found with :func:`mypages.outbound.outbound_client`.
+Blobs are kept by the :class:`~mypages.storage.BlobStore` service (local files or
+S3), registered by ``mypages.storage`` and found, scoped to a company, with
+:func:`mypages.storage.blob_store`.
 """
 from __future__ import annotations
 

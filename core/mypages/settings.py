@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,8 +24,9 @@ from mypages.client_address import TrustedProxies, trusted_proxies
 from mypages.services import SETTINGS_KEY, settings_of
 
 __all__ = ["DEFAULT_COST", "DEFAULT_SECRET", "DEVELOPMENT_KEY", "OWASP_FLOOR", "Argon2Cost",
-           "InvalidSetting", "OutboundSettings", "PurgeSettings", "Settings", "SmtpSettings",
-           "UnsafeConfiguration", "check_production", "parse", "resolve_secret", "settings_of"]
+           "InvalidSetting", "OutboundSettings", "PurgeSettings", "S3Settings", "Settings",
+           "SmtpSettings", "StorageSettings", "UnsafeConfiguration", "check_production", "parse",
+           "resolve_secret", "settings_of"]
 
 DEFAULT_SECRET = "change-me-development-only"
 MIN_SECRET_LENGTH = 32
@@ -85,6 +87,37 @@ class OutboundSettings:
     timeout: float = 10.0
 
 
+S3_ENCRYPTION = ("AES256", "aws:kms", "none")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_SIZE = re.compile(r"(\d+)\s*([KMG]i?B?)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """``mypages.storage.s3.*``. Credentials are not settings: boto3 reads them from the
+    environment (variables, or the instance's or task's role)."""
+
+    bucket: str = ""
+    region: str = ""
+    #: before every key, to share a bucket: ``mypages/``
+    prefix: str = ""
+    #: server-side encryption: ``AES256``, ``aws:kms`` (with ``kms_key_id``) or ``none``
+    sse: str = "AES256"
+    kms_key_id: str = ""
+    #: another S3-compatible service's address; empty: AWS's for the region
+    endpoint_url: str = ""
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """``mypages.storage.*``: where blobs are kept (:mod:`mypages.storage`)."""
+
+    backend: str = "local"
+    directory: str = "var/blobs"
+    s3: S3Settings = field(default_factory=S3Settings)
+
+
 @dataclass(frozen=True)
 class PurgeSettings:
     """``mypages.purge.*``: how long the nightly purge keeps rows nobody needs any more."""
@@ -127,6 +160,11 @@ class Settings:
     dns_timeout: float = 5.0
     reload_templates: bool = False
     includes: tuple[str, ...] = ()
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    #: request bodies longer than this many bytes are refused unread (413)
+    max_body_size: int = 10 * 1024 * 1024
+    #: the readiness check warns when a due job has waited longer than this
+    health_job_delay: dt.timedelta = dt.timedelta(minutes=15)
 
     @property
     def production(self) -> bool:
@@ -249,6 +287,48 @@ def _argon2_cost(read: _Reader) -> Argon2Cost:
     return Argon2Cost(**values)
 
 
+def _byte_size(read: _Reader, key: str, default: int) -> int:
+    """Bytes: ``1048576``, ``512K``, ``10M``, ``1G`` (or ``KiB``, ``MB``: powers of 1024)."""
+    value = read.text(key)
+    if not value:
+        return default
+    match = _SIZE.fullmatch(value)
+    if not match or int(match.group(1)) < 1:
+        raise InvalidSetting(f"{key} must be a size in bytes such as 10485760 or 10M, "
+                             f"not {value!r}")
+    unit = (match.group(2) or " ")[0].upper()
+    return int(match.group(1)) * {" ": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}[unit]
+
+
+def _storage(read: _Reader) -> StorageSettings:
+    backend = read.text("mypages.storage.backend", "local")
+    if backend not in ("local", "s3"):
+        raise InvalidSetting(f"mypages.storage.backend must be local or s3, not {backend!r}")
+    bucket = read.text("mypages.storage.s3.bucket", secret=True)
+    if bucket and not _BUCKET.fullmatch(bucket):
+        raise InvalidSetting(f"mypages.storage.s3.bucket must be an S3 bucket name, "
+                             f"not {bucket!r}")
+    region = read.text("mypages.storage.s3.region", secret=True)
+    if region and not _REGION.fullmatch(region):
+        raise InvalidSetting(f"mypages.storage.s3.region must be an AWS region such as "
+                             f"eu-north-1, not {region!r}")
+    prefix = read.text("mypages.storage.s3.prefix").strip("/")
+    sse = read.text("mypages.storage.s3.sse", "AES256")
+    if sse not in S3_ENCRYPTION:
+        raise InvalidSetting("mypages.storage.s3.sse must be one of " + ", ".join(S3_ENCRYPTION)
+                             + f", not {sse!r}")
+    endpoint_url = read.text("mypages.storage.s3.endpoint_url", secret=True).rstrip("/")
+    if endpoint_url and not endpoint_url.startswith(("http://", "https://")):
+        raise InvalidSetting(f"mypages.storage.s3.endpoint_url must be an http:// or https:// "
+                             f"address, not {endpoint_url!r}")
+    return StorageSettings(
+        backend=backend,
+        directory=read.text("mypages.storage.directory", StorageSettings.directory),
+        s3=S3Settings(bucket=bucket, region=region, prefix=prefix + "/" if prefix else "",
+                      sse=sse, kms_key_id=read.text("mypages.storage.s3.kms_key_id", secret=True),
+                      endpoint_url=endpoint_url))
+
+
 def parse(raw: Mapping[str, object]) -> Settings:
     """The typed settings of an ini file's ``[app:main]`` section; raises
     :class:`InvalidSetting` (or :class:`UnsafeConfiguration` for an unknown
@@ -312,6 +392,10 @@ def parse(raw: Mapping[str, object]) -> Settings:
         dns_timeout=read.number("mypages.dns.timeout", 5.0, kind=float, low=0.1),
         reload_templates=read.flag("pyramid.reload_templates", False),
         includes=read.words("pyramid.includes"),
+        storage=_storage(read),
+        max_body_size=_byte_size(read, "mypages.max_body_size", Settings.max_body_size),
+        health_job_delay=dt.timedelta(
+            minutes=read.number("mypages.health.job_delay_minutes", 15)),
     )
 
 
@@ -354,8 +438,29 @@ def check_production(settings: Settings) -> None:
         problems.append("pyramid.reload_templates must be false")
     if "pyramid_debugtoolbar" in settings.includes:
         problems.append("pyramid_debugtoolbar must not be included")
+    problems += _storage_problems(settings.storage)
     if problems:
         raise UnsafeConfiguration("Refusing to start in production:\n- " + "\n- ".join(problems))
+
+
+def _storage_problems(storage: StorageSettings) -> list[str]:
+    if storage.backend != "s3":
+        return []
+    s3, problems = storage.s3, []
+    if not s3.bucket:
+        problems.append("mypages.storage.s3.bucket must be set when mypages.storage.backend is s3")
+    if not s3.region:
+        problems.append("mypages.storage.s3.region must be set (for example eu-north-1) when "
+                        "mypages.storage.backend is s3")
+    if s3.sse == "none":
+        problems.append("mypages.storage.s3.sse must be AES256 or aws:kms: blobs hold "
+                        "companies' documents")
+    if s3.sse == "aws:kms" and not s3.kms_key_id:
+        problems.append("mypages.storage.s3.kms_key_id must name the KMS key when "
+                        "mypages.storage.s3.sse is aws:kms")
+    if s3.endpoint_url and not s3.endpoint_url.startswith("https://"):
+        problems.append("mypages.storage.s3.endpoint_url must be an https:// address")
+    return problems
 
 
 def includeme(config):

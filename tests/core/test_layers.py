@@ -191,6 +191,7 @@ OPTIONAL = {
     "mypages.testing.dns": "dnslib",                # the "test" extra
     "mypages.testing.hostile": "webtest",           # the "test" extra
     "mypages.testing.outbound": "trustme",          # the "test" extra
+    "mypages.testing.s3": "moto",                   # the "test" extra
     "mypages.testing.smtp": "aiosmtpd",             # the "test" extra
 }
 

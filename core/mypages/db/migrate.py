@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 CORE_DISTRIBUTION = "mypages"
 
+from mypages.db import Base
+
 
 @dataclass(frozen=True)
 class MigrationSource:
@@ -145,16 +147,22 @@ def upgrade_all(engine: Engine, sources: list[MigrationSource], revision: str = 
 
 def current_revisions(engine: Engine, source: MigrationSource) -> tuple[set[str], set[str]]:
     """(applied, head) revisions of one distribution."""
-    script = ScriptDirectory.from_config(alembic_config(source, engine))
-    return applied_revisions(engine, source.version_table), set(script.get_heads())
+    return applied_revisions(engine, source.version_table), head_revisions(source, engine)
 
 
-def applied_revisions(engine: Engine, version_table: str) -> set[str]:
-    """The revisions a version table records (none when it does not exist yet)."""
-    with engine.connect() as connection:
-        migration_context = MigrationContext.configure(connection,
-                                                       opts={"version_table": version_table})
+def head_revisions(source: MigrationSource, engine: Engine) -> set[str]:
+    """The newest revisions of a distribution's scripts."""
+    return set(ScriptDirectory.from_config(alembic_config(source, engine)).get_heads())
+
+
+def applied_revisions(bind: Engine | Connection, version_table: str) -> set[str]:
+    """The revisions a version table records (none when it does not exist yet), read on an
+    open connection or on one of the engine's."""
+    if isinstance(bind, Connection):
+        migration_context = MigrationContext.configure(bind, opts={"version_table": version_table})
         return set(migration_context.get_current_heads())
+    with bind.connect() as connection:
+        return applied_revisions(connection, version_table)
 
 
 def pending(engine: Engine, sources: list[MigrationSource]) -> list[str]:

@@ -27,6 +27,7 @@ from mypages.db import Base, session_in_transaction
 from mypages.db.migrate import migration_sources, upgrade_all
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.services import SETTINGS_KEY, find, settings_of
+from mypages.storage import root_store
 from mypages.testing.cli import OperatorCli
 from mypages.testing.factories import (DEFAULT_PASSWORD, TEST_ARGON2_SETTINGS, make_company,
                                        make_user)
@@ -118,6 +119,7 @@ def mypages_settings(mypages_database_url, tmp_path_factory) -> dict:
         # the fake identity providers listen on loopback, over plain http
         "mypages.outbound.allow_private": "true",
         **TEST_ARGON2_SETTINGS,  # cheap hashing; production's default is checked on its own
+        "mypages.storage.directory": str(tmp_path_factory.mktemp("blobs")),
     }
 
 
@@ -150,12 +152,20 @@ def _empty_all_tables(engine) -> None:
                 conn.execute(text(f'DELETE FROM "{table}"'))
 
 
+def _empty_blob_store(app) -> None:
+    """What the test stored: every scope of the blob store (mypages.storage)."""
+    store = root_store(app)
+    for scope in ("companies/", "platform/", "health/"):
+        store.delete_prefix(scope)
+
+
 @pytest.fixture
 def app(mypages_app):
-    """The application; every table is emptied after the test, and what the app keeps of
-    them in memory forgotten."""
+    """The application; every table and the blob store are emptied after the test, and what
+    the app keeps of them in memory forgotten."""
     yield mypages_app
     _empty_all_tables(mypages_app.registry["db.engine"])
+    _empty_blob_store(mypages_app)
     mypages_app.registry["policy.platform"].forget()
 
 
@@ -359,6 +369,19 @@ def hostile_sweep(app, hostile_world):
         return sweep(app, visitors, given, good, routes_of(app, packages), skip)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on loopback for the whole run, with made-up credentials in the
+    environment (:class:`mypages.testing.s3.FakeS3`: ``create_bucket(name)``,
+    ``settings(bucket)`` for an app that keeps its blobs there)."""
+    from mypages.testing.s3 import FakeS3, fake_credentials  # moto, the test extra's
+
+    with fake_credentials():
+        server = FakeS3().start()
+        yield server
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -85,6 +85,9 @@ def includeme(config):
     config.add_tween("mypages.web.headers.security_headers_tween_factory", under=INGRESS)
     # innermost: bad input is refused before routing, and the refusal is an exception view
     config.add_tween("mypages.web.inputs.input_tween_factory", under=EXCVIEW)
+    # before anything reads a body: one that is too long is refused unread
+    config.add_tween("mypages.web.body_limit.body_limit_tween_factory", under=EXCVIEW,
+                     over="mypages.web.inputs.input_tween_factory")
     config.add_view_deriver(text_only_view, under="secured_view", over="csrf_view")
     config.add_route_predicate("ids", IdsPredicate)
     config.include(".forms")     # the form_action= view predicate
