@@ -6,10 +6,11 @@ releases without notice. See the plugin-author guide.
 """
 from pyramid.i18n import TranslationString, TranslationStringFactory
 
+from mypages.accounts.signing_in import sign_in, step_up, user_to_prove
 from mypages.contract import (CompanyInfo, DashboardCard, DevApp, FederatedIdentity,
                               JobContext, LoginMethod, Module, PeriodicJob, Price,
-                              PurchaseRefused, QueuedJobType, SettingsTab, SsoProvider,
-                              SsoRejected, SsoSetting, UserInfo)
+                              PurchaseRefused, QueuedJobType, SettingsTab, SignInRefused,
+                              SsoProvider, SsoRejected, SsoSetting, UserInfo)
 from mypages.db import Base, UTCDateTime, utcnow
 from mypages.demo import DemoContext
 from mypages.dev import dev_app_url
@@ -30,8 +31,9 @@ __all__ = [
     "FederatedIdentity", "HOOKSPEC_VERSION", "JobContext", "LANGUAGES", "LoginMethod", "Mailer",
     "MigrationSource", "Module", "ModuleState", "MypagesDeprecationWarning", "Outbound",
     "OutboundError", "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType", "Refusal",
-    "SettingsTab", "SsoProvider", "SsoRejected", "SsoSetting", "TranslationString",
-    "TranslationStringFactory", "UTCDateTime", "UserInfo", "clock", "dev_app_url",
-    "get_module_settings", "hookimpl", "is_endpoint", "mailer", "outbound_client", "run_env",
-    "save_module_settings", "sso_providers", "utcnow",
+    "SettingsTab", "SignInRefused", "SsoProvider", "SsoRejected", "SsoSetting",
+    "TranslationString", "TranslationStringFactory", "UTCDateTime", "UserInfo", "clock",
+    "dev_app_url", "get_module_settings", "hookimpl", "is_endpoint", "mailer",
+    "outbound_client", "run_env", "save_module_settings", "sign_in", "sso_providers",
+    "step_up", "user_to_prove", "utcnow",
 ]
