@@ -121,8 +121,9 @@ def sign_in(request, user: UserInfo | int, methods: Methods, next_url: str = "",
 
     Everything the password sign-in does: refuses a disabled account and, for a local
     method, a person a company requires Single Sign On of (:class:`SignInRefused`, audited);
-    waits for the second step if no method given is a second factor and the person has one
-    set up; else starts a session under a new id with the methods and their times (amr),
+    ends the session already signed in in this browser, if any; waits for the second step if
+    no method given is a second factor and the person has one set up; else starts a session
+    under a new id with the methods and their times (amr),
     keeps the language chosen before signing in, audits ``account.signed_in`` and announces
     ``mypages_user_signed_in``. Returns the redirect to ``next_url`` (checked to stay on this
     site), or to the person's home: the company chooser for people of several companies.
@@ -137,6 +138,9 @@ def sign_in(request, user: UserInfo | int, methods: Methods, next_url: str = "",
     if refused is not None:
         raise refused
     next_url = safe_next(next_url, "")
+    if request.user_session is not None:
+        # someone signed in already in this browser: their session ends with this one
+        session_store(request).end(request.dbsession, request.user_session.id)
     if second_step_needed(work, row.id, proven):
         request.session.invalidate()  # nothing from before sign-in survives it
         request.session[PENDING] = {"user_id": row.id, "proven": proven, "next": next_url,
@@ -154,7 +158,8 @@ def sign_in(request, user: UserInfo | int, methods: Methods, next_url: str = "",
 def pending_sign_in(request) -> dict | None:
     """The sign-in waiting for its second step in this browser, if any and not too old."""
     pending = request.session.get(PENDING)
-    if not pending or time.time() - pending["started"] > PENDING_SECONDS:
+    if (not pending or "proven" not in pending
+            or time.time() - pending["started"] > PENDING_SECONDS):
         return None
     return pending
 

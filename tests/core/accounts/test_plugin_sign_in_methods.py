@@ -331,3 +331,18 @@ def test_only_registered_methods_sign_anyone_in(token_app):
     with prepare(registry=token_app.registry) as env:
         with pytest.raises(ValueError, match="via:1"):
             toolkit_sign_in(env["request"], 1, ["via:1"])
+
+
+def test_signing_in_as_someone_else_ends_the_session_before(token_app, factory, dbsession):
+    company = factory.company()
+    first, second = factory.user(company=company), factory.user(company=company)
+    token = with_token(token_app, second)
+    web = browser(token_app)
+    sign_in(web, first.email)
+
+    sign_in_with_token(web, token)
+
+    dbsession.expire_all()
+    open_sessions = dbsession.scalars(select(UserSession.user_id).where(
+        UserSession.ended_at.is_(None))).all()
+    assert open_sessions == [second.id]

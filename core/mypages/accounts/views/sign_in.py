@@ -158,10 +158,12 @@ def _reauth_page(request, error=None):
     user = request.user
     has = set_up_by(request.dbsession, user.id, login_methods(request.registry))
     keys = {method.key for method in has}
+    others = [method for method in has
+              if method.step_up_route and method.step_up_route != VERIFY_ROUTE]
     return {"error": error, "next": safe_next(request.params.get("next"), "/account"),
-            "password": "pwd" in keys, "needs_code": "otp" in keys,
-            "others": [method for method in has
-                       if method.step_up_route and method.step_up_route != VERIFY_ROUTE]}
+            # the password form also where nothing else is set up: never an empty page
+            "password": "pwd" in keys or not others, "needs_code": "otp" in keys,
+            "others": others}
 
 
 @view_config(route_name="reauth", renderer="mypages:templates/reauth.jinja2",
