@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -285,21 +285,76 @@ class PurchaseRefused(Refusal):
         super().__init__(message)
 
 
+#: ``is_set_up(dbsession, user_id)``: whether the user has set the method up
+IsSetUp = Callable[[object, int], bool]
+#: ``set_up_among(dbsession, user_ids)``: those of ``user_ids`` who have set the method up
+SetUpAmong = Callable[[object, Sequence[int]], Collection[int]]
+
+
 @dataclass(frozen=True)
 class LoginMethod:
     """A way of proving who someone is; its ``key`` is what sessions record (amr).
 
     ``is_mfa``: satisfies a company's "require two-factor authentication"
-    (TOTP, recovery codes, BankID and SSO do). ``is_local``: a credential kept
-    by mypages itself (password, TOTP, recovery codes); local methods are
-    closed for a company that requires Single Sign On, except for its
-    break-glass admins.
+    (TOTP, recovery codes, BankID and SSO do), in the companies entitled to
+    every module of ``modules`` (any company when empty: a method from a
+    plugin whose module a company has not bought, or whose trial ended, does
+    not count for it, and the people who have nothing else are offered
+    the authenticator app instead; nobody is locked out). ``is_local``: a
+    credential kept by mypages itself (password, TOTP, recovery codes); local
+    methods are closed for a company that requires Single Sign On, except for
+    its break-glass admins. Only a company's own Single Sign On connection
+    satisfies its "Require from all"; no other method does, local or not.
+
+    The routes are names of the plugin's own routes (none of them has a
+    placeholder), offered on the core's pages with ``?next=`` where the person
+    goes afterwards: ``sign_in_route`` on the sign-in page, for anyone;
+    ``step_up_route`` on the second step of signing in and on step-up (second
+    factors) and on re-authentication (every method), to people who have the
+    method set up; ``enrol_route`` where a second factor is to be set up;
+    ``unlink_route`` on the account page, to people who have it set up.
+    ``is_set_up(dbsession, user_id)`` says whether a person has it; a method
+    without it is offered to nobody on the pages that ask. ``set_up_among(dbsession,
+    user_ids)``, if given, answers the same for many people in one query (the People
+    tab of a large company); without it, ``is_set_up`` is asked for each (since hookspec 2.3).
     """
 
     key: str
     title: TranslationString
     is_mfa: bool = False
     is_local: bool = False
+    sign_in_route: str | None = None
+    step_up_route: str | None = None
+    enrol_route: str | None = None
+    unlink_route: str | None = None
+    is_set_up: IsSetUp | None = None
+    set_up_among: SetUpAmong | None = None
+    modules: tuple[str, ...] = ()
+
+    def counts_as_second_factor(self, entitled_modules=frozenset()) -> bool:
+        """Whether the method is a second factor in a company entitled to
+        ``entitled_modules`` (outside any company: none)."""
+        return self.is_mfa and all(key in entitled_modules for key in self.modules)
+
+    def set_up_for(self, dbsession, user_id: int) -> bool:
+        """Whether the user has the method set up (False for a method that cannot say)."""
+        return self.is_set_up is not None and bool(self.is_set_up(dbsession, user_id))
+
+    def set_up_by_any(self, dbsession, user_ids: Sequence[int]) -> set[int]:
+        """Those of ``user_ids`` who have the method set up."""
+        if self.set_up_among is not None:
+            return set(self.set_up_among(dbsession, user_ids))
+        return {user_id for user_id in user_ids if self.set_up_for(dbsession, user_id)}
+
+
+class SignInRefused(Refusal):
+    """:func:`mypages.toolkit.sign_in` turned the person away (a disabled account, or a
+    company that requires Single Sign On of them); shown on the error page with status 403,
+    the refusal audited and no session started."""
+
+    status = 403
+    title = _("You cannot sign in this way")
+    own_page = True
 
 
 # -- Single Sign On -------------------------------------------------------------

@@ -104,8 +104,16 @@ def mypages_login_methods():
 
     A method's key is what a session records when the method proved the user
     (``amr``), for example ``bankid`` or ``sso:azure``; the policy engine
-    uses ``is_mfa`` and ``is_local`` to judge a session against a company's
-    policy. The core offers ``pwd``, ``otp`` and ``recovery``.
+    uses ``is_mfa``, ``modules`` and ``is_local`` to judge a session against a
+    company's policy. The core offers ``pwd``, ``otp`` and ``recovery``,
+    described in the same way.
+
+    Since hookspec 2.3 a method also names its own pages (``sign_in_route``,
+    ``step_up_route``, ``enrol_route``, ``unlink_route``) and says who has it
+    set up (``is_set_up``); the core's sign-in, second-step, set-up,
+    re-authentication and account pages and the People tab offer it
+    alongside the authenticator app. Its views finish with
+    :func:`mypages.toolkit.sign_in` or :func:`mypages.toolkit.step_up`.
     """
 
 

@@ -6,11 +6,12 @@ releases without notice. See the plugin-author guide.
 """
 from pyramid.i18n import TranslationString, TranslationStringFactory
 
+from mypages.accounts.signing_in import sign_in, step_up, user_to_prove
 from mypages.contract import (CompanyInfo, DashboardCard, DevApp, FederatedIdentity,
                               HealthCheck, JobContext, LoginMethod, Module, NavigationItem,
                               PeriodicJob, Price, PurchaseRefused, QueuedJobType, RetryAt,
-                              SettingsTab, SsoProvider,
-                              SsoRejected, SsoSetting, UserInfo)
+                              SettingsTab, SignInRefused, SsoProvider, SsoRejected, SsoSetting,
+                              UserInfo)
 from mypages.db import Base, UTCDateTime, utcnow
 from mypages.demo import DemoContext
 from mypages.dev import dev_app_url
@@ -60,6 +61,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "Refusal",
     "RetryAt",
     "SettingsTab",
+    "SignInRefused",
     "SsoProvider",
     "SsoRejected",
     "SsoSetting",
@@ -77,6 +79,9 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "outbound_client",
     "run_env",
     "save_module_settings",
+    "sign_in",
     "sso_providers",
+    "step_up",
+    "user_to_prove",
     "utcnow",
 ]

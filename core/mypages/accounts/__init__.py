@@ -5,7 +5,7 @@ import datetime as dt
 import enum
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from pyramid.security import Allowed, Denied
@@ -31,17 +31,23 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _new_session_row(request, user, amr: dict, created_at=None) -> UserSession:
-    """A fresh session id in a fresh cookie session, with a new CSRF token."""
+def adopt_session(request, token: str, row: UserSession, user) -> None:
+    """The request's part of a new session: a fresh cookie session holding its token (and a
+    new CSRF token), and the request acting for ``user`` from now on."""
     request.session.invalidate()
-    token, row = session_store(request).open(
-        request.dbsession, user.id, amr, ip=request.client_addr,
-        user_agent=request.user_agent or "", created_at=created_at)
     request.session[AUTH_KEY] = token
     request.session.new_csrf_token()
     request.request_context.act_as(
-        SessionInfo(row.id, row.user_id, row.created_at, row.last_seen_at, amr),
+        SessionInfo(row.id, row.user_id, row.created_at, row.last_seen_at, dict(row.amr)),
         user if isinstance(user, UserInfo) else UserInfo.of(user))
+
+
+def _new_session_row(request, user, amr: dict, created_at=None) -> UserSession:
+    """A fresh session id in a fresh cookie session, with a new CSRF token."""
+    token, row = session_store(request).open(
+        request.dbsession, user.id, amr, ip=request.client_addr,
+        user_agent=request.user_agent or "", created_at=created_at)
+    adopt_session(request, token, row, user)
     return row
 
 
@@ -51,14 +57,26 @@ def start_session(request, user: User, methods: dict[str, str]) -> UserSession:
     return _new_session_row(request, user, dict(methods))
 
 
-def add_methods(request, methods: list[str]) -> UserSession:
-    """Record newly proven methods (step-up); the session id changes with the privilege."""
+def add_methods(request, methods: list[str] | dict[str, str]) -> UserSession:
+    """Record newly proven methods (step-up), each proven now or at the time ``methods``
+    maps it to; the session id changes with the privilege."""
     old = request.user_session
     now = clock(request).now().isoformat()
     amr = dict(old.amr or {})
-    amr.update({method: now for method in methods})
+    amr.update(methods if isinstance(methods, dict) else {method: now for method in methods})
     session_store(request).end(request.dbsession, old.id)
     return _new_session_row(request, request.user, amr, created_at=old.created_at)
+
+
+def note_proof(request, key: str) -> None:
+    """Add ``key``, proven now, to the session this request has just opened or stepped up
+    (under its new id already): what a layer above records of the proof, such as whose Single
+    Sign On connection it went through. Not a sign-in method: no plugin's sign-in records it."""
+    session = request.user_session
+    row = request.dbsession.get(UserSession, session.id)
+    amr = dict(row.amr or {}, **{key: clock(request).now().isoformat()})
+    row.amr = amr
+    request.request_context.act_as(replace(session, amr=amr), request.user)
 
 
 def end_user_sessions(dbsession, user_id: int, keep: str | None = None,

@@ -5,7 +5,8 @@ what only a layer above knows, and each such layer hands its answer down at star
 
 - the sign-in policy (core/mypages/policy/) sets the :class:`SignInRules` with
   ``config.set_sign_in_rules(...)``: whether a company of the person closed password sign-in,
-  the longest minimum length their companies ask for, who requires a second factor of them;
+  the longest minimum length their companies ask for, who requires a second factor of them,
+  which modules a company of theirs is entitled to;
 - Single Sign On (core/mypages/sso/) adds an identifier-first route with
   ``config.add_identifier_first_route(...)``: the e-mail address typed on the sign-in page,
   without a password, may lead straight to the person's identity provider.
@@ -36,6 +37,13 @@ class SignInRules:
         """The shortest password the user ``user_id`` may choose (None: an invitee without an
         account yet), joining the company ``company_id`` if given."""
         return PLATFORM_MIN_LENGTH
+
+    def entitled_modules(self, dbsession, user_id: int, company_id: int,
+                         now) -> frozenset[str] | None:
+        """The modules company ``company_id`` is entitled to at ``now``, if the user is one of
+        its members (a method from a module counts as a second factor only there); None when
+        they are not, or nobody above accounts knows companies."""
+        return None
 
     def second_factor_required_by(self, request) -> str | None:
         """Who requires a second factor of the signed-in user, so that it cannot be turned off:

@@ -20,6 +20,9 @@ Two kinds of limit:
   office accepting its invitations from one address is never slowed down.
 
 A refused request changes nothing: it is checked before anything is looked at or written.
+
+The counting takes a :class:`~mypages.work.Work` (its session, clock and the actor's address),
+so a view hands over ``work_of(request)``; only :func:`refusal` answers a request.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from mypages.accounts.models import LoginThrottle
 from mypages.i18n import _
-from mypages.services import clock
+from mypages.work import Work
 
 ACCOUNT_FREE_FAILURES = 5
 ADDRESS_FREE_FAILURES = 20
@@ -139,31 +142,31 @@ SSO_START = Purpose("sso_start", Window(60, MINUTE), "connection", Window(600, M
 PURPOSES = (SIGN_IN, PASSWORD_RESET, RESET_LINK, INVITATION, SSO_START)
 
 
-def _counters(request, purpose: Purpose, target) -> list[tuple[str, Limit]]:
-    counters = [(purpose.address_key(request.client_addr), purpose.per_address)]
+def _counters(address: str, purpose: Purpose, target) -> list[tuple[str, Limit]]:
+    counters = [(purpose.address_key(address), purpose.per_address)]
     if target is not None and target != "":
         counters.append((purpose.target_key(target), purpose.per_target))
     return counters
 
 
-def wait_seconds(request, purpose: Purpose, target=None) -> int:
-    """How long this request must wait; 0 means go ahead. ``target`` None counts the address
-    only."""
-    now = clock(request).now()
+def wait_seconds(work: Work, purpose: Purpose, target=None) -> int:
+    """How long the actor (at their address) must wait; 0 means go ahead. ``target`` None
+    counts the address only."""
+    now = work.now()
     blocking = or_(*(and_(LoginThrottle.key == key, limit.blocking(now))
-                     for key, limit in _counters(request, purpose, target)))
-    blocked = request.dbsession.scalars(select(LoginThrottle.blocked_until).where(blocking)).all()
+                     for key, limit in _counters(work.actor.ip, purpose, target)))
+    blocked = work.dbsession.scalars(select(LoginThrottle.blocked_until).where(blocking)).all()
     if not blocked:
         return 0
     return max(1, int((max(blocked) - now).total_seconds() + 0.999))
 
 
-def record(request, purpose: Purpose, target=None) -> None:
-    """Count one request (or failure) for the address and, unless None, the target."""
-    now = clock(request).now()
-    dbsession = request.dbsession
+def record(work: Work, purpose: Purpose, target=None) -> None:
+    """Count one request (or failure) for the actor's address and, unless None, the target."""
+    now = work.now()
+    dbsession = work.dbsession
     insert = postgresql.insert if dbsession.bind.dialect.name == "postgresql" else sqlite.insert
-    for key, limit in _counters(request, purpose, target):
+    for key, limit in _counters(work.actor.ip, purpose, target):
         stmt = insert(LoginThrottle).values(key=key, failures=1, last_failure_at=now,
                                             blocked_until=limit.started(now))
         over = limit.over(now)
@@ -175,9 +178,9 @@ def record(request, purpose: Purpose, target=None) -> None:
         limit.settle(dbsession, key, now)
 
 
-def clear(request, purpose: Purpose, target) -> None:
+def clear(dbsession, purpose: Purpose, target) -> None:
     """Forget the target's counter (a sign-in that passed every factor)."""
-    request.dbsession.execute(delete(LoginThrottle).where(
+    dbsession.execute(delete(LoginThrottle).where(
         LoginThrottle.key == purpose.target_key(target)))
 
 

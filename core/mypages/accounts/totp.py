@@ -36,6 +36,12 @@ def is_enabled(dbsession, user_id: int) -> bool:
     return credential is not None and credential.confirmed_at is not None
 
 
+def enabled_among(dbsession, user_ids) -> set[int]:
+    """Those of ``user_ids`` whose authenticator app is on."""
+    return set(dbsession.scalars(select(TotpCredential.user_id).where(
+        TotpCredential.user_id.in_(list(user_ids)), TotpCredential.confirmed_at.is_not(None))))
+
+
 def begin_enrolment(work: Work, user) -> str:
     """A new, unconfirmed secret (replacing any unconfirmed one); returns it in clear."""
     secret = pyotp.random_base32()

@@ -6,6 +6,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from mypages.accounts import add_methods, email_tokens, start_session, throttle
+from mypages.accounts.methods import login_methods, second_factors_among
 from mypages.accounts.models import User
 from mypages.accounts.password_policy import problems
 from mypages.accounts.rules import sign_in_rules
@@ -23,7 +24,12 @@ def people_page(request, errors=()):
     invitations = request.dbsession.scalars(select(Invitation).where(
         Invitation.company_id == request.company.id, Invitation.accepted_at.is_(None),
         Invitation.revoked_at.is_(None)).order_by(Invitation.created_at.desc())).all()
-    return {"members": people.members(request.dbsession, request.company.id),
+    members = people.members(request.dbsession, request.company.id)
+    return {"members": members,
+            "factors": second_factors_among(request.dbsession,
+                                            [user.id for _m, user, _c in members],
+                                            login_methods(request.registry),
+                                            request.entitled_modules),
             "invitations": invitations, "errors": list(errors), "roles": list(Role),
             "messages": request.session.pop_flash()}
 
@@ -114,11 +120,11 @@ def invitation(request):
     """Accept an invitation: a new account sets its password, an existing one signs in.
     Unknown links count against the address, refused forms against the link too."""
     token_row, invited, company = _invitation(request)
-    wait = throttle.wait_seconds(request, INVITATION, token_row.id if invited else None)
+    wait = throttle.wait_seconds(work_of(request), INVITATION, token_row.id if invited else None)
     if wait:
         return throttle.refusal(request, wait, "people.invitation_throttled", company=company)
     if invited is None:
-        throttle.record(request, INVITATION)
+        throttle.record(work_of(request), INVITATION)
         request.response.status = 404
         return {"valid": False}
     existing = request.dbsession.scalars(select(User).where(User.email == invited.email)).one_or_none()
@@ -129,7 +135,7 @@ def invitation(request):
         return page
     if existing is not None:
         if not page["signed_in_as_invitee"]:
-            throttle.record(request, INVITATION, token_row.id)
+            throttle.record(work_of(request), INVITATION, token_row.id)
             request.response.status = 403
             return dict(page, errors=[_("Sign in as ${email} to accept the invitation.",
                                         mapping={"email": invited.email})])
@@ -143,7 +149,7 @@ def invitation(request):
         if password != request.POST.get("repeat", ""):
             found.insert(0, _("The two new passwords are not the same."))
         if found:
-            throttle.record(request, INVITATION, token_row.id)
+            throttle.record(work_of(request), INVITATION, token_row.id)
             request.response.status = 400
             return dict(page, errors=found, name=name)
         user = User(email=invited.email, display_name=name,

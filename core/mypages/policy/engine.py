@@ -23,8 +23,7 @@ from pyramid.renderers import render_to_response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from mypages.accounts import end_session
-from mypages.accounts.methods import has_second_factor, login_methods
-from mypages.accounts.totp import is_enabled
+from mypages.accounts.methods import has_second_factor, login_methods, second_factors_of
 from mypages.companies import CompanyContext
 from mypages.db import ColumnGroup, utcnow
 from mypages.i18n import _
@@ -101,26 +100,25 @@ def proven_for(company_id: int) -> str:
     return f"via:{company_id}"
 
 
-def _federated_here(amr: dict, methods: dict, company_id: int | None) -> bool:
-    for key in amr:
-        method = methods.get(key)
-        if method is None or method.is_local:
-            continue
-        if not key.startswith("sso:") or proven_for(company_id) in amr:
-            return True
-    return False
+def _federated_here(amr: dict, company_id: int | None) -> bool:
+    """Whether the company's own Single Sign On connection proved the session: the only proof
+    that satisfies its "Require from all" (another company's connection, or any other sign-in
+    method, local or from a plugin, does not)."""
+    return company_id is not None and proven_for(company_id) in amr
 
 
 def judge(policy: EffectivePolicy, amr: dict, methods: dict, user_session, *,
           break_glass: bool, now: dt.datetime | None = None,
-          company_id: int | None = None) -> Verdict:
+          company_id: int | None = None, entitled: frozenset[str] = frozenset()) -> Verdict:
+    """The verdict on a session in a company with ``policy``, entitled to the modules
+    ``entitled`` (a plugin's method counts as a second factor only where its modules are)."""
     now = now or utcnow()
     if policy.idle and now - user_session.last_seen_at > policy.idle:
         return Verdict(False, "expired")
     if policy.absolute and now - user_session.created_at > policy.absolute:
         return Verdict(False, "expired")
-    strong = has_second_factor(amr, methods)
-    if not policy.password_allowed and not _federated_here(amr, methods, company_id):
+    strong = has_second_factor(amr, methods, entitled)
+    if not policy.password_allowed and not _federated_here(amr, company_id):
         if not break_glass:
             return Verdict(False, "password_not_allowed")
         if not strong:
@@ -146,8 +144,9 @@ def policy_view_deriver(view, info):
         if (company is None and (exempt or not signed_in_page)) or request.user_session is None:
             return view(context, request)
         amr, methods = request.user_session.amr or {}, login_methods(request.registry)
+        entitled = company.entitled_modules if company is not None else frozenset()
         # the platform's switch is read only where it could change the answer
-        required = not exempt and not has_second_factor(amr, methods) and (
+        required = not exempt and not has_second_factor(amr, methods, entitled) and (
             operator_page or ((company is None or not company.policy.require_mfa)
                               and request.platform_requires_mfa))
         if company is None:
@@ -159,11 +158,11 @@ def policy_view_deriver(view, info):
         policy = replace(company.policy, require_mfa=True) if required else company.policy
         verdict = judge(policy, amr, methods, request.user_session,
                         break_glass=company.break_glass, company_id=company.company.id,
-                        now=clock(request).now())
+                        now=clock(request).now(), entitled=entitled)
         if not verdict.ok:
             return _fall_short(request, company, verdict, "dashboard", by_platform=required)
         if (company.break_glass and not policy.password_allowed
-                and not _federated_here(amr, methods, company.company.id)):
+                and not _federated_here(amr, company.company.id)):
             _audit_break_glass_once(request, company)
         return view(context, request)
 
@@ -188,10 +187,15 @@ def _fall_short(request, context, verdict: Verdict, fallback: str, by_platform: 
         end_session(request)
         return HTTPSeeOther(request.route_url("login", _query={"next": here}))
     if verdict.reason == "mfa":
-        target = "login_verify" if is_enabled(request.dbsession, request.user.id) else "two_factor"
+        # step-up with a second factor that counts here, or setting one up: never a lock-out
+        entitled = context.entitled_modules if context is not None else frozenset()
+        has = second_factors_of(request.dbsession, request.user.id,
+                                login_methods(request.registry), entitled)
+        target = "login_verify" if has else "two_factor"
         query = {"next": here}
-        if context is not None and not by_platform:
-            query["company"] = context.company.id  # the step-up page says who asks
+        if context is not None and (not by_platform or not has):
+            # the step-up page says who asks; the set-up page offers what counts there
+            query["company"] = context.company.id
         return HTTPSeeOther(request.route_url(target, _query=query))
     request.audit("session.refused_by_policy", reason=verdict.reason)
     request.response.status = 403

@@ -1,6 +1,7 @@
 """The sign-in rules as accounts asks them (core/mypages/accounts/rules.py), answered with
 what the companies a person belongs to and the platform's operators require: whether a
-password may still be used, the longest minimum length, who requires a second factor."""
+password may still be used, the longest minimum length, who requires a second factor, what
+a company of the person's is entitled to."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 from mypages.accounts.password_policy import PLATFORM_MIN_LENGTH
 from mypages.accounts.rules import SignInRules
 from mypages.companies.models import Membership
+from mypages.modules.lifecycle import entitled_keys
 from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
 
 
@@ -59,6 +61,12 @@ class PolicyRules(SignInRules):
                             company_id: int | None = None) -> int:
         joining = company_min_length(dbsession, company_id) if company_id is not None else 0
         return max(min_length_for_user(dbsession, user_id), joining)
+
+    def entitled_modules(self, dbsession, user_id: int, company_id: int,
+                         now) -> frozenset[str] | None:
+        member = dbsession.scalar(select(Membership.id).where(
+            Membership.user_id == user_id, Membership.company_id == company_id))
+        return entitled_keys(dbsession, company_id, now) if member is not None else None
 
     def second_factor_required_by(self, request) -> str | None:
         if request.user.is_operator:

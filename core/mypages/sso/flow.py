@@ -15,15 +15,15 @@ import secrets
 from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy import select, update
 
-from mypages.accounts import add_methods, start_session, throttle
+from mypages.accounts import note_proof, throttle
 from mypages.accounts.models import User
+from mypages.accounts.signing_in import sign_in, step_up
 from mypages.accounts.throttle import SSO_START
 from mypages.companies.models import Company, Membership, Role
-from mypages.contract import SsoRejected, UserInfo
+from mypages.contract import CompanyInfo, SsoRejected, UserInfo
 from mypages.db import committed_on_its_own
-from mypages.i18n import LOCALE_COOKIE, _, supported
+from mypages.i18n import _
 from mypages.modules.lifecycle import entitled_keys
-from mypages.plugins import notify
 from mypages.policy.engine import proven_for
 from mypages.services import clock
 from mypages.sso import domains, oidc, saml
@@ -31,7 +31,7 @@ from mypages.sso.connections import MODULE_KEY, provider_of, values_of
 from mypages.sso.groups import sync_groups
 from mypages.sso.models import SsoAttempt, SsoConnection, SsoLink, VerifiedDomain
 from mypages.web.safety import safe_next
-from mypages.work import Actor, Work
+from mypages.work import Actor, Work, work_of
 
 ATTEMPT_LIFETIME = dt.timedelta(minutes=10)
 BROWSER_KEY = "sso_browser"
@@ -49,18 +49,18 @@ def browser_binding(request) -> str:
     return digest(value)
 
 
-def usable(request, connection: SsoConnection) -> bool:
+def usable(dbsession, connection: SsoConnection, now) -> bool:
     """SSO works while the module is entitled, and also while "Require from all" is on,
     so that a lapsing trial never locks anyone out."""
     return connection.require_all or MODULE_KEY in entitled_keys(
-        request.dbsession, connection.company_id, clock(request).now())
+        dbsession, connection.company_id, now)
 
 
 def identifier_first(request, email: str, next_url: str):
     """accounts' identifier-first route (core/mypages/accounts/rules.py): an address at a
     domain verified by a company with Single Sign On goes straight to its identity provider."""
     connection = domains.connection_for_email(request.dbsession, email)
-    if connection is None or not usable(request, connection):
+    if connection is None or not usable(request.dbsession, connection, clock(request).now()):
         return None
     return start(request, connection, login_hint=email, next_url=next_url)
 
@@ -70,15 +70,15 @@ def start(request, connection: SsoConnection, *, login_hint: str | None = None,
     """Send the browser to the connection's identity provider. Each start counts against
     the address and the connection (an admin's test, behind permissions, does not)."""
     provider = provider_of(request.registry, connection)
-    if provider is None or not usable(request, connection):
+    if provider is None or not usable(request.dbsession, connection, clock(request).now()):
         raise SsoRejected("connection-unavailable", _("Single Sign On is not available for "
                                                       "this company right now."))
     if not test:
-        wait = throttle.wait_seconds(request, SSO_START, connection.id)
+        wait = throttle.wait_seconds(work_of(request), SSO_START, connection.id)
         if wait:
             return throttle.refusal(request, wait, "sso.start_throttled",
                                     company=_company(request, connection), target=provider.key)
-        throttle.record(request, SSO_START, connection.id)
+        throttle.record(work_of(request), SSO_START, connection.id)
     state = secrets.token_urlsafe(32)
     attempt = SsoAttempt(state_hash=digest(state), connection_id=connection.id,
                          browser_hash=browser_binding(request), nonce=secrets.token_urlsafe(24),
@@ -146,14 +146,14 @@ def domain_verified(dbsession, company_id: int, email: str | None) -> bool:
         VerifiedDomain.verified_at.is_not(None))) is not None
 
 
-def _account(request, connection: SsoConnection, company: Company, identity) -> User:
+def _account(work: Work, connection: SsoConnection, company: Company, identity) -> User:
     """The account this identity signs in to: linked before, linked now, or created now."""
-    dbsession = request.dbsession
+    dbsession = work.dbsession
     link = dbsession.scalars(select(SsoLink).where(
         SsoLink.connection_id == connection.id, SsoLink.subject == identity.subject)).one_or_none()
     if link is not None:
         user = dbsession.get(User, link.user_id)
-        link.last_sign_in_at = clock(request).now()
+        link.last_sign_in_at = work.now()
         return user
     email = (identity.email or "").strip().lower()
     vouched = identity.email_verified and domain_verified(dbsession, company.id, email)
@@ -169,66 +169,73 @@ def _account(request, connection: SsoConnection, company: Company, identity) -> 
             raise SsoRejected("already-linked", _("Your account could not be linked: it is "
                                                   "linked to another identity already."))
         user = existing
-        request.audit("sso.account_linked", company=company, actor=user, target=email)
+        _by(work, user).audit("sso.account_linked", company=company, target=email)
     elif vouched and connection.jit_enabled:
         user = User(email=email, display_name=identity.name[:200], password_hash=None)
         dbsession.add(user)
         dbsession.flush()
-        request.audit("sso.user_provisioned", company=company, actor=user, target=email)
+        _by(work, user).audit("sso.user_provisioned", company=company, target=email)
     else:
         raise SsoRejected("no-account", _("There is no account for you at this company. "
                                           "Ask an admin of your company to invite you."))
     dbsession.add(SsoLink(connection_id=connection.id, subject=identity.subject, user_id=user.id,
-                          last_sign_in_at=clock(request).now()))
+                          last_sign_in_at=work.now()))
     return user
 
 
-def _membership(request, connection, company, user, identity) -> Membership:
-    membership = request.dbsession.scalars(select(Membership).where(
+def _by(work: Work, user: User) -> Work:
+    """The work as ``user``'s own: what the sign-in does is on record as theirs."""
+    return Work(work.dbsession, work.registry, Actor(UserInfo.of(user), work.actor.ip))
+
+
+def _membership(work: Work, connection, company, user, identity) -> Membership:
+    dbsession = work.dbsession
+    membership = dbsession.scalars(select(Membership).where(
         Membership.company_id == company.id, Membership.user_id == user.id)).one_or_none()
     if membership is not None:
         return membership
     if connection.jit_enabled and identity.email_verified and domain_verified(
-            request.dbsession, company.id, identity.email):
+            dbsession, company.id, identity.email):
         membership = Membership(company_id=company.id, user_id=user.id, role=Role.member)
-        request.dbsession.add(membership)
-        request.dbsession.flush()
-        request.audit("sso.member_provisioned", company=company, actor=user, target=user.email)
+        dbsession.add(membership)
+        dbsession.flush()
+        _by(work, user).audit("sso.member_provisioned", company=company, target=user.email)
         return membership
     raise SsoRejected("not-a-member", _("You are not a member of this company. "
                                         "Ask an admin of your company to invite you."))
 
 
-def complete(request, attempt: SsoAttempt, connection: SsoConnection, identity):
-    """Sign the person in; ``identity`` has passed every protocol and provider check."""
-    company = _company(request, connection)
-    provider = provider_of(request.registry, connection)
-    user = _account(request, connection, company, identity)
+def admit(work: Work, connection: SsoConnection, identity) -> tuple[User, Company, Membership]:
+    """Who ``identity`` is at the connection's company: the account (linked before, linked
+    now or created now), the membership (or created now) and the groups kept in step.
+    Raises :class:`SsoRejected` for anyone who may not come in."""
+    company = work.dbsession.get(Company, connection.company_id)
+    user = _account(work, connection, company, identity)
     if not user.is_active:
         raise SsoRejected("account-disabled", _("This account is disabled."))
-    membership = _membership(request, connection, company, user, identity)
-    sync_groups(Work(request.dbsession, request.registry,
-                     Actor(UserInfo.of(user), request.client_addr or "")),
-                connection, company, user, identity)
+    membership = _membership(work, connection, company, user, identity)
+    sync_groups(_by(work, user), connection, company, user, identity)
+    return user, company, membership
+
+
+def complete(request, attempt: SsoAttempt, connection: SsoConnection, identity):
+    """Sign the person in; ``identity`` has passed every protocol and provider check."""
+    user, company, membership = admit(work_of(request), connection, identity)
+    provider = provider_of(request.registry, connection)
     method = f"sso:{provider.key}"
-    # the session also records whose connection it was: another company's identity
-    # provider never satisfies this company's "Require from all"
-    proven = [method, proven_for(company.id)]
+    where = CompanyInfo.of(company)
+    next_url = attempt.next_url or request.route_path("dashboard", company_id=company.id)
     if request.user is not None and request.user.id == user.id:
-        add_methods(request, proven)
+        response = step_up(request, [method], next_url, company=where)
     else:
-        chosen = supported(request.cookies.get(LOCALE_COOKIE))
-        if user.locale is None and chosen:
-            user.locale = chosen  # as with a password: the language picked before signing in stays
-        now = clock(request).now().isoformat()
-        start_session(request, user, {key: now for key in proven})
-        notify(request.hooks.mypages_user_signed_in, request, request=request, user=request.user)
-    request.audit("account.signed_in", company=company, actor=user, target=user.email,
-                  methods=[method])
+        response = sign_in(request, user.id, [method], next_url, company=where)
+    # the session also records whose connection it was: another company's identity
+    # provider, or any other sign-in method, never satisfies this company's "Require from all"
+    note_proof(request, proven_for(company.id))
     if attempt.is_test and membership.role == Role.admin:
         connection.admin_tested_at = clock(request).now()
         request.audit("sso.tested", company=company, actor=user, target=provider.key)
         request.session.flash(request.translate(_(
             "The connection works: you signed in through Single Sign On.")))
         return HTTPSeeOther(request.route_url("sso_settings", company_id=company.id))
-    return HTTPSeeOther(attempt.next_url or request.route_url("dashboard", company_id=company.id))
+    return response

@@ -292,7 +292,7 @@ def start(request):
     connection = domains.connection_for_email(request.dbsession, email) if email else None
     if connection is None and email:
         connection = domains.connection_requiring(request.dbsession, email)
-    if connection is None or not flow.usable(request, connection):
+    if connection is None or not flow.usable(request.dbsession, connection, clock(request).now()):
         request.session.flash(request.translate(_(
             "There is no Single Sign On for that address. Sign in with your password.")))
         return HTTPSeeOther(request.route_url("login", _query={"next": next_url} if next_url else {}))

@@ -86,8 +86,10 @@ def test_the_list_shows_role_two_factor_and_last_sign_in(app, factory, dbsession
         return cells(email)[1].find("option", selected=True)["value"]
 
     assert role(admin.email) == "admin" and role(member.email) == "member"
-    on, off, never = (english(app, _(text)) for text in ("On", "Off", "Never"))
-    assert cells(member.email)[2].text.strip() == on
+    app_name, off, never = (english(app, _(text))
+                            for text in ("Authenticator app (TOTP)", "Off", "Never"))
+    # the names of the second factors the member has, not a bare "On"
+    assert cells(member.email)[2].text.strip() == app_name
     assert cells(admin.email)[2].text.strip() == off
     assert cells(newcomer.email)[3].text.strip() == never
     assert cells(admin.email)[3].text.strip() not in ("", never)  # a date and time

@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 
 from mypages.accounts import end_session, end_user_sessions, add_methods
 from mypages.accounts import totp
+from mypages.accounts.methods import TWO_FACTOR_ROUTE, login_methods
 from mypages.accounts.models import User, UserSession
 from mypages.accounts.password_policy import problems
 from mypages.accounts.rules import sign_in_rules
@@ -18,9 +19,14 @@ from mypages.web.safety import safe_next
 @view_config(route_name="account", renderer="mypages:templates/account.jinja2",
              permission="signed-in", request_method="GET")
 def account(request):
+    # the authenticator app has its own page; other methods link to theirs
+    methods = [(method, method.set_up_for(request.dbsession, request.user.id))
+               for method in login_methods(request.registry).values()
+               if (method.enrol_route or method.unlink_route)
+               and method.enrol_route != TWO_FACTOR_ROUTE]
     return {"languages": LANGUAGES,
             "two_factor": totp.is_enabled(request.dbsession, request.user.id),
-            "messages": request.session.pop_flash()}
+            "methods": methods, "messages": request.session.pop_flash()}
 
 
 @view_config(route_name="set_locale", request_method="POST")

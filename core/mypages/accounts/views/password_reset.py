@@ -11,6 +11,7 @@ from mypages.accounts.rules import sign_in_rules
 from mypages.accounts.throttle import PASSWORD_RESET, RESET_LINK, too_many
 from mypages.i18n import _
 from mypages.services import clock, password_hasher
+from mypages.work import work_of
 
 SENT = _("If there is an account for that address, we have sent it a link to choose a new "
          "password. The link works for one hour.")
@@ -30,12 +31,12 @@ def forgot(request):
         request.response.status = 400
         return {"sent": None, "error": _("Type the e-mail address of your account.")}
     # counted per e-mail address whether or not it has an account: the same answers for all
-    wait = throttle.wait_seconds(request, PASSWORD_RESET, email)
+    wait = throttle.wait_seconds(work_of(request), PASSWORD_RESET, email)
     if wait:
         request.audit("account.password_reset_throttled", target=email, company=None, wait=wait)
         request.response.status = 429
         return {"sent": None, "error": too_many(wait)}
-    throttle.record(request, PASSWORD_RESET, email)
+    throttle.record(work_of(request), PASSWORD_RESET, email)
     # the same work for every address: the job decides whether anything is sent
     request.enqueue("accounts.password_reset_mail", {"email": email, "locale": request.locale_name})
     request.audit("account.password_reset_requested", target=email, company=None)
@@ -55,7 +56,7 @@ def _link(request):
     refused forms per link too."""
     row = email_tokens.find(request.dbsession, "reset", request.matchdict["token"],
                             clock(request).now())
-    return row, throttle.wait_seconds(request, RESET_LINK, row.id if row else None)
+    return row, throttle.wait_seconds(work_of(request), RESET_LINK, row.id if row else None)
 
 
 def _link_throttled(request, wait):
@@ -63,13 +64,13 @@ def _link_throttled(request, wait):
 
 
 def _unknown_link(request):
-    throttle.record(request, RESET_LINK)
+    throttle.record(work_of(request), RESET_LINK)
     request.response.status = 404
     return _reset_page(request, None)
 
 
 def _refused(request, row, status, page):
-    throttle.record(request, RESET_LINK, row.id)
+    throttle.record(work_of(request), RESET_LINK, row.id)
     request.response.status = status
     return page
 

@@ -1,44 +1,34 @@
 """Sign-in with e-mail and password, the second factor, re-authentication and sign-out."""
 from __future__ import annotations
 
-import time
-
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
-from sqlalchemy import select
 
-from mypages.accounts import add_methods, end_session, start_session
+from mypages.accounts import add_methods, end_session
 from mypages.accounts import throttle, totp
 from mypages.accounts.throttle import SIGN_IN, too_many
-from mypages.accounts.devices import known_user_ids, remember_device
+from mypages.accounts.devices import known_user_ids
+from mypages.accounts.methods import VERIFY_ROUTE, login_methods, second_factors_of, set_up_by
 from mypages.accounts.models import EMAIL_MAX_LENGTH, User
 from mypages.accounts.rules import identifier_first, sign_in_rules
-from mypages.i18n import LOCALE_COOKIE, _, supported
-from mypages.plugins import notify
-from mypages.services import clock, password_hasher
+from mypages.accounts.signing_in import (SSO_ONLY, asking_company_modules, sign_in, step_up,
+                                         user_by_email, user_to_prove)
+from mypages.i18n import _
+from mypages.services import password_hasher
 from mypages.web.safety import safe_next
 from mypages.work import work_of
 
-PENDING = "pending_sign_in"
-PENDING_SECONDS = 300
-
 WRONG = _("The e-mail address or the password is wrong.")
 NOT_AN_EMAIL = _("Type a valid e-mail address.")
-SSO_ONLY = _("Your company requires sign-in through Single Sign On. "
-             "Password sign-in is closed for your account.")
-
-
-def _user_by_email(request, email: str) -> User | None:
-    return request.dbsession.scalars(select(User).where(User.email == email)).one_or_none()
 
 
 def check_password(request, email: str, password: str):
     """(user, error): throttled, verified and audited, for sign-in and re-authentication."""
-    user = _user_by_email(request, email) if email else None
+    user = user_by_email(request.dbsession, email) if email else None
     known = user is not None and user.id in known_user_ids(request)
     # failures elsewhere do not slow down the owner's own browser: it counts per address only
     account = None if known else email
-    wait = throttle.wait_seconds(request, SIGN_IN, account)
+    wait = throttle.wait_seconds(work_of(request), SIGN_IN, account)
     if wait:
         request.audit("account.sign_in_throttled", target=email, company=None, wait=wait)
         request.response.status = 429
@@ -51,11 +41,11 @@ def check_password(request, email: str, password: str):
         return None, SSO_ONLY
     hashed = user.password_hash if user is not None and user.is_active else None
     if not (email and password and password_hasher(request).verify(hashed, password)):
-        throttle.record(request, SIGN_IN, account)
+        throttle.record(work_of(request), SIGN_IN, account)
         request.audit("account.sign_in_failed", target=email, company=None)
         request.response.status = 400
         return None, WRONG
-    # the account's counter is cleared only once every factor passed (finish_sign_in):
+    # the account's counter is cleared only once every factor passed (record_sign_in):
     # a right password must not wipe out the count of wrong second-factor codes
     passwords = password_hasher(request)
     if passwords.needs_rehash(user.password_hash):
@@ -63,23 +53,21 @@ def check_password(request, email: str, password: str):
     return user, None
 
 
-def finish_sign_in(request, user: User, methods: dict, next_url: str):
-    chosen = supported(request.cookies.get(LOCALE_COOKIE))
-    if user.locale is None and chosen:
-        user.locale = chosen  # the language picked before signing in stays
-    start_session(request, user, methods)
-    throttle.clear(request, SIGN_IN, user.email)
-    remember_device(request, user.id)
-    request.audit("account.signed_in", target=user.email, company=None, methods=sorted(methods))
-    notify(request.hooks.mypages_user_signed_in, request, request=request, user=request.user)
-    return HTTPSeeOther(next_url or request.route_url("home"))
+def _offered(request) -> list:
+    """The methods that sign in on pages of their own: offered to anyone on the sign-in page."""
+    return [method for method in login_methods(request.registry).values()
+            if method.sign_in_route]
+
+
+def _login_page(request, **page):
+    return dict({"email": "", "next": "", "error": None, "offered": _offered(request)}, **page)
 
 
 @view_config(route_name="login", renderer="mypages:templates/login.jinja2", request_method="GET")
 def login_form(request):
     if request.user is not None:
         return HTTPSeeOther(safe_next(request.params.get("next")))
-    return {"email": "", "next": safe_next(request.params.get("next"), ""), "error": None}
+    return _login_page(request, next=safe_next(request.params.get("next"), ""))
 
 
 @view_config(route_name="login", renderer="mypages:templates/login.jinja2", request_method="POST")
@@ -90,50 +78,48 @@ def login(request):
     if len(email) > EMAIL_MAX_LENGTH:
         # no account has such an address: refused before it is counted, looked up or audited
         request.response.status = 400
-        return {"email": "", "next": next_url, "error": NOT_AN_EMAIL}
+        return _login_page(request, next=next_url, error=NOT_AN_EMAIL)
     if email and not password:
         # identifier-first: the address may lead straight to the person's identity provider
         elsewhere = identifier_first(request, email, next_url)
         if elsewhere is not None:
             return elsewhere
-        return {"email": email, "next": next_url, "error": _("Type your password.")}
+        return _login_page(request, email=email, next=next_url, error=_("Type your password."))
     user, error = check_password(request, email, password)
     if error is not None:
-        return {"email": email, "next": next_url, "error": error, "sso_offered": error is SSO_ONLY}
-    now = clock(request).now().isoformat()
-    if totp.is_enabled(request.dbsession, user.id):
-        request.session.invalidate()  # nothing from before sign-in survives it
-        request.session[PENDING] = {"user_id": user.id, "pwd": now, "next": next_url,
-                                    "started": time.time()}
-        return HTTPSeeOther(request.route_url("login_verify"))
-    return finish_sign_in(request, user, {"pwd": now}, next_url)
+        return _login_page(request, email=email, next=next_url, error=error,
+                           sso_offered=error is SSO_ONLY)
+    # a second factor the person has set up is asked for next (sign_in waits for it)
+    return sign_in(request, user.id, ["pwd"], next_url)
 
 
-def _pending(request):
-    pending = request.session.get(PENDING)
-    if not pending or time.time() - pending["started"] > PENDING_SECONDS:
-        return None
-    return pending
-
-
-def _verify_form(request, error=None):
+def _verify_form(request, user, error=None):
+    """The second step: the authenticator app's code, and every other second factor the
+    person has set up, each on its own step-up page."""
+    # asked by a company: what counts there (a plugin's method only where its module is)
+    factors = second_factors_of(request.dbsession, user.id, login_methods(request.registry),
+                                asking_company_modules(request, user.id))
     return {"error": error, "next": safe_next(request.params.get("next"), ""),
-            "step_up": request.user is not None}
+            "step_up": request.user is not None,
+            "code": any(method.step_up_route == VERIFY_ROUTE for method in factors),
+            "others": [method for method in factors
+                       if method.step_up_route and method.step_up_route != VERIFY_ROUTE]}
 
 
 @view_config(route_name="login_verify", renderer="mypages:templates/verify.jinja2",
              request_method="GET")
 def verify_form(request):
-    if request.user is None and _pending(request) is None:
+    user = user_to_prove(request)
+    if user is None:
         return HTTPSeeOther(request.route_url("login"))
-    return _verify_form(request)
+    return _verify_form(request, user)
 
 
 def check_second_factor(request, user: User, code: str):
     """(method, error): the TOTP code or a recovery code, throttled like passwords."""
     # as for passwords: failures elsewhere do not slow down the owner's own browser
     account = None if user.id in known_user_ids(request) else user.email
-    wait = throttle.wait_seconds(request, SIGN_IN, account)
+    wait = throttle.wait_seconds(work_of(request), SIGN_IN, account)
     if wait:
         request.audit("two_factor.code_throttled", target=user.email, company=None, wait=wait)
         request.response.status = 429
@@ -146,7 +132,7 @@ def check_second_factor(request, user: User, code: str):
             request.audit("two_factor.recovery_code_used", target=user.email, company=None,
                           left=totp.recovery_codes_left(request.dbsession, user.id))
             return "recovery", None
-    throttle.record(request, SIGN_IN, account)
+    throttle.record(work_of(request), SIGN_IN, account)
     request.audit("two_factor.code_refused", target=user.email, company=None)
     request.response.status = 400
     return None, _("The code is wrong or has already been used. Wait for a new code and try again.")
@@ -155,32 +141,35 @@ def check_second_factor(request, user: User, code: str):
 @view_config(route_name="login_verify", renderer="mypages:templates/verify.jinja2",
              request_method="POST")
 def verify(request):
-    code = request.POST.get("code", "")
-    if request.user is not None:  # step-up within a session
-        method, error = check_second_factor(request, request.user, code)
-        if error is not None:
-            return _verify_form(request, error)
-        add_methods(request, [method])
-        request.audit("account.stepped_up", target=request.user.email, company=None, method=method)
-        return HTTPSeeOther(safe_next(request.POST.get("next")))
-    pending = _pending(request)
-    if pending is None:
+    """The authenticator app's code (or a recovery code): a step-up of the signed-in user, or
+    the second step of a sign-in."""
+    user = user_to_prove(request)
+    if user is None:
         return HTTPSeeOther(request.route_url("login"))
-    user = request.dbsession.get(User, pending["user_id"])
-    if user is None or not user.is_active:
-        return HTTPSeeOther(request.route_url("login"))
-    method, error = check_second_factor(request, user, code)
+    method, error = check_second_factor(request, user, request.POST.get("code", ""))
     if error is not None:
-        return _verify_form(request, error)
-    proven = {"pwd": pending["pwd"], method: clock(request).now().isoformat()}
-    return finish_sign_in(request, user, proven, pending["next"])
+        return _verify_form(request, user, error)
+    return step_up(request, [method], request.POST.get("next", ""))
+
+
+def _reauth_page(request, error=None):
+    """Every method the person has set up: the password (with the app's code where the app
+    is on), and each method with a page of its own."""
+    user = request.user
+    has = set_up_by(request.dbsession, user.id, login_methods(request.registry))
+    keys = {method.key for method in has}
+    others = [method for method in has
+              if method.step_up_route and method.step_up_route != VERIFY_ROUTE]
+    return {"error": error, "next": safe_next(request.params.get("next"), "/account"),
+            # the password form also where nothing else is set up: never an empty page
+            "password": "pwd" in keys or not others, "needs_code": "otp" in keys,
+            "others": others}
 
 
 @view_config(route_name="reauth", renderer="mypages:templates/reauth.jinja2",
              permission="signed-in", request_method="GET")
 def reauth_form(request):
-    return {"error": None, "next": safe_next(request.params.get("next"), "/account"),
-            "needs_code": totp.is_enabled(request.dbsession, request.user.id)}
+    return _reauth_page(request)
 
 
 @view_config(route_name="reauth", renderer="mypages:templates/reauth.jinja2",
@@ -190,15 +179,14 @@ def reauth(request):
     user = request.user
     next_url = safe_next(request.POST.get("next"), "/account")
     needs_code = totp.is_enabled(request.dbsession, user.id)
-    page = {"next": next_url, "needs_code": needs_code}
     checked, error = check_password(request, user.email, request.POST.get("password", ""))
     if error is not None:
-        return dict(page, error=error)
+        return _reauth_page(request, error)
     methods = ["pwd"]
     if needs_code:
         method, error = check_second_factor(request, user, request.POST.get("code", ""))
         if error is not None:
-            return dict(page, error=error)
+            return _reauth_page(request, error)
         methods.append(method)
     add_methods(request, methods)
     request.audit("account.reauthenticated", target=user.email, company=None)

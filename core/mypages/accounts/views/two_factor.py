@@ -6,7 +6,9 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from mypages.accounts import add_methods, totp
+from mypages.accounts.methods import TWO_FACTOR_ROUTE, login_methods
 from mypages.accounts.rules import sign_in_rules
+from mypages.accounts.signing_in import asking_company_modules
 from mypages.i18n import _
 from mypages.refusals import Refusal
 from mypages.web.safety import safe_next
@@ -24,10 +26,24 @@ CANNOT_TURN_OFF = {
 }
 
 
+def _enrolable(request) -> list:
+    """The other second factors a person can set up that count where they are asked for one:
+    in the company of ``?company=`` (a plugin's method only if the company is entitled to its
+    module), else those that count everywhere. The authenticator app is always offered."""
+    user_id = request.user.id
+    entitled = asking_company_modules(request, user_id) or frozenset()
+    return [method for method in login_methods(request.registry).values()
+            if method.enrol_route and method.enrol_route != TWO_FACTOR_ROUTE
+            and method.counts_as_second_factor(entitled)
+            and not method.set_up_for(request.dbsession, user_id)]
+
+
 def _page(request, **extra):
     credential = totp.credential_of(request.dbsession, request.user.id)
     pending = credential is not None and credential.confirmed_at is None
     page = {
+        "others": _enrolable(request),
+        "company": request.params.get("company", ""),
         "enabled": credential is not None and credential.confirmed_at is not None,
         "pending": pending,
         "secret": totp.secret_of(request, credential) if pending else None,
