@@ -17,71 +17,31 @@ from mypages.demo import DemoContext
 from mypages.dev import dev_app_url
 from mypages.db.migrate import MigrationSource, run_env
 from mypages.hookspecs import HOOKSPEC_VERSION, MypagesDeprecationWarning, hookimpl
-from mypages.i18n import LANGUAGES
+from mypages.i18n import (LANGUAGES, format_date, format_money, format_number, portal_timezone,
+                          today)
+from mypages.modules.lifecycle import entitled_companies, is_entitled
 from mypages.modules.models import ModuleState
 from mypages.modules.settings import get_module_settings, save_module_settings
 from mypages.events import EventContext
 from mypages.outbound import Outbound, OutboundError, outbound_client
+from mypages.people.members import company_admins
 from mypages.refusals import Refusal
 from mypages.services import Clock, Mailer, clock, mailer
 from mypages.sso import sso_providers
 from mypages.sso.urls import is_endpoint
 from mypages.storage import BlobInfo, BlobNotFound, BlobStore, InvalidBlobKey, blob_store
 
-__all__ = [  # one name a line, so that additions merge cleanly
-    "Base",
-    "BlobInfo",
-    "BlobNotFound",
-    "BlobStore",
-    "Clock",
-    "CompanyInfo",
-    "DashboardCard",
-    "DemoContext",
-    "DevApp",
-    "EventContext",
-    "FederatedIdentity",
-    "HOOKSPEC_VERSION",
-    "HealthCheck",
-    "InvalidBlobKey",
-    "JobContext",
-    "LANGUAGES",
-    "LoginMethod",
-    "Mailer",
-    "MigrationSource",
-    "Module",
-    "ModuleState",
-    "MypagesDeprecationWarning",
-    "NavigationItem",
-    "Outbound",
-    "OutboundError",
-    "PeriodicJob",
-    "Price",
-    "PurchaseRefused",
-    "QueuedJobType",
-    "Refusal",
-    "RetryAt",
-    "SettingsTab",
-    "SignInRefused",
-    "SsoProvider",
-    "SsoRejected",
-    "SsoSetting",
-    "TranslationString",
-    "TranslationStringFactory",
-    "UTCDateTime",
-    "UserInfo",
-    "blob_store",
-    "clock",
-    "dev_app_url",
-    "get_module_settings",
-    "hookimpl",
-    "is_endpoint",
-    "mailer",
-    "outbound_client",
-    "run_env",
-    "save_module_settings",
-    "sign_in",
-    "sso_providers",
-    "step_up",
-    "user_to_prove",
+__all__ = [
+    "Base", "BlobInfo", "BlobNotFound", "BlobStore", "Clock", "CompanyInfo", "DashboardCard",
+    "DemoContext", "DevApp", "EventContext", "FederatedIdentity", "HOOKSPEC_VERSION",
+    "HealthCheck", "InvalidBlobKey", "JobContext", "LANGUAGES", "LoginMethod", "Mailer",
+    "MigrationSource", "Module", "ModuleState", "MypagesDeprecationWarning", "NavigationItem",
+    "Outbound", "OutboundError", "PeriodicJob", "Price", "PurchaseRefused", "QueuedJobType",
+    "Refusal", "RetryAt", "SettingsTab", "SignInRefused", "SsoProvider", "SsoRejected",
+    "SsoSetting", "TranslationString", "TranslationStringFactory", "UTCDateTime", "UserInfo",
+    "blob_store", "clock", "company_admins", "dev_app_url", "entitled_companies",
+    "format_date", "format_money", "format_number", "get_module_settings", "hookimpl",
+    "is_endpoint", "is_entitled", "mailer", "outbound_client", "portal_timezone", "run_env",
+    "save_module_settings", "sign_in", "sso_providers", "step_up", "today", "user_to_prove",
     "utcnow",
 ]

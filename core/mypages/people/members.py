@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 
 from mypages.accounts.models import TotpCredential, User
 from mypages.companies.models import Company, Invitation, Membership, Role
+from mypages.contract import UserInfo
 from mypages.i18n import _
 from mypages.notifications import localizer_for
 from mypages.refusals import Refusal
@@ -121,7 +122,15 @@ def invite(work: Work, company, email: str, role: str) -> Invitation:
 
 def admins_of(dbsession, company_id: int) -> list[User]:
     return dbsession.scalars(select(User).join(Membership, Membership.user_id == User.id).where(
-        Membership.company_id == company_id, Membership.role == Role.admin)).all()
+        Membership.company_id == company_id, Membership.role == Role.admin)
+        .order_by(User.id)).all()
+
+
+def company_admins(dbsession, company_id: int, *, active_only: bool = True) -> list[UserInfo]:
+    """The admins of a company, as :class:`~mypages.contract.UserInfo` records, by id; those
+    whose account is disabled are left out unless ``active_only`` is false."""
+    return [UserInfo.of(user) for user in admins_of(dbsession, company_id)
+            if user.is_active or not active_only]
 
 
 def tell_admins(dbsession, registry, company_id: int, subject, body, mapping: dict,
