@@ -204,15 +204,28 @@ def lookup(localizer, domain: str, message: str) -> str:
     return translations.dugettext("mypages", message)
 
 
-def _cached(request, domain: str, message: str, plural: str | None = None, n: int = 1) -> str:
+def _language_of(context):
+    """(registry, locale name, localizer) a template is rendered in: its environment's when
+    compiled for one language (every page, and an e-mail in its reader's language, which
+    may differ from the request's), else the request's."""
+    environment = context.environment
+    localizer = getattr(environment, "mypages_localizer", None)
+    if localizer is not None:
+        return environment.mypages_registry, environment.mypages_locale, localizer
+    request = context.get("request") or get_current_request()
+    return request.registry, request.locale_name, request.localizer
+
+
+def _cached(context, domain: str, message: str, plural: str | None = None, n: int = 1) -> str:
     """Translations are fixed once the catalogs are loaded: look each up once per process."""
-    cache = request.registry["i18n.template_cache"]
-    key = (request.locale_name, domain, message, plural, n if plural else 1)
+    registry, locale_name, localizer = _language_of(context)
+    cache = registry["i18n.template_cache"]
+    key = (locale_name, domain, message, plural, n if plural else 1)
     found = cache.get(key)
     if found is None:
-        translations = request.localizer.translations
+        translations = localizer.translations
         if plural is None:
-            found = lookup(request.localizer, domain, message)
+            found = lookup(localizer, domain, message)
         else:
             found = translations.dungettext(domain, message, plural, n)
             if found in (message, plural) and domain != "mypages":
@@ -224,15 +237,13 @@ def _cached(request, domain: str, message: str, plural: str | None = None, n: in
 @pass_context
 def jinja_gettext(context, message: str, **variables) -> str:
     """``_("Text %(name)s", name=value)`` in templates; the result is escaped on output."""
-    request = context.get("request") or get_current_request()
-    translated = _cached(request, template_domain(context.name), message)
+    translated = _cached(context, template_domain(context.name), message)
     return translated % variables if variables else translated
 
 
 @pass_context
 def jinja_ngettext(context, singular: str, plural: str, n: int, **variables) -> str:
-    request = context.get("request") or get_current_request()
-    translated = _cached(request, template_domain(context.name), singular, plural, n)
+    translated = _cached(context, template_domain(context.name), singular, plural, n)
     variables.setdefault("num", n)
     return translated % variables
 
