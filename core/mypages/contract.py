@@ -102,12 +102,16 @@ class SettingsTab:
 
 @dataclass(frozen=True)
 class DashboardCard:
-    """A card on the company dashboard."""
+    """A card on the company dashboard: a title, and a short text ``body`` or the plugin's
+    own Jinja2 ``template`` rendered with ``values`` (or both: the text first)."""
 
     title: TranslationString
     body: TranslationString | str = ""
     route_name: str | None = None
     order: int = 100
+    #: an asset spec, ``mypages_example_notes:templates/card.jinja2``
+    template: str | None = None
+    values: dict = field(default_factory=dict)
 
 
 class RetryAt(Exception):

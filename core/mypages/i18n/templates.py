@@ -9,6 +9,8 @@ going through :func:`mypages.i18n.jinja_gettext` at render time.
 """
 from __future__ import annotations
 
+import os
+
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 from pyramid_jinja2 import IJinja2Environment
@@ -70,7 +72,8 @@ class LocalizedTemplates:
 
     def __call__(self, info):
         name, registry = info.name, info.registry
-        if ":" not in name and info.package is not None:  # relative to the view's package
+        if ":" not in name and not os.path.isabs(name) and info.package is not None:
+            # relative to the view's package
             name = f"{info.package.__name__}:{name}"
 
         def render(value, system):
