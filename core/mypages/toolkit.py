@@ -16,7 +16,7 @@ from mypages.db import Base, UTCDateTime, utcnow
 from mypages.demo import DemoContext
 from mypages.dev import dev_app_url
 from mypages.db.migrate import MigrationSource, run_env
-from mypages.hookspecs import HOOKSPEC_VERSION, MypagesDeprecationWarning, hookimpl
+from mypages.hookspecs import HOOKSPEC_VERSION, MypagesDeprecationWarning, hookimpl, hookspec
 from mypages.i18n import (LANGUAGES, format_date, format_money, format_number, portal_timezone,
                           today)
 from mypages.modules.lifecycle import entitled_companies, is_entitled
@@ -24,6 +24,7 @@ from mypages.modules.models import ModuleState
 from mypages.modules.settings import get_module_settings, save_module_settings
 from mypages.events import EventContext
 from mypages.outbound import Outbound, OutboundError, outbound_client
+from mypages.plugins import plugin_hooks
 from mypages.people.mail import mail_company_admins, mail_user
 from mypages.people.members import company_admins
 from mypages.refusals import Refusal
@@ -42,7 +43,7 @@ __all__ = [
     "SsoSetting", "TranslationString", "TranslationStringFactory", "UTCDateTime", "UserInfo",
     "blob_store", "clock", "company_admins", "dev_app_url", "entitled_companies",
     "format_date", "format_money", "format_number", "get_module_settings", "hookimpl",
-    "is_endpoint", "is_entitled", "mail_company_admins", "mail_user", "mailer",
-    "outbound_client", "portal_timezone", "run_env", "save_module_settings", "sign_in",
-    "sso_providers", "step_up", "today", "user_to_prove", "utcnow",
+    "hookspec", "is_endpoint", "is_entitled", "mail_company_admins", "mail_user", "mailer",
+    "outbound_client", "plugin_hooks", "portal_timezone", "run_env", "save_module_settings",
+    "sign_in", "sso_providers", "step_up", "today", "user_to_prove", "utcnow",
 ]
