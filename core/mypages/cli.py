@@ -426,7 +426,7 @@ def keys_rotate(ctx):
     tm, work = ctx.obj["env"].transaction()
     try:
         with tm:
-            counts = rotate_all(work.registry, work.dbsession)
+            counts = rotate_all(work.registry, work.dbsession, Base.registry.mappers)
             work.audit("keys.rotated", counts=counts)
     except DecryptionFailed:
         fail("a stored secret cannot be decrypted with any configured key; nothing was changed")
