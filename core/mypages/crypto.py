@@ -63,6 +63,9 @@ def new_key() -> str:
     return Fernet.generate_key().decode()
 
 
+Normalizer = Callable[[str], str]
+
+
 def normalized(value: str) -> str:
     """The default normalisation of a blind index: spaces collapsed, case folded, so
     ``" Anna@Example.SE "`` and ``"anna@example.se"`` are found alike."""
@@ -81,11 +84,11 @@ class BlindIndexer:
     def _digest(self, key: bytes, value: str) -> str:
         return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
-    def digest(self, value: str, normalize: Callable[[str], str] = normalized) -> str:
-        return self._digest(self._keys[0], normalize(value))
+    def digest(self, value: str, normalize: Normalizer | None = None) -> str:
+        return self._digest(self._keys[0], (normalize or normalized)(value))
 
-    def digests(self, value: str, normalize: Callable[[str], str] = normalized) -> list[str]:
-        return [self._digest(key, normalize(value)) for key in self._keys]
+    def digests(self, value: str, normalize: Normalizer | None = None) -> list[str]:
+        return [self._digest(key, (normalize or normalized)(value)) for key in self._keys]
 
 
 @dataclass(frozen=True)
@@ -133,21 +136,22 @@ class EncryptedText(TypeDecorator):
 class BlindIndex(TypeDecorator):
     """The keyed hash of the column ``source``'s value (64 hexadecimal characters), filled in
     whenever a row is written through the ORM; ``normalize`` makes the value canonical first
-    (default: :func:`normalized`). Index it, and look rows up with
+    (by default spaces are collapsed and case folded). Index it, and look rows up with
     :func:`blind_index_lookup`."""
 
     impl = String(64)
     cache_ok = True
 
-    def __init__(self, source: str, normalize: Callable[[str], str] = normalized):
+    def __init__(self, source: str, normalize: Normalizer | None = None):
         super().__init__()
         self.source = source
         self.normalize = normalize
 
 
-def blind_index(where, value: str, normalize: Callable[[str], str] = normalized) -> str:
-    """The blind index of ``value`` under the newest key; ``where`` is the registry, a
-    request, or a job's or an event's context."""
+def blind_index(where, value: str, normalize: Normalizer | None = None) -> str:
+    """The blind index of ``value`` (normalised by ``normalize``, by default spaces collapsed
+    and case folded) under the newest key; ``where`` is the registry, a request, or a job's
+    or an event's context."""
     return registry_of(where)["crypto.keyring"].indexer.digest(value, normalize)
 
 

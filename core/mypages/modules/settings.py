@@ -30,25 +30,26 @@ def _row(dbsession: Session, company_id: int, module_key: str) -> ModuleSettings
     )).one_or_none()
 
 
-def get_module_settings(where, module_key: str, company_id: int | None = None) -> dict:
+def get_module_settings(request, module_key: str, company_id: int | None = None) -> dict:
     """The settings of the module ``module_key`` for a company, as a new dict (empty when
-    none were saved). ``where`` is a request, a :class:`~mypages.contract.JobContext`, an
-    :class:`~mypages.events.EventContext` or a SQLAlchemy session; the company is
-    ``company_id``, else that of ``where`` (``request.company``, ``context.company``)."""
-    dbsession, company_id = _where(where, company_id)
+    none were saved). ``request`` is a request, or where there is none a
+    :class:`~mypages.contract.JobContext`, an :class:`~mypages.events.EventContext` or a
+    SQLAlchemy session; the company is ``company_id``, else the request's or the event's
+    (``request.company``, ``context.company``)."""
+    dbsession, company_id = _where(request, company_id)
     row = _row(dbsession, company_id, module_key)
     return dict(row.values) if row is not None else {}
 
 
-def save_module_settings(where, module_key: str, values: dict,
+def save_module_settings(request, module_key: str, values: dict,
                          company_id: int | None = None) -> None:
     """Replace the settings of the module ``module_key`` for a company with ``values``
-    (JSON-serialisable), in ``where``'s transaction; ``where`` and ``company_id`` as for
-    :func:`get_module_settings`."""
-    dbsession, company_id = _where(where, company_id)
+    (JSON-serialisable), in the transaction of ``request`` (or of the job or the event);
+    ``request`` and ``company_id`` as for :func:`get_module_settings`."""
+    dbsession, company_id = _where(request, company_id)
     row = _row(dbsession, company_id, module_key)
     if row is None:
         row = ModuleSettings(company_id=company_id, module_key=module_key, values={})
         dbsession.add(row)
     row.values = dict(values)
-    row.updated_at = clock(where).now() if hasattr(where, "registry") else utcnow()
+    row.updated_at = clock(request).now() if hasattr(request, "registry") else utcnow()
