@@ -81,6 +81,9 @@ def test_a_template_is_rendered_in_each_readers_language(admins, smtp_server, ru
         {{ recipient.email }}, Q&A <{{ due_at }}>:
         {{ format_date(due) }} | {{ format_day(due_at) }} | {{ format_money(amount, "EUR") }}
         | {{ format_number(ratio, 2) }} | {{ translate(per) }}
+        {{ _("Available: try it free for %(days)s days.", days=10) }}
+        {{ ngettext("Trial: %(num)s day left (until %(date)s).",
+                    "Trial: %(num)s days left (until %(date)s).", 2, date=format_date(due)) }}
         {% endblock %}
         """))
 
@@ -103,10 +106,14 @@ def test_a_template_is_rendered_in_each_readers_language(admins, smtp_server, ru
     # plain text: nothing escaped; the day of a time is Stockholm's (22:30 UTC is 00:30 on 2 June)
     assert body_of(anna_mail).strip() == (
         "anna@example.se, Q&A <2030-06-01 22:30:00+00:00>:\n"
-        f"2 juni 2030 | 2 juni 2030 | 9{NBSP}876,50{NBSP}€\n| 0,13 | per månad")
+        f"2 juni 2030 | 2 juni 2030 | 9{NBSP}876,50{NBSP}€\n| 0,13 | per månad\n"
+        "Tillgänglig: prova gratis i 10 dagar.\n"
+        "Provperiod: 2 dagar kvar (till 2 juni 2030).")
     assert body_of(bob_mail).strip() == (
         "bob@example.se, Q&A <2030-06-01 22:30:00+00:00>:\n"
-        "Jun 2, 2030 | June 2, 2030 | €9,876.50\n| 0.13 | per month")
+        "Jun 2, 2030 | June 2, 2030 | €9,876.50\n| 0.13 | per month\n"
+        "Available: try it free for 10 days.\n"
+        "Trial: 2 days left (until Jun 2, 2030).")
 
 
 def test_mail_from_a_request_is_in_the_readers_language_not_the_requests(
