@@ -21,7 +21,7 @@ from mypages.companies.information import swedish_org_number
 from mypages.companies.models import Company, Membership, Role
 from mypages.contract import CompanyInfo
 from mypages.crypto import DecryptionFailed, new_key, rotate_all
-from mypages.db import engine_from_url, session_in_transaction
+from mypages.db import Base, engine_from_url, session_in_transaction
 from mypages.db.migrate import (CORE_DISTRIBUTION, MigrationFailed, MigrationSource,
                                 applied_revisions, current_revisions, migration_sources,
                                 new_revision, upgrade_all)
@@ -426,7 +426,7 @@ def keys_rotate(ctx):
     tm, work = ctx.obj["env"].transaction()
     try:
         with tm:
-            counts = rotate_all(work.registry, work.dbsession)
+            counts = rotate_all(work.registry, work.dbsession, Base.registry.mappers)
             work.audit("keys.rotated", counts=counts)
     except DecryptionFailed:
         fail("a stored secret cannot be decrypted with any configured key; nothing was changed")

@@ -14,7 +14,7 @@ from pyramid.i18n import TranslationString
 from mypages.db import session_in_transaction
 from mypages.i18n import _
 from mypages.refusals import Refusal
-from mypages.services import job_queue
+from mypages.services import audit_writer, job_queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +102,16 @@ class SettingsTab:
 
 @dataclass(frozen=True)
 class DashboardCard:
-    """A card on the company dashboard."""
+    """A card on the company dashboard: a title, and a short text ``body`` or the plugin's
+    own Jinja2 ``template`` rendered with ``values`` (or both: the text first)."""
 
     title: TranslationString
     body: TranslationString | str = ""
     route_name: str | None = None
     order: int = 100
+    #: an asset spec, ``mypages_example_notes:templates/card.jinja2``
+    template: str | None = None
+    values: dict = field(default_factory=dict)
 
 
 class RetryAt(Exception):
@@ -169,6 +173,15 @@ class JobContext:
         returned."""
         return job_queue(self.registry).enqueue(self.dbsession, name, payload, run_after,
                                                 dedupe_key=dedupe_key)
+
+    def audit(self, action: str, *, company_id: int | None = None, target: str = "",
+              **details) -> None:
+        """Record ``action`` in the audit trail, in the job's transaction (kept only if the
+        job succeeds): in the trail of the company ``company_id``, or the platform's when
+        ``None``. The actor is the platform itself, no person; the event names the job
+        (``details["job"]``). ``details`` must never hold secrets."""
+        audit_writer(self.registry).record(self.dbsession, action, company_id=company_id,
+                                           target=target, **details, job=self.name)
 
     @contextmanager
     def chunk(self) -> Iterator["JobContext"]:

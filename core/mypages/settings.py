@@ -23,10 +23,10 @@ from pyramid.settings import aslist, falsey, truthy
 from mypages.client_address import TrustedProxies, trusted_proxies
 from mypages.services import SETTINGS_KEY, settings_of
 
-__all__ = ["DEFAULT_COST", "DEFAULT_SECRET", "DEVELOPMENT_KEY", "OWASP_FLOOR", "Argon2Cost",
-           "InvalidSetting", "OutboundSettings", "PurgeSettings", "S3Settings", "Settings",
-           "SmtpSettings", "StorageSettings", "UnsafeConfiguration", "check_production", "parse",
-           "resolve_secret", "settings_of"]
+__all__ = ["DEFAULT_COST", "DEFAULT_SECRET", "DEVELOPMENT_BLIND_INDEX_KEY", "DEVELOPMENT_KEY",
+           "OWASP_FLOOR", "Argon2Cost", "InvalidSetting", "OutboundSettings", "PurgeSettings",
+           "S3Settings", "Settings", "SmtpSettings", "StorageSettings", "UnsafeConfiguration",
+           "check_production", "parse", "resolve_secret", "settings_of"]
 
 DEFAULT_SECRET = "change-me-development-only"
 MIN_SECRET_LENGTH = 32
@@ -35,6 +35,9 @@ ENVIRONMENTS = ("development", "test", "production")
 
 #: The encryption key of development.ini and the tests (mypages.crypto); production refuses it.
 DEVELOPMENT_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktbm90LWZvci11c2U="
+#: The blind index key of development and the tests; production refuses it.
+DEVELOPMENT_BLIND_INDEX_KEY = "development-only-blind-index-key-not-for-use"
+MIN_BLIND_INDEX_KEY_LENGTH = 32
 
 # the cost of password hashing (argon2id) that core/mypages/accounts/passwords.py hashes at
 SETTING_PREFIX = "mypages.passwords.argon2_"
@@ -136,6 +139,8 @@ class Settings:
     environment: str = "development"
     secret: str = field(default="", repr=False)
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
+    #: keys of the blind indexes of encrypted values (``mypages.blind_index_key``), newest first
+    blind_index_keys: tuple[str, ...] = field(default=(), repr=False)
     base_url: str = "http://127.0.0.1:6543"
     database_url: str = ""
     dev_features: bool = False
@@ -350,6 +355,7 @@ def parse(raw: Mapping[str, object]) -> Settings:
     allowed_networks = _networks(read, "mypages.outbound.allow_networks")
     password_cost = _argon2_cost(read)
     keys = read.text("mypages.encryption_keys", secret=True)
+    index_keys = read.text("mypages.blind_index_key", secret=True)
     database_url = read.text("sqlalchemy.url")
     if not database_url:
         raise InvalidSetting("sqlalchemy.url must be set to the database's SQLAlchemy URL, for "
@@ -358,6 +364,7 @@ def parse(raw: Mapping[str, object]) -> Settings:
         environment=environment,
         secret=read.text("mypages.secret", secret=True),
         encryption_keys=tuple(key.strip() for key in keys.split(",") if key.strip()),
+        blind_index_keys=tuple(key.strip() for key in index_keys.split(",") if key.strip()),
         base_url=base_url,
         database_url=database_url,
         dev_features=read.flag("mypages.dev_features", False),
@@ -414,6 +421,13 @@ def check_production(settings: Settings) -> None:
         problems.append("mypages.encryption_keys must be set (for example "
                         "env:MYPAGES_ENCRYPTION_KEYS) to Fernet keys of your own, newest first; "
                         "make one with `mypages keys new`")
+    index_keys = settings.blind_index_keys
+    if (not index_keys or DEVELOPMENT_BLIND_INDEX_KEY in index_keys
+            or any(len(key) < MIN_BLIND_INDEX_KEY_LENGTH for key in index_keys)):
+        problems.append(f"mypages.blind_index_key must be set (for example "
+                        f"env:MYPAGES_BLIND_INDEX_KEY) to keys of your own of at least "
+                        f"{MIN_BLIND_INDEX_KEY_LENGTH} characters, newest first; make one with "
+                        f"`mypages keys new`")
     if not settings.base_url.startswith("https://"):
         problems.append("mypages.base_url must be the https:// address people use "
                         "(links in e-mails point there)")

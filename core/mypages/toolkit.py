@@ -12,24 +12,32 @@ from mypages.contract import (CompanyInfo, DashboardCard, DevApp, FederatedIdent
                               PeriodicJob, Price, PurchaseRefused, QueuedJobType, RetryAt,
                               SettingsTab, SignInRefused, SsoProvider, SsoRejected, SsoSetting,
                               UserInfo)
+from mypages.crypto import BlindIndex, EncryptedText, blind_index, blind_index_lookup
 from mypages.db import Base, UTCDateTime, utcnow
 from mypages.demo import DemoContext
 from mypages.dev import dev_app_url
-from mypages.db.migrate import MigrationSource, run_env
-from mypages.hookspecs import HOOKSPEC_VERSION, MypagesDeprecationWarning, hookimpl
-from mypages.i18n import LANGUAGES
+from mypages.db.migrate import MigrationSource, add_encrypted_column, run_env
+from mypages.hookspecs import HOOKSPEC_VERSION, MypagesDeprecationWarning, hookimpl, hookspec
+from mypages.i18n import (LANGUAGES, format_date, format_money, format_number, portal_timezone,
+                          today)
+from mypages.modules.lifecycle import entitled_companies, is_entitled
 from mypages.modules.models import ModuleState
 from mypages.modules.settings import get_module_settings, save_module_settings
 from mypages.events import EventContext
 from mypages.outbound import Outbound, OutboundError, outbound_client
+from mypages.people.mail import mail_company_admins, mail_user
+from mypages.people.members import company_admins
+from mypages.plugins import plugin_hooks
 from mypages.refusals import Refusal
 from mypages.services import Clock, Mailer, clock, mailer
 from mypages.sso import sso_providers
 from mypages.sso.urls import is_endpoint
 from mypages.storage import BlobInfo, BlobNotFound, BlobStore, InvalidBlobKey, blob_store
+from mypages.web.urls import absolute_url
 
 __all__ = [  # one name a line, so that additions merge cleanly
     "Base",
+    "BlindIndex",
     "BlobInfo",
     "BlobNotFound",
     "BlobStore",
@@ -38,6 +46,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "DashboardCard",
     "DemoContext",
     "DevApp",
+    "EncryptedText",
     "EventContext",
     "FederatedIdentity",
     "HOOKSPEC_VERSION",
@@ -69,19 +78,35 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "TranslationStringFactory",
     "UTCDateTime",
     "UserInfo",
+    "absolute_url",
+    "add_encrypted_column",
+    "blind_index",
+    "blind_index_lookup",
     "blob_store",
     "clock",
+    "company_admins",
     "dev_app_url",
+    "entitled_companies",
+    "format_date",
+    "format_money",
+    "format_number",
     "get_module_settings",
     "hookimpl",
+    "hookspec",
     "is_endpoint",
+    "is_entitled",
+    "mail_company_admins",
+    "mail_user",
     "mailer",
     "outbound_client",
+    "plugin_hooks",
+    "portal_timezone",
     "run_env",
     "save_module_settings",
     "sign_in",
     "sso_providers",
     "step_up",
+    "today",
     "user_to_prove",
     "utcnow",
 ]

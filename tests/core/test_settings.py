@@ -18,8 +18,8 @@ from mypages.accounts.passwords import DEFAULT_COST, Argon2Cost
 from mypages.db.migrate import PendingMigrations, migration_sources, upgrade_all
 from mypages.outbound import Policy, outbound_client
 from mypages.services import password_hasher, settings_of
-from mypages.settings import (DEFAULT_SECRET, InvalidSetting, UnsafeConfiguration,
-                              check_production, parse)
+from mypages.settings import (DEFAULT_SECRET, DEVELOPMENT_BLIND_INDEX_KEY, InvalidSetting,
+                              UnsafeConfiguration, check_production, parse)
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = secrets.token_urlsafe(48)
@@ -30,6 +30,7 @@ def production_env(monkeypatch):
     """The environment variables production.ini reads its secrets from."""
     monkeypatch.setenv("MYPAGES_SECRET", GOOD_SECRET)
     monkeypatch.setenv("MYPAGES_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    monkeypatch.setenv("MYPAGES_BLIND_INDEX_KEY", Fernet.generate_key().decode())
     monkeypatch.setenv("MYPAGES_BASE_URL", "https://mypages.example.se")
     monkeypatch.setenv("MYPAGES_SMTP_HOST", "smtp.example.se")
     return monkeypatch
@@ -42,6 +43,7 @@ def production_settings(production_env, tmp_path) -> dict:
         "mypages.environment": "production",
         "mypages.secret": "env:MYPAGES_SECRET",
         "mypages.encryption_keys": "env:MYPAGES_ENCRYPTION_KEYS",
+        "mypages.blind_index_key": "env:MYPAGES_BLIND_INDEX_KEY",
         "mypages.base_url": "env:MYPAGES_BASE_URL",
         "mypages.smtp.host": "env:MYPAGES_SMTP_HOST",
         "mypages.dev_features": "false",
@@ -111,6 +113,9 @@ def test_production_starts_with_good_settings(production_settings):
     ({"mypages.session.secure": "false"}, "mypages.session.secure must be true"),
     ({"mypages.outbound.allow_private": "true"}, "mypages.outbound.allow_private must be false"),
     ({"pyramid.reload_templates": "true"}, "pyramid.reload_templates must be false"),
+    ({"mypages.blind_index_key": ""}, "mypages.blind_index_key must be set"),
+    ({"mypages.blind_index_key": DEVELOPMENT_BLIND_INDEX_KEY}, "mypages.blind_index_key"),
+    ({"mypages.blind_index_key": "k" * 31}, "mypages.blind_index_key"),
 ])
 def test_production_refuses_unsafe_settings(production_settings, change, problem):
     message = refusal({**production_settings, **change})

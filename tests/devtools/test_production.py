@@ -26,6 +26,7 @@ def production_settings(tmp_path) -> dict:
         "mypages.environment": "production",
         "mypages.secret": secrets.token_urlsafe(48),
         "mypages.encryption_keys": Fernet.generate_key().decode(),
+        "mypages.blind_index_key": Fernet.generate_key().decode(),
         "mypages.base_url": "https://mypages.example.se",
         "mypages.smtp.host": "smtp.example.se",
         "mypages.dev_features": "false",

@@ -106,6 +106,7 @@ def production_app(app, mypages_settings, monkeypatch):
     monkeypatch.setenv("MYPAGES_ENCRYPTION_KEYS", Fernet.generate_key().decode())
     production = {"mypages.environment": "production", "mypages.secret": "env:MYPAGES_SECRET",
                   "mypages.encryption_keys": "env:MYPAGES_ENCRYPTION_KEYS",
+                  "mypages.blind_index_key": Fernet.generate_key().decode(),
                   "mypages.session.secure": "true", "mypages.dev_features": "false",
                   "mypages.base_url": "https://mypages.example", "mypages.smtp.host": "127.0.0.1",
                   "mypages.outbound.allow_private": "false",

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from markupsafe import Markup
 from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.renderers import render
 from pyramid.view import view_config
 from sqlalchemy import select
 
@@ -20,6 +22,8 @@ class ShownCard(NamedTuple):
     title: str
     body: str
     href: str | None
+    #: the card's own template, rendered (and escaped) already
+    html: Markup | None = None
 
 
 def memberships_of(request):
@@ -57,7 +61,9 @@ def dashboard(request):
     return {"cards": [
         ShownCard(request.translate(card.title), request.translate(card.body),
                   request.path_for(card.route_name, company_id=company_id)
-                  if card.route_name else None)
+                  if card.route_name else None,
+                  Markup(render(card.template, dict(card.values), request=request))
+                  if card.template else None)
         for card in sorted(offered, key=lambda card: card.order)]}
 
 

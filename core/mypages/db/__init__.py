@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from mypages.crypto import bind_keys
 from mypages.services import settings_of
 
 NAMING_CONVENTION = {
@@ -176,6 +177,7 @@ def includeme(config):
     config.include("pyramid_tm")
     engine = engine_from_url(settings_of(config).database_url)
     session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+    bind_keys(engine, config.registry["crypto.keyring"])  # for its encrypted columns
     config.registry["db.engine"] = engine
     config.registry["db.read_engine"] = read_engine(engine)
     config.registry["db.session_factory"] = session_factory

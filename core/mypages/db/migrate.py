@@ -16,13 +16,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alembic import command, context
+from alembic import command, context, op
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from pyramid.exceptions import ConfigurationError
-from sqlalchemy import MetaData
+from sqlalchemy import Column, MetaData, String, Text
 from sqlalchemy.engine import Connection, Engine
 
 from mypages.db import Base
@@ -279,3 +279,16 @@ def run_env() -> None:
         context.configure(connection=connection, **options)
         with context.begin_transaction():
             context.run_migrations()
+
+
+def add_encrypted_column(table_name: str, column_name: str, *, blind_index: str | None = None,
+                         nullable: bool = True) -> None:
+    """In a migration's ``upgrade()``: add a column for a model's
+    :class:`~mypages.crypto.EncryptedText` (text: a value grows by about a third, plus
+    some 60 characters), and, with ``blind_index``, the indexed column of its
+    :class:`~mypages.crypto.BlindIndex` (64 characters). Make the model's columns of the
+    same names and types."""
+    op.add_column(table_name, Column(column_name, Text(), nullable=nullable))
+    if blind_index is not None:
+        op.add_column(table_name, Column(blind_index, String(64), nullable=True))
+        op.create_index(f"ix_{table_name}_{blind_index}", table_name, [blind_index])

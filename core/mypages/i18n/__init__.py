@@ -1,12 +1,14 @@
-"""Languages, locale negotiation and Babel formatting.
+"""Languages, locale negotiation, Babel formatting and the portal's time zone.
 
 The locale is chosen by the user's own setting, then the company's
 default, then the browser's Accept-Language, then Swedish.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
@@ -15,6 +17,8 @@ from pyramid.i18n import TranslationString, TranslationStringFactory, make_local
 from pyramid.interfaces import ILocaleNegotiator, ILocalizer, ITranslationDirectories
 from pyramid.threadlocal import get_current_request
 
+from mypages.services import clock, settings_of
+
 _ = TranslationStringFactory("mypages")
 
 #: Swedish first; Estonian is ``et`` (sometimes written "ee").
@@ -22,7 +26,8 @@ LANGUAGES = ("sv", "en", "da", "nb", "fi", "lt", "lv", "et")
 DEFAULT_LOCALE = "sv"
 LOCALE_COOKIE = "mypages_locale"
 
-TIMEZONE = ZoneInfo("Europe/Stockholm")  # the product's customers are Nordic and Baltic
+#: the default of ``mypages.time_zone``; a request's is ``request.timezone``
+TIMEZONE = ZoneInfo("Europe/Stockholm")
 
 LANGUAGE_NAMES = {code: Locale.parse(code).get_display_name(code).capitalize() for code in LANGUAGES}
 
@@ -54,29 +59,89 @@ def negotiate_locale(request) -> str:
     return DEFAULT_LOCALE
 
 
-# -- Babel formatting, per the request's locale -------------------------------
+# -- Babel formatting, for one language -----------------------------------------
 
-def format_date(request, value: dt.date | dt.datetime, format: str = "medium") -> str:
-    """A date, or a date and time to the minute in the product's time zone."""
+def format_number(value, locale: str, precision: int | None = None) -> str:
+    """``value`` (a :class:`~decimal.Decimal`, an int or a float) written for ``locale``: its
+    grouping and decimal signs, Swedish ``1 234,57`` (with no-break spaces), English
+    ``1,234.57``. With ``precision``, exactly that many decimals, rounded half up; without,
+    as many as the value has, up to three. A float is read by its shortest text
+    (``0.1`` stays 0.1), so no binary error shows."""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    if precision is None:
+        return numbers.format_decimal(number, locale=locale)
+    if precision < 0:
+        raise ValueError("precision is a number of decimals, 0 or more")
+    number = number.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
+    babel_locale = Locale.parse(locale)
+    pattern = copy.copy(numbers.parse_pattern(babel_locale.decimal_formats[None]))
+    pattern.frac_prec = (precision, precision)
+    return pattern.apply(number, babel_locale)
+
+
+def format_money(amount, currency: str, locale: str) -> str:
+    """An amount of ``currency`` (ISO 4217) written for ``locale``: ``1 234,50 kr``,
+    ``SEK 1,234.50``."""
+    number = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    return numbers.format_currency(number, currency, locale=locale)
+
+
+def format_date(value: dt.date | dt.datetime, locale: str, format: str = "medium",
+                timezone: dt.tzinfo = TIMEZONE) -> str:
+    """A date, or a date and time to the minute in ``timezone``, written for ``locale``."""
     if isinstance(value, dt.datetime):
-        local = value.astimezone(request.timezone)
-        return (dates.format_date(local.date(), format=format, locale=request.locale_name) + " "
-                + dates.format_time(local, format="short", locale=request.locale_name))
-    return dates.format_date(value, format=format, locale=request.locale_name)
+        local = value.astimezone(timezone)
+        return (dates.format_date(local.date(), format=format, locale=locale) + " "
+                + dates.format_time(local, format="short", locale=locale))
+    return dates.format_date(value, format=format, locale=locale)
 
 
-def format_day(request, value: dt.datetime, format: str = "long") -> str:
-    """Only the day of ``value``, in the product's time zone."""
-    return dates.format_date(value.astimezone(request.timezone).date(), format=format,
-                             locale=request.locale_name)
+def format_day(value: dt.datetime, locale: str, format: str = "long",
+               timezone: dt.tzinfo = TIMEZONE) -> str:
+    """Only the day of ``value`` in ``timezone``, written for ``locale``."""
+    return dates.format_date(value.astimezone(timezone).date(), format=format, locale=locale)
 
 
-def format_number(request, value) -> str:
-    return numbers.format_decimal(value, locale=request.locale_name)
+@dataclass(frozen=True)
+class Formats:
+    """The Babel formatting of one language in the portal's time zone: what a request has as
+    ``request.format_*``, and an e-mail's template as ``format_*`` for its reader."""
+
+    locale: str
+    timezone: dt.tzinfo = TIMEZONE
+
+    def date(self, value, format: str = "medium") -> str:
+        return format_date(value, self.locale, format, self.timezone)
+
+    def day(self, value, format: str = "long") -> str:
+        return format_day(value, self.locale, format, self.timezone)
+
+    def number(self, value, precision: int | None = None) -> str:
+        return format_number(value, self.locale, precision)
+
+    def money(self, amount, currency: str) -> str:
+        return format_money(amount, currency, self.locale)
+
+    def functions(self) -> dict:
+        """The functions by the names templates know them by."""
+        return {"format_date": self.date, "format_day": self.day,
+                "format_number": self.number, "format_money": self.money}
 
 
-def format_money(request, amount: Decimal, currency: str) -> str:
-    return numbers.format_currency(amount, currency, locale=request.locale_name)
+def formats_of(request) -> Formats:
+    return Formats(request.locale_name, request.timezone)
+
+
+def portal_timezone(where) -> ZoneInfo:
+    """The portal's time zone (``mypages.time_zone``, Europe/Stockholm unless set); ``where``
+    is the registry, a request, or a job's or an event's context."""
+    return settings_of(where).time_zone
+
+
+def today(where) -> dt.date:
+    """The date it is now in the portal's time zone, by the application's clock: a reminder
+    job's "due today" (the UTC date is yesterday's until 01:00 or 02:00 in Stockholm)."""
+    return clock(where).now().astimezone(portal_timezone(where)).date()
 
 
 def localizer_for(registry, locale: str | None):
@@ -139,15 +204,28 @@ def lookup(localizer, domain: str, message: str) -> str:
     return translations.dugettext("mypages", message)
 
 
-def _cached(request, domain: str, message: str, plural: str | None = None, n: int = 1) -> str:
+def _language_of(context):
+    """(registry, locale name, localizer) a template is rendered in: its environment's when
+    compiled for one language (every page, and an e-mail in its reader's language, which
+    may differ from the request's), else the request's."""
+    environment = context.environment
+    localizer = getattr(environment, "mypages_localizer", None)
+    if localizer is not None:
+        return environment.mypages_registry, environment.mypages_locale, localizer
+    request = context.get("request") or get_current_request()
+    return request.registry, request.locale_name, request.localizer
+
+
+def _cached(context, domain: str, message: str, plural: str | None = None, n: int = 1) -> str:
     """Translations are fixed once the catalogs are loaded: look each up once per process."""
-    cache = request.registry["i18n.template_cache"]
-    key = (request.locale_name, domain, message, plural, n if plural else 1)
+    registry, locale_name, localizer = _language_of(context)
+    cache = registry["i18n.template_cache"]
+    key = (locale_name, domain, message, plural, n if plural else 1)
     found = cache.get(key)
     if found is None:
-        translations = request.localizer.translations
+        translations = localizer.translations
         if plural is None:
-            found = lookup(request.localizer, domain, message)
+            found = lookup(localizer, domain, message)
         else:
             found = translations.dungettext(domain, message, plural, n)
             if found in (message, plural) and domain != "mypages":
@@ -159,15 +237,13 @@ def _cached(request, domain: str, message: str, plural: str | None = None, n: in
 @pass_context
 def jinja_gettext(context, message: str, **variables) -> str:
     """``_("Text %(name)s", name=value)`` in templates; the result is escaped on output."""
-    request = context.get("request") or get_current_request()
-    translated = _cached(request, template_domain(context.name), message)
+    translated = _cached(context, template_domain(context.name), message)
     return translated % variables if variables else translated
 
 
 @pass_context
 def jinja_ngettext(context, singular: str, plural: str, n: int, **variables) -> str:
-    request = context.get("request") or get_current_request()
-    translated = _cached(request, template_domain(context.name), singular, plural, n)
+    translated = _cached(context, template_domain(context.name), singular, plural, n)
     variables.setdefault("num", n)
     return translated % variables
 
@@ -185,10 +261,15 @@ def install_jinja_i18n(config) -> None:
 def includeme(config):
     config.registry.registerUtility(negotiate_locale, ILocaleNegotiator)
     config.add_translation_dirs("mypages:locale/")
-    config.add_request_method(format_date, "format_date")
-    config.add_request_method(format_day, "format_day")
-    config.add_request_method(format_number, "format_number")
-    config.add_request_method(format_money, "format_money")
+    config.add_request_method(formats_of, "formats", reify=True)
+    config.add_request_method(lambda request, value, format="medium":
+                              request.formats.date(value, format), "format_date")
+    config.add_request_method(lambda request, value, format="long":
+                              request.formats.day(value, format), "format_day")
+    config.add_request_method(lambda request, value, precision=None:
+                              request.formats.number(value, precision), "format_number")
+    config.add_request_method(lambda request, amount, currency:
+                              request.formats.money(amount, currency), "format_money")
     config.registry["i18n.translation_cache"] = {}
     config.add_request_method(translate, "translate")
-    config.add_request_method(lambda request: TIMEZONE, "timezone", reify=True)
+    config.add_request_method(portal_timezone, "timezone", reify=True)

@@ -9,6 +9,8 @@ going through :func:`mypages.i18n.jinja_gettext` at render time.
 """
 from __future__ import annotations
 
+import os
+
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 from pyramid_jinja2 import IJinja2Environment
@@ -44,6 +46,18 @@ class TranslatedConstants(Extension):
                 index += 1
 
 
+def language_overlay(registry, locale_name: str, **options):
+    """An overlay of the ``.jinja2`` environment that compiles for one language."""
+    base = registry.getUtility(IJinja2Environment, name=".jinja2")
+    # a cache of its own (by default an overlay starts with a copy of its parent's)
+    overlay = base.overlay(extensions=[TranslatedConstants], cache_size=TEMPLATES_KEPT,
+                           **options)
+    overlay.mypages_registry = registry
+    overlay.mypages_locale = locale_name
+    overlay.mypages_localizer = localizer_for(registry, locale_name)
+    return overlay
+
+
 class LocalizedTemplates:
     """The ``.jinja2`` renderer factory: renders with the overlay of the request's language."""
 
@@ -53,16 +67,13 @@ class LocalizedTemplates:
     def environment_for(self, registry, locale_name: str):
         overlay = self._overlays.get(locale_name)
         if overlay is None:
-            base = registry.getUtility(IJinja2Environment, name=".jinja2")
-            # a cache of its own (by default an overlay starts with a copy of its parent's)
-            overlay = base.overlay(extensions=[TranslatedConstants], cache_size=TEMPLATES_KEPT)
-            overlay.mypages_localizer = localizer_for(registry, locale_name)
-            self._overlays[locale_name] = overlay
+            overlay = self._overlays[locale_name] = language_overlay(registry, locale_name)
         return overlay
 
     def __call__(self, info):
         name, registry = info.name, info.registry
-        if ":" not in name and info.package is not None:  # relative to the view's package
+        if ":" not in name and not os.path.isabs(name) and info.package is not None:
+            # relative to the view's package
             name = f"{info.package.__name__}:{name}"
 
         def render(value, system):
@@ -76,3 +87,39 @@ class LocalizedTemplates:
             return environment.get_template(name).render(system)
 
         return render
+
+
+class MailTemplates:
+    """Plain-text e-mail from Jinja2 templates, in the reader's language.
+
+    A mail template has two blocks, ``subject`` and ``body``; it is compiled for each
+    language like a page, with ``_()`` and ``{% trans %}`` in the template's own domain, but
+    nothing is HTML-escaped: the text is mail, not a page.
+    """
+
+    def __init__(self):
+        self._overlays = {}
+
+    def environment_for(self, registry, locale_name: str):
+        overlay = self._overlays.get(locale_name)
+        if overlay is None:
+            overlay = self._overlays[locale_name] = language_overlay(
+                registry, locale_name, autoescape=False)
+        return overlay
+
+    def render(self, registry, name: str, locale_name: str, values: dict) -> tuple[str, str]:
+        """(subject, body) of the template ``name`` (an asset spec such as
+        ``mypages_reminders:templates/due.jinja2``). The subject is made one line."""
+        template = self.environment_for(registry, locale_name).get_template(name)
+        missing = {"subject", "body"} - set(template.blocks)
+        if missing:
+            raise ValueError(f"the mail template {name} has no block {' or '.join(sorted(missing))}")
+        context = template.new_context(values)
+        subject = "".join(template.blocks["subject"](context))
+        body = "".join(template.blocks["body"](context))
+        return " ".join(subject.split()), body.strip() + "\n"
+
+
+def mail_templates(registry) -> MailTemplates:
+    """The application's mail templates (kept in the registry by :mod:`mypages.web`)."""
+    return registry["i18n.mail_templates"]

@@ -23,6 +23,7 @@ from sqlalchemy import and_, func, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mypages.contract import Module
+from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.plugins import notify
@@ -47,6 +48,26 @@ def entitled_keys(dbsession, company_id: int, now: dt.datetime) -> frozenset[str
         select(ModuleActivation.module_key)
         .where(ModuleActivation.company_id == company_id, entitled_clause(now))
     ))
+
+
+def is_entitled(dbsession, company_id: int, module_key: str,
+                now: dt.datetime | None = None) -> bool:
+    """Whether the company may use the module at ``now``: its trial runs, or it was bought.
+    ``now`` defaults to the current time; a job passes its ``job.now`` (the application's
+    clock)."""
+    return dbsession.scalar(
+        select(ModuleActivation.id).where(
+            ModuleActivation.company_id == company_id, ModuleActivation.module_key == module_key,
+            entitled_clause(now or utcnow())).limit(1)) is not None
+
+
+def entitled_companies(dbsession, module_key: str, now: dt.datetime | None = None) -> list[int]:
+    """The ids of every company entitled to the module at ``now``, in ascending order: what a
+    job of the module goes through."""
+    return list(dbsession.scalars(
+        select(ModuleActivation.company_id).where(
+            ModuleActivation.module_key == module_key, entitled_clause(now or utcnow()))
+        .order_by(ModuleActivation.company_id)))
 
 
 ENTITLED_LABEL = "entitled_modules"

@@ -1,16 +1,15 @@
-"""A company's people: members, roles, invitations, and e-mail to its admins. The last admin
+"""A company's people: members, roles, invitations, and its admins. The last admin
 always stays."""
 from __future__ import annotations
 
-from pyramid.i18n import TranslationString
 from sqlalchemy import func, select, update
 
 from mypages.accounts.models import TotpCredential, User
 from mypages.companies.models import Company, Invitation, Membership, Role
+from mypages.contract import UserInfo
 from mypages.i18n import _
-from mypages.notifications import localizer_for
 from mypages.refusals import Refusal
-from mypages.services import mailer, session_store
+from mypages.services import session_store
 from mypages.work import Work
 
 
@@ -121,19 +120,12 @@ def invite(work: Work, company, email: str, role: str) -> Invitation:
 
 def admins_of(dbsession, company_id: int) -> list[User]:
     return dbsession.scalars(select(User).join(Membership, Membership.user_id == User.id).where(
-        Membership.company_id == company_id, Membership.role == Role.admin)).all()
+        Membership.company_id == company_id, Membership.role == Role.admin)
+        .order_by(User.id)).all()
 
 
-def tell_admins(dbsession, registry, company_id: int, subject, body, mapping: dict,
-                skip_user_id: int | None = None) -> None:
-    """E-mail ``subject``/``body`` (TranslationStrings) to every admin of the company,
-    each in their own language, with the application's mailer."""
-    company = dbsession.get(Company, company_id)
-    mapping = dict(mapping, company=company.name)
-    send = mailer(registry).send
-    for admin in admins_of(dbsession, company_id):
-        if admin.id == skip_user_id:
-            continue
-        localizer = localizer_for(registry, admin.locale or company.default_locale)
-        send(admin.email, localizer.translate(TranslationString(subject, mapping=mapping)),
-             localizer.translate(TranslationString(body, mapping=mapping)))
+def company_admins(dbsession, company_id: int, *, active_only: bool = True) -> list[UserInfo]:
+    """The admins of a company, as :class:`~mypages.contract.UserInfo` records, by id; those
+    whose account is disabled are left out unless ``active_only`` is false."""
+    return [UserInfo.of(user) for user in admins_of(dbsession, company_id)
+            if user.is_active or not active_only]

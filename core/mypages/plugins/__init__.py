@@ -21,7 +21,7 @@ from pyramid.exceptions import ConfigurationConflictError, ConfigurationError
 
 from mypages import hookspecs
 from mypages.db import fresh_transaction
-from mypages.services import settings_of
+from mypages.services import registry_of, settings_of
 from mypages.settings import UnsafeConfiguration
 
 log = logging.getLogger(__name__)
@@ -150,9 +150,12 @@ def refuse_development_plugins(settings, found: list[PluginInfo]) -> None:
 
 
 def unknown_hooks(pm: pluggy.PluginManager, plugin) -> list[str]:
-    """The hooks ``plugin`` (registered with ``pm``) implements that no hookspec declares."""
+    """The hooks ``plugin`` (registered with ``pm``) implements that no hookspec declares, but
+    those it marks ``optionalhook`` (a hook of a plugin that may not be installed)."""
     return sorted(caller.name for caller in pm.get_hookcallers(plugin) or []
-                  if not caller.has_spec())
+                  if not caller.has_spec() and any(
+                      not impl.optionalhook for impl in caller.get_hookimpls()
+                      if impl.plugin is plugin))
 
 
 def hook_problems(name: str, module) -> list[str]:
@@ -362,6 +365,8 @@ def include_plugins(config) -> None:
         if hasattr(info.module, "includeme"):
             try:
                 config.include(info.module)
+            except PluginError:
+                raise  # it names the plugin at fault, which may be another one
             except Exception as exc:
                 raise PluginError(info.name, f"its includeme failed: {exc!r}") from exc
     for info in registry["plugins.found"]:
@@ -422,6 +427,43 @@ def on_plugins_ready(config, callback) -> None:
     config.registry.setdefault("plugins.ready_callbacks", []).append(callback)
 
 
+#: the prefix of the core's hooks; a plugin's own hooks are named after the plugin
+CORE_PREFIX = "mypages_"
+
+
+def add_hookspecs(config, module_or_class) -> None:
+    """Directive: publish the hooks of a plugin's own (functions marked ``@hookspec`` in
+    ``module_or_class``) for other plugins to implement, as pytest plugins do with
+    ``pytest_addhooks``. Their names must not start with ``mypages_``, which is the core's.
+    Implementations registered already are checked against them at once, and at the end of
+    start-up any implementation of a hook nobody publishes stops start-up as before."""
+    module_or_class = config.maybe_dotted(module_or_class)
+    owner = getattr(module_or_class, "__module__", None) or module_or_class.__name__
+    owner = owner.split(".", 1)[0]
+    pm = config.registry["plugins.manager"]
+    names = [name for name in dir(module_or_class)
+             if pm.parse_hookspec_opts(module_or_class, name) is not None]
+    if not names:
+        raise PluginError(owner, f"{module_or_class!r} has no function marked @hookspec")
+    taken = [name for name in names if name.startswith(CORE_PREFIX)]
+    if taken:
+        raise PluginError(owner, f"hook names starting with {CORE_PREFIX!r} are the core's: "
+                                 + ", ".join(taken) + "; name your hooks after your plugin")
+    try:
+        pm.add_hookspecs(module_or_class)
+    except (ValueError, pluggy.PluginValidationError) as exc:
+        name = pm.get_name(getattr(exc, "plugin", None)) or owner
+        raise PluginError(name, str(exc)) from exc
+
+
+def plugin_hooks(where):
+    """The hook callers of every enabled plugin (``plugin_hooks(job).notes_due(...)``), the
+    hooks plugins publish with ``config.add_hookspecs`` among them; ``where`` is the
+    registry, a request, or a job's or an event's context. ``request.company_hooks`` asks
+    only the plugins of a request's company."""
+    return registry_of(where)["plugins.manager"].hook
+
+
 def register_core_hooks(config, name: str, module) -> None:
     """Directive: register hook implementations of a core domain under ``name``."""
     config.registry["plugins.manager"].register(config.maybe_dotted(module), name=name)
@@ -458,6 +500,7 @@ def includeme(config):
     config.add_directive("include_plugins", include_plugins)
     config.add_directive("on_plugins_ready", on_plugins_ready)
     config.add_directive("register_core_hooks", register_core_hooks)
+    config.add_directive("add_hookspecs", add_hookspecs)
     config.add_request_method(lambda request: request.registry["plugins.manager"].hook,
                               "hooks", reify=True)
     # (plugin, hook) -> the kind of error, of the company hooks that failed in the request

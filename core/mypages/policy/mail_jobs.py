@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from mypages.contract import QueuedJobType
 from mypages.i18n import _
-from mypages.people.members import tell_admins
+from mypages.people.mail import mail_company_admins
 
 
 def break_glass_used(job) -> None:
-    tell_admins(job.dbsession, job.registry, job.payload["company_id"],
-                _("A break-glass sign-in at ${company}"),
-                _("${user} signed in to ${company} with a password although Single Sign On "
-                  "is required, as a break-glass admin. If that was not expected, check the "
-                  "audit trail."), {"user": job.payload["user_email"]},
-                skip_user_id=job.payload["user_id"])
+    mail_company_admins(job, job.payload["company_id"],
+                        _("A break-glass sign-in at ${company}"),
+                        _("${user} signed in to ${company} with a password although Single "
+                          "Sign On is required, as a break-glass admin. If that was not "
+                          "expected, check the audit trail."),
+                        values={"user": job.payload["user_email"]},
+                        skip_user_id=job.payload["user_id"])
 
 
 # named when it was part of accounts: jobs already queued under the name still run

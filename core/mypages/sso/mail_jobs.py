@@ -7,17 +7,17 @@ from sqlalchemy import delete
 
 from mypages.contract import PeriodicJob, QueuedJobType
 from mypages.i18n import _
-from mypages.people.members import tell_admins
+from mypages.people.mail import mail_company_admins
 from mypages.sso.models import SamlAssertionSeen, SsoAttempt
 
 
 def require_all_suspended(job) -> None:
-    tell_admins(job.dbsession, job.registry, job.payload["company_id"],
-                _("Single Sign On is no longer required at ${company}"),
-                _("The Single Sign On module of ${company} is no longer active, so \"Require "
-                  "from all\" is suspended: your people can sign in with their passwords "
-                  "again. Buy the module under Company settings to require Single Sign On "
-                  "again."), {})
+    mail_company_admins(job, job.payload["company_id"],
+                        _("Single Sign On is no longer required at ${company}"),
+                        _("The Single Sign On module of ${company} is no longer active, so "
+                          "\"Require from all\" is suspended: your people can sign in with "
+                          "their passwords again. Buy the module under Company settings to "
+                          "require Single Sign On again."))
 
 
 def clear_out(job) -> None:

@@ -148,12 +148,26 @@ def _arguments(spec: dict) -> set[str]:
     return set(re.findall(r"\w+", spec["signature"].split("->")[0]))
 
 
+def _optional_appended(before: str, after: str) -> bool:
+    """Whether signature ``after`` is ``before`` with parameters that have defaults added at
+    its end: every call that worked still does."""
+    head = before[:-1]
+    if not after.startswith(head + ", ") or not before.endswith(")") or "*" in before:
+        return False
+    return all("=" in part or part == "*"
+               for part in after[len(head) + 2:-1].split(", "))
+
+
 def _as_before(before: dict, after: dict) -> dict:
     """``after``, with the bases ``before`` had if the class still inherits from each of
-    them: a new base in between (a subclass of the old one) breaks nothing."""
+    them: a new base in between (a subclass of the old one) breaks nothing; and with the
+    signature ``before`` had if a function only gained parameters with defaults at its end."""
     if (before.get("kind") == after.get("kind") == "class" and before["bases"] != after["bases"]
             and set(before["bases"]) <= set(after.get("inherits", ()))):
         return dict(after, bases=before["bases"])
+    if (before.get("kind") == after.get("kind") == "function"
+            and _optional_appended(before["signature"], after["signature"])):
+        return dict(after, signature=before["signature"])
     return after
 
 
@@ -299,7 +313,8 @@ def test_the_changelog_is_part_of_the_plugin_author_guide():
 BASE = {
     "toolkit": {"Module": {"kind": "dataclass", "frozen": True, "fields": ["key: str"],
                            "members": {}},
-                "hookimpl": {"kind": "value", "type": "HookimplMarker"}},
+                "hookimpl": {"kind": "value", "type": "HookimplMarker"},
+                "settings": {"kind": "function", "signature": "(request, key)"}},
     "hookspecs": {"mypages_cards": {"signature": "(request, company)", "firstresult": False,
                                     "historic": False, "warn_on_impl": False,
                                     "warn_on_impl_args": []}},
@@ -331,6 +346,8 @@ ADDITIONS = {
     "a hook": changed(hookspecs__mypages_tabs=BASE["hookspecs"]["mypages_cards"]),
     "a hook argument": changed(hookspecs__mypages_cards__signature="(context, request, company)"),
     "a deprecation": changed(hookspecs__mypages_cards__warn_on_impl_args=["request"]),
+    "a parameter with a default at the end": changed(
+        toolkit__settings__signature="(request, key, company_id=None, *, strict=False)"),
 }
 BREAKS = {
     "a toolkit name removed": changed(toolkit__hookimpl=None),
@@ -338,6 +355,9 @@ BREAKS = {
     "a hook removed": changed(hookspecs__mypages_cards=None),
     "a hook argument removed": changed(hookspecs__mypages_cards__signature="(company)"),
     "firstresult switched": changed(hookspecs__mypages_cards__firstresult=True),
+    "a parameter without a default": changed(toolkit__settings__signature="(request, key, x)"),
+    "a parameter renamed": changed(toolkit__settings__signature="(where, key)"),
+    "a parameter put first": changed(toolkit__settings__signature="(x=None, request, key)"),
 }
 
 

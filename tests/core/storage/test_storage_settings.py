@@ -28,6 +28,7 @@ def production(tmp_path) -> dict:
         "mypages.environment": "production",
         "mypages.secret": "s" * 48,
         "mypages.encryption_keys": Fernet.generate_key().decode(),
+        "mypages.blind_index_key": Fernet.generate_key().decode(),
         "mypages.base_url": "https://mypages.example.se",
         "mypages.smtp.host": "smtp.example.se",
         "mypages.storage.directory": str(tmp_path / "blobs"),
