@@ -192,7 +192,7 @@ event.listen(Mapper, "before_insert", _fill_blind_indexes)
 event.listen(Mapper, "before_update", _fill_blind_indexes)
 
 
-def add_encrypted_column(config, column) -> None:
+def register_encrypted_column(config, column) -> None:
     """Directive: ``column`` (a mapped attribute) holds values from ``Encryptor.encrypt``;
     ``mypages keys rotate`` re-encrypts it."""
     config.registry["crypto.columns"].append(column)
@@ -262,4 +262,4 @@ def includeme(config):
     config.registry["crypto.keyring"] = Keyring(encryptor, BlindIndexer(
         list(settings.blind_index_keys) or [DEVELOPMENT_BLIND_INDEX_KEY]))
     config.registry["crypto.columns"] = []
-    config.add_directive("add_encrypted_column", add_encrypted_column)
+    config.add_directive("register_encrypted_column", register_encrypted_column)

@@ -252,7 +252,7 @@ def includeme(config):
     config.include(".rules")
     config.include(".purge")  # ended sessions, used e-mail links, old throttling counters
     config.register_core_hooks("core.accounts", "mypages.accounts.hooks")
-    config.add_encrypted_column(TotpCredential.secret_encrypted)
+    config.register_encrypted_column(TotpCredential.secret_encrypted)
     config.on_plugins_ready(build_on_ready)
     config.include(".reauth")  # the require_reauth= view option
     config.add_route("login", "/login")

@@ -47,7 +47,7 @@ def includeme(config):
     config.register_service(DnspythonResolver(settings_of(config)), DnsResolver)
     config.register_core_hooks("core.sso", "mypages.sso.hooks")
     config.on_plugins_ready(build_on_ready)
-    config.add_encrypted_column(SsoConnection.secrets_encrypted)
+    config.register_encrypted_column(SsoConnection.secrets_encrypted)
     config.add_identifier_first_route(identifier_first)
     config.add_company_route("sso_settings", "/settings/sso")
     config.add_company_route("sso_action", "/settings/sso/{action}", request_method="POST")
