@@ -77,9 +77,10 @@ def parse(value: str | None) -> tuple[int, str] | None:
 
 #: the token, its company, its creator and the company's entitled modules, in one SELECT
 TOKEN_QUERY = (
-    select(ApiToken.id, ApiToken.name, ApiToken.scopes, ApiToken.secret_hash,
-           ApiToken.expires_at, ApiToken.last_used_at, ApiToken.revoked_at,
-           ApiToken.company_id, *COMPANY_COLUMNS, *USER_GROUP.columns(User.__table__),
+    select(*(column.label(f"token_{column.key}") for column in (
+               ApiToken.id, ApiToken.name, ApiToken.scopes, ApiToken.secret_hash,
+               ApiToken.expires_at, ApiToken.last_used_at, ApiToken.revoked_at)),
+           *COMPANY_COLUMNS, *USER_GROUP.columns(User.__table__),
            entitled_column(ApiToken.company_id, bindparam("now")))
     .join_from(ApiToken, Company, Company.id == ApiToken.company_id)
     .outerjoin(User, User.id == ApiToken.created_by_id)
@@ -96,17 +97,17 @@ def authenticate(request, value: str | None, now: dt.datetime) -> Authenticated 
     token_id, secret = parsed
     row = read_first(request, TOKEN_QUERY, {"token_id": token_id, "now": now})
     # compared even when there is no row, so the answer takes as long either way
-    stored = row.secret_hash if row is not None else "0" * 64
+    stored = row.token_secret_hash if row is not None else "0" * 64
     if not hmac.compare_digest(stored, hash_secret(secret)) or row is None:
         return None
-    if row.revoked_at is not None or row.expires_at <= now:
+    if row.token_revoked_at is not None or row.token_expires_at <= now:
         return None
     mapping = row._mapping
-    creator = USER_GROUP.from_mapping(mapping)
-    token = TokenInfo(row.id, row.company_id, row.name, frozenset(row.scopes or ()),
-                      creator, row.expires_at, row.last_used_at)
-    return Authenticated(token, COMPANY_GROUP.from_mapping(mapping),
-                         entitled_from_mapping(mapping))
+    company = COMPANY_GROUP.from_mapping(mapping)
+    token = TokenInfo(row.token_id, company.id, row.token_name,
+                      frozenset(row.token_scopes or ()), USER_GROUP.from_mapping(mapping),
+                      row.token_expires_at, row.token_last_used_at)
+    return Authenticated(token, company, entitled_from_mapping(mapping))
 
 
 def note_use(registry, token: TokenInfo, now: dt.datetime) -> None:
