@@ -202,10 +202,11 @@ class ApiBuilder:
                                      "not area:read or area:write")
         for known in self.operations:
             if known.operation_id == operation.operation_id:
-                raise ApiDefinitionError(f"operation id {operation.operation_id!r} is taken")
+                raise ApiDefinitionError(f"operation id {operation.operation_id!r} is taken "
+                                         f"by {known.owner}")
             if (known.path, known.method) == (operation.path, operation.method):
                 raise ApiDefinitionError(f"{operation.method.upper()} {operation.path} is "
-                                         "already an operation")
+                                         f"already an operation of {known.owner}")
         self.operations.append(_owned(operation, self.owner))
 
 

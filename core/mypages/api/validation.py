@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
@@ -62,9 +62,15 @@ class PathMatcher:
         return None
 
 
+def _text(data: bytes, **_parameters) -> str:
+    return data.decode("utf-8")
+
+
 def openapi_of(document: dict) -> OpenAPI:
-    """openapi-core's view of the document; checks that the document is valid OpenAPI."""
-    return OpenAPI.from_dict(document)
+    """openapi-core's view of the document; checks that the document is valid OpenAPI.
+    CSV is text to it (a ``string`` in the document)."""
+    return OpenAPI.from_dict(document, config=Config(
+        extra_media_type_deserializers={"text/csv": _text}))
 
 
 def request_errors(openapi: OpenAPI, request: OpenApiRequest):
