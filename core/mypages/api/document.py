@@ -167,7 +167,8 @@ class ApiBuilder:
              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
             {"name": "cursor", "in": "query", "required": False,
              "description": "The ``next_cursor`` of the page before; opaque.",
-             "schema": {"type": "string", "minLength": 1, "maxLength": 500}},
+             "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$",
+                        "maxLength": 500}},
         ]
         page = {"type": "object", "required": ["items", "next_cursor"],
                 "properties": {"items": {"type": "array",

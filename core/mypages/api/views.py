@@ -47,7 +47,8 @@ def _negotiate(request, operation: ApiOperation) -> str:
     offered = [JSON, CSV] if operation.listing is not None else [JSON]
     if "Accept" not in request.headers:
         return JSON
-    chosen = request.accept.best_match(offered)
+    acceptable = request.accept.acceptable_offers(offered)
+    chosen = acceptable[0][0] if acceptable else None
     if chosen is None:
         raise ApiProblem("not-acceptable", _("Ask for ${types}.",
                                              mapping={"types": " or ".join(offered)}))
