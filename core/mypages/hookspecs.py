@@ -144,6 +144,8 @@ def mypages_api(api):
     operation's view sees it, and every answer after. A token of a company not
     entitled to the operation's module gets a problem (403), so an operation
     stops working when the company's trial ends.
+
+    :param api: the :class:`mypages.toolkit.ApiBuilder` every plugin adds to.
     """
 
 

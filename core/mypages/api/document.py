@@ -115,12 +115,14 @@ class ApiBuilder:
                       scope: str, summary: str, module: str | None = None,
                       description: str = "", parameters: list | tuple = (),
                       request_body: dict | None = None, response: dict | None = None,
-                      status: int = 200, tags: tuple[str, ...] = ()) -> None:
+                      status: int = 200, tags: tuple[str, ...] = (),
+                      links: dict | None = None) -> None:
         """An operation: ``view(call)`` gets an :class:`~mypages.api.calls.ApiCall` and returns
         what ``response`` (a schema) describes, answered as JSON with ``status``; ``None``
         with status 204. ``request_body`` is the schema of a JSON body; ``parameters`` are
         OpenAPI parameter objects (path parameters are added for the path's placeholders
-        unless given). The request is validated before the view sees it, the answer after."""
+        unless given); ``links`` are OpenAPI links of the answer to other operations. The
+        request is validated before the view sees it, the answer after."""
         method = method.lower()
         if method not in METHODS:
             raise ApiDefinitionError(f"{operation_id}: method {method!r} is not one of {METHODS}")
@@ -133,6 +135,8 @@ class ApiBuilder:
         success: dict = {"description": summary}
         if response is not None:
             success["content"] = {"application/json": {"schema": response}}
+        if links:
+            success["links"] = copy.deepcopy(links)
         spec = {"summary": summary, "parameters": parameters,
                 "responses": {str(status): success}}
         if description:
@@ -240,6 +244,9 @@ def build_document(builder: ApiBuilder, translate: Callable[[object], str] = str
             spec["x-mypages-module"] = operation.module
         for status, text in COMMON_PROBLEMS.items():
             spec["responses"].setdefault(str(status), _problem_response(text))
+        if operation.method != "get":
+            spec["responses"].setdefault("409", _problem_response(
+                "The change conflicts with the resource's state (the detail says how)."))
         if "requestBody" in spec:
             spec["responses"].setdefault("415", _problem_response(
                 "The body is not JSON (Content-Type: application/json)."))

@@ -152,7 +152,9 @@ def add_core_operations(api: ApiBuilder) -> None:
     api.add_operation("post", "/modules/{key}/trial", start_trial, operation_id="startTrial",
                       scope="modules:write", summary=_("Start the module's free trial"),
                       parameters=[MODULE_KEY], response={"$ref": ref + "Module"},
-                      tags=("modules",))
+                      tags=("modules",), links={"DeactivateModule": {
+                          "operationId": "deactivateModule",
+                          "parameters": {"key": "$response.body#/key"}}})
     api.add_operation("post", "/modules/{key}/deactivate", deactivate,
                       operation_id="deactivateModule", scope="modules:write",
                       summary=_("Deactivate the module; its settings are kept"),

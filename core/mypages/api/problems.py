@@ -22,7 +22,7 @@ PROBLEMS: dict[str, tuple[int, TranslationString]] = {
     "bad-request": (400, _("The request does not match the API's description")),
     "invalid-input": (400, _("The request cannot be used")),
     "invalid-cursor": (400, _("The cursor is not valid")),
-    "refused": (400, _("This cannot be done")),
+    "refused": (409, _("This cannot be done")),
     "unauthorized": (401, _("A valid API token is needed")),
     "insufficient-scope": (403, _("The token does not have the scope this needs")),
     "module-not-active": (403, _("The module is not active for this company")),

@@ -169,7 +169,7 @@ def tokens_of(dbsession, company_id: int) -> list[tuple[ApiToken, User | None]]:
     return list(dbsession.execute(
         select(ApiToken, User).outerjoin(User, User.id == ApiToken.created_by_id)
         .where(ApiToken.company_id == company_id)
-        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).tuples())
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).all())
 
 
 def revoke(work: Work, company: CompanyInfo, token_id: int) -> ApiToken:

@@ -166,11 +166,11 @@ def api_call(request):
             action, details = refusal.audit_event
             request.audit_now(action, company=request.api_auth.company, **details)
         messages = refusal.messages
+        # the request was good, the state of what it would change refuses it: a conflict
         response = problem_response(request, ApiProblem(
-            refusal.code if refusal.code != "refused" else "refused",
-            messages[0] if len(messages) == 1 else " ".join(map(
+            refusal.code, messages[0] if len(messages) == 1 else " ".join(map(
                 api_localizer(request).translate, messages)),
-            status=refusal.status, title=refusal.title))
+            status=409 if refusal.status == 400 else refusal.status, title=refusal.title))
     return _finish(request, response, standings)
 
 

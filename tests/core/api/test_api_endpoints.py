@@ -88,10 +88,14 @@ def test_a_changed_cursor_is_refused(testapp, company_token, factory):
     cursor = page["next_cursor"]
     payload, signature = cursor.split(".")
     forged = payload[:-2] + ("AA" if not payload.endswith("AA") else "BB") + "." + signature
-    for bad in (forged, "nonsense", cursor + "x"):
+    for bad in (forged, cursor + "x", "a.b"):
         answer = testapp.get("/api/v1/members", {"cursor": bad}, headers=bearer(token),
                              status=400)
         assert answer.json["type"] == "urn:mypages:problem:invalid-cursor"
+    # not even shaped like one: the document says so
+    answer = testapp.get("/api/v1/members", {"cursor": "no!"}, headers=bearer(token),
+                         status=400)
+    assert answer.json["type"] == "urn:mypages:problem:bad-request"
     # a cursor of one list is not one of another
     testapp.get("/api/v1/modules", {"cursor": cursor}, headers=bearer(token), status=400)
 

@@ -181,7 +181,7 @@ def test_last_use_is_noted_at_most_once_a_minute(testapp, world, dbsession, cloc
 def test_a_refused_change_keeps_nothing_and_says_why(testapp, world, dbsession):
     *_, token = world
     testapp.post("/api/v1/modules/notes/trial", headers=bearer(token))
-    answer = testapp.post("/api/v1/modules/notes/trial", headers=bearer(token), status=400)
+    answer = testapp.post("/api/v1/modules/notes/trial", headers=bearer(token), status=409)
     assert answer.content_type == "application/problem+json"
     assert answer.json["detail"]
     assert dbsession.scalars(select(AuditEvent.action).where(
