@@ -164,8 +164,7 @@ def includeme(config):
     config.add_route("api_reference", API_PREFIX + "/reference")
     config.add_route("api", API_PREFIX + "/*rest", factory=ApiContext)
     config.add_company_route("company_api_tokens", "/settings/api")
-    config.add_company_route("company_api_token_revoke", "/settings/api/{token_id}/revoke",
-                             request_method="POST")
+    config.add_company_route("company_api_token_revoke", "/settings/api/{token_id}/revoke")
     config.scan(".views")
     config.scan(".pages")
 
