@@ -183,7 +183,7 @@ class ApiBuilder:
                          "schema": {"type": "string"}}}
         for twin, content in ((False, {"application/json": {"schema": page}, "text/csv": csv}),
                               (True, {"text/csv": csv})):
-            spec = {"summary": summary + (" (CSV)" if twin else ""), "parameters": parameters,
+            spec = {"summary": summary, "parameters": parameters,
                     "responses": {"200": {"description": summary, "content": content,
                                           "headers": link}}}
             if description:
