@@ -210,7 +210,8 @@ class ApiRequestPredicate:
 
 
 def is_api_request(request) -> bool:
-    return request.path_info.startswith("/api/")
+    # the raw PATH_INFO: decoding it fails on a path that is not UTF-8, which is refused
+    return request.environ.get("PATH_INFO", "").startswith("/api/")
 
 
 @view_config(context=HTTPNotFound, api_request=True)
