@@ -21,7 +21,7 @@ from mypages.api.document import API_PREFIX, ApiBuilder, ApiDefinitionError, bui
 from mypages.api.problems import PROBLEM_TYPE, PROBLEMS
 from mypages.api.ratelimit import RateLimits
 from mypages.api.tokens import Authenticated, authenticate
-from mypages.api.validation import PathMatcher, openapi_of
+from mypages.api.validation import Checked, PathMatcher, openapi_of
 from mypages.api.views import ApiRequestPredicate, bearer, is_api_request
 from mypages.companies import CompanyContext
 from mypages.plugins import PluginError
@@ -108,6 +108,7 @@ class Published:
         self.openapi = openapi_of(self.document)
         self.matcher = PathMatcher({path for path, _method in self.operations})
         self.rate_limits = RateLimits(registry)
+        self.checked = Checked()
         self._served: dict = {}
 
     def served(self, localizer, script_name: str) -> str:

@@ -73,14 +73,49 @@ def openapi_of(document: dict) -> OpenAPI:
         extra_media_type_deserializers={"text/csv": _text}))
 
 
-def request_errors(openapi: OpenAPI, request: OpenApiRequest):
-    """(the validated parameters and body, the errors) of a request."""
-    result = openapi.unmarshal_request(request)
-    return result, list(result.errors)
+class Checked:
+    """Requests and answers found valid, remembered: checking is a pure function of what
+    openapi-core reads (the method, the path, the query, the body and its type; the
+    documents here declare no header or cookie parameters), and it costs milliseconds,
+    while a client that polls sends the same request and gets the same answer again and
+    again. Only what passed is remembered, so anything wrong is always checked in full."""
 
+    LIMIT = 10_000
 
-def response_errors(openapi: OpenAPI, request: OpenApiRequest, response) -> list:
-    return list(openapi.iter_response_errors(request, OpenApiResponse(response)))
+    def __init__(self):
+        self.requests: dict = {}
+        self.answers: set = set()
+
+    def _room(self, kept) -> None:
+        if len(kept) >= self.LIMIT:
+            kept.clear()
+
+    def request(self, openapi: OpenAPI, request: OpenApiRequest, query_string: str):
+        """(the validated parameters and body, the errors) of a request."""
+        key = (request.method, request.path_pattern, tuple(sorted(
+            request.parameters.path.items())), query_string, request.content_type,
+            request.body)
+        found = self.requests.get(key)
+        if found is not None:
+            return found, []
+        result = openapi.unmarshal_request(request)
+        problems = list(result.errors)
+        if not problems:
+            self._room(self.requests)
+            self.requests[key] = result
+        return result, problems
+
+    def answer(self, openapi: OpenAPI, request: OpenApiRequest, response) -> list:
+        """What is wrong with an answer, if anything."""
+        key = (request.method, request.path_pattern, response.status_code,
+               response.headers.get("Content-Type"), response.body)
+        if key in self.answers:
+            return []
+        problems = list(openapi.iter_response_errors(request, OpenApiResponse(response)))
+        if not problems:
+            self._room(self.answers)
+            self.answers.add(key)
+        return problems
 
 
 def describe(error) -> list[dict]:

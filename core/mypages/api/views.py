@@ -23,7 +23,7 @@ from mypages.api.document import DEFAULT_PAGE, ApiOperation
 from mypages.api.problems import ApiProblem, api_localizer, problem_response
 from mypages.api.ratelimit import headers as rate_limit_headers
 from mypages.api.tokens import note_use
-from mypages.api.validation import OpenApiRequest, describe, request_errors, response_errors
+from mypages.api.validation import OpenApiRequest, describe
 from mypages.db import fresh_transaction
 from mypages.i18n import _
 from mypages.refusals import Refusal
@@ -102,10 +102,6 @@ def _call(request, api, standings: list) -> Response:
         raise ApiProblem("unauthorized", _("Send a company API token: Authorization: Bearer "
                                            "mp_..."),
                          headers={"WWW-Authenticate": 'Bearer realm="mypages"'})
-    standing = api.rate_limits.token(auth.token.id)
-    standings.append(standing)
-    if not standing.allowed:
-        raise ApiProblem("too-many-requests")
     if not request.has_permission(operation.scope):
         raise ApiProblem("insufficient-scope", _("This needs the scope ${scope}.",
                                                  mapping={"scope": operation.scope}))
@@ -115,7 +111,8 @@ def _call(request, api, standings: list) -> Response:
             "it under Company settings.", mapping={"module": operation.module}))
     note_use(request.registry, auth.token, clock(request).now())
     checked = OpenApiRequest(request, template, variables)
-    result, problems = request_errors(api.openapi, checked)
+    result, problems = api.checked.request(api.openapi, checked,
+                                           request.environ.get("QUERY_STRING", ""))
     if problems:
         found = [entry for problem in problems for entry in describe(problem)]
         media = any(isinstance(problem.__cause__, MediaTypeNotFound) for problem in problems)
@@ -126,7 +123,7 @@ def _call(request, api, standings: list) -> Response:
     call = ApiCall(request, operation, auth, query, dict(result.parameters.path), result.body,
                    page)
     response = _answer(request, call, media_type, operation.view(call))
-    wrong = response_errors(api.openapi, checked, response)
+    wrong = api.checked.answer(api.openapi, checked, response)
     if wrong:
         raise AnswerBreaksDocument(operation.operation_id, wrong)
     return response
@@ -152,9 +149,13 @@ def api_call(request):
     """Every operation of the document. No CSRF token: the API takes no cookie, only the
     token in the Authorization header, which a browser never adds on its own."""
     api = request.registry["api.published"]
-    standings = [api.rate_limits.address(request.client_addr)]
+    # counted before anything else is said: past the address's limit a guessed token gets
+    # the same 429 whether it is good or not
+    auth = request.api_auth
+    standings = api.rate_limits.hit(request.client_addr,
+                                    auth.token.id if auth is not None else None)
     try:
-        if not standings[0].allowed:
+        if not all(standing.allowed for standing in standings):
             raise ApiProblem("too-many-requests")
         response = _call(request, api, standings)
     except ApiProblem as problem:
