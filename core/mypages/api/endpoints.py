@@ -18,13 +18,22 @@ DATE_TIME = {"type": "string", "format": "date-time"}
 
 COMPANY = {
     "type": "object",
-    "required": ["id", "name", "org_number", "default_locale", "created_at"],
+    "required": ["id", "name", "org_number", "default_locale", "created_at", "street_address",
+                 "postal_code", "city", "invoice_email", "vat_number"],
     "properties": {
         "id": {"type": "integer"},
         "name": {"type": "string"},
-        "org_number": {"type": ["string", "null"]},
+        "org_number": {"type": ["string", "null"],
+                       "description": "The Swedish organisation number, NNNNNN-NNNN."},
         "default_locale": {"type": ["string", "null"]},
         "created_at": DATE_TIME,
+        "street_address": {"type": ["string", "null"]},
+        "postal_code": {"type": ["string", "null"]},
+        "city": {"type": ["string", "null"]},
+        "invoice_email": {"type": ["string", "null"],
+                          "description": "Where invoices are sent."},
+        "vat_number": {"type": ["string", "null"],
+                       "description": "The VAT number, compact (SE556036079301)."},
     },
 }
 
@@ -66,7 +75,9 @@ def _iso(value):
 def get_company(call: ApiCall) -> dict:
     row = call.dbsession.get(Company, call.company.id)
     return {"id": row.id, "name": row.name, "org_number": row.org_number,
-            "default_locale": row.default_locale, "created_at": _iso(row.created_at)}
+            "default_locale": row.default_locale, "created_at": _iso(row.created_at),
+            "street_address": row.street_address, "postal_code": row.postal_code,
+            "city": row.city, "invoice_email": row.invoice_email, "vat_number": row.vat_number}
 
 
 def list_members(call: ApiCall) -> list[dict]:

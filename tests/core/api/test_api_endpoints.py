@@ -18,7 +18,8 @@ def bearer(token, **more):
 
 @pytest.fixture
 def company_token(factory, dbsession):
-    company = factory.company("Exempel AB", org_number="556677-8899", default_locale="en")
+    company = factory.company("Exempel AB", org_number="556677-8899", default_locale="en",
+                              city="Umeå", vat_number="SE556677889901")
     admin = factory.user("boss@exempel.se", company=company, role="admin",
                          display_name="Boss")
     member = factory.user("=cmd|'/C calc'!A0@exempel.se", company=company)
@@ -33,6 +34,9 @@ def test_the_company(testapp, company_token):
     body = testapp.get("/api/v1/company", headers=bearer(token)).json
     assert body["name"] == "Exempel AB" and body["org_number"] == "556677-8899"
     assert body["default_locale"] == "en" and body["created_at"]
+    # the company's information for invoices
+    assert (body["city"], body["vat_number"], body["street_address"]) == \
+        ("Umeå", "SE556677889901", None)
 
 
 def test_members_with_roles_and_two_factor(testapp, company_token):

@@ -1,7 +1,7 @@
 """company API tokens and the API's rate-limit counters
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-24 10:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import mypages.db
 
 
 revision = '0008'
-down_revision = '0005'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
