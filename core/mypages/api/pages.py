@@ -32,6 +32,8 @@ def tokens_page(request, errors=(), values=None):
     now = clock(request).now()
     today = _today(request)
     rows = [{"token": token, "creator": creator,
+             # a token is valid to the end of its last day
+             "last_day": token.expires_at - dt.timedelta(microseconds=1),
              "expired": token.expires_at <= now, "revoked": token.revoked_at is not None}
             for token, creator in tokens.tokens_of(request.dbsession, request.company.id)]
     return {"rows": rows, "errors": list(errors), "scopes": _scopes(request),
