@@ -26,8 +26,8 @@ from pyramid.settings import aslist, falsey, truthy
 from mypages.client_address import TrustedProxies, trusted_proxies
 from mypages.services import SETTINGS_KEY, settings_of
 
-__all__ = ["ApiSettings", "DEFAULT_COST", "DEFAULT_SECRET", "DEVELOPMENT_BLIND_INDEX_KEY", "DEVELOPMENT_KEY",
-           "OWASP_FLOOR", "Argon2Cost", "InvalidSetting", "OutboundSettings", "PurgeSettings",
+__all__ = ["ApiSettings", "DEFAULT_COST", "DEFAULT_SECRET", "DEVELOPMENT_BLIND_INDEX_KEY",
+           "DEVELOPMENT_KEY", "OWASP_FLOOR", "Argon2Cost", "InvalidSetting", "OutboundSettings", "PurgeSettings",
            "S3Settings", "Settings", "SmtpSettings", "StorageSettings", "UnsafeConfiguration",
            "check_production", "parse", "resolve_secret", "settings_of"]
 
