@@ -54,3 +54,15 @@ def check_plain(base_url: str, path: str, expected: str) -> None:
     page = httpx.get(base_url + path, timeout=30)
     if page.status_code != 200 or expected not in page.text:
         raise RuntimeError(f"{path} answered {page.status_code}: {page.text[:200]!r}")
+
+
+def check_api_modules(base_url: str, token: str, seeded: seed.Seeded) -> None:
+    """``GET /api/v1/modules`` with the token must list the company's five active modules."""
+    answer = httpx.get(base_url + "/api/v1/modules", timeout=30,
+                       headers={"Authorization": f"Bearer {token}"})
+    if answer.status_code != 200:
+        raise RuntimeError(f"/api/v1/modules answered {answer.status_code}: {answer.text[:200]!r}")
+    active = {item["key"] for item in answer.json()["items"] if item["state"] == "active"}
+    if active != set(seeded.module_keys):
+        raise RuntimeError(f"/api/v1/modules lists {sorted(active)} as active, "
+                           f"not {sorted(seeded.module_keys)}")

@@ -5,6 +5,8 @@
 3. ``dashboard_small``  mypages' signed-in company dashboard, five modules, one company
 4. ``dashboard_large``  the same dashboard with 100,000 more companies and 1,000,000
                         module activations in the database
+5. ``api_modules``      ``GET /api/v1/modules`` with the company's API token, on the
+                        ``dashboard_small`` server
 
 Settings: BENCH_SECONDS (measured seconds per endpoint, default 10), BENCH_ROUNDS,
 BENCH_WARMUP, BENCH_COMPANIES (default 100000), BENCH_ACTIVATIONS_PER_COMPANY (default 10).
@@ -20,6 +22,7 @@ from bench.workspace import Workspace
 TARGETS = [
     ("dashboard_small / one_select", "dashboard_small", "one_select", 0.8),
     ("dashboard_large / dashboard_small", "dashboard_large", "dashboard_small", 0.9),
+    ("api_modules / one_select", "api_modules", "one_select", 0.8),
     ("one_select / hello", "one_select", "hello", None),
 ]
 
@@ -65,6 +68,8 @@ def run(workspace: Workspace) -> dict:
             *(lambda name=name: client.check_dashboard(by_name[name].url, dashboard_path,
                                                        cookies[name], seeded)
               for name in cookies),
+            lambda: client.check_api_modules(by_name["dashboard_small"].url, seeded.api_token,
+                                             seeded),
         ]
         for check in checks:
             check()
@@ -75,6 +80,8 @@ def run(workspace: Workspace) -> dict:
             **{name: (by_name[name].url + dashboard_path,
                       {"Cookie": f"{client.SESSION_COOKIE}={cookie}"})
                for name, cookie in cookies.items()},
+            "api_modules": (by_name["dashboard_small"].url + "/api/v1/modules",
+                            {"Authorization": f"Bearer {seeded.api_token}"}),
         }
         log(f"measuring: {seconds} s per endpoint in {rounds} rounds, "
             f"{warmup} s warm-up before each (wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import secrets
 import sqlite3
 import subprocess
 import time
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from mypages.accounts.models import User
 from mypages.accounts.passwords import Passwords
+from mypages.api.models import ApiToken
+from mypages.api.tokens import hash_secret
 from mypages.companies.models import Company, Membership, Role
 from mypages.db import engine_from_url, utcnow
 from mypages.modules.models import ModuleActivation, ModuleState
@@ -44,6 +47,9 @@ mypages.plugins.deny =
 sqlalchemy.url = sqlite:///{database}
 pyramid.reload_templates = false
 pyramid.default_locale_name = sv
+# the API's limits are counted as always (a write per limit and request), never reached
+mypages.api.rate_limit_per_token = 100000000/minute
+mypages.api.rate_limit_per_address = 100000000/minute
 """
 
 
@@ -53,6 +59,7 @@ class Seeded:
     email: str
     password: str
     module_keys: tuple[str, ...]
+    api_token: str = ""
 
 
 def write_ini(directory: Path, name: str, database: Path) -> Path:
@@ -68,7 +75,8 @@ def migrate(mypages_command: Path, ini: Path, env: dict) -> None:
 
 
 def seed_small(database: Path, module_keys: tuple[str, ...]) -> Seeded:
-    """One company, its admin and five active modules: what the dashboard shows."""
+    """One company, its admin and five active modules: what the dashboard shows; and an API
+    token of the company's that reads its modules, as its admin would make one."""
     engine = engine_from_url(f"sqlite:///{database}")
     now = utcnow()
     with Session(engine) as session, session.begin():
@@ -82,9 +90,15 @@ def seed_small(database: Path, module_keys: tuple[str, ...]) -> Seeded:
                                          state=ModuleState.active, purchased_at=now,
                                          updated_at=now)
                         for key in module_keys)
-        company_id = company.id
+        secret = secrets.token_urlsafe(32)
+        token = ApiToken(company_id=company.id, name="bench", scopes=["modules:read"],
+                         secret_hash=hash_secret(secret), created_by_id=user.id,
+                         expires_at=now + dt.timedelta(days=30))
+        session.add(token)
+        session.flush()
+        company_id, api_token = company.id, f"mp_{token.id}_{secret}"
     engine.dispose()
-    return Seeded(company_id, EMAIL, PASSWORD, tuple(module_keys))
+    return Seeded(company_id, EMAIL, PASSWORD, tuple(module_keys), api_token)
 
 
 def copy_database(source: Path, target: Path) -> None:

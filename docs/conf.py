@@ -6,6 +6,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "core"))
 sys.path.insert(0, os.path.join(HERE, "..", "examples", "notes"))
+sys.path.insert(0, os.path.join(HERE, "_ext"))
 
 from mypages.hookspecs import HOOKSPEC_VERSION  # noqa: E402
 
@@ -17,9 +18,9 @@ author = "the mypages authors"
 copyright = "the mypages authors"
 release = version = "0.1"
 
-extensions = ["sphinx.ext.autodoc"]
+extensions = ["sphinx.ext.autodoc", "api_reference"]
 
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_ext"]
 root_doc = "index"
 language = "en"
 

@@ -16,6 +16,8 @@ from sqlalchemy import select
 
 from mypages import application as make_app
 from mypages.accounts.models import User
+from mypages.api import known_scopes
+from mypages.api import tokens as api_tokens_module
 from mypages.accounts.password_policy import problems
 from mypages.companies.information import swedish_org_number
 from mypages.companies.models import Company, Membership, Role
@@ -314,6 +316,81 @@ def modules_activate(ctx, company_id, module_key):
     """Start COMPANY_ID's free trial of MODULE_KEY."""
     _module_action(ctx, company_id, module_key, activate)
     click.echo(f"trial of {module_key} started for company {company_id}")
+
+
+# -- API tokens ------------------------------------------------------------------
+
+@main.group("api-tokens")
+def api_tokens():
+    """Companies' API tokens (the REST API under /api/v1)."""
+
+
+def _refused(ctx, refused: Refusal):
+    fail(" ".join(map(ctx.obj["env"].localizer().translate, refused.messages)))
+
+
+@api_tokens.command("create")
+@click.argument("company_id", type=int)
+@click.option("--name", required=True, help="What the token is for")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              help="A scope, such as modules:read; repeat for more")
+@click.option("--days", type=click.IntRange(1, api_tokens_module.MAX_DAYS), default=90,
+              show_default=True, help="Days until it expires")
+@click.pass_context
+def api_tokens_create(ctx, company_id, name, scopes, days):
+    """Make an API token of COMPANY_ID; it is printed once, and only its digest is kept."""
+    env = ctx.obj["env"]
+    tm, work = env.transaction()
+    try:
+        with tm:
+            company = CompanyInfo.of(_company(work.dbsession, company_id))
+            row, secret = api_tokens_module.create(
+                work, company, name=name, scopes=scopes,
+                expires_at=work.now() + dt.timedelta(days=days),
+                known_scopes=known_scopes(work.registry))
+            made = {"id": row.id, "name": row.name, "scopes": " ".join(row.scopes),
+                    "expires_at": row.expires_at.isoformat(timespec="seconds"), "token": secret}
+    except Refusal as refused:
+        _refused(ctx, refused)
+    click.echo("The token is shown this once; store it now.", err=True)
+    emit(ctx, [made], ["id", "name", "scopes", "expires_at", "token"])
+
+
+@api_tokens.command("list")
+@click.argument("company_id", type=int)
+@click.pass_context
+def api_tokens_list(ctx, company_id):
+    """COMPANY_ID's API tokens, newest first (never their secrets)."""
+    tm, work = ctx.obj["env"].transaction()
+
+    def when(value):
+        return value.isoformat(timespec="seconds") if value is not None else ""
+
+    with tm:
+        _company(work.dbsession, company_id)
+        rows = [{"id": token.id, "name": token.name, "scopes": " ".join(token.scopes),
+                 "created_by": creator.email if creator is not None else "(operator)",
+                 "created_at": when(token.created_at), "expires_at": when(token.expires_at),
+                 "last_used_at": when(token.last_used_at), "revoked_at": when(token.revoked_at)}
+                for token, creator in api_tokens_module.tokens_of(work.dbsession, company_id)]
+    emit(ctx, rows, ["id", "name", "scopes", "created_by", "expires_at", "last_used_at",
+                     "revoked_at"])
+
+
+@api_tokens.command("revoke")
+@click.argument("company_id", type=int)
+@click.argument("token_id", type=int)
+@click.pass_context
+def api_tokens_revoke(ctx, company_id, token_id):
+    """Revoke COMPANY_ID's token TOKEN_ID: it is refused from now on."""
+    tm, work = ctx.obj["env"].transaction()
+    try:
+        with tm:
+            company = CompanyInfo.of(_company(work.dbsession, company_id))
+            api_tokens_module.revoke(work, company, token_id)
+    except Refusal as refused:
+        _refused(ctx, refused)
+    click.echo(f"token {token_id} of company {company_id} revoked")
 
 
 # -- companies and users -------------------------------------------------------

@@ -10,6 +10,11 @@ from mypages.contract import CompanyInfo, UserInfo
 from mypages.services import audit_writer, clock, job_queue
 
 
+def via_token(api_token_id: int | None) -> dict:
+    """The audit details that name the API token a change was made with, if any."""
+    return {"api_token_id": api_token_id} if api_token_id is not None else {}
+
+
 @dataclass(frozen=True)
 class EventContext:
     """Where an event happens: the transaction of the change, whoever made it.
@@ -19,7 +24,9 @@ class EventContext:
     not at all. ``registry`` is the application's registry, ``now`` the time
     of the change (UTC). ``company`` and ``user`` are those the event is about
     (``user`` is ``None`` when a job made the change); ``ip`` is the client
-    address of the request, empty for a job.
+    address of the request, empty for a job. ``api_token_id`` is the company API
+    token the change was made with (its creator is ``user``), else ``None``; every
+    event the change audits names it (since hookspec 2.3).
     """
 
     dbsession: Session
@@ -28,6 +35,7 @@ class EventContext:
     company: CompanyInfo | None
     user: UserInfo | None
     ip: str = ""
+    api_token_id: int | None = None
 
     @classmethod
     def of_request(cls, request, company: CompanyInfo | None,
@@ -46,7 +54,7 @@ class EventContext:
             self.dbsession, action,
             company_id=self.company.id if self.company is not None else None,
             actor_id=self.user.id if self.user is not None else None, target=target, ip=self.ip,
-            **details)
+            **details, **via_token(self.api_token_id))
 
     def enqueue(self, name: str, payload: dict | None = None,
                 run_after: dt.datetime | None = None) -> None:

@@ -12,7 +12,8 @@ refuses to start with a plugin whose major version differs from
 Hooks are called in one of two ways:
 
 * **platform hooks** (``mypages_modules``, ``mypages_jobs``,
-  ``mypages_migrations``, ``mypages_login_methods``, ``mypages_sso_providers``)
+  ``mypages_migrations``, ``mypages_login_methods``, ``mypages_sso_providers``,
+  ``mypages_api``)
   are called for every
   enabled plugin, once at start-up, ``mypages_purchase`` for every
   enabled plugin when a module is bought, and ``mypages_health_checks`` on
@@ -125,6 +126,26 @@ def mypages_sso_providers():
     A provider's key must be unique across plugins; each provider becomes a
     sign-in method ``sso:<key>`` that satisfies "require two-factor
     authentication".
+    """
+
+
+@hookspec
+def mypages_api(api):
+    """Add this plugin's operations to the REST API (since hookspec 2.3).
+
+    Called once at start-up, after every module is known. ``api`` is a
+    :class:`mypages.toolkit.ApiBuilder`: add the scopes tokens may be given
+    (``api.add_scope("notes:read", _("Read notes"))``), the schemas of what the
+    operations take and answer (``api.add_schema``), and the operations
+    themselves (``api.add_operation``, ``api.add_list`` for lists paged with
+    cursors and answered as JSON or CSV), each with the scope it needs and the
+    module it belongs to. They go into the one OpenAPI document at
+    ``/api/v1/openapi.json``; every request is checked against it before the
+    operation's view sees it, and every answer after. A token of a company not
+    entitled to the operation's module gets a problem (403), so an operation
+    stops working when the company's trial ends.
+
+    :param api: the :class:`mypages.toolkit.ApiBuilder` every plugin adds to.
     """
 
 

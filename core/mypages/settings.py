@@ -17,14 +17,17 @@ from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import profiles
+from limits import parse as parse_limit
+from limits.errors import ConfigurationError as LimitsConfigurationError
+from limits.storage import storage_from_string
 from pyramid.exceptions import ConfigurationError
 from pyramid.settings import aslist, falsey, truthy
 
 from mypages.client_address import TrustedProxies, trusted_proxies
 from mypages.services import SETTINGS_KEY, settings_of
 
-__all__ = ["DEFAULT_COST", "DEFAULT_SECRET", "DEVELOPMENT_BLIND_INDEX_KEY", "DEVELOPMENT_KEY",
-           "OWASP_FLOOR", "Argon2Cost", "InvalidSetting", "OutboundSettings", "PurgeSettings",
+__all__ = ["ApiSettings", "DEFAULT_COST", "DEFAULT_SECRET", "DEVELOPMENT_BLIND_INDEX_KEY",
+           "DEVELOPMENT_KEY", "OWASP_FLOOR", "Argon2Cost", "InvalidSetting", "OutboundSettings", "PurgeSettings",
            "S3Settings", "Settings", "SmtpSettings", "StorageSettings", "UnsafeConfiguration",
            "check_production", "parse", "resolve_secret", "settings_of"]
 
@@ -132,6 +135,18 @@ class PurgeSettings:
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    """``mypages.api.*``: the REST API's rate limits (``limits`` notation, such as
+    ``600/minute``) and where their counters are kept: empty for the application's database
+    (shared by every worker and machine), or a ``limits`` storage URI such as
+    ``redis://host:6379/0`` (``memory://`` counts per process: for tests only)."""
+
+    rate_limit_per_token: str = "600/minute"
+    rate_limit_per_address: str = "1200/minute"
+    rate_limit_storage: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every ``mypages.*`` setting, typed (see the operator guide's configuration page).
     Secrets are left out of the ``repr``, so the object may be logged."""
@@ -158,6 +173,7 @@ class Settings:
     plugins_deny: tuple[str, ...] = ()
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
     mail_sender: str = "My Pages <no-reply@localhost>"
     mail_directory: str = "var/mail"
     #: (host, port) of each configured name server; empty: the system's resolver
@@ -334,6 +350,31 @@ def _storage(read: _Reader) -> StorageSettings:
                       endpoint_url=endpoint_url))
 
 
+def _rate_limit(read: _Reader, key: str, default: str) -> str:
+    value = read.text(key, default)
+    try:
+        parse_limit(value)
+    except ValueError:
+        raise InvalidSetting(f"{key} must be a rate limit such as 600/minute, not {value!r}") \
+            from None
+    return value
+
+
+def _api(read: _Reader) -> ApiSettings:
+    storage = read.text("mypages.api.rate_limit_storage", secret=True)
+    if storage:
+        try:
+            storage_from_string(storage)
+        except (ConfigurationError, LimitsConfigurationError, ValueError) as error:
+            raise InvalidSetting(f"mypages.api.rate_limit_storage: {error}") from None
+    return ApiSettings(
+        rate_limit_per_token=_rate_limit(read, "mypages.api.rate_limit_per_token",
+                                         ApiSettings.rate_limit_per_token),
+        rate_limit_per_address=_rate_limit(read, "mypages.api.rate_limit_per_address",
+                                           ApiSettings.rate_limit_per_address),
+        rate_limit_storage=storage)
+
+
 def parse(raw: Mapping[str, object]) -> Settings:
     """The typed settings of an ini file's ``[app:main]`` section; raises
     :class:`InvalidSetting` (or :class:`UnsafeConfiguration` for an unknown
@@ -392,6 +433,7 @@ def parse(raw: Mapping[str, object]) -> Settings:
             ca_file=read.text("mypages.outbound.ca_file") or None,
             timeout=read.number("mypages.outbound.timeout", 10.0, kind=float, low=0.1),
         ),
+        api=_api(read),
         mail_sender=read.text("mypages.mail.sender", Settings.mail_sender),
         mail_directory=read.text("mypages.mail.directory", Settings.mail_directory),
         dns_nameservers=tuple(_nameserver(entry)

@@ -7,6 +7,9 @@ releases without notice. See the plugin-author guide.
 from pyramid.i18n import TranslationString, TranslationStringFactory
 
 from mypages.accounts.signing_in import sign_in, step_up, user_to_prove
+from mypages.api.calls import ApiCall
+from mypages.api.document import ApiBuilder
+from mypages.api.problems import ApiProblem
 from mypages.contract import (CompanyInfo, DashboardCard, DevApp, FederatedIdentity,
                               HealthCheck, JobContext, LoginMethod, Module, NavigationItem,
                               PeriodicJob, Price, PurchaseRefused, QueuedJobType, RetryAt,
@@ -36,6 +39,9 @@ from mypages.storage import BlobInfo, BlobNotFound, BlobStore, InvalidBlobKey, b
 from mypages.web.urls import absolute_url
 
 __all__ = [  # one name a line, so that additions merge cleanly
+    "ApiBuilder",
+    "ApiCall",
+    "ApiProblem",
     "Base",
     "BlindIndex",
     "BlobInfo",

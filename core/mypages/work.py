@@ -13,19 +13,23 @@ from dataclasses import dataclass
 from pyramid.registry import Registry
 from sqlalchemy.orm import Session
 
+from mypages.audit import request_actor
 from mypages.contract import CompanyInfo, UserInfo
-from mypages.events import EventContext
+from mypages.events import EventContext, via_token
 from mypages.services import audit_writer, clock, job_queue
 
 
 @dataclass(frozen=True)
 class Actor:
     """Who acts: a signed-in person (their record, client address and session id), or,
-    without a user, the platform itself (a job, an operator at the command line)."""
+    without a user, the platform itself (a job, an operator at the command line). A request
+    of the REST API acts with a company API token: ``api_token_id``, and ``user`` the
+    token's creator (None: an operator's token)."""
 
     user: UserInfo | None = None
     ip: str = ""
     session_id: str | None = None
+    api_token_id: int | None = None
 
     @property
     def user_id(self) -> int | None:
@@ -57,7 +61,8 @@ class Work:
         """Record ``action`` by the actor, in ``company``'s trail, in this transaction."""
         audit_writer(self.registry).record(
             self.dbsession, action, company_id=company.id if company is not None else None,
-            actor_id=self.actor.user_id, target=target, ip=self.actor.ip, **details)
+            actor_id=self.actor.user_id, target=target, ip=self.actor.ip, **details,
+            **via_token(self.actor.api_token_id))
 
     def enqueue(self, name: str, payload: dict | None = None,
                 run_after: dt.datetime | None = None, *, dedupe_key: str | None = None):
@@ -68,10 +73,13 @@ class Work:
     def event(self, company: CompanyInfo | None) -> EventContext:
         """What event hooks about ``company`` are given for a change made in this work."""
         return EventContext(self.dbsession, self.registry, self.now(), company, self.actor.user,
-                            self.actor.ip)
+                            self.actor.ip, self.actor.api_token_id)
 
 
 def actor_of(request) -> Actor:
+    actor = request_actor(request)  # a token request of the REST API
+    if actor is not None:
+        return actor
     session = request.user_session
     return Actor(request.user, request.client_addr or "",
                  session.id if session is not None else None)

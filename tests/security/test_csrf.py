@@ -21,6 +21,10 @@ PASSWORD = "correct horse battery staple"
 #: posted by the identity provider, not by our pages: its signature is checked instead
 #: (tests/security/test_saml.py), so it carries no CSRF token by design
 SIGNED_BY_THE_IDP = {"sso_saml_acs"}
+#: the REST API reads no cookie, only the token of the Authorization header, which a
+#: browser never adds by itself: a forged cross-site POST has nothing to ride on
+#: (test_the_api_takes_no_session_so_a_forged_post_does_nothing, tests/core/api)
+TOKEN_ONLY = {"api"}
 
 
 def post_routes(app, packages=None) -> set[str]:
@@ -48,7 +52,7 @@ def world(app, factory, dbsession):
 def placeholders(world) -> dict:
     company, _admin, member, tokens = world
     return {"company_id": company.id, "user_id": member.id, "module_key": "notes",
-            "subpath": "mypages.css", "action": "remove", "connection_id": 1,
+            "subpath": "mypages.css", "action": "remove", "connection_id": 1, "token_id": 1,
             "token": "no-such-token", "invitation.token": tokens["invitation"],
             "password_reset.token": tokens["password_reset"],
             "module_action.action": "deactivate", "sso_action.action": "domain-add"}
@@ -77,7 +81,7 @@ def test_every_post_without_the_token_is_refused_and_changes_nothing(app, world)
     before = everything(engine)
 
     problems = csrf_problems(app, testapp, placeholders=placeholders(world), fields=FORGED,
-                             skip=SIGNED_BY_THE_IDP)
+                             skip=SIGNED_BY_THE_IDP | TOKEN_ONLY)
 
     assert problems == [], "\n".join(map(str, problems))
     assert everything(engine) == before
@@ -86,6 +90,17 @@ def test_every_post_without_the_token_is_refused_and_changes_nothing(app, world)
     testapp.post(f"/c/{company.id}/settings/security",
                  dict(FORGED, csrf_token=csrf_token(testapp, "/account")), status=303)
     assert everything(engine) != before
+
+
+def test_the_api_takes_no_session_so_a_forged_post_does_nothing(app, world):
+    company, admin, _member, _tokens = world
+    testapp = browser(app)
+    sign_in(testapp, admin.email)
+    engine = app.registry["db.engine"]
+    before = everything(engine, but=("audit_events", "api_rate_limits"))
+    answer = testapp.post("/api/v1/modules/notes/deactivate", status=401)
+    assert answer.content_type == "application/problem+json"
+    assert everything(engine, but=("audit_events", "api_rate_limits")) == before
 
 
 def test_a_token_from_another_session_is_refused(app, world):

@@ -67,7 +67,7 @@ def test_every_page_carries_the_headers(app, factory, dbsession):
     dbsession.commit()
     values = {"company_id": company.id, "user_id": member.id, "module_key": "notes",
               "action": "remove", "token": "no-such-token", "subpath": "mypages.css",
-              "connection_id": 1}
+              "connection_id": 1, "rest": "modules", "token_id": 1}
     anonymous, signed_in = browser(app), browser(app)
     sign_in(signed_in, admin.email)
     seen = set()

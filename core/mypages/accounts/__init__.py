@@ -120,8 +120,28 @@ USER_COLUMNS = USER_GROUP.columns(User.__table__)
 
 
 def session_digest(request) -> str | None:
+    """The digest of the session cookie's token; None without one, and always None where
+    another security policy rules (:func:`add_security_realm`): there the cookie is not read."""
+    if _realm_of(request) is not None:
+        return None
     token = request.session.get(AUTH_KEY)
     return _digest(token) if token else None
+
+
+def _realm_of(request):
+    """The security policy of the realm ``request`` is in, or None (the session's)."""
+    for claims, policy in request.registry.get("accounts.realms", ()):
+        if claims(request):
+            return policy
+    return None
+
+
+def add_security_realm(config, claims, policy) -> None:
+    """Directive: requests for which ``claims(request)`` is true are judged by ``policy`` (a
+    Pyramid security policy) alone, never by the browser's session: its cookie is not even
+    read there, so a signed-in browser brings none of its rights along (the REST API's
+    tokens, core/mypages/api/)."""
+    config.registry.setdefault("accounts.realms", []).append((claims, policy))
 
 
 class SessionUpkeep(enum.Enum):
@@ -208,17 +228,27 @@ class SecurityPolicy:
 
     Company-scoped contexts answer ``company.view`` for members and
     ``company.admin`` for that company's admins; ``operator`` is for platform
-    operators only.
+    operators only. A request of a realm (:func:`add_security_realm`) is judged by that
+    realm's policy instead.
     """
 
     def identity(self, request):
+        realm = _realm_of(request)
+        if realm is not None:
+            return realm.identity(request)
         return request.user
 
     def authenticated_userid(self, request):
+        realm = _realm_of(request)
+        if realm is not None:
+            return realm.authenticated_userid(request)
         user = request.user
         return user.id if user is not None else None
 
     def permits(self, request, context, permission):
+        realm = _realm_of(request)
+        if realm is not None:
+            return realm.permits(request, context, permission)
         user = request.user
         if user is None:
             return Denied("not signed in")
@@ -249,6 +279,7 @@ def includeme(config):
     config.include(".passwords")
     config.set_default_csrf_options(require_csrf=True)
     config.set_security_policy(SecurityPolicy())
+    config.add_directive("add_security_realm", add_security_realm)
     config.include(".rules")
     config.include(".purge")  # ended sessions, used e-mail links, old throttling counters
     config.register_core_hooks("core.accounts", "mypages.accounts.hooks")

@@ -45,11 +45,30 @@ def _id(record):
     return record.id if record is not None else None
 
 
+def set_request_actor(config, actor) -> None:
+    """Directive: ``actor(request)`` says who a request acts for when it is no signed-in
+    browser: an :class:`~mypages.work.Actor` (its ``user``, ``ip`` and ``api_token_id``
+    are read), else None. The REST API's token requests act for the token's creator with
+    the token (core/mypages/api/); ``request.audit`` and ``work_of(request)`` ask first."""
+    config.registry["audit.request_actor"] = actor
+
+
+def request_actor(request):
+    """Who a request acts for if not a signed-in browser (:func:`set_request_actor`)."""
+    acting = request.registry.get("audit.request_actor")
+    return acting(request) if acting is not None else None
+
+
 def audit(request, action: str, *, target: str = "", company=_UNSET, actor=_UNSET,
           **details) -> AuditEvent:
-    """Record ``action`` by the signed-in user (or ``actor``) in the request's company."""
+    """Record ``action`` by the signed-in user (or ``actor``) in the request's company; a
+    token request of the REST API by the token's creator, naming the token."""
     if company is _UNSET:
         company = getattr(request, "company", None)
+    if actor is _UNSET and (acting := request_actor(request)) is not None:
+        actor = acting.user
+        if acting.api_token_id is not None:
+            details["api_token_id"] = acting.api_token_id
     user = request.user if actor is _UNSET else actor
     return audit_writer(request).record(request.dbsession, action, company_id=_id(company),
                                         actor_id=_id(user), target=target,
@@ -69,3 +88,4 @@ def includeme(config):
     config.register_service(DatabaseAuditWriter(config.registry), AuditWriter)
     config.add_request_method(audit, "audit")
     config.add_request_method(audit_now, "audit_now")
+    config.add_directive("set_request_actor", set_request_actor)

@@ -1,11 +1,15 @@
 """Data factories for tests: companies, users and memberships in one call."""
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import secrets
 from functools import lru_cache
 
 from mypages.accounts.models import User
 from mypages.accounts.passwords import Argon2Cost, Passwords
+from mypages.api.models import ApiToken
+from mypages.api.tokens import hash_secret
 from mypages.companies.models import Company, Membership, Role
 
 DEFAULT_PASSWORD = "correct horse battery staple"
@@ -45,3 +49,19 @@ def make_user(dbsession, email: str | None = None, *, password: str = DEFAULT_PA
         dbsession.add(Membership(company_id=company.id, user_id=user.id, role=Role(role)))
         dbsession.flush()
     return user
+
+
+def make_api_token(dbsession, company: Company, scopes, *, created_by: User | None = None,
+                   name: str = "test token", expires_at: dt.datetime | None = None,
+                   revoked_at: dt.datetime | None = None) -> tuple[ApiToken, str]:
+    """An API token of ``company`` (as if its admin ``created_by`` made it): (the row, the
+    token to send as ``Authorization: Bearer ...``)."""
+    secret = secrets.token_urlsafe(32)
+    now = dt.datetime.now(dt.timezone.utc)
+    row = ApiToken(company_id=company.id, name=name, scopes=sorted(scopes),
+                   secret_hash=hash_secret(secret), created_at=now,
+                   created_by_id=created_by.id if created_by is not None else None,
+                   expires_at=expires_at or now + dt.timedelta(days=30), revoked_at=revoked_at)
+    dbsession.add(row)
+    dbsession.flush()
+    return row, f"mp_{row.id}_{secret}"

@@ -29,8 +29,8 @@ from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.services import SETTINGS_KEY, find, settings_of
 from mypages.storage import root_store
 from mypages.testing.cli import OperatorCli
-from mypages.testing.factories import (DEFAULT_PASSWORD, TEST_ARGON2_SETTINGS, make_company,
-                                       make_user)
+from mypages.testing.factories import (DEFAULT_PASSWORD, TEST_ARGON2_SETTINGS, make_api_token,
+                                       make_company, make_user)
 from mypages.testing.postgres import ThrowawayPostgres
 from mypages.testing.saml import saml_idp, saml_idp_server  # noqa: F401  (fixtures)
 from mypages.testing.services import register_service
@@ -201,6 +201,13 @@ class Factory:
         user = make_user(self.session, email, **kw)
         self.session.commit()
         return user
+
+    def api_token(self, company, scopes, **kw) -> str:
+        """An API token of ``company`` with ``scopes``; returns what to send as
+        ``Authorization: Bearer ...`` (the row is ``factory.last_api_token``)."""
+        self.last_api_token, token = make_api_token(self.session, company, scopes, **kw)
+        self.session.commit()
+        return token
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 It offers one module ("notes"): a page where the people of a company keep
 shared notes, a link to it in the top bar, a settings tab for the company's
-admins, a dashboard card, its own table with its own migration history, and its own translations. The
+admins, a dashboard card, its own table with its own migration history, its
+own translations, and its notes in the REST API (mypages_example_notes/api.py). The
 plugin-author guide walks through it.
 """
 from decimal import Decimal
@@ -10,16 +11,15 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from mypages.toolkit import (DashboardCard, MigrationSource, Module, NavigationItem, Price,
-                             SettingsTab, TranslationStringFactory, hookimpl)
+                             SettingsTab, hookimpl)
 
+from mypages_example_notes.api import add_operations
+from mypages_example_notes.common import MODULE_KEY, _
 from mypages_example_notes.models import Note
 
-_ = TranslationStringFactory("mypages_example_notes")
-
-#: the hookspec version this plugin was written for (2.3: mypages_demo)
+#: the hookspec version this plugin was written for (2.3: mypages_demo, the REST API)
 mypages_hookspec = "2.3"
 
-MODULE_KEY = "notes"
 #: the company of the demo data (mypages-devtools makes it; made here if that is not installed)
 DEMO_COMPANY = "Demo AB"
 WELCOME = "Welcome! Notes kept here are shared by everyone at the company."
@@ -67,6 +67,11 @@ def mypages_demo(context):
     if context.dbsession.scalars(kept).first() is None:
         context.dbsession.add(Note(company_id=company.id, text=WELCOME))
     return [f"a welcome note in {company.name} (activate the Notes trial to see it)"]
+
+
+@hookimpl
+def mypages_api(api):
+    add_operations(api)
 
 
 def includeme(config):
