@@ -72,6 +72,8 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "e2e: end-to-end tests in a real headless Chromium "
+                                       "(the browser and live_portal fixtures)")
     config.addinivalue_line(
         "markers", "only_database(kind, reason): run this database test on one database only "
                    "(sqlite or postgresql), saying why the other adds nothing")
