@@ -28,6 +28,8 @@ from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.services import SETTINGS_KEY, find, settings_of
 from mypages.storage import root_store
 from mypages.settings import Settings
+from mypages.testing.chromium import (CHROMIUM_ARGS, chromium_path, contexts, seed_company,
+                                      serve_portal)
 from mypages.testing.cli import OperatorCli
 from mypages.testing.clock import TestClock
 from mypages.testing.factories import (DEFAULT_PASSWORD, make_api_token, make_company, make_user,
@@ -554,8 +556,6 @@ def browser():
     (``browser.new_context()``), a fresh browser with no cookies."""
     from playwright.sync_api import sync_playwright  # the test extra's
 
-    from mypages.testing.chromium import CHROMIUM_ARGS, chromium_path
-
     path = chromium_path()
     if path is None:
         pytest.fail("Chromium is not installed (make system-packages installs it)")
@@ -572,8 +572,6 @@ def live_portal(tmp_path_factory):
     ``url``, ``seeded`` (a company with every module active: ``company_id``,
     ``admin_email``, ``member_email``, ``password``) and ``database_url`` (for rows of your
     own); see :mod:`mypages.testing.chromium`."""
-    from mypages.testing.chromium import seed_company, serve_portal
-
     with serve_portal(tmp_path_factory.mktemp("live-portal"),
                       seed=lambda url, ini: seed_company(url, ini, modules="*")) as server:
         yield server
@@ -583,8 +581,6 @@ def live_portal(tmp_path_factory):
 def browser_page(browser, live_portal):
     """A page of a fresh headless Chromium on ``live_portal`` (in English; its relative
     addresses are the portal's): ``browser_page.goto("/login")``."""
-    from mypages.testing.chromium import contexts
-
     with contexts(browser, live_portal) as make:
         yield make(locale="en-GB").new_page()
 
