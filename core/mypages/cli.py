@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import traceback
+from importlib.metadata import entry_points
 
 import click
 import transaction
@@ -132,7 +133,44 @@ def fail(message: str):
     sys.exit(2)
 
 
-@click.group()
+#: entry points of commands other distributions add (the test extra's ``mypages plugin``)
+COMMANDS_GROUP = "mypages.commands"
+
+
+def _unavailable(name: str, point, exc: Exception) -> click.Command:
+    def refuse(args):
+        fail(f"the command {name!r} ({point.value}) cannot be loaded: {exc!r}; install what it "
+             f"needs (`pip install mypages[test]` for `mypages plugin`)")
+
+    return click.Command(name, callback=refuse, help=f"(cannot be loaded: {exc!r})",
+                         params=[click.Argument(["args"], nargs=-1)],
+                         context_settings={"ignore_unknown_options": True})
+
+
+class _WithInstalledCommands(click.Group):
+    """The core's commands, and those installed distributions add through the
+    ``mypages.commands`` entry points (the core's layers above this one: ``mypages plugin``
+    is in mypages.testing); one that cannot be loaded says why, and the others work."""
+
+    def _installed(self) -> dict:
+        return {point.name: point for point in entry_points(group=COMMANDS_GROUP)
+                if point.name not in self.commands}
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self._installed()))
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        point = self._installed().get(name) if command is None else None
+        if point is not None:
+            try:
+                command = point.load()
+            except Exception as exc:
+                command = _unavailable(name, point, exc)
+        return command
+
+
+@click.group(cls=_WithInstalledCommands)
 @click.option("-c", "--config", "config_uri", default=lambda: os.environ.get("MYPAGES_CONFIG", DEFAULT_CONFIG),
               show_default=f"$MYPAGES_CONFIG or {DEFAULT_CONFIG}", help="PasteDeploy ini file")
 @click.option("--json", "as_json", is_flag=True, help="Print lists as JSON")

@@ -190,6 +190,7 @@ def test_no_import_cycle_between_modules():
 OPTIONAL = {
     "mypages.testing.dns": "dnslib",                # the "test" extra
     "mypages.testing.hostile": "webtest",           # the "test" extra
+    "mypages.testing.mtls": "trustme",              # the "test" extra
     "mypages.testing.outbound": "trustme",          # the "test" extra
     "mypages.testing.s3": "moto",                   # the "test" extra
     "mypages.testing.smtp": "aiosmtpd",             # the "test" extra

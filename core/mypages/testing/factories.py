@@ -27,6 +27,26 @@ TEST_ARGON2_SETTINGS = {
 _numbers = itertools.count(1)
 
 
+def testing_settings(database_url: str, blob_directory: str) -> dict:
+    """The settings of an application under test (the ``mypages_settings`` fixture's, and
+    ``mypages plugin check``'s): every installed plugin, no in-process worker, no https-only
+    cookie, outbound requests to loopback allowed (the fakes listen there), cheap hashing."""
+    return {
+        "sqlalchemy.url": database_url,
+        "mypages.environment": "test",
+        "mypages.secret": "test-secret-" + "x" * 40,
+        "mypages.dev_features": "false",
+        "mypages.session.secure": "false",
+        "mypages.jobs.in_process": "false",
+        "mypages.plugins.allow": "*",
+        "mypages.plugins.deny": "",
+        # the fake identity providers listen on loopback, over plain http
+        "mypages.outbound.allow_private": "true",
+        **TEST_ARGON2_SETTINGS,  # cheap hashing; production's default is checked on its own
+        "mypages.storage.directory": blob_directory,
+    }
+
+
 @lru_cache(maxsize=8)
 def _hash(password: str) -> str:
     return TEST_PASSWORDS.hash(password)

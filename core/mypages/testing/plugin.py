@@ -8,7 +8,6 @@ start on loopback (``--mypages-db=sqlite`` runs one of them only).
 from __future__ import annotations
 
 import os
-import re
 import time
 import dataclasses
 from contextlib import contextmanager
@@ -28,12 +27,19 @@ from mypages.db.migrate import migration_sources, upgrade_all
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.services import SETTINGS_KEY, find, settings_of
 from mypages.storage import root_store
+from mypages.settings import Settings
+from mypages.testing.chromium import (CHROMIUM_ARGS, chromium_path, contexts, seed_company,
+                                      serve_portal)
 from mypages.testing.cli import OperatorCli
-from mypages.testing.factories import (DEFAULT_PASSWORD, TEST_ARGON2_SETTINGS, make_api_token,
-                                       make_company, make_user)
+from mypages.testing.clock import TestClock
+from mypages.testing.factories import (DEFAULT_PASSWORD, make_api_token, make_company, make_user,
+                                       testing_settings)
+from mypages.testing.jobs import JobRunner
+from mypages.testing.lifecycle import ModuleSwitch
 from mypages.testing.postgres import ThrowawayPostgres
 from mypages.testing.saml import saml_idp, saml_idp_server  # noqa: F401  (fixtures)
 from mypages.testing.services import register_service
+from mypages.testing.web import CSRF_PATTERN, csrf_token, new_browser, sign_in  # noqa: F401
 from mypages.work import Actor, Work
 
 # Every pytest run in an environment with mypages installed loads this plugin: what needs a
@@ -68,6 +74,8 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "e2e: end-to-end tests in a real headless Chromium "
+                                       "(the browser and live_portal fixtures)")
     config.addinivalue_line(
         "markers", "only_database(kind, reason): run this database test on one database only "
                    "(sqlite or postgresql), saying why the other adds nothing")
@@ -107,20 +115,7 @@ def mypages_database_url(mypages_db_kind, request, tmp_path_factory):
 @pytest.fixture(scope="session")
 def mypages_settings(mypages_database_url, tmp_path_factory) -> dict:
     """Settings of the app under test; copy and change them for a special app."""
-    return {
-        "sqlalchemy.url": mypages_database_url,
-        "mypages.environment": "test",
-        "mypages.secret": "test-secret-" + "x" * 40,
-        "mypages.dev_features": "false",
-        "mypages.session.secure": "false",
-        "mypages.jobs.in_process": "false",
-        "mypages.plugins.allow": "*",
-        "mypages.plugins.deny": "",
-        # the fake identity providers listen on loopback, over plain http
-        "mypages.outbound.allow_private": "true",
-        **TEST_ARGON2_SETTINGS,  # cheap hashing; production's default is checked on its own
-        "mypages.storage.directory": str(tmp_path_factory.mktemp("blobs")),
-    }
+    return testing_settings(mypages_database_url, str(tmp_path_factory.mktemp("blobs")))
 
 
 def build_app(settings: dict, migrate: bool = True):
@@ -216,15 +211,40 @@ def factory(dbsession):
 
 
 @pytest.fixture
-def clock():
-    """The wall clock of the test and of the app it calls, under the test's control: it
-    ticks on as usual, and ``clock.shift(seconds)`` or ``clock.move_to(when)`` moves it
-    (time-machine's traveller), instead of sleeping until a time comes. ``time.monotonic``
-    is left alone, so timeouts still measure real time."""
+def clock(request):
+    """The wall clock of the test and of the app it calls, under the test's control
+    (:class:`mypages.testing.clock.TestClock`): it ticks on as usual until the test moves it
+    (``clock.shift(seconds, days=...)``, ``clock.move_to(when)``) or stops it
+    (``clock.freeze(when=None)``), instead of sleeping until a time comes. ``utcnow``, the
+    Clock service, the jobs' schedule and the portal's today (``clock.today()``) all follow
+    it; ``time.monotonic`` is left alone, so timeouts still measure real time."""
     import time_machine  # the test extra's; only tests that move the clock need it
 
+    def time_zone():
+        if "app" in request.fixturenames:
+            return settings_of(request.getfixturevalue("app")).time_zone
+        return Settings.time_zone
+
     with time_machine.travel(time.time(), tick=True) as traveller:
-        yield traveller
+        yield TestClock(traveller, time_zone)
+
+
+@pytest.fixture
+def modules(app):
+    """``modules.activate(company, key)``, ``.buy``, ``.expire``, ``.deactivate`` and
+    ``.state``: a module's lifecycle for a company without HTTP, through the core's own
+    functions, audited and announced to the plugins (see
+    :class:`mypages.testing.lifecycle.ModuleSwitch`)."""
+    return ModuleSwitch(app)
+
+
+@pytest.fixture
+def run_jobs(app):
+    """``run_jobs(queues=None, raise_on_failure=True)`` runs the jobs that are due by the
+    app's clock (periodic, then queued) with the app's own worker on the test's database,
+    and returns what ran (``.periodic``, ``.queued``: job names); a job that failed raises
+    :class:`mypages.testing.jobs.JobsFailed` with its error."""
+    return JobRunner(app)
 
 
 @pytest.fixture
@@ -275,22 +295,6 @@ def replace_service(app):
     yield replace
     for target, key, previous in reversed(replaced):
         register_service(target, key, previous)
-
-
-CSRF_PATTERN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_token(testapp, path: str = "/login") -> str:
-    page = testapp.get(path)
-    return CSRF_PATTERN.search(page.text).group(1)
-
-
-def sign_in(testapp, email: str, password: str = DEFAULT_PASSWORD, status: int = 303):
-    """Sign in through the real login form."""
-    form = testapp.get("/login").forms["login-form"]
-    form["email"] = email
-    form["password"] = password
-    return form.submit(status=status)
 
 
 def enrol_two_factor(testapp) -> str:
@@ -509,6 +513,76 @@ def strict_outbound(app, strict_outbound_setup):
     strict_outbound_setup.reset()
     yield strict_outbound_setup
     strict_outbound_setup.reset()
+
+
+@pytest.fixture
+def certificate_authority():
+    """A throwaway certificate authority (a ``trustme.CA``) for the test: ``issue_cert(*names)``
+    makes a certificate, ``cert_pem.write_to_path(file)`` writes what to trust it by."""
+    import trustme  # the test extra's
+
+    return trustme.CA()
+
+
+@pytest.fixture
+def mtls_server(certificate_authority, tmp_path):
+    """``mtls_server(wsgi_app, client_ca=None, server_ca=None)`` serves ``wsgi_app`` over
+    https on 127.0.0.1, accepting only clients with a certificate of ``client_ca``
+    (``certificate_authority`` unless given), until the test ends; returns a
+    :class:`mypages.testing.mtls.MtlsServer`: ``url``, ``ca_file`` (trust the server by it),
+    ``client`` (``.cert``, ``.key``, ``.pair``: a client certificate it accepts),
+    ``issue_client(name)`` and ``client_context()``."""
+    from mypages.testing.mtls import MtlsServer  # trustme, the test extra's
+
+    started = []
+
+    def start(wsgi_app, client_ca=None, server_ca=None):
+        folder = tmp_path / f"mtls-{len(started)}"
+        folder.mkdir()
+        server = MtlsServer(wsgi_app, folder, client_ca or certificate_authority,
+                            server_ca).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the run (Playwright's ``Browser``; the system's Chromium,
+    which ``make system-packages`` installs): each test makes a context of its own
+    (``browser.new_context()``), a fresh browser with no cookies."""
+    from playwright.sync_api import sync_playwright  # the test extra's
+
+    path = chromium_path()
+    if path is None:
+        pytest.fail("Chromium is not installed (make system-packages installs it)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def live_portal(tmp_path_factory):
+    """The portal as production runs it (no development features), with every installed
+    plugin, under pserve on 127.0.0.1, on a SQLite database of its own, for the whole run:
+    ``url``, ``seeded`` (a company with every module active: ``company_id``,
+    ``admin_email``, ``member_email``, ``password``) and ``database_url`` (for rows of your
+    own); see :mod:`mypages.testing.chromium`."""
+    with serve_portal(tmp_path_factory.mktemp("live-portal"),
+                      seed=lambda url, ini: seed_company(url, ini, modules="*")) as server:
+        yield server
+
+
+@pytest.fixture
+def browser_page(browser, live_portal):
+    """A page of a fresh headless Chromium on ``live_portal`` (in English; its relative
+    addresses are the portal's): ``browser_page.goto("/login")``."""
+    with contexts(browser, live_portal) as make:
+        yield make(locale="en-GB").new_page()
 
 
 # identity providers over real HTTP (fixtures defined there, registered here)
