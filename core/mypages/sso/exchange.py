@@ -9,15 +9,11 @@ command line, a job or a test builds one by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from mypages.outbound import Outbound
 from mypages.services import Clock
-
-if TYPE_CHECKING:  # saml imports this module
-    from mypages.sso.saml import MetadataCache
 
 
 @dataclass(frozen=True)
@@ -36,6 +32,7 @@ class Exchange:
     entity_id: str = ""
     #: SAML: our assertion consumer service for the connection
     acs_url: str = ""
-    #: SAML: parsed identity provider metadata, kept briefly (one per application);
+    #: SAML: parsed identity provider metadata, kept briefly: the application's
+    #: :class:`~mypages.sso.saml.MetadataCache` (``saml.metadata_cache(registry)``);
     #: ``None`` reads the metadata every time
-    metadata_cache: MetadataCache | None = None
+    metadata_cache: object | None = None
