@@ -216,19 +216,45 @@ def test_oidc_addresses_are_checked_when_saved(net, admin, dbsession, values, me
     refused(page, dbsession, message)
 
 
-def test_an_oidc_provider_on_a_name_that_resolves_to_loopback_is_refused(net, admin, dbsession):
-    """Saved (the name is only looked up when it is fetched), refused when it is tested."""
+@pytest.mark.parametrize("provider, values", [
+    ("google", {"discovery_url": "{internal}" + WELL_KNOWN}),
+    ("azure", {"authority": "{internal}"}),
+])
+def test_an_oidc_provider_on_a_name_that_resolves_to_loopback_is_refused_when_saved(
+        net, admin, dbsession, provider, values):
+    """The discovery address's host name (an authority's, for Entra ID) is looked up when
+    the connection is saved, and refused with the message a fetch gives."""
+    values = {name: value.format(internal=net.url("internal", "")) for name, value in values.items()}
+    page = save(admin, provider, "oidc", client_id="client-1", client_secret="s3cret", **values)
+    refused(page, dbsession, f"internal.outbound.test {INTERNAL}")
+    assert ("internal.outbound.test", "A") in net.dns.queries
+    assert net.trap.connections == 0
+
+
+def test_an_oidc_provider_whose_name_moves_to_loopback_is_refused_when_tested(net, admin,
+                                                                             dbsession):
+    """Saved while the name led to an allowed address; it now leads to loopback, and the
+    fetch refuses it."""
     testapp, company = admin
-    discovery = net.url("internal", WELL_KNOWN)
+    net.dns.set_addresses("moving.outbound.test", "127.0.0.2", "127.0.0.1")
     assert save(admin, "google", "oidc", client_id="client-1", client_secret="s3cret",
-                discovery_url=discovery).status_int == 303
+                discovery_url=net.url("moving", WELL_KNOWN)).status_int == 303
     page = testapp.post(f"/c/{company.id}/settings/sso/test",
                         {"csrf_token": csrf_token(testapp, f"/c/{company.id}/settings/sso")},
                         status=400)
-    assert f"internal.outbound.test {INTERNAL}" in errors(page)
+    assert f"moving.outbound.test {INTERNAL}" in errors(page)
     assert net.trap.connections == 0
     [rejected] = dbsession.scalars(select(AuditEvent).where(AuditEvent.action == "sso.rejected"))
     assert rejected.details == {"reason": "provider-address-refused", "test": True}
+
+
+def test_an_oidc_provider_on_a_name_that_cannot_be_found_is_saved(net, admin, dbsession):
+    """Only what the policy refuses stops the save: whether the name exists is the test's
+    to tell."""
+    page = save(admin, "google", "oidc", client_id="client-1", client_secret="s3cret",
+                discovery_url=net.url("nowhere", WELL_KNOWN))
+    assert page.status_int == 303, errors(page)
+    assert count(dbsession, SsoConnection) == 1
 
 
 def test_microsoft_graph_on_loopback_is_not_asked(net):

@@ -182,6 +182,21 @@ class Outbound:
             raise OutboundError("address", host=parsed.host)
         return url
 
+    def check_resolved(self, url: str) -> str:
+        """:meth:`check`, and the host name looked up now: refused if any of its addresses
+        is one the policy refuses, as a fetch would be. A name that cannot be found is let
+        through (a fetch says so). For forms, so that whoever types an address learns at
+        once; every fetch still checks the addresses it connects to."""
+        parsed = httpx.URL(self.check(url))
+        try:
+            addresses = self._resolve(parsed.host, parsed.port or (443 if parsed.scheme == "https"
+                                                                  else 80))
+        except Unresolvable:
+            return url
+        if not all(self.policy.address_allowed(address) for address in addresses):
+            raise OutboundError("address", host=parsed.host)
+        return url
+
     def get(self, url: str, **kw) -> httpx.Response:
         return self.request("GET", url, **kw)
 

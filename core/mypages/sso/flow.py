@@ -5,6 +5,9 @@ browser to the identity provider; the protocol module checks the answer and
 makes a :class:`~mypages.contract.FederatedIdentity`; ``complete`` finds or
 (when the company allows it) creates the account, keeps group memberships in
 step and signs the person in. Every refusal is audited and creates no session.
+
+The protocol modules never see the request: :func:`exchange` is the one place
+that reads from it what they need.
 """
 from __future__ import annotations
 
@@ -25,9 +28,10 @@ from mypages.db import committed_on_its_own
 from mypages.i18n import _
 from mypages.modules.lifecycle import entitled_keys
 from mypages.policy.engine import proven_for
-from mypages.services import clock
+from mypages.services import clock, settings_of
 from mypages.sso import domains, oidc, saml
 from mypages.sso.connections import MODULE_KEY, provider_of, values_of
+from mypages.sso.exchange import Exchange
 from mypages.sso.groups import sync_groups
 from mypages.sso.models import SsoAttempt, SsoConnection, SsoLink, VerifiedDomain
 from mypages.web.safety import safe_next
@@ -41,6 +45,25 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def our_address(request, route_name: str, **parts) -> str:
+    """One of our addresses as identity providers reach it (under ``base_url``)."""
+    return settings_of(request).base_url + request.route_path(route_name, **parts)
+
+
+def exchange(request, connection: SsoConnection | None = None) -> Exchange:
+    """What the protocol code needs of this request, for ``connection`` (our SAML addresses
+    are the connection's own)."""
+    saml_urls = {}
+    if connection is not None and connection.id is not None:
+        saml_urls = {"entity_id": our_address(request, "sso_saml_metadata",
+                                              connection_id=connection.id),
+                     "acs_url": our_address(request, "sso_saml_acs", connection_id=connection.id)}
+    return Exchange(dbsession=request.dbsession, outbound=request.outbound, clock=clock(request),
+                    redirect_uri=our_address(request, "sso_oidc_callback"),
+                    metadata_cache=saml.metadata_cache(request.registry), **saml_urls)
+
+
+# attempts are bound to the browser's session cookie: start/take/burn take the request
 def browser_binding(request) -> str:
     """A random value in this browser's signed session cookie; attempts are bound to it."""
     value = request.session.get(BROWSER_KEY)
@@ -86,8 +109,8 @@ def start(request, connection: SsoConnection, *, login_hint: str | None = None,
                          next_url=safe_next(next_url, ""), is_test=test)
     values = values_of(request.registry, connection)
     protocol = oidc if connection.protocol == "oidc" else saml
-    location = protocol.request_location(request, connection, provider, values, attempt, state,
-                                         login_hint)
+    location = protocol.request_location(exchange(request, connection), connection, provider,
+                                         values, attempt, state, login_hint)
     request.dbsession.add(attempt)
     request.audit("sso.started", company=_company(request, connection), target=provider.key,
                   protocol=connection.protocol, test=test)

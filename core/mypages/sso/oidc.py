@@ -13,7 +13,9 @@ is fine for a cache. An ID token signed with an unknown key id makes the key
 set be fetched again, at most once per :data:`JWKS_REFETCH_INTERVAL`.
 
 Every request to the provider goes through the application's outbound
-client (``request.outbound``), which refuses addresses in internal networks.
+client (the :class:`~mypages.sso.exchange.Exchange`'s), which refuses
+addresses in internal networks. Nothing here takes the request: the view
+hands over an exchange and the authorization response's parameters.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from urllib.parse import quote, urlencode
 
@@ -32,7 +35,7 @@ from sqlalchemy import select
 
 from mypages.contract import SsoRejected
 from mypages.outbound import Outbound, OutboundError
-from mypages.services import settings_of
+from mypages.sso.exchange import Exchange
 from mypages.sso.models import VerifiedDomain
 
 WELL_KNOWN = "/.well-known/openid-configuration"
@@ -73,10 +76,6 @@ def code_challenge(verifier: str) -> str:
     return _b64url(hashlib.sha256(verifier.encode("ascii")).digest())
 
 
-def redirect_uri(request) -> str:
-    return settings_of(request).base_url + request.route_path("sso_oidc_callback")
-
-
 def _refused(error: OutboundError) -> SsoRejected:
     """An outbound refusal or failure, with its message for the person signing in."""
     reason = ("provider-address-refused" if error.reason in ("address", "scheme")
@@ -84,13 +83,13 @@ def _refused(error: OutboundError) -> SsoRejected:
     return SsoRejected(reason, error.message)
 
 
-def _check_url(request, url: str, what: str) -> str:
+def _check_url(outbound: Outbound, url: str, what: str) -> str:
     """An address the outbound policy lets through: https, and no internal address
     (except where development and tests allow them, for the local fakes)."""
     if not isinstance(url, str):
         raise SsoRejected("discovery-invalid")
     try:
-        return request.outbound.check(url)
+        return outbound.check(url)
     except OutboundError as error:
         if error.reason == "scheme":
             raise SsoRejected(f"{what}-not-https", error.message) from None
@@ -124,19 +123,19 @@ def expected_issuer(discovery_url: str) -> str:
     return discovery_url[: -len(WELL_KNOWN)]
 
 
-def discovery(request, provider, values: dict) -> dict:
-    url = _check_url(request, provider.discovery_url(values), "discovery")
+def discovery(outbound: Outbound, provider, values: dict) -> dict:
+    url = _check_url(outbound, provider.discovery_url(values), "discovery")
     cached = _discovery_cache.get(url)
     if cached and time.time() - cached[0] < DISCOVERY_TTL:
         return cached[1]
-    document = _get_json(request.outbound, url)
+    document = _get_json(outbound, url)
     if document.get("issuer") != expected_issuer(url):
         # a document claiming another issuer would let that issuer's tokens in
         raise SsoRejected("discovery-issuer-mismatch")
     for member in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
-        _check_url(request, document.get(member), "discovery")
+        _check_url(outbound, document.get(member), "discovery")
     if document.get("userinfo_endpoint") is not None:
-        _check_url(request, document["userinfo_endpoint"], "discovery")
+        _check_url(outbound, document["userinfo_endpoint"], "discovery")
     _discovery_cache[url] = (time.time(), document)
     return document
 
@@ -262,25 +261,25 @@ def _check_at_hash(claims: dict, access_token: str | None) -> None:
 
 # -- the flow -------------------------------------------------------------------------
 
-def _provider_values(request, connection, values: dict) -> dict:
+def _provider_values(dbsession, connection, values: dict) -> dict:
     """The connection's values, plus the company's verified mail domains (read-only), which
     some providers check claims against (Google's ``hd``)."""
-    verified = request.dbsession.scalars(
+    verified = dbsession.scalars(
         select(VerifiedDomain.domain).where(VerifiedDomain.company_id == connection.company_id,
                                             VerifiedDomain.verified_at.is_not(None))
         .order_by(VerifiedDomain.domain)).all()
     return {**values, "verified_domains": tuple(verified)}
 
 
-def request_location(request, connection, provider, values: dict, attempt, state: str,
-                     login_hint: str | None) -> str:
+def request_location(exchange: Exchange, connection, provider, values: dict, attempt,
+                     state: str, login_hint: str | None) -> str:
     """Where to send the browser: the provider's authorization endpoint."""
-    values = _provider_values(request, connection, values)
-    document = discovery(request, provider, values)
+    values = _provider_values(exchange.dbsession, connection, values)
+    document = discovery(exchange.outbound, provider, values)
     params = {
         "response_type": "code",
         "client_id": provider.client_id(values),
-        "redirect_uri": redirect_uri(request),
+        "redirect_uri": exchange.redirect_uri,
         "scope": " ".join(provider.scopes),
         "state": state,
         "nonce": attempt.nonce,
@@ -293,7 +292,7 @@ def request_location(request, connection, provider, values: dict, attempt, state
     return endpoint + ("&" if "?" in endpoint else "?") + urlencode(params)
 
 
-def _check_iss_parameter(params, document: dict) -> None:
+def _check_iss_parameter(params: Mapping[str, str], document: dict) -> None:
     """RFC 9207: the authorization response names its issuer (mix-up attacks)."""
     iss = params.get("iss")
     if iss is None:
@@ -304,10 +303,10 @@ def _check_iss_parameter(params, document: dict) -> None:
         raise SsoRejected("iss-param-mismatch")
 
 
-def _exchange(request, document: dict, client_id: str, secret: str, code: str,
+def _exchange(exchange: Exchange, document: dict, client_id: str, secret: str, code: str,
               verifier: str) -> dict:
     data = {"grant_type": "authorization_code", "code": code,
-            "redirect_uri": redirect_uri(request), "code_verifier": verifier}
+            "redirect_uri": exchange.redirect_uri, "code_verifier": verifier}
     headers = {}
     methods = document.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
     if "client_secret_basic" in methods:
@@ -317,8 +316,8 @@ def _exchange(request, document: dict, client_id: str, secret: str, code: str,
     else:
         data.update(client_id=client_id, client_secret=secret)
     try:
-        response = request.outbound.post(document["token_endpoint"], data=data,
-                                         headers={**JSON, **headers}, max_bytes=MAX_BYTES)
+        response = exchange.outbound.post(document["token_endpoint"], data=data,
+                                          headers={**JSON, **headers}, max_bytes=MAX_BYTES)
     except OutboundError as error:
         raise _refused(error) from None
     if response.status_code != 200:
@@ -361,12 +360,13 @@ def _userinfo(outbound: Outbound, document: dict, access_token: str | None,
     return userinfo
 
 
-def finish(request, connection, provider, values: dict, attempt):
-    """Check the authorization response of ``attempt`` (already taken: state checked)
-    and return the :class:`~mypages.contract.FederatedIdentity` it proves."""
-    params = request.GET
-    values = _provider_values(request, connection, values)
-    document = discovery(request, provider, values)
+def finish(exchange: Exchange, connection, provider, values: dict, attempt,
+           params: Mapping[str, str]):
+    """Check the authorization response of ``attempt`` (already taken: state checked),
+    whose query parameters are ``params``, and return the
+    :class:`~mypages.contract.FederatedIdentity` it proves."""
+    values = _provider_values(exchange.dbsession, connection, values)
+    document = discovery(exchange.outbound, provider, values)
     _check_iss_parameter(params, document)
     if params.get("error"):
         raise SsoRejected("idp-error")
@@ -374,15 +374,15 @@ def finish(request, connection, provider, values: dict, attempt):
     if not code:
         raise SsoRejected("code-missing")
     client_id = provider.client_id(values)
-    tokens = _exchange(request, document, client_id, values.get("client_secret", ""), code,
+    tokens = _exchange(exchange, document, client_id, values.get("client_secret", ""), code,
                        attempt.code_verifier)
     id_token = tokens["id_token"]
-    claims = verify_signature(request.outbound, id_token, document["jwks_uri"])
+    claims = verify_signature(exchange.outbound, id_token, document["jwks_uri"])
     provider.check_issuer(values, document["issuer"], claims)
-    check_claims(claims, client_id, attempt.nonce)
+    check_claims(claims, client_id, attempt.nonce, exchange.clock.now().timestamp())
     access_token = tokens.get("access_token")
     _check_at_hash(claims, access_token)
-    userinfo = _userinfo(request.outbound, document, access_token, claims["sub"])
+    userinfo = _userinfo(exchange.outbound, document, access_token, claims["sub"])
     identity = provider.identity(values, claims, userinfo, "oidc")
     if identity.groups is None and access_token:
         groups = provider.read_groups(values, claims, access_token)

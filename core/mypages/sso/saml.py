@@ -14,7 +14,8 @@ assertion id until then, so an assertion is used once (ASVS 6.8.3).
 The identity provider comes from its metadata, pasted as XML or fetched from
 a URL through the application's outbound client (https only, never an
 internal address, each redirect checked too), and each company's connection
-has SP metadata of its own.
+has SP metadata of its own. Nothing here takes the request: the view hands
+over an :class:`~mypages.sso.exchange.Exchange` and the posted form.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
@@ -40,8 +42,7 @@ from mypages.contract import FederatedIdentity, SsoRejected
 from mypages.i18n import _
 from mypages.outbound import Outbound, OutboundError
 from mypages.refusals import Refusal
-from mypages.services import clock, settings_of
-from mypages.sso.connections import provider_of, values_of
+from mypages.sso.exchange import Exchange
 from mypages.sso.models import SamlAssertionSeen, SsoAttempt, SsoConnection
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ def parse_metadata(xml: str | bytes) -> dict:
     return idp
 
 
-class _MetadataCache:
+class MetadataCache:
     """Parsed metadata by source, kept briefly; one per application."""
 
     def __init__(self):
@@ -167,7 +168,7 @@ class _MetadataCache:
             self._entries[key] = (now + METADATA_TTL, idp)
 
 
-def idp_settings(values: dict, outbound: Outbound, cache: _MetadataCache | None = None) -> dict:
+def idp_settings(values: dict, outbound: Outbound, cache: MetadataCache | None = None) -> dict:
     """The identity provider of a connection, from ``idp_metadata_xml`` or
     ``idp_metadata_url``; raises :class:`MetadataError`."""
     xml = (values.get("idp_metadata_xml") or "").strip()
@@ -195,26 +196,15 @@ def check_idp_metadata(outbound: Outbound, values: dict) -> list:
     return []
 
 
-def _cache(registry) -> _MetadataCache:
+def metadata_cache(registry) -> MetadataCache:
+    """The application's cache of parsed identity provider metadata."""
     cache = registry.get("sso.saml_metadata_cache")
     if cache is None:
-        cache = registry["sso.saml_metadata_cache"] = _MetadataCache()
+        cache = registry["sso.saml_metadata_cache"] = MetadataCache()
     return cache
 
 
 # -- our side: entity id, ACS and settings ----------------------------------------
-
-def _base_url(request) -> str:
-    return settings_of(request).base_url
-
-
-def entity_id(request, connection: SsoConnection) -> str:
-    return _base_url(request) + request.route_path("sso_saml_metadata", connection_id=connection.id)
-
-
-def acs_url(request, connection: SsoConnection) -> str:
-    return _base_url(request) + request.route_path("sso_saml_acs", connection_id=connection.id)
-
 
 def _nameid_format(provider, values: dict) -> str:
     """The NameID format we ask for: a provider may choose (``saml_nameid_format(values)``);
@@ -223,10 +213,10 @@ def _nameid_format(provider, values: dict) -> str:
     return (choose(values) if callable(choose) else None) or PERSISTENT
 
 
-def _sp(request, connection, provider, values) -> dict:
+def _sp(exchange: Exchange, provider, values) -> dict:
     return {
-        "entityId": entity_id(request, connection),
-        "assertionConsumerService": {"url": acs_url(request, connection),
+        "entityId": exchange.entity_id,
+        "assertionConsumerService": {"url": exchange.acs_url,
                                      "binding": C.BINDING_HTTP_POST},
         "NameIDFormat": _nameid_format(provider, values),
     }
@@ -252,16 +242,16 @@ SECURITY = {
 }
 
 
-def _settings(request, connection, provider, values) -> OneLogin_Saml2_Settings:
+def _settings(exchange: Exchange, connection, provider, values) -> OneLogin_Saml2_Settings:
     try:
-        idp = idp_settings(values, request.outbound, _cache(request.registry))
+        idp = idp_settings(values, exchange.outbound, exchange.metadata_cache)
     except MetadataError as error:
         raise SsoRejected("saml-metadata", error.message) from None
     security = dict(SECURITY, wantMessagesSigned=values.get("want_messages_signed") == "yes")
     try:
         # a copy: python3-saml reformats the certificates in place, and ``idp`` is cached
         return OneLogin_Saml2_Settings({"strict": True, "debug": False, "idp": copy.deepcopy(idp),
-                                        "sp": _sp(request, connection, provider, values),
+                                        "sp": _sp(exchange, provider, values),
                                         "security": security})
     except OneLogin_Saml2_Error as error:  # e.g. a certificate python3-saml cannot read
         log.warning("SAML settings of connection %s refused: %s", connection.id, error)
@@ -276,11 +266,10 @@ def _request_data(acs: str, post: dict | None = None) -> dict:
             "script_name": parts.path, "get_data": {}, "post_data": post or {}}
 
 
-def sp_metadata(request, connection: SsoConnection) -> str:
-    """Our SAML metadata for this company's connection, for its identity provider."""
-    provider = provider_of(request.registry, connection)
-    values = values_of(request.registry, connection)
-    settings = OneLogin_Saml2_Settings({"strict": True, "sp": _sp(request, connection, provider, values),
+def sp_metadata(exchange: Exchange, provider, values: dict) -> str:
+    """Our SAML metadata for a company's connection (``exchange`` names our addresses for
+    it), for its identity provider."""
+    settings = OneLogin_Saml2_Settings({"strict": True, "sp": _sp(exchange, provider, values),
                                         "security": dict(SECURITY)}, sp_validation_only=True)
     metadata = settings.get_sp_metadata()
     errors = settings.validate_metadata(metadata)
@@ -291,13 +280,13 @@ def sp_metadata(request, connection: SsoConnection) -> str:
 
 # -- the sign-in ---------------------------------------------------------------------
 
-def request_location(request, connection: SsoConnection, provider, values: dict,
+def request_location(exchange: Exchange, connection: SsoConnection, provider, values: dict,
                      attempt: SsoAttempt, state: str, login_hint: str | None) -> str:
     """An AuthnRequest by HTTP-Redirect; its ID becomes the attempt's nonce, which the
     response's InResponseTo must name. ``login_hint`` is not sent: a Subject in the
     AuthnRequest is refused by some identity providers."""
-    settings = _settings(request, connection, provider, values)
-    auth = OneLogin_Saml2_Auth(_request_data(acs_url(request, connection)), settings)
+    settings = _settings(exchange, connection, provider, values)
+    auth = OneLogin_Saml2_Auth(_request_data(exchange.acs_url), settings)
     location = auth.login(return_to=state, set_nameid_policy=True)
     attempt.nonce = auth.get_last_request_id()
     return location
@@ -317,11 +306,12 @@ def _check_algorithms(document) -> None:
             raise _refuse("saml-algorithm", f"digest method {node.get('Algorithm')}")
 
 
-def _remember_assertion(request, connection, assertion_id: str, not_on_or_after: int) -> None:
+def _remember_assertion(exchange: Exchange, connection, assertion_id: str,
+                        not_on_or_after: int) -> None:
     """Record the assertion until it expires (with the clock drift python3-saml allows);
     a second use is refused."""
-    dbsession = request.dbsession
-    now = clock(request).now()
+    dbsession = exchange.dbsession
+    now = exchange.clock.now()
     key = hashlib.sha256(f"{connection.id}\n{assertion_id}".encode()).hexdigest()
     expires_at = dt.datetime.fromtimestamp(not_on_or_after + C.ALLOWED_CLOCK_DRIFT, dt.timezone.utc)
     dbsession.execute(delete(SamlAssertionSeen).where(SamlAssertionSeen.expires_at < now))
@@ -335,14 +325,14 @@ def _remember_assertion(request, connection, assertion_id: str, not_on_or_after:
         raise SsoRejected("assertion-replay") from None
 
 
-def finish(request, connection: SsoConnection, provider, values: dict,
-           attempt: SsoAttempt) -> FederatedIdentity:
-    """Check the SAMLResponse the identity provider posted to our ACS."""
-    encoded = request.POST.get("SAMLResponse", "")
+def finish(exchange: Exchange, connection: SsoConnection, provider, values: dict,
+           attempt: SsoAttempt, form: Mapping[str, str]) -> FederatedIdentity:
+    """Check the SAMLResponse the identity provider posted to our ACS (``form``)."""
+    encoded = form.get("SAMLResponse", "")
     if not encoded or len(encoded) > RESPONSE_MAX_CHARS:
         raise _refuse("saml-malformed", "no SAMLResponse, or an oversized one")
-    settings = _settings(request, connection, provider, values)
-    acs = acs_url(request, connection)
+    settings = _settings(exchange, connection, provider, values)
+    acs = exchange.acs_url
     try:
         response = OneLogin_Saml2_Response(settings, encoded)
     except Exception as error:  # not base64, not XML, a DTD or entities
@@ -371,7 +361,7 @@ def finish(request, connection: SsoConnection, provider, values: dict,
         raise
     except Exception as error:  # python3-saml's own errors (missing certificate, ...)
         raise _refuse("saml-invalid", repr(error)) from None
-    _remember_assertion(request, connection, assertion_id, not_on_or_after)
+    _remember_assertion(exchange, connection, assertion_id, not_on_or_after)
     claims = dict(attributes)
     claims["nameid"] = nameid.get("Value", "")
     claims["nameid_format"] = nameid.get("Format", UNSPECIFIED)

@@ -10,21 +10,16 @@ from sqlalchemy import delete, select
 from mypages.companies.models import Group
 from mypages.contract import SsoRejected
 from mypages.i18n import _, stored_message
-from mypages.outbound import OutboundError
 from mypages.refusals import Refusal, RefusalShown
-from mypages.services import clock, settings_of
+from mypages.services import clock
 from mypages.sso import domains, flow, oidc, saml
-from mypages.sso.connections import (MODULE_KEY, connection_of, provider_of, store_secrets,
-                                     values_of)
+from mypages.sso.connections import (MODULE_KEY, check_addresses, connection_of, provider_of,
+                                     store_secrets, values_of)
 from mypages.sso.models import SsoConnection, SsoGroupMapping, SsoLink, VerifiedDomain
 from mypages.sso.require_all import has_verified_domain, switch
 from mypages.web.inputs import as_id
 from mypages.web.safety import safe_next
 from mypages.work import work_of
-
-
-def base_url(request) -> str:
-    return settings_of(request).base_url
 
 
 def settings_page(request, errors=(), form=None):
@@ -56,11 +51,10 @@ def settings_page(request, errors=(), form=None):
         "tested": tested, "domains": [(d, domains.expected_record(d)) for d in claimed],
         "has_verified_domain": any(d.verified_at is not None for d in claimed),
         "mappings": mappings, "messages": request.session.pop_flash(),
-        "redirect_uri": base_url(request) + request.route_path("sso_oidc_callback"),
-        "acs_url": (base_url(request) + request.route_path("sso_saml_acs", connection_id=connection.id)
+        "redirect_uri": flow.our_address(request, "sso_oidc_callback"),
+        "acs_url": (flow.our_address(request, "sso_saml_acs", connection_id=connection.id)
                     if connection else None),
-        "metadata_url": (base_url(request) + request.route_path("sso_saml_metadata",
-                                                                connection_id=connection.id)
+        "metadata_url": (flow.our_address(request, "sso_saml_metadata", connection_id=connection.id)
                          if connection else None),
     }
 
@@ -70,19 +64,6 @@ def settings_page(request, errors=(), form=None):
 def settings(request):
     return settings_page(request, form={"provider": request.params.get("provider", ""),
                                         "protocol": request.params.get("protocol", "")})
-
-
-def check_addresses(request, provider, protocol: str, values: dict) -> list:
-    """What the core will fetch for the connection, checked before it is saved, whichever
-    plugin offers the provider: a SAML connection's metadata is fetched and read; an
-    OIDC connection's discovery address must pass the outbound policy."""
-    if protocol == "saml":
-        return saml.check_idp_metadata(request.outbound, values)
-    try:
-        request.outbound.check(provider.discovery_url(values))
-    except OutboundError as error:
-        return [error.message]
-    return []
 
 
 def _back(request, done=None):
@@ -134,7 +115,7 @@ def save_connection(request):
             errors.append(_("${field} is required.", mapping={"field": request.translate(field.label)}))
     errors += provider.check_settings({**plain, **secrets_})
     if not errors:
-        errors += check_addresses(request, provider, protocol, {**plain, **secrets_})
+        errors += check_addresses(request.outbound, provider, protocol, {**plain, **secrets_})
     if errors:
         raise Refusal(errors)
     links_removed = 0
@@ -303,8 +284,9 @@ def start(request):
 def oidc_callback(request):
     attempt = flow.take_attempt(request, request.params.get("state"))
     connection = request.dbsession.get(SsoConnection, attempt.connection_id)
-    identity = oidc.finish(request, connection, provider_of(request.registry, connection),
-                           values_of(request.registry, connection), attempt)
+    identity = oidc.finish(flow.exchange(request, connection), connection,
+                           provider_of(request.registry, connection),
+                           values_of(request.registry, connection), attempt, request.GET)
     return flow.complete(request, attempt, connection, identity)
 
 
@@ -315,8 +297,9 @@ def saml_acs(request):
     connection = request.dbsession.get(SsoConnection, attempt.connection_id)
     if str(connection.id) != request.matchdict["connection_id"]:
         raise SsoRejected("connection-mismatch")
-    identity = saml.finish(request, connection, provider_of(request.registry, connection),
-                           values_of(request.registry, connection), attempt)
+    identity = saml.finish(flow.exchange(request, connection), connection,
+                           provider_of(request.registry, connection),
+                           values_of(request.registry, connection), attempt, request.POST)
     return flow.complete(request, attempt, connection, identity)
 
 
@@ -327,7 +310,10 @@ def saml_metadata(request):
     connection = request.dbsession.get(SsoConnection, connection_id) if connection_id else None
     if connection is None or connection.protocol != "saml":
         raise HTTPNotFound()
-    return Response(saml.sp_metadata(request, connection), content_type="application/samlmetadata+xml")
+    metadata = saml.sp_metadata(flow.exchange(request, connection),
+                                provider_of(request.registry, connection),
+                                values_of(request.registry, connection))
+    return Response(metadata, content_type="application/samlmetadata+xml")
 
 
 @subscriber(RefusalShown, refusal=SsoRejected)

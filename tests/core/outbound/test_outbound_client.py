@@ -74,6 +74,31 @@ def test_check_refuses_without_the_network(url, reason):
     assert refused.value.reason == reason
 
 
+def test_check_resolved_looks_the_name_up_now(dns_server):
+    """For forms: one internal address among the name's is enough to refuse it; a name
+    that cannot be found is left to the fetch."""
+    dns_server.set_addresses("idp.example.test", "93.184.215.14")
+    dns_server.set_addresses("mixed.example.test", ["93.184.215.14", "10.0.0.5"])
+    dns_server.set_addresses("metadata.example.test", "169.254.169.254")
+    settings = parse({"sqlalchemy.url": "sqlite://", **dns_server.settings})
+    outbound = Outbound(Policy(), AddressResolver(settings))
+    assert outbound.check_resolved("https://idp.example.test/x") == "https://idp.example.test/x"
+    assert outbound.check("https://mixed.example.test/") == "https://mixed.example.test/"
+    with pytest.raises(OutboundError) as refused:
+        outbound.check_resolved("https://mixed.example.test/")
+    assert refused.value.reason == "address"
+    assert refused.value.message.interpolate() == (
+        "mixed.example.test leads to an address in a private or internal network, which "
+        "cannot be fetched.")
+    assert outbound.check_resolved("https://nowhere.example.test/") == "https://nowhere.example.test/"
+    development = Outbound(Policy(allow_private=True), AddressResolver(settings))
+    with pytest.raises(OutboundError):
+        development.check_resolved("https://metadata.example.test/")
+    with pytest.raises(OutboundError) as refused:
+        outbound.check_resolved("http://idp.example.test/")
+    assert refused.value.reason == "scheme"
+
+
 def test_the_application_has_one_client_for_the_core_and_the_plugins(app):
     client = outbound_client(app.registry)
     assert isinstance(client, Outbound) and client is app.registry["sso.providers"]["azure"].outbound
