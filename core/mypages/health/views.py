@@ -11,7 +11,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from mypages.health import DOWN, NAMES, OK, STATUS_WORDS, english, readiness
-from mypages.i18n import DEFAULT_LOCALE, LOCALE_COOKIE, supported
+from mypages.i18n import LOCALE_COOKIE, browser_locale, supported
 
 JSON = "application/json"
 
@@ -24,13 +24,7 @@ def wants_json(request) -> bool:
 
 
 def page_locale(request) -> str:
-    if code := supported(request.cookies.get(LOCALE_COOKIE)):
-        return code
-    parsed = getattr(request.accept_language, "parsed", None) or ()
-    for tag, quality in sorted(parsed, key=lambda pair: -pair[1]):
-        if quality > 0 and (code := supported(tag)):
-            return code
-    return DEFAULT_LOCALE
+    return supported(request.cookies.get(LOCALE_COOKIE)) or browser_locale(request)
 
 
 def _uncached(response: Response) -> Response:

@@ -52,6 +52,11 @@ def negotiate_locale(request) -> str:
     for choice in choices:
         if code := supported(choice):
             return code
+    return browser_locale(request)
+
+
+def browser_locale(request) -> str:
+    """The first of our languages the browser asks for (``Accept-Language``), or the default."""
     parsed = getattr(request.accept_language, "parsed", None) or ()
     for tag, quality in sorted(parsed, key=lambda pair: -pair[1]):
         if quality > 0 and (code := supported(tag)):
