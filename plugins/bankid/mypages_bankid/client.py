@@ -95,11 +95,14 @@ def config_from_settings(settings: Mapping, environ: Mapping = os.environ) -> Rp
     variable = (settings.get("bankid.certificate_password_env") or PASSWORD_VARIABLE).strip()
     try:
         timeout = float(settings.get("bankid.timeout") or 10)
+        retry_delay = float(settings.get("bankid.retry_delay") or 0.5)
     except ValueError:
-        raise ConfigurationError("bankid.timeout must be a number of seconds") from None
+        raise ConfigurationError("bankid.timeout and bankid.retry_delay are numbers of "
+                                 "seconds") from None
     return RpConfig(environment, url, ca_file, certificate,
                     key=(settings.get("bankid.key") or "").strip() or None,
-                    password=environ.get(variable) or None, timeout=timeout)
+                    password=environ.get(variable) or None, timeout=timeout,
+                    retry_delay=retry_delay)
 
 
 class BankIDError(Exception):
