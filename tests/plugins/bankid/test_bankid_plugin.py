@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from mypages.testing.checks import catalog_problems, hook_problems, migration_problems
+from mypages.testing.checks import catalog_problems, migration_problems, plugin_problems
 from mypages.toolkit import HealthCheck
 
 import mypages_bankid
@@ -26,8 +26,11 @@ def installed(bankid_site):
     importlib.invalidate_caches()
 
 
-def test_the_hooks_are_the_contracts(installed):
-    assert hook_problems("bankid") == []
+def test_the_plugin_passes_the_plugin_check(installed):
+    """Hooks, catalogs, migrations, CSRF on every POST, company pages through the module's
+    lifecycle (``mypages plugin check bankid``)."""
+    problems = plugin_problems("bankid")
+    assert problems == [], "\n".join(map(str, problems))
 
 
 def test_every_message_is_translated_in_eight_languages(installed):
