@@ -29,7 +29,7 @@ from mypages.modules.settings import get_module_settings, save_module_settings
 from mypages.events import EventContext
 from mypages.outbound import Outbound, OutboundError, outbound_client
 from mypages.people.mail import mail_company_admins, mail_user
-from mypages.people.members import company_admins
+from mypages.people.members import company_admins, company_members
 from mypages.plugins import plugin_hooks
 from mypages.refusals import Refusal
 from mypages.services import Clock, Mailer, clock, mailer
@@ -91,6 +91,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "blob_store",
     "clock",
     "company_admins",
+    "company_members",
     "dev_app_url",
     "entitled_companies",
     "format_date",

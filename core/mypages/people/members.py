@@ -124,6 +124,16 @@ def admins_of(dbsession, company_id: int) -> list[User]:
         .order_by(User.id)).all()
 
 
+def company_members(dbsession, company_id: int, *, active_only: bool = True) -> list[UserInfo]:
+    """The people of a company (admins too), as :class:`~mypages.contract.UserInfo` records,
+    by e-mail address; those whose account is disabled are left out unless ``active_only``
+    is false."""
+    users = dbsession.scalars(select(User).join(Membership, Membership.user_id == User.id)
+                              .where(Membership.company_id == company_id)
+                              .order_by(User.email))
+    return [UserInfo.of(user) for user in users if user.is_active or not active_only]
+
+
 def company_admins(dbsession, company_id: int, *, active_only: bool = True) -> list[UserInfo]:
     """The admins of a company, as :class:`~mypages.contract.UserInfo` records, by id; those
     whose account is disabled are left out unless ``active_only`` is false."""

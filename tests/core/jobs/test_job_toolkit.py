@@ -9,7 +9,7 @@ from mypages.contract import QueuedJobType
 from mypages.jobs import Worker
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.services import job_queue
-from mypages.toolkit import (absolute_url, company_admins, entitled_companies,
+from mypages.toolkit import (absolute_url, company_admins, company_members, entitled_companies,
                              get_module_settings, is_entitled, save_module_settings)
 
 NOW = dt.datetime.now(dt.timezone.utc)
@@ -56,6 +56,18 @@ def test_company_admins_are_its_active_admins(factory, dbsession):
     assert [(admin.id, admin.email, admin.locale) for admin in admins] == [
         (first.id, first.email, "en"), (second.id, second.email, None)]
     assert len(company_admins(dbsession, company.id, active_only=False)) == 3
+
+
+def test_company_members_are_its_active_people_admins_too(factory, dbsession):
+    company, elsewhere = factory.company(), factory.company()
+    admin = factory.user("b@example.se", company=company, role="admin")
+    member = factory.user("a@example.se", company=company, role="member")
+    factory.user("c@example.se", company=company, is_active=False)
+    factory.user(company=elsewhere)
+
+    assert [person.id for person in company_members(dbsession, company.id)] == [member.id,
+                                                                                 admin.id]
+    assert len(company_members(dbsession, company.id, active_only=False)) == 3
 
 
 def test_a_job_reads_settings_links_and_audits(app, factory, dbsession, register_job,
