@@ -118,8 +118,14 @@ def words(text: str):
     return (text, 1.0) if len(text) >= 2 and re.search(r"[A-Za-zÅÄÖåäö]", text) else None
 
 
+def _tolerant(pattern: str) -> str:
+    """OCR sometimes loses the dots and ring of å, ä and ö: a label matches either way."""
+    return pattern.replace("å", "[åa]").replace("ä", "[äa]").replace("ö", "[öo]")
+
+
 def _labels(*patterns: str) -> list[re.Pattern]:
-    return [re.compile(r"(?:^|\s)" + pattern + r"\s*[:.\-–]?\s*", re.I) for pattern in patterns]
+    return [re.compile(r"(?:^|\s)" + _tolerant(pattern) + r"\s*[:.\-–]?\s*", re.I)
+            for pattern in patterns]
 
 
 #: name: (labels in order of preference, value parser)
