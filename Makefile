@@ -3,7 +3,7 @@
 VENV     ?= .venv
 PYTHON   ?= python3
 BIN       = $(VENV)/bin
-PLUGINS   = examples/notes plugins/sso_azure plugins/sso_google plugins/bankid devtools
+PLUGINS   = examples/notes plugins/sso_azure plugins/sso_google plugins/bankid plugins/ocr devtools
 
 .PHONY: run test install catalogs extract system-packages docs bench audit clean
 
@@ -27,13 +27,13 @@ extract: | install
 	$(BIN)/mypages i18n update --all
 
 run: catalogs
-	@scripts/ensure-system-packages xmlsec1
+	@scripts/ensure-system-packages xmlsec1 tesseract-ocr
 	mkdir -p var
 	$(BIN)/mypages -c development.ini db upgrade
 	$(BIN)/mypages -c development.ini demo
 	$(BIN)/pserve development.ini
 
-# PostgreSQL server programs and Chromium for the tests (Debian; needs root).
+# PostgreSQL server programs, Chromium and Tesseract for the tests (Debian; needs root).
 system-packages:
 	@scripts/ensure-system-packages
 

@@ -1,0 +1,103 @@
+"""What an uploaded file is, told from its content, and its pages as images.
+
+The type comes from the file's first bytes (``filetype``), never from its name or the
+browser's word for it; the pages are counted by opening the file (pypdfium2 for PDF, Pillow
+for images), so a damaged or password-protected PDF is refused at the upload.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import filetype
+import pypdfium2
+from PIL import Image, ImageSequence
+
+from mypages_ocr.i18n import _
+
+PDF, PNG, JPEG, TIFF = "application/pdf", "image/png", "image/jpeg", "image/tiff"
+ACCEPTED = {PDF: "pdf", PNG: "png", JPEG: "jpg", TIFF: "tif"}
+#: no side of a page image larger than this (Textract's limit too)
+MAX_SIDE = 10_000
+#: Pillow refuses larger images as decompression bombs; a scanned A4 page at 600 DPI is 35 MP
+Image.MAX_IMAGE_PIXELS = MAX_SIDE * MAX_SIDE
+
+
+class FileRefused(ValueError):
+    """The file cannot be taken: ``message`` says why, to the person who sent it."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    content_type: str
+    page_count: int
+
+
+def content_type_of(head: bytes) -> str | None:
+    """The accepted type that ``head`` (the file's first bytes) starts like, or None."""
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in ACCEPTED:
+        return None
+    return kind.mime
+
+
+def examine(data: bytes) -> FileFacts:
+    """The type and number of pages of ``data``; :class:`FileRefused` for anything else."""
+    content_type = content_type_of(data[:8192])
+    if content_type is None:
+        raise FileRefused(_("Only PDF, PNG, JPEG and TIFF files can be read. This file is "
+                            "none of them."))
+    if content_type == PDF:
+        try:
+            document = pypdfium2.PdfDocument(data)
+        except pypdfium2.PdfiumError:
+            raise FileRefused(_("The PDF cannot be opened: it is damaged or protected by a "
+                                "password. Send it without a password.")) from None
+        try:
+            return FileFacts(content_type, len(document))
+        finally:
+            document.close()
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if max(image.size) > MAX_SIDE:
+                raise FileRefused(_("The image is too large: at most ${pixels} pixels a side.",
+                                    mapping={"pixels": MAX_SIDE}))
+            pages = getattr(image, "n_frames", 1)
+            image.verify()
+    except (OSError, SyntaxError, Image.DecompressionBombError):
+        raise FileRefused(_("The image cannot be opened: it is damaged or too large.")) from None
+    return FileFacts(content_type, pages)
+
+
+def page_images(data: bytes, content_type: str, dpi: int) -> Iterator[Image.Image]:
+    """Every page of the document as an RGB image, one at a time: a PDF rendered at ``dpi``
+    (pypdfium2), the frames of an image as they are."""
+    if content_type == PDF:
+        document = pypdfium2.PdfDocument(data)
+        try:
+            for index in range(len(document)):
+                page = document[index]
+                try:
+                    yield page.render(scale=dpi / 72).to_pil().convert("RGB")
+                finally:
+                    page.close()
+        finally:
+            document.close()
+        return
+    with Image.open(io.BytesIO(data)) as image:
+        for frame in ImageSequence.Iterator(image):
+            yield frame.convert("RGB")
+
+
+def display_png(image: Image.Image, width: int = 1200) -> bytes:
+    """The page as the document view shows it: a PNG at most ``width`` pixels wide."""
+    if image.width > width:
+        image = image.resize((width, round(image.height * width / image.width)))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=False)
+    return buffer.getvalue()

@@ -1,0 +1,78 @@
+"""Fixtures of the OCR plugin's tests: companies in the OCR trial, and the ocr queue's worker.
+
+``ocr_worker`` and ``in_ocr_trial`` are local until mypages.testing offers ``run_jobs`` and
+``modules`` fixtures of its own.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+
+from mypages.jobs import Worker
+from mypages.modules.models import ModuleActivation, ModuleState
+from mypages.testing.plugin import sign_in
+from mypages_ocr import MODULE_KEY
+
+from tests.plugins.ocr.documents import SECOND_PAGE, SWEDISH, Page, document
+
+
+@pytest.fixture(scope="session")
+def mypages_settings(mypages_settings):
+    """The portal with this plugin alone: its tests stand on their own, whatever else is
+    installed. PDF pages are rendered at the resolution the test documents are made at."""
+    return {**mypages_settings, "mypages.plugins.allow": "ocr", "mypages_ocr.dpi": "150"}
+
+
+@pytest.fixture
+def in_ocr_trial(dbsession):
+    def start(company):
+        now = dt.datetime.now(dt.timezone.utc)
+        dbsession.add(ModuleActivation(company_id=company.id, module_key=MODULE_KEY,
+                                       state=ModuleState.trial, trial_started_at=now,
+                                       trial_ends_at=now + dt.timedelta(days=10)))
+        dbsession.commit()
+        return company
+    return start
+
+
+@dataclass
+class Member:
+    company: object
+    user: object
+
+    @property
+    def base(self) -> str:
+        return f"/c/{self.company.id}/documents"
+
+
+@pytest.fixture
+def member(factory, in_ocr_trial, testapp):
+    """A member of a company in the OCR trial, signed in on ``testapp``."""
+    company = in_ocr_trial(factory.company())
+    user = factory.user(company=company)
+    sign_in(testapp, user.email)
+    return Member(company, user)
+
+
+@pytest.fixture
+def ocr_worker(app):
+    """``ocr_worker()`` runs the ocr queue's due jobs, as ``mypages jobs worker --queue ocr``."""
+    def run(name=None):
+        return Worker(app.registry, name=name, queues=["ocr"]).run_queued()
+    return run
+
+
+@pytest.fixture(scope="session")
+def two_page_pdf():
+    return document([Page(SWEDISH), Page(SECOND_PAGE)], "pdf")
+
+
+def upload(testapp, member, data: bytes, filename: str = "avtal.pdf", kind: str = "contract",
+           status: int = 303):
+    page = testapp.get(member.base)
+    form = page.forms["upload-form"]
+    form["kind"] = kind
+    form["file"] = (filename, data)
+    return form.submit(status=status)
