@@ -40,6 +40,7 @@ LAYERS = (
     # domains
     ("accounts", "companies"),  # people's accounts and sign-in; companies and memberships
     ("modules", "people"),     # modules and their trial; a company's people and invitations
+    ("inbox",),                # the notification centre: the bell, What's new, trial reminders
     ("policy",),               # the sign-in policy: judges every session against it
     ("api", "sso"),            # the REST API and its tokens; the Single Sign On module
     ("operator",),             # the platform operators' pages
@@ -84,6 +85,7 @@ def application(settings: dict):
             config.include(".companies")      # companies, memberships, company pages
             config.include(".modules")        # catalogue, trial lifecycle, module= predicate
             config.include(".people")         # a company's people: members, roles, invitations
+            config.include(".inbox")          # notifications: the bell, What's new, reminders
             config.include(".policy")         # the sign-in policy: engine, company and platform policy
             config.include(".api")            # REST API under /api/v1: tokens, OpenAPI, rate limits
             config.include(".sso")            # Single Sign On module: OIDC, SAML, verified domains

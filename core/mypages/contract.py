@@ -146,6 +146,34 @@ class NavigationItem:
 
 
 @dataclass(frozen=True)
+class NotificationKind:
+    """A kind of notification (``mypages_notification_kinds``, since hookspec 2.3): what
+    :func:`mypages.toolkit.notify` is given as ``kind``. Each person chooses on their
+    account page whether a kind also comes by e-mail; ``email`` is the choice of whoever
+    has not made one. ``key`` is unique across the core and every plugin."""
+
+    key: str
+    title: TranslationString
+    email: bool = True
+
+
+@dataclass(frozen=True)
+class WhatsNew:
+    """A "What's new" entry (``mypages_whats_new``, since hookspec 2.3): shown once to
+    each person as a notification when they sign in, from ``date`` (a
+    :class:`datetime.date`) on, if their account was made on or before that day. ``id`` is unique and never reused (name it
+    after the release: ``"notes-0.2-search"``); ``version`` (``"0.2"``) is shown beside it.
+    ``route_name``, if given, is a page with no placeholders to link to."""
+
+    id: str
+    date: dt.date
+    title: TranslationString
+    body: TranslationString
+    version: str = ""
+    route_name: str | None = None
+
+
+@dataclass(frozen=True)
 class JobContext:
     """What a job function receives.
 

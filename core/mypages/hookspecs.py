@@ -13,7 +13,7 @@ Hooks are called in one of two ways:
 
 * **platform hooks** (``mypages_modules``, ``mypages_jobs``,
   ``mypages_migrations``, ``mypages_login_methods``, ``mypages_sso_providers``,
-  ``mypages_api``)
+  ``mypages_api``, ``mypages_notification_kinds``, ``mypages_whats_new``)
   are called for every
   enabled plugin, once at start-up, ``mypages_purchase`` for every
   enabled plugin when a module is bought, and ``mypages_health_checks`` on
@@ -146,6 +146,34 @@ def mypages_api(api):
     stops working when the company's trial ends.
 
     :param api: the :class:`mypages.toolkit.ApiBuilder` every plugin adds to.
+    """
+
+
+@hookspec
+def mypages_notification_kinds():
+    """Return the kinds of notification this plugin posts, a list of
+    :class:`mypages.toolkit.NotificationKind` (since hookspec 2.3).
+
+    Called once at start-up. :func:`mypages.toolkit.notify` refuses a kind
+    nobody declares; each person's account page lists every kind with its
+    title, to choose whether it also comes by e-mail (``email`` is the choice
+    of whoever has not made one). A key is unique across the core and all
+    plugins; two plugins declaring one stop start-up.
+    """
+
+
+@hookspec
+def mypages_whats_new():
+    """Return this plugin's "What's new" entries, a list of
+    :class:`mypages.toolkit.WhatsNew` (since hookspec 2.3).
+
+    Called once at start-up. Each entry reaches each person once, as a
+    notification of the kind ``whats_new``, when they sign in on or after
+    its ``date``, if their account was made on or before that day (newcomers
+    are not told what was new before they came). Keep the entries of past
+    releases: an id already delivered is never delivered again, and removing
+    an entry only stops it reaching those who have not had it. Ids are
+    unique across the core and all plugins.
     """
 
 

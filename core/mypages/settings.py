@@ -131,6 +131,8 @@ class PurgeSettings:
     finished_jobs: dt.timedelta = dt.timedelta(days=30)
     ended_sessions: dt.timedelta = dt.timedelta(days=30)
     used_tokens: dt.timedelta = dt.timedelta(days=7)
+    read_notifications: dt.timedelta = dt.timedelta(days=90)
+    notifications: dt.timedelta = dt.timedelta(days=365)  # read or not
     batch_size: int = 1000
 
 
@@ -295,6 +297,8 @@ def _purge(read: _Reader) -> PurgeSettings:
         finished_jobs=days("finished_jobs", defaults.finished_jobs),
         ended_sessions=days("ended_sessions", defaults.ended_sessions),
         used_tokens=days("used_tokens", defaults.used_tokens),
+        read_notifications=days("read_notifications", defaults.read_notifications),
+        notifications=days("notifications", defaults.notifications),
         batch_size=read.number("mypages.purge.batch_size", defaults.batch_size, high=100_000))
 
 

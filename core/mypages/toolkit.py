@@ -12,15 +12,16 @@ from mypages.api.document import ApiBuilder
 from mypages.api.problems import ApiProblem
 from mypages.contract import (CompanyInfo, DashboardCard, DevApp, FederatedIdentity,
                               HealthCheck, JobContext, LoginMethod, Module, NavigationItem,
-                              PeriodicJob, Price, PurchaseRefused, QueuedJobType, RetryAt,
-                              SettingsTab, SignInRefused, SsoProvider, SsoRejected, SsoSetting,
-                              UserInfo)
+                              NotificationKind, PeriodicJob, Price, PurchaseRefused,
+                              QueuedJobType, RetryAt, SettingsTab, SignInRefused, SsoProvider,
+                              SsoRejected, SsoSetting, UserInfo, WhatsNew)
 from mypages.crypto import BlindIndex, EncryptedText, blind_index, blind_index_lookup
 from mypages.db import Base, UTCDateTime, utcnow
 from mypages.demo import DemoContext
 from mypages.dev import dev_app_url
 from mypages.db.migrate import MigrationSource, add_encrypted_column, run_env
 from mypages.hookspecs import HOOKSPEC_VERSION, MypagesDeprecationWarning, hookimpl, hookspec
+from mypages.inbox import AdminsOf, notify
 from mypages.i18n import (LANGUAGES, format_date, format_money, format_number, portal_timezone,
                           today)
 from mypages.modules.lifecycle import entitled_companies, is_entitled
@@ -39,6 +40,7 @@ from mypages.storage import BlobInfo, BlobNotFound, BlobStore, InvalidBlobKey, b
 from mypages.web.urls import absolute_url
 
 __all__ = [  # one name a line, so that additions merge cleanly
+    "AdminsOf",
     "ApiBuilder",
     "ApiCall",
     "ApiProblem",
@@ -67,6 +69,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "ModuleState",
     "MypagesDeprecationWarning",
     "NavigationItem",
+    "NotificationKind",
     "Outbound",
     "OutboundError",
     "PeriodicJob",
@@ -84,6 +87,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "TranslationStringFactory",
     "UTCDateTime",
     "UserInfo",
+    "WhatsNew",
     "absolute_url",
     "add_encrypted_column",
     "blind_index",
@@ -105,6 +109,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "mail_company_admins",
     "mail_user",
     "mailer",
+    "notify",
     "outbound_client",
     "plugin_hooks",
     "portal_timezone",

@@ -4,8 +4,9 @@ One loader builds what a request knows of its caller from the column groups the 
 export (:class:`mypages.db.ColumnGroup`), each record read back from the row by its labels
 with the group's ``from_mapping()``:
 the session and the user (accounts), the company and the membership (companies), the
-company's sign-in policy and break-glass admins (the policy engine), and the modules the
-company is entitled to (modules). A company page reads all of them in one SELECT; any other
+company's sign-in policy and break-glass admins (the policy engine), the modules the
+company is entitled to (modules), and the number of the user's unread notifications, for the
+bell of the top bar (the notification centre). A company page reads all of them in one SELECT; any other
 page reads the session and user, if its cookie holds a session, in one SELECT too. The loader
 sits in the sign-in policy, the lowest layer that knows all of them; the parts below ask it
 through the request: ``request.user``, ``request.request_context`` (companies' route factory,
@@ -36,6 +37,7 @@ from mypages.accounts.models import User, UserSession
 from mypages.companies import COMPANY_COLUMNS, COMPANY_GROUP, MEMBERSHIP_COLUMNS, MEMBERSHIP_GROUP
 from mypages.companies.models import Company, Membership
 from mypages.db import read_first
+from mypages.inbox import unread_count
 from mypages.modules.lifecycle import entitled_column, entitled_from_mapping
 from mypages.policy.engine import BREAK_GLASS_GROUP, POLICY_GROUP, CompanyPolicyContext
 from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
@@ -48,13 +50,17 @@ class Identity:
 
     session: SessionInfo | None
     user: UserInfo | None
+    #: the user's unread notifications (0 right after signing in: the next page counts them)
+    unread: int = 0
 
 
 NOBODY = Identity(None, None)
+UNREAD = "inbox_unread"
 
-#: the signed-in browser's session and its user, by the digest of the cookie's token
+#: the signed-in browser's session and its user, by the digest of the cookie's token, and
+#: how many of the user's notifications are unread (through an index of its own)
 SIGNED_IN = (
-    select(*SESSION_COLUMNS, *USER_COLUMNS)
+    select(*SESSION_COLUMNS, *USER_COLUMNS, unread_count(User.id).label(UNREAD))
     .join_from(UserSession, User, User.id == UserSession.user_id)
     .where(UserSession.id == bindparam("digest"), UserSession.ended_at.is_(None))
 )
@@ -144,7 +150,7 @@ class RequestContext:
         upkeep = session_store(self._request).judge(user_session, user)
         self._upkeep = (user_session, upkeep) if upkeep is not None else None
         goes_on = upkeep is None or upkeep is SessionUpkeep.touch
-        self._identity = Identity(user_session, user) if goes_on else NOBODY
+        self._identity = Identity(user_session, user, mapping[UNREAD]) if goes_on else NOBODY
 
     def keep_up(self) -> None:
         """Write what the session found at the start needs, if anything."""
@@ -173,8 +179,13 @@ def _user_session(request) -> SessionInfo | None:
     return request.request_context.identity.session
 
 
+def _unread_notifications(request) -> int:
+    return request.request_context.identity.unread
+
+
 def includeme(config):
     config.add_request_method(RequestContext, "request_context", reify=True)
+    config.add_request_method(_unread_notifications, "unread_notifications", reify=True)
     # read-only properties: only RequestContext.act_as changes who the request acts for
     config.add_request_method(property(_user), "user", property=True)
     config.add_request_method(property(_user_session), "user_session", property=True)

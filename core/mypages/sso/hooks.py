@@ -1,13 +1,13 @@
 """The "Single Sign On" module as the core offers it."""
 from decimal import Decimal
 
-from mypages.contract import Module, Price, SettingsTab
+from mypages.contract import Module, NotificationKind, Price, SettingsTab
 from mypages.hookspecs import hookimpl
 from mypages.i18n import _
 from mypages.sso.connections import MODULE_KEY
 from mypages.sso.generic_saml import GenericSamlProvider
 from mypages.sso.mail_jobs import JOBS
-from mypages.sso.require_all import module_state_changed
+from mypages.sso.require_all import NOTIFICATION_KIND, module_state_changed
 
 
 @hookimpl
@@ -41,3 +41,8 @@ def mypages_jobs():
 @hookimpl
 def mypages_sso_providers():
     return [GenericSamlProvider()]
+
+
+@hookimpl
+def mypages_notification_kinds():
+    return [NotificationKind(NOTIFICATION_KIND, _("Single Sign On (to admins)"), email=True)]

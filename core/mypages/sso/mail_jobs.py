@@ -6,18 +6,15 @@ import datetime as dt
 from sqlalchemy import delete
 
 from mypages.contract import PeriodicJob, QueuedJobType
-from mypages.i18n import _
 from mypages.people.mail import mail_company_admins
 from mypages.sso.models import SamlAssertionSeen, SsoAttempt
+from mypages.sso.require_all import SUSPENDED_BODY, SUSPENDED_TITLE
 
 
 def require_all_suspended(job) -> None:
-    mail_company_admins(job, job.payload["company_id"],
-                        _("Single Sign On is no longer required at ${company}"),
-                        _("The Single Sign On module of ${company} is no longer active, so "
-                          "\"Require from all\" is suspended: your people can sign in with "
-                          "their passwords again. Buy the module under Company settings to "
-                          "require Single Sign On again."))
+    """Mail queued before the admins were told by a notification (which mails as each
+    chose): still sent, so an upgrade loses none."""
+    mail_company_admins(job, job.payload["company_id"], SUSPENDED_TITLE, SUSPENDED_BODY)
 
 
 def clear_out(job) -> None:

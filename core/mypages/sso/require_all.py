@@ -4,8 +4,8 @@ It can only be switched on after an admin of the company signed in through
 the current connection since its last change. While it is on, password
 sign-in, password reset and local two-factor are closed for the company's
 people, except its break-glass admins. If the module lapses, the requirement
-is suspended (never a lock-out) and the admins are told; buying the module
-brings it back.
+is suspended (never a lock-out) and the admins are told (a notification, by
+e-mail too unless they chose otherwise); buying the module brings it back.
 """
 from __future__ import annotations
 
@@ -13,11 +13,21 @@ from sqlalchemy import select
 
 from mypages.policy.models import CompanyPolicy
 from mypages.i18n import _
+from mypages.inbox import AdminsOf, notify
 from mypages.modules.models import ModuleState
 from mypages.refusals import Refusal
 from mypages.sso.connections import connection_of
 from mypages.sso.models import VerifiedDomain
+from mypages.web.urls import route_path
 from mypages.work import Work
+
+#: the kind of notification of the Single Sign On module (sso/hooks.py declares it)
+NOTIFICATION_KIND = "sso"
+SUSPENDED_TITLE = _("Single Sign On is no longer required at ${company}")
+SUSPENDED_BODY = _("The Single Sign On module of ${company} is no longer active, so "
+                   "\"Require from all\" is suspended: your people can sign in with "
+                   "their passwords again. Buy the module under Company settings to "
+                   "require Single Sign On again.")
 
 
 class RequireAllRefused(Refusal):
@@ -71,4 +81,6 @@ def module_state_changed(context, company, old_state, new_state) -> None:
     context.audit("sso.require_all_restored" if entitled else "sso.require_all_suspended",
                   target="sso")
     if not entitled:
-        context.enqueue("sso.require_all_suspended_mail", {"company_id": company.id})
+        notify(context, AdminsOf(company.id), NOTIFICATION_KIND, SUSPENDED_TITLE,
+               SUSPENDED_BODY, values={"company": company.name},
+               link=route_path(context, "company_modules", company_id=company.id))

@@ -3,15 +3,16 @@
 It offers one module ("notes"): a page where the people of a company keep
 shared notes, a link to it in the top bar, a settings tab for the company's
 admins, a dashboard card, its own table with its own migration history, its
-own translations, and its notes in the REST API (mypages_example_notes/api.py). The
-plugin-author guide walks through it.
+own translations, its notes in the REST API (mypages_example_notes/api.py), and a
+"What's new" entry. The plugin-author guide walks through it.
 """
+import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from mypages.toolkit import (DashboardCard, MigrationSource, Module, NavigationItem, Price,
-                             SettingsTab, hookimpl)
+                             SettingsTab, WhatsNew, hookimpl)
 
 from mypages_example_notes.api import add_operations
 from mypages_example_notes.common import MODULE_KEY, _
@@ -67,6 +68,14 @@ def mypages_demo(context):
     if context.dbsession.scalars(kept).first() is None:
         context.dbsession.add(Note(company_id=company.id, text=WELCOME))
     return [f"a welcome note in {company.name} (activate the Notes trial to see it)"]
+
+
+@hookimpl
+def mypages_whats_new():
+    """Shown once to each person in the bell; keep past entries, add new ones on top."""
+    return [WhatsNew("notes-0.1-api", dt.date(2026, 12, 3), _("Notes in the REST API"),
+                     _("Your company's notes can now be read and written through the REST "
+                       "API, with a token that has the notes scopes."), version="0.1")]
 
 
 @hookimpl

@@ -7,10 +7,12 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
+from sqlalchemy import select
 
 from mypages.accounts.models import TotpCredential
 from mypages.policy.models import CompanyPolicy
 from mypages.db import utcnow
+from mypages.inbox.models import Notification
 from mypages.jobs import Worker
 from mypages.modules.models import ModuleState
 from mypages.sso.models import VerifiedDomain
@@ -298,6 +300,10 @@ def test_an_ended_trial_never_locks_anyone_out_and_buying_restores_it(org, dbses
         assert subjects(org.smtp, admin.email) == [
             "Single Sign On is no longer required at Example AB"]
     assert org.smtp.to(org.anna.email) == []
+    # and in the bell of each admin, linking to the Modules page
+    told = dbsession.scalars(select(Notification).where(Notification.kind == "sso")).all()
+    assert sorted(n.user_id for n in told) == sorted([org.admin.id, org.boss.id])
+    assert {n.link for n in told} == {f"/c/{org.company.id}/settings/modules"}
     by_password = browser(org.app)
     sign_in_with_password(by_password, org.anna.email, org.password)
     by_password.get(f"/c/{org.company.id}/", status=200)
