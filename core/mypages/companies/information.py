@@ -132,11 +132,10 @@ def read_form(form) -> Information:
                 "The VAT number is not valid: it starts with the country code (SE for "
                 "Sweden) and follows that country's rules.")
         elif (vat_number.startswith("SE") and org_number is not None
-              and vat_number != f"SE{org_number.replace('-', '')}01"):
+              and vat_number != (expected := f"SE{org_number.replace('-', '')}01")):
             problems["vat_number"] = _(
                 "A Swedish VAT number is SE, the organisation number's ten digits and 01: "
-                "${expected} for this organisation number.",
-                mapping={"expected": f"SE{org_number.replace('-', '')}01"})
+                "${expected} for this organisation number.", mapping={"expected": expected})
     if values["invoice_email"] and "invoice_email" not in problems:
         try:
             invoice_email = validate_email(values["invoice_email"],
