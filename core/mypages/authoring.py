@@ -21,6 +21,7 @@ from pathlib import Path
 
 import click
 
+from mypages.hookspecs import HOOKSPEC_VERSION
 from mypages.i18n import catalogs
 
 try:
@@ -71,7 +72,8 @@ def _checked(name: str, title: str | None, description: str | None) -> dict:
         if not text or len(text) > 200 or UNSAFE_TEXT.search(text):
             raise AuthoringError(f"the {label} {text!r} must be 1 to 200 characters, on one line, "
                                  f"without quotes, backslashes, brackets, braces, $ or %")
-    return {"name": name, "title": title, "description": description}
+    return {"name": name, "title": title, "description": description,
+            "hookspec": ".".join(map(str, HOOKSPEC_VERSION))}
 
 
 def new_plugin(name: str, folder: Path | str | None = None, title: str | None = None,
