@@ -10,7 +10,7 @@ PLUGINS   = examples/notes plugins/sso_azure plugins/sso_google plugins/bankid p
 $(BIN)/.installed: setup.cfg $(foreach p,$(PLUGINS),$(p)/setup.cfg)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade --quiet pip 'setuptools<81' wheel
-	$(BIN)/pip install --quiet --only-binary lxml,xmlsec -e '.[test,docs,s3]' $(foreach p,$(PLUGINS),-e $(p))
+	$(BIN)/pip install --quiet --only-binary lxml,xmlsec -e '.[test,docs,s3,author]' $(foreach p,$(PLUGINS),-e $(p))
 	$(BIN)/python -c "import xmlsec, onelogin.saml2.auth"  # lxml and xmlsec agree on libxml2
 	touch $@
 

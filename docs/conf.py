@@ -18,7 +18,7 @@ author = "the mypages authors"
 copyright = "the mypages authors"
 release = version = "0.1"
 
-extensions = ["sphinx.ext.autodoc", "api_reference"]
+extensions = ["sphinx.ext.autodoc", "api_reference", "ui_example"]
 
 exclude_patterns = ["_build", "_ext"]
 root_doc = "index"
@@ -36,7 +36,8 @@ html_theme_options = {
     "show_relbars": True,
 }
 html_sidebars = {"**": ["about.html", "navigation.html", "relations.html", "searchbox.html"]}
-html_static_path = []
+# the core's stylesheet, for the rendered examples of docs/plugins/ui.rst
+html_static_path = [os.path.join("..", "core", "mypages", "static")]
 
 
 def check_toolkit_documented(app, env):

@@ -47,7 +47,7 @@ LAYERS = (
     # entry points
     ("demo",),                 # what plugins seed demo data with (mypages demo)
     ("mypages",),              # this module: the composition root
-    ("cli",),                  # the mypages command
+    ("cli", "authoring"),      # the mypages command; the template of a new plugin
     ("testing", "toolkit"),    # the pytest plugin; the plugins' one import
 )
 

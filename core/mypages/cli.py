@@ -133,14 +133,14 @@ def fail(message: str):
     sys.exit(2)
 
 
-#: entry points of commands other distributions add (the test extra's ``mypages plugin``)
+#: entry points of commands other distributions add (the author extra's ``mypages plugin``)
 COMMANDS_GROUP = "mypages.commands"
 
 
 def _unavailable(name: str, point, exc: Exception) -> click.Command:
     def refuse(args):
         fail(f"the command {name!r} ({point.value}) cannot be loaded: {exc!r}; install what it "
-             f"needs (`pip install mypages[test]` for `mypages plugin`)")
+             f"needs (`pip install 'mypages[author]'` for `mypages plugin`)")
 
     return click.Command(name, callback=refuse, help=f"(cannot be loaded: {exc!r})",
                          params=[click.Argument(["args"], nargs=-1)],

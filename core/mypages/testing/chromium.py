@@ -9,6 +9,7 @@ fails the test.
 from __future__ import annotations
 
 import configparser
+import os
 import re
 import shutil
 import socket
@@ -148,20 +149,31 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: floa
 
 @contextmanager
 def serve_portal(folder: Path, base: dict | None = None,
-                 seed: Callable[[str, Path], Seeded] = seed_company, **settings: str):
+                 seed: Callable[[str, Path], Seeded] = seed_company,
+                 python: Path | None = None, **settings: str):
     """The portal under pserve on 127.0.0.1, migrated and seeded (``seed(database_url,
-    ini)``), in ``folder``; yields a :class:`LiveServer`."""
+    ini)``), in ``folder``; yields a :class:`LiveServer`. ``python``: the interpreter of
+    another virtual environment, which then migrates and serves the portal with the core
+    and plugins installed there (and nothing of this process's ``PYTHONPATH``)."""
     port = free_port()
     ini = folder / "portal.ini"
     database_url = f"sqlite:///{folder / 'mypages.sqlite'}"
     write_ini(ini, portal_settings(database_url, port, base, **settings))
-    OperatorCli(ini=ini)("db", "upgrade")
+    environment = None
+    if python is None:
+        OperatorCli(ini=ini)("db", "upgrade")
+    else:
+        environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+        subprocess.run([str(Path(python).parent / "mypages"), "-c", str(ini), "db", "upgrade"],
+                       check=True, capture_output=True, env=environment, cwd=folder)
 
     log = folder / "server.log"
     url = f"http://127.0.0.1:{port}"
     with log.open("w") as log_file:
-        process = subprocess.Popen([sys.executable, "-m", "pyramid.scripts.pserve", str(ini)],
-                                   stdout=log_file, stderr=subprocess.STDOUT, cwd=folder)
+        process = subprocess.Popen([str(python or sys.executable), "-m",
+                                    "pyramid.scripts.pserve", str(ini)],
+                                   stdout=log_file, stderr=subprocess.STDOUT, cwd=folder,
+                                   env=environment)
     try:
         # the server starts up while the data is seeded; no request reaches it before both
         seeded = seed(database_url, ini)

@@ -1,12 +1,14 @@
 """``mypages plugin check NAME``: the checks of :mod:`mypages.testing.checks` on one plugin,
-from the command line (added to the ``mypages`` command through the ``mypages.commands``
-entry points; it needs the ``test`` extra)."""
+from the command line, and ``mypages plugin new NAME`` (:mod:`mypages.authoring`); added to
+the ``mypages`` command through the ``mypages.commands`` entry points. They need the
+``author`` extra (``pip install 'mypages[author]'``: the ``test`` extra and copier)."""
 from __future__ import annotations
 
 import sys
 
 import click
 
+from mypages.authoring import new
 from mypages.testing.checks import Problem, plugin_problems
 
 
@@ -22,7 +24,10 @@ def _pairs(given: tuple[str, ...], option: str) -> dict:
 
 @click.group("plugin")
 def plugin():
-    """Check a plugin before it is released."""
+    """Make a new plugin; check a plugin before it is released."""
+
+
+plugin.add_command(new)
 
 
 @plugin.command("check")
