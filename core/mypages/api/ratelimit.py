@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
-from sqlalchemy import bindparam, case, delete, event, select, text
+from sqlalchemy import Float, Integer, bindparam, case, delete, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -83,8 +83,8 @@ class DatabaseStorage(Storage):
         """Add ``amount`` to ``key``'s count, or start a window of ``expiry`` seconds at
         ``now`` if it has none or its window has ended: built once, bound on every call."""
         table = RateLimitCounter
-        amount, now = bindparam("amount"), bindparam("now")
-        expires_at = bindparam("expires_at")
+        amount = bindparam("amount", type_=Integer)
+        now, expires_at = bindparam("now", type_=Float), bindparam("expires_at", type_=Float)
         ended = table.expires_at <= now
         return (insert(table).values(key=bindparam("key"), count=amount, expires_at=expires_at)
                 .on_conflict_do_update(
