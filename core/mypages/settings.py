@@ -146,6 +146,9 @@ class ApiSettings:
     rate_limit_per_token: str = "600/minute"
     rate_limit_per_address: str = "1200/minute"
     rate_limit_storage: str = field(default="", repr=False)
+    #: how far a process may count ahead of the shared store, in percent of a limit: it
+    #: tells the store its counts after that many requests (at most 100) or a second
+    rate_limit_slack: int = 5
 
 
 @dataclass(frozen=True)
@@ -376,7 +379,9 @@ def _api(read: _Reader) -> ApiSettings:
                                          ApiSettings.rate_limit_per_token),
         rate_limit_per_address=_rate_limit(read, "mypages.api.rate_limit_per_address",
                                            ApiSettings.rate_limit_per_address),
-        rate_limit_storage=storage)
+        rate_limit_storage=storage,
+        rate_limit_slack=read.number("mypages.api.rate_limit_slack", ApiSettings.rate_limit_slack,
+                                     low=0, high=20))
 
 
 def parse(raw: Mapping[str, object]) -> Settings:

@@ -9,6 +9,7 @@ import hmac
 import io
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 from mypages.api.document import ApiOperation
 from mypages.api.problems import ApiProblem, api_localizer
@@ -71,8 +72,14 @@ class ApiCall:
         what it audits names the token and its creator."""
         return Work(self.request.dbsession, self.request.registry, self.actor)
 
+    @cached_property
+    def localizer(self):
+        """The caller's language's localizer, found once for the call (a list translates a
+        title per item)."""
+        return api_localizer(self.request)
+
     def translate(self, message) -> str:
-        return api_localizer(self.request).translate(message)
+        return self.localizer.translate(message)
 
 
 # -- cursors ---------------------------------------------------------------------

@@ -79,6 +79,12 @@ class ApiOperation:
     csv: bool = False  # the ``.csv`` twin of a list: CSV whatever Accept says
     owner: str = "core"
 
+    @property
+    def header_names(self) -> tuple[str, ...]:
+        """The headers the operation declares as parameters."""
+        return tuple(parameter["name"] for parameter in self.spec.get("parameters", ())
+                     if parameter.get("in") == "header")
+
 
 class ApiDefinitionError(ValueError):
     """An operation, schema or scope that cannot go into the document."""

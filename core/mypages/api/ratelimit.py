@@ -4,9 +4,19 @@ Every worker and every machine must count together, so the counters live where t
 look: by default in the application's database (:class:`DatabaseStorage`, a ``limits``
 storage over the table ``api_rate_limits``: ``limits`` ships none for SQL, and its
 ``memory://`` storage counts per process), or in any storage ``limits`` knows, by its URI
-(``mypages.api.rate_limit_storage = redis://...``). The strategy is ``limits``' fixed
-window; each answer says where the caller stands (``RateLimit``, ``RateLimit-Policy``,
-draft-ietf-httpapi-ratelimit-headers) and a refusal when to come back (``Retry-After``).
+(``mypages.api.rate_limit_storage = redis://...``). The windows are fixed, as ``limits``'
+fixed window strategy counts them; each answer says where the caller stands
+(``RateLimit``, ``RateLimit-Policy``, draft-ietf-httpapi-ratelimit-headers) and a refusal
+when to come back (``Retry-After``).
+
+Writing to the shared store on every request would cost more than the rest of the request,
+so each process counts ahead of it (:class:`RateLimits`): it adds its own count of a key to
+the store after :meth:`RateLimits.batch` requests of that key (``mypages.api.rate_limit_slack``
+percent of the limit, at most :data:`MAX_BATCH`, at least 1) or :data:`SYNC_EVERY` seconds,
+whichever comes first, and reads back the total of every process. A process refuses when
+the total it last read plus its own count since is past the limit, so it never refuses too
+early; it may allow too much only by what other processes have counted and not yet told
+(fewer than a batch each). With slack 0 every request is counted in the store at once.
 """
 from __future__ import annotations
 
@@ -17,8 +27,7 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
-from limits.strategies import FixedWindowRateLimiter
-from sqlalchemy import case, delete, event, select, text
+from sqlalchemy import Float, Integer, bindparam, case, delete, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -27,6 +36,12 @@ from mypages.db import engine_from_url
 from mypages.services import clock, settings_of
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+#: a process adds its counts to the shared store at least this often, in seconds
+SYNC_EVERY = 1.0
+#: and after at most this many requests of one key
+MAX_BATCH = 100
+#: past this many keys known, a process forgets those whose window has ended
+KEPT_KEYS = 10_000
 
 
 def _counts_need_no_fsync(dbapi_connection, _record):
@@ -60,8 +75,23 @@ class DatabaseStorage(Storage):
             event.listen(self.engine, "connect", _counts_need_no_fsync)
         else:
             self.engine = app_engine
-        self.insert = _INSERTS[self.dialect]
+        self._incr = self._incr_statement(_INSERTS[self.dialect])
         self._local = threading.local()
+
+    @staticmethod
+    def _incr_statement(insert):
+        """Add ``amount`` to ``key``'s count, or start a window of ``expiry`` seconds at
+        ``now`` if it has none or its window has ended: built once, bound on every call."""
+        table = RateLimitCounter
+        amount = bindparam("amount", type_=Integer)
+        now, expires_at = bindparam("now", type_=Float), bindparam("expires_at", type_=Float)
+        ended = table.expires_at <= now
+        return (insert(table).values(key=bindparam("key"), count=amount, expires_at=expires_at)
+                .on_conflict_do_update(
+                    index_elements=[table.key],
+                    set_={"count": case((ended, amount), else_=table.count + amount),
+                          "expires_at": case((ended, expires_at), else_=table.expires_at)})
+                .returning(table.count, table.expires_at))
 
     @contextmanager
     def together(self):
@@ -97,16 +127,9 @@ class DatabaseStorage(Storage):
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = self._now()
-        table = RateLimitCounter
-        ended = table.expires_at <= now
-        statement = self.insert(table).values(key=key, count=amount, expires_at=now + expiry)
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.key],
-            set_={"count": case((ended, amount), else_=table.count + amount),
-                  "expires_at": case((ended, now + expiry), else_=table.expires_at)},
-        ).returning(table.count, table.expires_at)
         with self._writing() as connection:
-            count, expires_at = connection.execute(statement).one()
+            count, expires_at = connection.execute(self._incr, {
+                "key": key, "amount": amount, "now": now, "expires_at": now + expiry}).one()
         self._local.seen = {key: (count, expires_at)}
         return count
 
@@ -162,38 +185,83 @@ class Standing:
     window: int  # seconds
 
 
+class _Tally:
+    """One key's count as this process knows it: the total the shared store gave at the last
+    sync, this process's requests since, when the window ends and when it last synced."""
+
+    __slots__ = ("shared", "pending", "window_end", "synced_at")
+
+    def __init__(self):
+        self.shared = 0
+        self.pending = 0
+        self.window_end = math.inf
+        self.synced_at = -math.inf
+
+
 class RateLimits:
-    """The API's two limits and their shared counters."""
+    """The API's two limits, counted in this process and added to the shared store in
+    batches (the module's docstring says how far that can overshoot)."""
 
     def __init__(self, registry):
         settings = settings_of(registry).api
         self.registry = registry
         uri = settings.rate_limit_storage
         self.storage = storage_from_string(uri) if uri else DatabaseStorage(registry)
-        self.limiter = FixedWindowRateLimiter(self.storage)
         self.per_token: RateLimitItem = parse(settings.rate_limit_per_token)
         self.per_address: RateLimitItem = parse(settings.rate_limit_per_address)
+        self.slack = settings.rate_limit_slack
+        self._tallies: dict[str, _Tally] = {}
+        self._forget_at = KEPT_KEYS
+        # one thread at a time: a threaded server's requests share the tallies
+        self._lock = threading.Lock()
 
-    def _hit(self, name: str, item: RateLimitItem, identifier: str) -> Standing:
-        allowed = self.limiter.hit(item, name, identifier)
-        stats = self.limiter.get_window_stats(item, name, identifier)
-        if isinstance(self.storage, DatabaseStorage):
-            self.storage._local.seen = None
-        now = clock(self.registry).now().timestamp()
-        window = item.get_expiry()
-        return Standing(name, allowed, item.amount, stats.remaining,
-                        min(window, max(0, math.ceil(stats.reset_time - now))), window)
+    def batch(self, item: RateLimitItem) -> int:
+        """How many requests of one key this process counts before it tells the store."""
+        return max(1, min(MAX_BATCH, item.amount * self.slack // 100))
 
-    def hit(self, address: str, token_id: int | None) -> list[Standing]:
-        """Count a request against its address's limit and, with a good token, the token's;
-        in one transaction where the counts are the database's."""
+    def _tally(self, key: str, now: float) -> _Tally:
+        tally = self._tallies.get(key)
+        if tally is None or now >= tally.window_end:
+            # a window that has ended is over for every process: its untold count with it
+            if len(self._tallies) >= self._forget_at:
+                self._tallies = {k: t for k, t in self._tallies.items() if now < t.window_end}
+                self._forget_at = max(KEPT_KEYS, 2 * len(self._tallies))
+            tally = self._tallies[key] = _Tally()
+        tally.pending += 1
+        return tally
+
+    def _sync(self, due: list[tuple[str, RateLimitItem, _Tally]], now: float) -> None:
         together = (self.storage.together() if isinstance(self.storage, DatabaseStorage)
                     else nullcontext())
         with together:
-            standings = [self._hit("address", self.per_address, address or "-")]
-            if token_id is not None:
-                standings.append(self._hit("token", self.per_token, str(token_id)))
-        return standings
+            for key, item, tally in due:
+                tally.shared = self.storage.incr(key, item.get_expiry(), amount=tally.pending)
+                tally.window_end = self.storage.get_expiry(key)
+                tally.pending, tally.synced_at = 0, now
+        if isinstance(self.storage, DatabaseStorage):
+            self.storage._local.seen = None
+
+    def hit(self, address: str, token_id: int | None) -> list[Standing]:
+        """Count a request against its address's limit and, with a good token, the token's;
+        what is due for the shared store in one transaction where that is the database."""
+        now = clock(self.registry).now().timestamp()
+        limits = [("address", self.per_address, self.per_address.key_for(address or "-"))]
+        if token_id is not None:
+            limits.append(("token", self.per_token, self.per_token.key_for(str(token_id))))
+        with self._lock:
+            counted = [(name, item, key, self._tally(key, now)) for name, item, key in limits]
+            due = [(key, item, tally) for _name, item, key, tally in counted
+                   if tally.pending >= self.batch(item) or now - tally.synced_at >= SYNC_EVERY]
+            if due:
+                self._sync(due, now)
+            return [self._standing(name, item, tally, now) for name, item, _key, tally in counted]
+
+    @staticmethod
+    def _standing(name: str, item: RateLimitItem, tally: _Tally, now: float) -> Standing:
+        count = tally.shared + tally.pending
+        window = item.get_expiry()
+        return Standing(name, count <= item.amount, item.amount, max(0, item.amount - count),
+                        min(window, max(0, math.ceil(tally.window_end - now))), window)
 
 
 def headers(standings: list[Standing]) -> dict[str, str]:

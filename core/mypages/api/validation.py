@@ -8,6 +8,7 @@ template (``path_pattern``) and the values of its placeholders.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
@@ -18,19 +19,29 @@ from mypages.api.document import API_PREFIX
 
 class OpenApiRequest:
     """A WebOb request as openapi-core reads one. Cookies are not passed: the API reads
-    none."""
+    none. The parameters are copied only when openapi-core asks for them: a request
+    :class:`Checked` has seen pass before is not read again."""
 
     def __init__(self, request, pattern: str, variables: dict):
+        self._request = request
+        self.variables = variables
         self.host_url = request.host_url
         self.path = request.path_info
         self.path_pattern = API_PREFIX + pattern
         self.method = request.method.lower()
-        self.parameters = RequestParameters(
-            query=ImmutableMultiDict(list(request.GET.items())),
-            header=Headers(list(request.headers.items())),
-            cookie=ImmutableMultiDict(), path=variables)
         self.content_type = request.headers.get("Content-Type", "").lower()
         self.body = request.body or None
+
+    def header(self, name: str) -> str | None:
+        return self._request.headers.get(name)
+
+    @cached_property
+    def parameters(self) -> RequestParameters:
+        request = self._request
+        return RequestParameters(
+            query=ImmutableMultiDict(list(request.GET.items())),
+            header=Headers(list(request.headers.items())),
+            cookie=ImmutableMultiDict(), path=self.variables)
 
 
 class OpenApiResponse:
@@ -75,10 +86,11 @@ def openapi_of(document: dict) -> OpenAPI:
 
 class Checked:
     """Requests and answers found valid, remembered: checking is a pure function of what
-    openapi-core reads (the method, the path, the query, the body and its type; the
-    documents here declare no header or cookie parameters), and it costs milliseconds,
-    while a client that polls sends the same request and gets the same answer again and
-    again. Only what passed is remembered, so anything wrong is always checked in full."""
+    openapi-core reads (the method, the path, the query, the body and its type, and the
+    headers the operation declares as parameters; no cookie is passed), and it costs
+    milliseconds, while a client that polls sends the same request and gets the same answer
+    again and again. Only what passed is remembered, so anything wrong is always checked in
+    full."""
 
     LIMIT = 10_000
 
@@ -90,11 +102,13 @@ class Checked:
         if len(kept) >= self.LIMIT:
             kept.clear()
 
-    def request(self, openapi: OpenAPI, request: OpenApiRequest, query_string: str):
-        """(the validated parameters and body, the errors) of a request."""
-        key = (request.method, request.path_pattern, tuple(sorted(
-            request.parameters.path.items())), query_string, request.content_type,
-            request.body)
+    def request(self, openapi: OpenAPI, request: OpenApiRequest, query_string: str,
+                header_names: tuple[str, ...] = ()):
+        """(the validated parameters and body, the errors) of a request; ``header_names``:
+        the header parameters its operation declares, whose values are part of it."""
+        key = (request.method, request.path_pattern, tuple(sorted(request.variables.items())),
+               query_string, request.content_type, request.body,
+               tuple(request.header(name) for name in header_names))
         found = self.requests.get(key)
         if found is not None:
             return found, []

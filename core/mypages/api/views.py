@@ -112,7 +112,8 @@ def _call(request, api, standings: list) -> Response:
     note_use(request.registry, auth.token, clock(request).now())
     checked = OpenApiRequest(request, template, variables)
     result, problems = api.checked.request(api.openapi, checked,
-                                           request.environ.get("QUERY_STRING", ""))
+                                           request.environ.get("QUERY_STRING", ""),
+                                           operation.header_names)
     if problems:
         found = [entry for problem in problems for entry in describe(problem)]
         media = any(isinstance(problem.__cause__, MediaTypeNotFound) for problem in problems)

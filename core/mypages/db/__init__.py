@@ -151,6 +151,15 @@ def read_first(request, statement, parameters: dict):
         return connection.execute(statement, parameters).first()
 
 
+def read_all(request, statement, parameters: dict) -> list:
+    """Every row of a read-only Core statement, read as :func:`read_first` reads."""
+    dbsession = request.opened_dbsession
+    if dbsession is not None:
+        return dbsession.execute(statement, parameters).all()
+    with request.registry["db.read_engine"].connect() as connection:
+        return connection.execute(statement, parameters).all()
+
+
 def read_engine(engine: Engine) -> Engine:
     """The engine for :func:`read_first`. One statement needs no transaction around it: on
     PostgreSQL, autocommit saves the BEGIN and ROLLBACK round trips; SQLite's driver begins

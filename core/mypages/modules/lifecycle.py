@@ -19,7 +19,7 @@ import datetime as dt
 import math
 from typing import Callable
 
-from sqlalchemy import and_, func, literal_column, or_, select, update
+from sqlalchemy import and_, bindparam, func, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mypages.contract import Module
@@ -91,6 +91,13 @@ def entitled_from_mapping(mapping) -> frozenset[str]:
 def activations(dbsession, company_id: int) -> dict[str, ModuleActivation]:
     rows = dbsession.scalars(select(ModuleActivation).where(ModuleActivation.company_id == company_id))
     return {row.module_key: row for row in rows}
+
+
+#: what :func:`state_of` and :func:`days_left` read of a company's activations, as plain rows
+#: (for :func:`mypages.db.read_all`: no ORM session for a request that only reads them)
+ACTIVATION_STATES = (select(ModuleActivation.module_key, ModuleActivation.state,
+                            ModuleActivation.trial_ends_at)
+                     .where(ModuleActivation.company_id == bindparam("company_id")))
 
 
 def state_of(row: ModuleActivation | None) -> ModuleState:

@@ -1,9 +1,11 @@
 """The core's operations, their pages, CSV, and the problems of bad requests."""
 import csv
 import io
+import time
 
 import pytest
-from sqlalchemy import select
+import time_machine
+from sqlalchemy import event, select
 
 from mypages.accounts.models import TotpCredential
 from mypages.modules.models import ModuleActivation, ModuleState
@@ -37,6 +39,31 @@ def test_the_company(testapp, company_token):
     # the company's information for invoices
     assert (body["city"], body["vat_number"], body["street_address"]) == \
         ("Umeå", "SE556677889901", None)
+
+
+def test_reading_the_modules_costs_two_selects_and_no_write(app, testapp, company_token):
+    """The token, its company and entitled modules in one SELECT, the activations in another;
+    the rate limits are counted in the process and told to their store in batches, and the
+    token's last use at most once a minute: reading writes nothing."""
+    *_, token = company_token
+    engines = {app.registry["db.engine"],
+               getattr(app.registry["api.published"].rate_limits.storage, "engine", None)} - {None}
+    seen = []
+
+    def record(conn, cursor, statement, *rest):
+        seen.append(statement.split()[0].upper())
+
+    with time_machine.travel(time.time(), tick=False):
+        testapp.get("/api/v1/modules", headers=bearer(token))  # a window begins, a first use
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", record)
+        try:
+            for _ in range(5):
+                testapp.get("/api/v1/modules", headers=bearer(token))
+        finally:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", record)
+    assert seen == ["SELECT"] * 10
 
 
 def test_members_with_roles_and_two_factor(testapp, company_token):
