@@ -39,8 +39,9 @@ def second_app(settings: dict, **overrides):
 
 
 def fill(pattern: str, values: dict) -> str:
-    """A path for a route pattern, its placeholders taken from ``values``."""
-    path = PLACEHOLDER.sub(lambda m: str(values[m.group(1) or m.group(2)]), pattern)
+    """A path for a route pattern, its placeholders taken from ``values``; a placeholder
+    ``values`` does not name (a plugin's ``{document_id}``) is ``1``, as the plugin check does."""
+    path = PLACEHOLDER.sub(lambda m: str(values.get(m.group(1) or m.group(2), 1)), pattern)
     return "/" + path.lstrip("/")
 
 

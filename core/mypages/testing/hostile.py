@@ -330,7 +330,9 @@ class _Sweep:
                 variants.append([pair for pair in pairs if pair[0] != button.name]
                                 + [(button.name, button.value_if_submitted())])
             for variant in variants:
-                baseline = tuple((name, good.get(name, value)) for name, value in variant)
+                # a file input's value is WebTest's File: its form is swept with file parts
+                baseline = tuple((name, good.get(name, value if isinstance(value, (str, bytes))
+                                                  else "")) for name, value in variant)
                 found.append(FoundForm(route_name, (form.method or "GET").upper(), action, names,
                                        baseline, passwords))
         return found
