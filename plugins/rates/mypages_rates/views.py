@@ -58,7 +58,7 @@ def rates_page(request, errors=()):
                            format_value=formatting.value_formatter(request, chosen.row),
                            format_day=formatting.day_formatter(request, range_name),
                            decimals=min(chosen.precision, 2))
-    cross = _cross(request, range_name)
+    cross = None if errors else _cross(request, range_name)
     alerts = list(request.dbsession.scalars(
         select(Alert).where(Alert.company_id == request.company.id,
                             Alert.user_id == request.user.id).order_by(Alert.id)))

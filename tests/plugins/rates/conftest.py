@@ -107,10 +107,12 @@ def run_jobs(rates_app, now):
 def rates_company(factory, dbsession):
     """A company on the Rates trial, with an admin and a member."""
     company = factory.company()
-    start = NOW - dt.timedelta(days=1)
+    # running both at the app's still clock (jobs) and at the wall clock (pages)
+    real = dt.datetime.now(dt.timezone.utc)
+    start, end = min(real, NOW) - dt.timedelta(days=1), max(real, NOW) + dt.timedelta(days=9)
     dbsession.add(ModuleActivation(company_id=company.id, module_key="rates",
                                    state=ModuleState.trial, trial_started_at=start,
-                                   trial_ends_at=start + dt.timedelta(days=10), updated_at=start))
+                                   trial_ends_at=end, updated_at=start))
     dbsession.commit()
     company.admin = factory.user(company=company, role="admin", locale="en")
     company.member = factory.user(company=company, locale="sv")
