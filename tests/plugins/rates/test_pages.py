@@ -39,7 +39,7 @@ def test_members_see_latest_values_changes_and_a_chart(testapp, signed_in, fetch
     signed_in(fetched.member)
     page = testapp.get(f"/c/{fetched.id}/rates", headers={"Accept-Language": "sv"})
     table = page.html.find(id="rates-table")
-    assert "Styrränta" in table.text or "Policy rate" in table.text
+    assert "Styrränta" in table.text and "Riksbanken (SWEA)" in table.text
     svg = page.html.find("svg", class_="rates-chart")
     assert svg is not None and svg.find("path")["d"].startswith("M")
     assert page.html.find(attrs={"style": True}) is None and "<style" not in page.text
@@ -54,7 +54,7 @@ def test_the_range_changes_the_chart(testapp, signed_in, fetched):
 
 
 def test_a_cross_rate_is_labelled_as_computed(testapp, signed_in, fetched):
-    signed_in(fetched.member)
+    signed_in(fetched.admin)  # English
     page = testapp.get(f"/c/{fetched.id}/rates",
                        {"base": "EUR", "quote": "USD", "via": "SEK"},
                        headers={"Accept-Language": "en"})
@@ -99,7 +99,7 @@ def test_the_json_view_gives_exact_values(testapp, signed_in, fetched, feeds):
 
 
 def test_the_dashboard_card_and_the_navigation(testapp, signed_in, fetched):
-    signed_in(fetched.member)
+    signed_in(fetched.admin)  # English
     page = testapp.get(f"/c/{fetched.id}/", headers={"Accept-Language": "en"})
     nav = [a.text for a in page.html.find("header").find_all("a")]
     assert "Rates" in nav
