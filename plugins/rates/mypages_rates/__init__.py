@@ -52,11 +52,6 @@ def mypages_modules():
 
 
 @hookimpl
-def rates_sources():
-    return built_in()
-
-
-@hookimpl
 def mypages_migrations():
     return MigrationSource("mypages-rates", "mypages_rates:migrations")
 

@@ -20,6 +20,7 @@ from pyramid.exceptions import ConfigurationError
 from mypages.toolkit import outbound_client, plugin_hooks
 
 from mypages_rates.sources import FetchContext, Source
+from mypages_rates.sources.builtin import built_in
 
 PREFIX = "mypages_rates."
 KEYS = {"fixer": "fixer_access_key", "riksbank_swea": "riksbank_subscription_key",
@@ -74,7 +75,8 @@ def _registry(where):
 
 
 def collect_sources(registry) -> None:
-    found: dict[str, Source] = {}
+    """The built-in sources and those other plugins offer."""
+    found: dict[str, Source] = {source.key: source for source in built_in()}
     for offered in plugin_hooks(registry).rates_sources():
         for source in offered or []:
             if source.key in found:

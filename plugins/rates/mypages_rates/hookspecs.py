@@ -8,6 +8,7 @@ def rates_sources():
 
     Each source's ``key`` must be unique among all plugins. The Rates plugin stores
     what a source fetches, paces its calls, retries its failures and shows its health;
-    the source only speaks its provider's format. A source of a third party is
-    fetched by the plugin's own job (``rates.fetch``) like the built-in ones.
+    the source only speaks its provider's format. A source of another plugin is
+    fetched by the job ``rates.fetch.others`` once a day after its ``fetch_at``; the
+    built-in sources have a job each.
     """

@@ -225,6 +225,12 @@ def read_notices(request):
     return _back(request)
 
 
+@view_config(route_name="rates_alerts", module=MODULE_KEY, permission="company.view",
+             request_method="GET")
+def alerts_page(request):
+    return _back(request)
+
+
 @view_config(**ALERT_FORM)
 def unknown_action(request):
     raise Refusal(_("Unknown action."))
