@@ -20,6 +20,7 @@ from mypages.toolkit import (BlobNotFound, DashboardCard, DevApp, HealthCheck, M
                              Module, NavigationItem, Price, SettingsTab, blob_store, dev_app_url,
                              hookimpl)
 
+from mypages_rates.alerts import KIND as ALERT_KIND
 from mypages_rates.alerts import check_alerts
 from mypages_rates.config import (CONFIG, RatesConfig, check_production, collect_sources,
                                   sources)
@@ -49,6 +50,11 @@ def mypages_modules():
         trial_days=10,
         price=Price(Decimal("149"), "SEK", per=_("per month")),
     )]
+
+
+@hookimpl
+def mypages_notification_kinds():
+    return [ALERT_KIND]
 
 
 @hookimpl

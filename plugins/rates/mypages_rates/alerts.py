@@ -7,14 +7,24 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from mypages.toolkit import clock, is_entitled, mail_user
+from mypages.toolkit import NotificationKind, clock, is_entitled, notify
 
 from mypages_rates.config import sources
 from mypages_rates.fetch import MODULE_KEY
 from mypages_rates.models import Alert, Notice, Observation, Series
+from mypages_rates.translations import _
 
 KINDS = ("above", "below", "move")
-MAIL = "mypages_rates:templates/mail/alert.jinja2"
+NOTIFICATION = "rates.alert"
+KIND = NotificationKind(NOTIFICATION, _("Rate alerts"), email=True)
+TITLE = _("Rate alert: ${series}")
+BODIES = {
+    "above": _("${series} rose to ${value} on ${day}, at or above your threshold of "
+               "${threshold}."),
+    "below": _("${series} fell to ${value} on ${day}, below your threshold of ${threshold}."),
+    "move": _("${series} moved from ${previous} to ${value} on ${day}, more than your "
+              "${points} basis points."),
+}
 
 
 def basis_points(series: Series, previous: Decimal, value: Decimal) -> Decimal:
@@ -37,13 +47,13 @@ def latest_two(dbsession, series_id: int) -> list[tuple]:
 def check_alerts(job) -> None:
     series_id = job.payload["series_id"]
     now = clock(job).now()
-    fired = []
     with job.chunk() as chunk:
         series = chunk.dbsession.get(Series, series_id)
         recent = latest_two(chunk.dbsession, series_id)
         if series is None or not recent:
             return
         (day, value), previous = recent[0], (recent[1][1] if len(recent) > 1 else None)
+        title = title_of(job, series.source, series.code)
         for alert in chunk.dbsession.scalars(select(Alert).where(Alert.series_id == series_id)
                                              .order_by(Alert.id)):
             if alert.checked_day is not None and alert.checked_day >= day:
@@ -64,14 +74,14 @@ def check_alerts(job) -> None:
                     company_id=alert.company_id, user_id=alert.user_id, series_id=series_id,
                     alert_kind=alert.kind, day=day, value=value, previous=previous,
                     threshold=alert.threshold, created_at=now))
-                fired.append((alert.user_id, alert.company_id, alert.kind, alert.threshold,
-                              alert.basis_points))
-        code, source, precision = series.code, series.source, series.precision
-    for user_id, company_id, kind, threshold, points in fired:
-        mail_user(job, user_id, template=MAIL, company_id=company_id, values={
-            "series": title_of(job, source, code), "kind": kind, "day": day, "value": value,
-            "previous": previous, "threshold": threshold, "basis_points": points,
-            "precision": precision})
+                # in the app, and by e-mail to those who want it, in each reader's language;
+                # the key makes a rerun of this job post it once
+                notify(chunk, [alert.user_id], NOTIFICATION, TITLE, BODIES[alert.kind],
+                       values={"series": title, "value": value, "day": day,
+                               "previous": previous, "threshold": alert.threshold,
+                               "points": alert.basis_points},
+                       link=f"/c/{alert.company_id}/rates", company_id=alert.company_id,
+                       dedupe_key=f"rates-alert-{alert.id}-{day.isoformat()}")
 
 
 def title_of(where, source_key: str, code: str):
