@@ -3,7 +3,7 @@
 VENV     ?= .venv
 PYTHON   ?= python3
 BIN       = $(VENV)/bin
-PLUGINS   = examples/notes plugins/sso_azure plugins/sso_google plugins/bankid plugins/ocr devtools
+PLUGINS   = examples/notes plugins/sso_azure plugins/sso_google plugins/bankid plugins/ocr plugins/rates devtools
 
 .PHONY: run test install catalogs extract system-packages docs bench audit clean
 

@@ -24,17 +24,17 @@ STAND_IN = '''
         return app
 
     def include(config):
-        config.add_route("rates_page", "/page")
-        config.add_view(lambda request: {"here": request.path}, route_name="rates_page",
+        config.add_route("tides_page", "/page")
+        config.add_view(lambda request: {"here": request.path}, route_name="tides_page",
                         renderer="json")
 
     @hookimpl
     def mypages_dev_apps():
-        return [DevApp("rates", TranslationString("Rate feed, offline"),
-                       TranslationString("Answers like the central bank."), app=echo,
+        return [DevApp("tides", TranslationString("Tide feed, offline"),
+                       TranslationString("Answers like the harbour office."), app=echo,
                        details=lambda request: [(TranslationString("Feed URL"),
-                                                 "http://localhost/_dev/rates/feed")]),
-                DevApp("rates-page", TranslationString("Rate page"),
+                                                 "http://localhost/_dev/tides/feed")]),
+                DevApp("tides-page", TranslationString("Tide page"),
                        TranslationString("A page."), include=include)]
 '''
 
@@ -45,36 +45,36 @@ def dev_settings(**more) -> dict:
 
 
 def test_a_plugins_stand_in_is_mounted_and_listed(site, make_app):
-    site.add_plugin("rates", STAND_IN)
+    site.add_plugin("tides", STAND_IN)
     testapp = TestApp(make_app(**dev_settings()))
 
-    assert testapp.get("/_dev/rates/feed/today").text == "http://localhost/_dev/rates /feed/today"
-    assert testapp.get("/_dev/rates-page/page").json == {"here": "/_dev/rates-page/page"}
-    testapp.get("/_dev/rates-page/other", status=404)
+    assert testapp.get("/_dev/tides/feed/today").text == "http://localhost/_dev/tides /feed/today"
+    assert testapp.get("/_dev/tides-page/page").json == {"here": "/_dev/tides-page/page"}
+    testapp.get("/_dev/tides-page/other", status=404)
     index = testapp.get("/_dev/", headers={"Accept-Language": "en"})
-    section = index.html.find(id="dev-rates")
-    assert section.h2.text == "Rate feed, offline · /_dev/rates/"
-    assert "Answers like the central bank." in section.text
-    assert [dd.text for dd in section.find_all("dd")] == ["http://localhost/_dev/rates/feed"]
-    assert index.html.find(id="dev-rates-page") is not None
+    section = index.html.find(id="dev-tides")
+    assert section.h2.text == "Tide feed, offline · /_dev/tides/"
+    assert "Answers like the harbour office." in section.text
+    assert [dd.text for dd in section.find_all("dd")] == ["http://localhost/_dev/tides/feed"]
+    assert index.html.find(id="dev-tides-page") is not None
     assert index.html.find(id="dev-azure") is not None  # beside mypages-devtools' own
 
 
 def test_without_development_features_no_stand_in_is_mounted(site, make_app):
-    site.add_plugin("rates", STAND_IN)
+    site.add_plugin("tides", STAND_IN)
     testapp = TestApp(make_app())
 
-    for path in ("/_dev/", "/_dev/rates/feed", "/_dev/rates-page/page"):
+    for path in ("/_dev/", "/_dev/tides/feed", "/_dev/tides-page/page"):
         testapp.get(path, status=404)
 
 
 @pytest.mark.parametrize("offer, why", [
-    ('DevApp("Rates", "t", "d", app=lambda url: None)', "'Rates' is not one path segment"),
+    ('DevApp("Tides", "t", "d", app=lambda url: None)', "'Tides' is not one path segment"),
     ('DevApp("azure", "t", "d", app=lambda url: None)', "'azure' is offered by plugin"),
-    ('DevApp("rates", "t", "d")', "'rates' needs exactly one of app and include"),
+    ('DevApp("tides", "t", "d")', "'tides' needs exactly one of app and include"),
 ])
 def test_a_bad_stand_in_stops_start_up_naming_the_plugin(site, startup_settings, offer, why):
-    site.add_plugin("rates", f'''
+    site.add_plugin("tides", f'''
         from mypages.toolkit import DevApp, hookimpl
 
         mypages_hookspec = "2.3"
@@ -88,7 +88,7 @@ def test_a_bad_stand_in_stops_start_up_naming_the_plugin(site, startup_settings,
         main({}, **{**startup_settings, **dev_settings()})
 
     assert why in str(refused.value)
-    assert "'rates'" in str(refused.value)  # mypages-devtools offers "azure" as well
+    assert "'tides'" in str(refused.value)  # mypages-devtools offers "azure" as well
 
 
 def test_demo_seeds_every_plugins_data_after_the_demo_company(site, make_app, dbsession):

@@ -1,0 +1,166 @@
+"""Rates: interest and exchange rates from the Riksbank (SWEA, SWESTR), the ECB and Fixer.
+
+A company follows the series its admins choose; its people see their latest values and
+changes, charts over a range, cross rates, CSV downloads and alerts. Observations are stored
+once for everyone, exactly, with their history of republications, by one job per source
+after it publishes, paced to the providers' limits across every worker. More sources come
+from other plugins through the ``rates_sources`` hook (:mod:`mypages_rates.hookspecs`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from mypages.toolkit import (BlobNotFound, DashboardCard, DevApp, HealthCheck, MigrationSource,
+                             Module, NavigationItem, Price, SettingsTab, blob_store, dev_app_url,
+                             hookimpl)
+
+from mypages_rates.alerts import KIND as ALERT_KIND
+from mypages_rates.alerts import check_alerts
+from mypages_rates.config import (CONFIG, RatesConfig, check_production, collect_sources,
+                                  sources)
+from mypages_rates.fakes import FakeFeeds
+from mypages_rates import formatting
+from mypages_rates.fetch import HEALTH_BLOB, MODULE_KEY, jobs
+from mypages_rates.models import Notice
+from mypages_rates.reading import followed_rows, shown, with_changes
+from mypages_rates.sources.builtin import built_in
+from mypages_rates.translations import _
+
+#: the hookspec version this plugin was written for (2.3: template cards, plugins' own hooks)
+mypages_hookspec = "2.3"
+
+#: a source not heard from successfully for this long is shown to operators as a warning
+STALE = dt.timedelta(days=4)
+HEALTH_CACHE_SECONDS = 30
+
+
+@hookimpl
+def mypages_modules():
+    return [Module(
+        key=MODULE_KEY,
+        title=_("Rates"),
+        description=_("Interest and exchange rates from the Riksbank, the ECB and Fixer: "
+                      "history, charts, alerts and CSV export."),
+        trial_days=10,
+        price=Price(Decimal("149"), "SEK", per=_("per month")),
+    )]
+
+
+@hookimpl
+def mypages_notification_kinds():
+    return [ALERT_KIND]
+
+
+@hookimpl
+def mypages_migrations():
+    return MigrationSource("mypages-rates", "mypages_rates:migrations")
+
+
+@hookimpl
+def mypages_jobs():
+    return jobs(built_in(), check_alerts)
+
+
+@hookimpl
+def mypages_company_settings_tabs(request, company):
+    return [SettingsTab("rates", _("Rates"), "rates_settings")]
+
+
+@hookimpl
+def mypages_navigation(request, company):
+    return [NavigationItem(_("Rates"), "rates")]
+
+
+@hookimpl
+def mypages_dashboard_cards(request, company):
+    items = with_changes(request.dbsession,
+                         shown(request, followed_rows(request.dbsession, company.id)))
+    unread = len(request.dbsession.scalars(select(Notice.id).where(
+        Notice.company_id == company.id, Notice.user_id == request.user.id,
+        Notice.read_at.is_(None))).all()) if request.user else 0
+    return [DashboardCard(_("Rates"), template="mypages_rates:templates/card.jinja2",
+                          values={"items": items[:8], "unread": unread, "fmt": formatting}, route_name="rates")]
+
+
+@hookimpl
+def mypages_health_checks(registry, now):
+    """Each source's last success and failure, as its jobs left them (no call to anyone)."""
+    snapshot = _health_snapshot(registry)
+    checks = []
+    for key, source in sources(registry).items():
+        state = snapshot.get(key)
+        if state is None:
+            continue  # never fetched: nobody follows it
+        success = state.get("last_success_at") and dt.datetime.fromisoformat(state["last_success_at"])
+        error = state.get("last_error_at") and dt.datetime.fromisoformat(state["last_error_at"])
+        data = {"failures": state.get("failures", 0),
+                "republications": state.get("republications", 0)}
+        if error and (not success or error > success):
+            checks.append(HealthCheck(f"rates-{key}", HealthCheck.WARN, _(
+                "The last fetch from ${source} failed (${kind}).",
+                mapping={"source": source.title, "kind": state.get("last_error") or "?"}), data))
+        elif success and now - success > STALE:
+            checks.append(HealthCheck(f"rates-{key}", HealthCheck.WARN, _(
+                "Nothing was fetched from ${source} for ${days} days.",
+                mapping={"source": source.title, "days": (now - success).days}), data))
+        else:
+            checks.append(HealthCheck(f"rates-{key}", HealthCheck.OK, _(
+                "${source} was fetched as planned.", mapping={"source": source.title}), data))
+    return checks
+
+
+_health_lock = threading.Lock()
+
+
+def _health_snapshot(registry) -> dict:
+    """The snapshot the jobs write, read at most every 30 seconds per process."""
+    with _health_lock:
+        cached = registry.get("rates.health")
+        if cached and time.monotonic() - cached[0] < HEALTH_CACHE_SECONDS:
+            return cached[1]
+        try:
+            _info, body = blob_store(registry, None).get(HEALTH_BLOB)
+            snapshot = json.loads(body)
+        except BlobNotFound:
+            snapshot = {}
+        registry["rates.health"] = (time.monotonic(), snapshot)
+        return snapshot
+
+
+@hookimpl
+def mypages_dev_apps():
+    return [DevApp(
+        "rates", _("Rate feeds, offline"),
+        _("Answers like the Riksbank's SWEA and SWESTR, the ECB and Fixer, with generated "
+          "history since 2010 up to today."),
+        app=lambda url: FakeFeeds(),
+        details=lambda request: [
+            (_("Riksbank SWEA"), dev_app_url(request, "rates") + "/swea/v1"),
+            (_("Riksbank SWESTR"), dev_app_url(request, "rates") + "/swestr/v1"),
+            (_("ECB"), dev_app_url(request, "rates") + "/ecb/service"),
+            (_("Fixer"), dev_app_url(request, "rates") + "/fixer/api"),
+            (_("Fixer access key"), "fixer-demo-key"),
+        ],
+    )]
+
+
+def includeme(config):
+    settings = config.registry.settings
+    check_production(settings)
+    config.add_hookspecs("mypages_rates.hookspecs")
+    config.registry[CONFIG] = RatesConfig(
+        dict(settings), backfill_years=int(settings.get("mypages_rates.backfill_years", 10)))
+    config.on_plugins_ready(collect_sources)
+    config.add_translation_dirs("mypages_rates:locale/")
+    config.add_company_route("rates", "/rates")
+    config.add_company_route("rates_csv", "/rates/series/{series_id}/csv")
+    config.add_company_route("rates_json", "/rates/series/{series_id}/json")
+    config.add_company_route("rates_alerts", "/rates/alerts")
+    config.add_company_route("rates_settings", "/settings/rates")
+    config.scan(".views")

@@ -1,0 +1,3 @@
+from mypages.toolkit import run_env
+
+run_env()

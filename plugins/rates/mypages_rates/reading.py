@@ -1,0 +1,167 @@
+"""Reading stored rates for pages, cards, CSV and JSON: the followed series with their latest
+value and its changes, a series' history over a range, and cross rates computed through SEK
+(the Riksbank's rates) or EUR (the ECB's)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from mypages_rates.config import sources
+from mypages_rates.models import Follow, Observation, Series
+from mypages_rates.sources import SeriesSpec
+
+RANGES = {"1m": 31, "3m": 92, "1y": 366, "5y": 366 * 5 + 1, "10y": 366 * 10 + 3}
+DEFAULT_RANGE = "1y"
+CURRENCIES = ("SEK", "EUR", "USD", "GBP", "NOK", "DKK", "CHF")
+CROSS_PRECISION = 4
+
+
+@dataclass
+class Shown:
+    """A series as pages show it."""
+
+    row: Series
+    spec: SeriesSpec | None
+    source_title: object
+    latest: tuple[dt.date, Decimal] | None = None
+    previous: Decimal | None = None
+    month_ago: Decimal | None = None
+    year_ago: Decimal | None = None
+
+    @property
+    def id(self):
+        return self.row.id
+
+    @property
+    def title(self):
+        return self.spec.title if self.spec else self.row.code
+
+    @property
+    def precision(self):
+        return self.row.precision
+
+    def change(self, earlier: Decimal | None) -> Decimal | None:
+        if self.latest is None or earlier is None:
+            return None
+        return self.latest[1] - earlier
+
+
+def specs(where) -> dict[tuple[str, str], tuple[SeriesSpec, object]]:
+    return {(source.key, spec.code): (spec, source.title)
+            for source in sources(where).values() for spec in source.series()}
+
+
+def shown(where, rows: list[Series]) -> list[Shown]:
+    known = specs(where)
+    found = []
+    for row in rows:
+        spec, source_title = known.get((row.source, row.code), (None, row.source))
+        found.append(Shown(row, spec, source_title))
+    return found
+
+
+def followed_rows(dbsession, company_id: int) -> list[Series]:
+    return list(dbsession.scalars(
+        select(Series).join(Follow, Follow.series_id == Series.id)
+        .where(Follow.company_id == company_id).order_by(Series.source, Series.id)))
+
+
+def _value_on_or_before(dbsession, series_id: int, day: dt.date) -> Decimal | None:
+    return dbsession.scalar(select(Observation.value).where(
+        Observation.series_id == series_id, Observation.day <= day)
+        .order_by(Observation.day.desc()).limit(1))
+
+
+def with_changes(dbsession, items: list[Shown]) -> list[Shown]:
+    """The latest value of each, the one before it, and those a month and a year before."""
+    for item in items:
+        last_two = list(dbsession.execute(
+            select(Observation.day, Observation.value).where(Observation.series_id == item.id)
+            .order_by(Observation.day.desc()).limit(2)))
+        if not last_two:
+            continue
+        item.latest = tuple(last_two[0])
+        item.previous = last_two[1][1] if len(last_two) > 1 else None
+        day = item.latest[0]
+        item.month_ago = _value_on_or_before(dbsession, item.id, _months_before(day, 1))
+        item.year_ago = _value_on_or_before(dbsession, item.id, _months_before(day, 12))
+    return items
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    month = day.month - months
+    year = day.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def history(dbsession, series_id: int, start: dt.date | None = None,
+            end: dt.date | None = None) -> list[tuple[dt.date, Decimal]]:
+    query = select(Observation.day, Observation.value).where(Observation.series_id == series_id)
+    if start is not None:
+        query = query.where(Observation.day >= start)
+    if end is not None:
+        query = query.where(Observation.day <= end)
+    return [tuple(row) for row in dbsession.execute(query.order_by(Observation.day))]
+
+
+def range_start(dbsession, series_ids: list[int], name: str) -> dt.date | None:
+    """The first day of the range ``name`` counted back from the latest observation."""
+    last = dbsession.scalar(select(func.max(Observation.day))
+                            .where(Observation.series_id.in_(series_ids)))
+    if last is None:
+        return None
+    return last - dt.timedelta(days=RANGES[name])
+
+
+# -- cross rates ---------------------------------------------------------------------------
+
+VIA = {"SEK": ("riksbank_swea", lambda currency: f"SEK{currency}PMI"),
+       "EUR": ("ecb", lambda currency: currency)}
+
+
+def cross_legs(dbsession, via: str, base: str, quote: str) -> dict[str, Series | None]:
+    """The stored series the cross rate of ``base`` in ``quote`` is made of."""
+    source, code = VIA[via]
+    legs = {}
+    for currency in (base, quote):
+        if currency == via:
+            legs[currency] = None
+            continue
+        legs[currency] = dbsession.scalar(select(Series).where(Series.source == source,
+                                                               Series.code == code(currency)))
+    return legs
+
+
+def cross_rate(dbsession, via: str, base: str, quote: str,
+               start: dt.date | None = None) -> list[tuple[dt.date, Decimal]]:
+    """Units of ``quote`` for one ``base``, on the days both legs were published: through SEK
+    from the Riksbank's SEK per unit, through EUR from the ECB's units per euro."""
+    legs = cross_legs(dbsession, via, base, quote)
+    if any(currency != via and leg is None for currency, leg in legs.items()):
+        return []
+    tables = {currency: (None if leg is None else dict(history(dbsession, leg.id, start)))
+              for currency, leg in legs.items()}
+    days = None
+    for table in tables.values():
+        if table is not None:
+            days = set(table) if days is None else days & set(table)
+    quantum = Decimal(1).scaleb(-CROSS_PRECISION)
+    found = []
+    for day in sorted(days or ()):
+        def leg(currency):
+            return Decimal(1) if tables[currency] is None else tables[currency][day]
+        if via == "SEK":  # SEK per unit: base in quote = SEK per base / SEK per quote
+            value = leg(base) / leg(quote)
+        else:  # units per euro: base in quote = quote per euro / base per euro
+            value = leg(quote) / leg(base)
+        found.append((day, value.quantize(quantum)))
+    return found

@@ -1,0 +1,3 @@
+from mypages.toolkit import TranslationStringFactory
+
+_ = TranslationStringFactory("mypages_rates")
