@@ -199,7 +199,8 @@ def test_a_withdrawn_invitation_is_refused(mail_app, admin_of, smtp_server, dbse
     page = admin_browser.get(people_path(company))
     withdraw = next(f for f in page.forms.values() if "revoke" in f.fields)
     withdrawn = withdraw.submit(status=303).follow()
-    assert "nora@example.se" not in withdrawn.text  # not listed as waiting any more
+    assert withdrawn.html.find(id="invitations") is None  # not listed as waiting any more
+    assert "nora@example.se has been withdrawn" in withdrawn.html.find(class_="notice").text
     newcomer.get(path, status=404)
     form["name"], form["password"], form["repeat"] = "Nora", PASSWORD, PASSWORD
     form.submit(status=404)
