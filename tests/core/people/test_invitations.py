@@ -197,6 +197,11 @@ def test_a_withdrawn_invitation_is_refused(mail_app, admin_of, smtp_server, dbse
     newcomer = browser(mail_app, "10.0.0.2")
     form = newcomer.get(path).forms["invitation-form"]
     page = admin_browser.get(people_path(company))
+    # asked first: a dialog, or without JavaScript a page of its own
+    [trigger] = page.html.select("#invitations a[data-confirm]")
+    assert "stops working" in page.html.find("dialog", id=trigger["data-confirm"]).text
+    asked = admin_browser.get(trigger["href"])
+    assert "Withdraw the invitation to nora@example.se?" in asked.html.find("h1").text
     withdraw = next(f for f in page.forms.values() if "revoke" in f.fields)
     withdrawn = withdraw.submit(status=303).follow()
     assert withdrawn.html.find(id="invitations") is None  # not listed as waiting any more

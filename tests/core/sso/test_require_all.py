@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
+from sqlalchemy import delete
 
 from mypages.accounts.models import TotpCredential
 from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
@@ -156,6 +157,40 @@ def test_an_admins_test_sign_in_allows_it_and_a_change_of_the_connection_undoes_
     assert not password_allowed(dbsession, org.company)
     [switched] = audit_events(dbsession, "sso.require_all_switched")
     assert (switched.actor_id, switched.details) == (org.admin.id, {"on": True})
+
+
+BREAK_GLASS_NEEDED = ("Choose at least one break-glass admin who has two-factor authentication "
+                      "turned on (under Security) first.")
+
+
+def test_it_needs_a_break_glass_admin_with_a_second_factor_and_the_page_says_why(org, dbsession):
+    try_connection(org.browser, org.company, org.idp, "admin", status=303)
+    # the boss is no break-glass admin any more: nobody could sign in if the provider failed
+    dbsession.execute(delete(BreakGlassAdmin))
+    dbsession.commit()
+    section = require_all_section(org)
+    assert BREAK_GLASS_NEEDED in section.find(id="require-all-needs-break-glass").text
+    assert section.find(attrs={"data-confirm": "require-all-dialog"}) is None
+    assert section.find("button", string="Require Single Sign On from all").has_attr("disabled")
+    page = switch_on(org, status=400)  # a forged request
+    assert any(BREAK_GLASS_NEEDED in message for message in messages(page))
+    assert password_allowed(dbsession, org.company)
+    # a break-glass admin without a second factor is not enough either
+    dbsession.add(BreakGlassAdmin(company_id=org.company.id, user_id=org.admin.id))
+    dbsession.commit()
+    assert any(BREAK_GLASS_NEEDED in message for message in messages(switch_on(org, status=400)))
+    # with one, the tab asks before switching it on, and then it is on
+    dbsession.add(BreakGlassAdmin(company_id=org.company.id, user_id=org.boss.id))
+    dbsession.commit()
+    section = require_all_section(org)
+    assert section.find(id="require-all-needs-break-glass") is None
+    dialog = section.find("dialog", id="require-all-dialog")
+    assert "only sign in through your identity provider" in dialog.text
+    asked = org.browser.get(section.find(attrs={"data-confirm": "require-all-dialog"})["href"])
+    assert "only sign in through your identity provider" in asked.html.find(id="confirmation").text
+    assert password_allowed(dbsession, org.company)  # asking changes nothing
+    switch_on(org)
+    assert not password_allowed(dbsession, org.company)
 
 
 def test_it_needs_a_verified_domain_and_keeps_the_last_one(org, dbsession):
