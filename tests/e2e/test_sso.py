@@ -7,9 +7,16 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
+from mypages.accounts.models import TotpCredential
+from mypages.companies.models import Company
+from mypages.db import utcnow
 from mypages.i18n import LANGUAGES
-from tests.e2e.steps import (PHONE, card, choose_language, has_horizontal_scroll, html_lang,
+from mypages.policy.models import BreakGlassAdmin
+from mypages.testing.factories import make_user
+from tests.e2e.steps import (PASSWORD, PHONE, card, choose_language, has_horizontal_scroll, html_lang,
                              open_sign_in_and_sign_in, sign_in, sign_in_with_email_only)
 
 pytestmark = pytest.mark.e2e
@@ -46,6 +53,23 @@ def test_the_development_page_fits_a_phone_and_loads_nothing_from_elsewhere(make
         assert not has_horizontal_scroll(page), f"/_dev/ scrolls sideways in {code}"
     shot(page, "dev-page-phone")
     assert browser.foreign_requests() == []
+
+
+def add_break_glass_admin(server) -> None:
+    """A second admin of the seeded company, a break-glass admin with an authenticator app."""
+    engine = create_engine(server.database_url)
+    try:
+        with Session(engine) as session:
+            company = session.get(Company, server.seeded.company_id)
+            keeper = make_user(session, "keeper@acme.example", password=PASSWORD,
+                               company=company, role="admin", display_name="Kim Keeper")
+            session.add(BreakGlassAdmin(company_id=company.id, user_id=keeper.id))
+            # only that it is set up counts here; nobody signs in with it
+            session.add(TotpCredential(user_id=keeper.id, secret_encrypted="unused",
+                                       confirmed_at=utcnow(), last_used_step=0))
+            session.commit()
+    finally:
+        engine.dispose()
 
 
 def test_admin_requires_entra_id_from_all_and_members_sign_in_through_it(
@@ -123,8 +147,17 @@ def test_admin_requires_entra_id_from_all_and_members_sign_in_through_it(
     assert any(url.startswith(authorize) for url in admin_browser.requested)
     shot(page, "sso-tested")
 
-    expect(require).to_be_enabled()
-    require.click()
+    # not before the company has a break-glass admin with a second factor, and the page says why
+    expect(page.locator("#require-all-needs-break-glass")).to_contain_text("break-glass admin")
+    add_break_glass_admin(dev_server)
+    page.reload()
+    expect(page.locator("#require-all-needs-break-glass")).to_have_count(0)
+    # it asks first, in a dialog
+    page.get_by_role("link", name="Require Single Sign On from all").click()
+    dialog = page.get_by_role("dialog", name="Require Single Sign On from all?")
+    expect(dialog).to_be_visible()
+    shot(page, "sso-require-dialog")
+    dialog.get_by_role("button", name="Require Single Sign On from all").click()
     expect(page.get_by_role("status")).to_have_text(
         "Single Sign On is now required from all. Password sign-in is closed for your people, "
         "except the break-glass admins.")

@@ -17,6 +17,7 @@ from mypages.companies.models import Group, GroupMember
 from mypages.policy.models import BreakGlassAdmin
 from mypages.jobs import Worker
 from mypages.modules.models import ModuleState
+from mypages.policy.models import BreakGlassAdmin
 from mypages.sso.models import SsoLink, VerifiedDomain
 from tests.core.sso.enterprise_support import (act, activate_sso, add_person,  # noqa: F401
                                                add_verified_domain, audit_events, browser,
@@ -43,6 +44,10 @@ def org(app, factory, dbsession, fake_idp, oidc_idp):
     connect(app, dbsession, company, oidc_idp)
     add_verified_domain(dbsession, company, "example.se")
     add_person(oidc_idp, "admin", "admin@example.se")
+    # "Require from all" needs a break-glass admin with a second factor
+    keeper = factory.user("keeper@example.se", company=company, role="admin", locale="en")
+    dbsession.add(BreakGlassAdmin(company_id=company.id, user_id=keeper.id))
+    add_totp(app, dbsession, keeper)
     return SimpleNamespace(app=app, company=company, admin=admin, anna=anna, idp=oidc_idp,
                            browser=admin_browser, password=factory.password)
 

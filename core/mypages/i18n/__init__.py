@@ -66,6 +66,18 @@ def browser_locale(request) -> str:
 
 # -- Babel formatting, for one language -----------------------------------------
 
+#: Babel's locale for formatting where a language's default is not European: English is
+#: written as in Britain (3 December 2026, 09:11, 1,234.50), not as in the United States
+FORMAT_LOCALES = {"en": "en_GB"}
+#: money where Babel's pattern glues the currency code to the amount ("SEK990.00")
+MONEY_PATTERNS = {"en": "\xa4\xa0#,##0.00"}
+
+
+def formatting_locale(locale: str) -> str:
+    """The Babel locale that writes numbers, dates and money for the language ``locale``."""
+    return FORMAT_LOCALES.get(locale, locale)
+
+
 def format_number(value, locale: str, precision: int | None = None) -> str:
     """``value`` (a :class:`~decimal.Decimal`, an int or a float) written for ``locale``: its
     grouping and decimal signs, Swedish ``1 234,57`` (with no-break spaces), English
@@ -73,6 +85,7 @@ def format_number(value, locale: str, precision: int | None = None) -> str:
     as many as the value has, up to three. A float is read by its shortest text
     (``0.1`` stays 0.1), so no binary error shows."""
     number = value if isinstance(value, Decimal) else Decimal(str(value))
+    locale = formatting_locale(locale)
     if precision is None:
         return numbers.format_decimal(number, locale=locale)
     if precision < 0:
@@ -86,14 +99,16 @@ def format_number(value, locale: str, precision: int | None = None) -> str:
 
 def format_money(amount, currency: str, locale: str) -> str:
     """An amount of ``currency`` (ISO 4217) written for ``locale``: ``1 234,50 kr``,
-    ``SEK 1,234.50``."""
+    ``SEK 1,234.50`` (a no-break space between code and amount)."""
     number = amount if isinstance(amount, Decimal) else Decimal(str(amount))
-    return numbers.format_currency(number, currency, locale=locale)
+    return numbers.format_currency(number, currency, format=MONEY_PATTERNS.get(locale),
+                                   locale=formatting_locale(locale))
 
 
 def format_date(value: dt.date | dt.datetime, locale: str, format: str = "medium",
                 timezone: dt.tzinfo = TIMEZONE) -> str:
     """A date, or a date and time to the minute in ``timezone``, written for ``locale``."""
+    locale = formatting_locale(locale)
     if isinstance(value, dt.datetime):
         local = value.astimezone(timezone)
         return (dates.format_date(local.date(), format=format, locale=locale) + " "
@@ -104,7 +119,8 @@ def format_date(value: dt.date | dt.datetime, locale: str, format: str = "medium
 def format_day(value: dt.datetime, locale: str, format: str = "long",
                timezone: dt.tzinfo = TIMEZONE) -> str:
     """Only the day of ``value`` in ``timezone``, written for ``locale``."""
-    return dates.format_date(value.astimezone(timezone).date(), format=format, locale=locale)
+    return dates.format_date(value.astimezone(timezone).date(), format=format,
+                             locale=formatting_locale(locale))
 
 
 @dataclass(frozen=True)

@@ -86,4 +86,9 @@ def includeme(config):
     config.add_company_route("company_modules", "/settings/modules")
     config.add_company_route("module_action", "/settings/modules/{module_key}/{action}",
                              request_method="POST")
+    # the same addresses read (GET): the purchase's summary, the deactivation's confirmation
+    config.add_company_route("module_purchase", "/settings/modules/{module_key}/buy",
+                             request_method="GET")
+    config.add_company_route("module_deactivate_confirm",
+                             "/settings/modules/{module_key}/deactivate", request_method="GET")
     config.scan(".views")

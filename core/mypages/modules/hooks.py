@@ -6,20 +6,19 @@ import datetime as dt
 from mypages.contract import PeriodicJob, SettingsTab
 from mypages.hookspecs import hookimpl
 from mypages.i18n import _
+from mypages.db import utcnow
 from mypages.modules.expiry import expire_trials
-from mypages.modules.models import Order
+from mypages.modules.lifecycle import activations
+from mypages.modules.terms import record_order
 
 
 @hookimpl(trylast=True)
 def mypages_purchase(request, company, module, user):
-    """Default billing: record an order for the operators to invoice."""
-    price = ""
-    if module.price is not None:
-        price = f"{module.price.amount} {module.price.currency}"
-    order = Order(company_id=company.id, module_key=module.key,
-                  ordered_by_id=user.id if user else None, price=price)
-    request.dbsession.add(order)
-    return order
+    """Default billing: record an order on the platform's terms (:mod:`mypages.modules.terms`)
+    for the operators to invoice, billed from the activation's ``billing_starts_at``."""
+    row = activations(request.dbsession, company.id).get(module.key)
+    starts = row.billing_starts_at if row is not None and row.billing_starts_at else utcnow()
+    return record_order(request.dbsession, company, module, user, starts)
 
 
 @hookimpl

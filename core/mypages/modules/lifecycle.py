@@ -26,6 +26,7 @@ from mypages.contract import Module
 from mypages.db import utcnow
 from mypages.i18n import _
 from mypages.modules.models import ModuleActivation, ModuleState
+from mypages.modules.terms import close_order, paid_from
 from mypages.plugins import notify
 from mypages.events import EventContext
 from mypages.refusals import Refusal
@@ -182,23 +183,26 @@ def _move(work: Work, row: ModuleActivation, old: ModuleState, **values) -> None
 def buy(work: Work, company, key: str, bill: Callable[[Module], object]):
     """Make the module active. ``bill(module)`` bills the company (a view passes the
     ``mypages_purchase`` hook with its request) and returns the order, or raises
-    :class:`~mypages.contract.PurchaseRefused`."""
+    :class:`~mypages.contract.PurchaseRefused`. Bought during its trial, the module is
+    billed from the trial's end (``billing_starts_at``): buying never cuts a trial short."""
     module = _module(work.registry, key)
     row = activations(work.dbsession, company.id).get(key)
     old = state_of(row)
     if old == ModuleState.active:
         raise ModuleError(_("This module is already active."))
     now = work.now()
+    starts = paid_from(row, now)
     if row is None:
         row = ModuleActivation(company_id=company.id, module_key=key, state=ModuleState.active,
-                               purchased_at=now, updated_at=now)
+                               purchased_at=now, billing_starts_at=starts, updated_at=now)
         work.dbsession.add(row)
         try:
             work.dbsession.flush()
         except IntegrityError:
             raise ModuleError(_("This module is already active."))
     else:
-        _move(work, row, old, state=ModuleState.active, purchased_at=now)
+        _move(work, row, old, state=ModuleState.active, purchased_at=now,
+              billing_starts_at=starts)
     # a PurchaseRefused from the billing plugin is a refusal like ModuleError
     order = bill(module)
     _announce(work, company, key, old, ModuleState.active)
@@ -206,11 +210,13 @@ def buy(work: Work, company, key: str, bill: Callable[[Module], object]):
 
 
 def deactivate(work: Work, company, key: str) -> None:
-    """Switch the module off; its settings are kept for a later purchase."""
+    """Switch the module off; its settings are kept for a later purchase. Billing stops at
+    once (there is no notice period): the open order ends now."""
     _module(work.registry, key)
     row = activations(work.dbsession, company.id).get(key)
     old = state_of(row)
     if old not in (ModuleState.trial, ModuleState.active):
         raise ModuleError(_("This module is not active, so it cannot be deactivated."))
     _move(work, row, old, state=ModuleState.inactive)
+    close_order(work.dbsession, company.id, key, work.now())
     _announce(work, company, key, old, ModuleState.inactive)

@@ -3,7 +3,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, UniqueConstraint
+from decimal import Decimal
+
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mypages.db import Base, UTCDateTime, utcnow
@@ -39,6 +41,8 @@ class ModuleActivation(Base):
     trial_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     trial_ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     purchased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: when the paid period starts: the purchase, or the end of a trial it was bought in
+    billing_starts_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -56,7 +60,10 @@ class ModuleSettings(Base):
 
 
 class Order(Base):
-    """A purchase recorded by the default billing hook; operators see them."""
+    """A purchase recorded by the default billing hook: operators invoice from them, the
+    company sees them on its Billing tab. ``amount`` is the price a ``period`` excluding VAT;
+    the company is billed from ``starts_at`` until ``ends_at`` (open while the module is on).
+    """
 
     __tablename__ = "orders"
 
@@ -65,4 +72,10 @@ class Order(Base):
     module_key: Mapped[str] = mapped_column(String(64))
     ordered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     price: Mapped[str] = mapped_column(String(100), default="")
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    vat_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    period: Mapped[str | None] = mapped_column(String(16))
+    starts_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -34,7 +34,11 @@ def shown(value, formats: Formats, localizer) -> str:
         return formats.number(value)
     if isinstance(value, Price):
         money = formats.money(value.amount, value.currency)
-        return f"{money} {localizer.translate(value.per)}" if value.per is not None else money
+        if value.per is None:
+            return money
+        per = localizer.translate(value.per)
+        # Swedish writes "990 kr/mån", other languages "SEK 990.00 per month"
+        return f"{money}{per}" if per.startswith("/") else f"{money} {per}"
     return str(value)
 
 

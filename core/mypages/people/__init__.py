@@ -10,4 +10,10 @@ def includeme(config):
                              request_method="POST")
     config.add_company_route("company_invitations", "/settings/people/invitations",
                              request_method="POST")
+    # without JavaScript, the pages that ask before removing a person or withdrawing an invitation
+    config.add_company_route("company_person_remove_confirm", "/settings/people/{user_id}/remove",
+                             request_method="GET")
+    config.add_company_route("company_invitation_withdraw_confirm",
+                             "/settings/people/invitations/{invitation_id}/withdraw",
+                             request_method="GET")
     config.scan(".views")

@@ -1,7 +1,7 @@
 """The People tab of company settings, and accepting an invitation."""
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
 
@@ -31,6 +31,7 @@ def people_page(request, errors=()):
                                             login_methods(request.registry),
                                             request.entitled_modules),
             "invitations": invitations, "errors": list(errors), "roles": list(Role),
+            "removal_text": removal_text, "withdrawal_text": withdrawal_text,
             "messages": request.session.pop_flash()}
 
 
@@ -64,10 +65,44 @@ def change_role(request):
     return _back(request, _("The role has been changed."))
 
 
+def removal_text(request, user):
+    return _("${person} loses access to ${company} at once and is signed out everywhere. Their "
+             "account is kept; you can invite them again later.",
+             mapping={"person": user.name, "company": request.company.name})
+
+
+def withdrawal_text(request, invitation):
+    return _("The invitation link sent to ${email} stops working at once. You can invite "
+             "them again later.", mapping={"email": invitation.email})
+
+
+def _member(request):
+    user_id = _person(request)
+    for _membership, user, _confirmed in people.members(request.dbsession, request.company.id):
+        if user.id == user_id:
+            return user
+    raise people.PeopleError(_("That person is not a member of this company."))
+
+
+@view_config(route_name="company_person_remove_confirm", permission="company.admin",
+             renderer="mypages:templates/confirm.jinja2", request_method="GET")
+def remove_person_confirmation(request):
+    user = _member(request)
+    return {"title": _("Remove ${person} from ${company}?",
+                       mapping={"person": user.name, "company": request.company.name}),
+            "text": removal_text(request, user), "fields": {}, "confirm_label": _("Remove"),
+            "action": request.path_for("company_person", company_id=request.company.id,
+                                       user_id=user.id, action="remove"),
+            "back": request.path_for("company_people", company_id=request.company.id)}
+
+
 @view_config(route_name="company_person", form_action="remove", **PEOPLE_FORM)
 def remove_person(request):
-    people.remove(work_of(request), request.company, _person(request))
-    return _back(request, _("The person has been removed from the company and signed out."))
+    user = _member(request)
+    people.remove(work_of(request), request.company, user.id)
+    return _back(request, _("${person} has been removed from ${company} and signed out "
+                            "everywhere.", mapping={"person": user.name,
+                                                    "company": request.company.name}))
 
 
 @view_config(route_name="company_person", form_action="end-sessions", **PEOPLE_FORM)
@@ -82,18 +117,35 @@ def unknown_person_action(request):
     raise people.PeopleError(_("Unknown action."))
 
 
+def _open_invitation(request, raw) -> Invitation | None:
+    return request.dbsession.scalars(select(Invitation).where(
+        Invitation.id == (as_id(raw) or -1),
+        Invitation.company_id == request.company.id,
+        Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))).one_or_none()
+
+
+@view_config(route_name="company_invitation_withdraw_confirm", permission="company.admin",
+             renderer="mypages:templates/confirm.jinja2", request_method="GET")
+def withdraw_confirmation(request):
+    invitation = _open_invitation(request, request.matchdict["invitation_id"])
+    if invitation is None:
+        raise HTTPNotFound()
+    return {"title": _("Withdraw the invitation to ${email}?", mapping={"email": invitation.email}),
+            "text": withdrawal_text(request, invitation), "fields": {"revoke": invitation.id},
+            "confirm_label": _("Withdraw"),
+            "action": request.path_for("company_invitations", company_id=request.company.id),
+            "back": request.path_for("company_people", company_id=request.company.id)}
+
+
 @view_config(route_name="company_invitations", form_action="revoke", **PEOPLE_FORM)
 def revoke_invitation(request):
-    revoke = request.POST["revoke"]
-    invitation = request.dbsession.scalars(select(Invitation).where(
-        Invitation.id == (as_id(revoke) or -1),
-        Invitation.company_id == request.company.id,
-        Invitation.accepted_at.is_(None))).one_or_none()
+    invitation = _open_invitation(request, request.POST["revoke"])
     if invitation is None:
         raise people.PeopleError(_("There is no such invitation."))
     invitation.revoked_at = clock(request).now()
     request.audit("people.invitation_revoked", target=invitation.email)
-    return _back(request, _("The invitation has been withdrawn."))
+    return _back(request, _("The invitation to ${email} has been withdrawn: its link no longer "
+                            "works.", mapping={"email": invitation.email}))
 
 
 @view_config(route_name="company_invitations", **PEOPLE_FORM)

@@ -51,6 +51,9 @@ def includeme(config):
     config.add_identifier_first_route(identifier_first)
     config.add_company_route("sso_settings", "/settings/sso")
     config.add_company_route("sso_action", "/settings/sso/{action}", request_method="POST")
+    # without JavaScript, the page that asks before requiring Single Sign On from all
+    config.add_company_route("sso_require_all_confirm", "/settings/sso/require-all",
+                             request_method="GET")
     config.add_route("sso_start", "/sso/start")
     config.add_route("sso_oidc_callback", "/sso/oidc/callback")
     config.add_route("sso_saml_acs", "/sso/saml/{connection_id}/acs", ids="connection_id")

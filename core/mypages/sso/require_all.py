@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from mypages.policy.models import CompanyPolicy
+from mypages.accounts.methods import login_methods, second_factors_among
+from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
 from mypages.i18n import _
 from mypages.inbox import AdminsOf, notify
+from mypages.modules.lifecycle import entitled_keys
 from mypages.modules.models import ModuleState
+from mypages.people.members import company_admins
 from mypages.refusals import Refusal
 from mypages.sso.connections import connection_of
 from mypages.sso.models import VerifiedDomain
@@ -34,6 +37,12 @@ class RequireAllRefused(Refusal):
     """'Require from all' cannot be switched on yet."""
 
 
+BREAK_GLASS_NEEDED = _(
+    "Choose at least one break-glass admin who has two-factor authentication turned on (under "
+    "Security) first. If your identity provider is down or set up wrong, a break-glass admin is "
+    "the only one who can still sign in and fix it.")
+
+
 def _policy(dbsession, company_id: int) -> CompanyPolicy:
     policy = dbsession.get(CompanyPolicy, company_id)
     if policy is None:
@@ -49,6 +58,19 @@ def has_verified_domain(dbsession, company_id: int) -> bool:
     ).limit(1)) is not None
 
 
+def break_glass_ready(dbsession, registry, company_id: int, now) -> bool:
+    """Whether an active admin of the company is a break-glass admin with a second factor
+    that does not go through Single Sign On: who can still sign in when the identity provider
+    cannot be reached."""
+    chosen = set(dbsession.scalars(select(BreakGlassAdmin.user_id).where(
+        BreakGlassAdmin.company_id == company_id)))
+    admins = [admin.id for admin in company_admins(dbsession, company_id) if admin.id in chosen]
+    local = {key: method for key, method in login_methods(registry).items()
+             if not key.startswith("sso:")}
+    return bool(admins) and bool(second_factors_among(
+        dbsession, admins, local, entitled_keys(dbsession, company_id, now)))
+
+
 def switch(work: Work, company, on: bool) -> None:
     connection = connection_of(work.dbsession, company.id)
     if on:
@@ -62,6 +84,9 @@ def switch(work: Work, company, on: bool) -> None:
             # people reach Single Sign On by their e-mail's domain; without one, nobody could
             raise RequireAllRefused(_("Verify your mail domain first: your people are sent to "
                                       "Single Sign On by the domain of their e-mail address."))
+        if not break_glass_ready(work.dbsession, work.registry, company.id, work.now()):
+            # the only way in when the identity provider is down or misconfigured
+            raise RequireAllRefused(BREAK_GLASS_NEEDED)
     if connection is not None:
         connection.require_all = on
     _policy(work.dbsession, company.id).password_allowed = not on

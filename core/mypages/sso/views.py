@@ -16,7 +16,8 @@ from mypages.sso import domains, flow, oidc, saml
 from mypages.sso.connections import (MODULE_KEY, check_addresses, connection_of, provider_of,
                                      store_secrets, values_of)
 from mypages.sso.models import SsoConnection, SsoGroupMapping, SsoLink, VerifiedDomain
-from mypages.sso.require_all import has_verified_domain, switch
+from mypages.sso.require_all import (BREAK_GLASS_NEEDED, break_glass_ready, has_verified_domain,
+                                     switch)
 from mypages.web.inputs import as_id
 from mypages.web.safety import safe_next
 from mypages.work import work_of
@@ -50,6 +51,9 @@ def settings_page(request, errors=(), form=None):
         "secret_set": bool(connection and connection.secrets_encrypted),
         "tested": tested, "domains": [(d, domains.expected_record(d)) for d in claimed],
         "has_verified_domain": any(d.verified_at is not None for d in claimed),
+        "break_glass_ready": break_glass_ready(request.dbsession, request.registry,
+                                               request.company.id, clock(request).now()),
+        "break_glass_needed": BREAK_GLASS_NEEDED, "require_all_text": REQUIRE_ALL_TEXT,
         "mappings": mappings, "messages": request.session.pop_flash(),
         "redirect_uri": flow.our_address(request, "sso_oidc_callback"),
         "acs_url": (flow.our_address(request, "sso_saml_acs", connection_id=connection.id)
@@ -157,6 +161,23 @@ def test_connection(request):
         raise Refusal(rejected.message or _(
             "The test could not start: the identity provider's answer was refused.")
         ).audited("sso.rejected", reason=rejected.reason, test=True)
+
+
+REQUIRE_ALL_TEXT = _("From now on your people can only sign in through your identity provider: "
+                     "password sign-in, password reset and local two-factor are closed for "
+                     "everyone except the break-glass admins. People who are signed in now "
+                     "stay signed in until their session ends.")
+
+
+@view_config(route_name="sso_require_all_confirm", module=MODULE_KEY, permission="company.admin",
+             request_method="GET", renderer="mypages:templates/confirm.jinja2")
+def require_all_confirmation(request):
+    """Without JavaScript, "Require Single Sign On from all" leads here to confirm."""
+    return {"title": _("Require Single Sign On from all?"), "text": REQUIRE_ALL_TEXT,
+            "fields": {"on": "1"}, "confirm_label": _("Require Single Sign On from all"),
+            "action": request.path_for("sso_action", company_id=request.company.id,
+                                       action="require-all"),
+            "back": request.path_for("sso_settings", company_id=request.company.id)}
 
 
 @view_config(form_action="require-all", **TAB_FORM)

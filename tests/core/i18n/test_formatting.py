@@ -35,11 +35,14 @@ def test_a_negative_precision_is_refused():
 
 def test_money_and_dates_for_a_language():
     assert format_money(Decimal("1234.5"), "SEK", "sv") == f"1{NBSP}234,50{NBSP}kr"
-    assert format_money(Decimal("1234.5"), "EUR", "en") == "€1,234.50"
+    assert format_money(Decimal("1234.5"), "EUR", "en") == f"€{NBSP}1,234.50"
+    assert format_money(Decimal("990"), "SEK", "en") == f"SEK{NBSP}990.00"
     # a datetime is shown in the portal's time zone: 22:30 UTC is the next day in Stockholm
     moment = dt.datetime(2030, 6, 1, 22, 30, tzinfo=dt.timezone.utc)
     assert format_date(moment, "sv") == "2 juni 2030 00:30"
-    assert format_date(dt.date(2030, 6, 1), "en", "long") == "June 1, 2030"
+    # English as Europe writes it: the day before the month, a 24-hour clock
+    assert format_date(dt.date(2030, 6, 1), "en", "long") == "1 June 2030"
+    assert format_date(moment, "en") == "2 Jun 2030 00:30"
 
 
 def test_today_is_the_date_in_stockholm_by_the_application_clock(app, replace_service):

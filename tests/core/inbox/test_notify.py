@@ -53,7 +53,7 @@ def test_each_reader_sees_it_in_their_own_language_with_dates_as_theirs(app, fac
     assert stored.title["msgid"] == "The trial of ${module} ends on ${ends}"  # not the text
     # 12:00 in Stockholm, written as each language writes it (Babel's spaces made plain)
     assert " ".join(render_for(app.registry, "en", stored.title).split()) == (
-        "The trial of Single Sign On ends on Mar 14, 2026 12:00 PM")
+        "The trial of Single Sign On ends on 14 Mar 2026 12:00")
     assert " ".join(render_for(app.registry, "sv", stored.title).split()) == (
         "Provperioden för Single Sign On slutar 14 mars 2026 12:00")
 

@@ -49,7 +49,7 @@ def test_admins_are_reminded_three_days_ahead_and_when_it_ended_once_each(
     jobs()
     assert titles(dbsession, admin) == ["The trial of ${module} ends on ${ends}"]
     [mail] = smtp_server.to(admin.email)
-    assert mail["Subject"] == "The trial of Notes ends on Dec 20, 2026 7:00 AM"  # Stockholm
+    assert mail["Subject"] == "The trial of Notes ends on 20 Dec 2026 07:00"  # Stockholm
     clock.move_to(at(18, 7, 30))
     jobs()
     assert len(titles(dbsession, admin)) == 1  # once

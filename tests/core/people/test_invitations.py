@@ -197,9 +197,15 @@ def test_a_withdrawn_invitation_is_refused(mail_app, admin_of, smtp_server, dbse
     newcomer = browser(mail_app, "10.0.0.2")
     form = newcomer.get(path).forms["invitation-form"]
     page = admin_browser.get(people_path(company))
+    # asked first: a dialog, or without JavaScript a page of its own
+    [trigger] = page.html.select("#invitations a[data-confirm]")
+    assert "stops working" in page.html.find("dialog", id=trigger["data-confirm"]).text
+    asked = admin_browser.get(trigger["href"])
+    assert "Withdraw the invitation to nora@example.se?" in asked.html.find("h1").text
     withdraw = next(f for f in page.forms.values() if "revoke" in f.fields)
     withdrawn = withdraw.submit(status=303).follow()
-    assert "nora@example.se" not in withdrawn.text  # not listed as waiting any more
+    assert withdrawn.html.find(id="invitations") is None  # not listed as waiting any more
+    assert "nora@example.se has been withdrawn" in withdrawn.html.find(class_="notice").text
     newcomer.get(path, status=404)
     form["name"], form["password"], form["repeat"] = "Nora", PASSWORD, PASSWORD
     form.submit(status=404)

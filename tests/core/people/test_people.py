@@ -134,7 +134,7 @@ def test_removing_a_person_signs_them_out_at_once(app, dbsession, team):
     # and signing in again does not bring the company back: to a non-member it is not there
     sign_in(member_browser, member.email)
     member_browser.get(f"/c/{company.id}/", status=404)
-    assert member.email not in admin_browser.get(people_path(company)).text
+    assert member.email not in admin_browser.get(people_path(company)).html.find(id="members").text
     assert "people.removed" in actions(dbsession)
 
 
@@ -261,3 +261,21 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, factory, db
     assert admins == 1
     assert sorted(outcomes) == ["The last admin of a company cannot be made a member. "
                                 "Make someone else admin first.", "demoted"]
+
+
+def test_removing_asks_first_in_a_dialog_or_without_javascript_on_a_page(dbsession, team):
+    company, admin, member, admin_browser, _member_browser = team
+    page = admin_browser.get(people_path(company)).html
+    dialog = page.find("dialog", id=f"remove-{member.id}")
+    assert "loses access" in dialog.find(id=f"remove-{member.id}-text").text
+    assert dialog.find("form")["action"].endswith(f"/settings/people/{member.id}/remove")
+    link = page.find("a", attrs={"data-confirm": f"remove-{member.id}"})["href"]
+    asked = admin_browser.get(link).html
+    assert f"Remove {member.name} from" in asked.find("h1").text
+    assert "loses access" in asked.find(id="confirmation").text
+    assert role_of(dbsession, company, member) == Role.member  # asking changes nothing
+    done = act(admin_browser, company, member, "remove").follow()
+    assert (f"{member.name} has been removed from {company.name} and signed out everywhere."
+            in done.html.find(class_="notice").text)
+    # a person who is not a member: nothing to ask about
+    admin_browser.get(link, status=400)

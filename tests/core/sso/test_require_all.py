@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from mypages.accounts.models import TotpCredential
-from mypages.policy.models import CompanyPolicy
+from mypages.policy.models import BreakGlassAdmin, CompanyPolicy
 from mypages.db import utcnow
 from mypages.inbox.models import Notification
 from mypages.jobs import Worker
@@ -46,9 +46,12 @@ def org(mail_app, factory, dbsession, oidc_idp, smtp_server):
     add_verified_domain(dbsession, company, "example.se")
     for key in ("admin", "boss", "anna"):
         add_person(oidc_idp, key, f"{key}@example.se")
+    # the boss is the break-glass admin, with a second factor: "Require from all" needs one
+    dbsession.add(BreakGlassAdmin(company_id=company.id, user_id=boss.id))
+    boss_secret = add_totp(mail_app, dbsession, boss)
     yield SimpleNamespace(app=mail_app, company=company, admin=admin, boss=boss, anna=anna,
                           browser=admin_browser, idp=oidc_idp, smtp=smtp_server,
-                          password=factory.password)
+                          password=factory.password, boss_secret=boss_secret)
     uninstall_provider(mail_app)  # the app serves the next tests too
 
 
@@ -137,7 +140,7 @@ def test_an_admins_test_sign_in_allows_it_and_a_change_of_the_connection_undoes_
     assert "The connection works: you signed in through Single Sign On." in messages(page)
     section = page.html.find(id="sso-require-all")
     assert section.find(id="require-all-needs-test") is None
-    assert not section.find("button", class_="primary").has_attr("disabled")
+    assert section.find(attrs={"data-confirm": "require-all-dialog"})  # asks, then switches on
     [tested] = audit_events(dbsession, "sso.tested")
     assert tested.actor_id == org.admin.id
 
@@ -155,6 +158,40 @@ def test_an_admins_test_sign_in_allows_it_and_a_change_of_the_connection_undoes_
     assert not password_allowed(dbsession, org.company)
     [switched] = audit_events(dbsession, "sso.require_all_switched")
     assert (switched.actor_id, switched.details) == (org.admin.id, {"on": True})
+
+
+BREAK_GLASS_NEEDED = ("Choose at least one break-glass admin who has two-factor authentication "
+                      "turned on (under Security) first.")
+
+
+def test_it_needs_a_break_glass_admin_with_a_second_factor_and_the_page_says_why(org, dbsession):
+    try_connection(org.browser, org.company, org.idp, "admin", status=303)
+    # the boss is no break-glass admin any more: nobody could sign in if the provider failed
+    dbsession.execute(delete(BreakGlassAdmin))
+    dbsession.commit()
+    section = require_all_section(org)
+    assert BREAK_GLASS_NEEDED in section.find(id="require-all-needs-break-glass").text
+    assert section.find(attrs={"data-confirm": "require-all-dialog"}) is None
+    assert section.find("button", string="Require Single Sign On from all").has_attr("disabled")
+    page = switch_on(org, status=400)  # a forged request
+    assert any(BREAK_GLASS_NEEDED in message for message in messages(page))
+    assert password_allowed(dbsession, org.company)
+    # a break-glass admin without a second factor is not enough either
+    dbsession.add(BreakGlassAdmin(company_id=org.company.id, user_id=org.admin.id))
+    dbsession.commit()
+    assert any(BREAK_GLASS_NEEDED in message for message in messages(switch_on(org, status=400)))
+    # with one, the tab asks before switching it on, and then it is on
+    dbsession.add(BreakGlassAdmin(company_id=org.company.id, user_id=org.boss.id))
+    dbsession.commit()
+    section = require_all_section(org)
+    assert section.find(id="require-all-needs-break-glass") is None
+    dialog = section.find("dialog", id="require-all-dialog")
+    assert "only sign in through your identity provider" in dialog.text
+    asked = org.browser.get(section.find(attrs={"data-confirm": "require-all-dialog"})["href"])
+    assert "only sign in through your identity provider" in asked.html.find(id="confirmation").text
+    assert password_allowed(dbsession, org.company)  # asking changes nothing
+    switch_on(org)
+    assert not password_allowed(dbsession, org.company)
 
 
 def test_it_needs_a_verified_domain_and_keeps_the_last_one(org, dbsession):
@@ -226,11 +263,11 @@ def test_local_sessions_of_members_are_refused_on_company_pages(org, dbsession, 
     # signed in with password (and with password + TOTP) before it was switched on
     by_password = browser(org.app)
     sign_in_with_password(by_password, org.anna.email, org.password)
-    boss_secret = add_totp(org.app, dbsession, org.boss)
+    admin_secret = add_totp(org.app, dbsession, org.admin)  # not a break-glass admin
     by_totp = browser(org.app)
-    sign_in_with_password(by_totp, org.boss.email, org.password)
+    sign_in_with_password(by_totp, org.admin.email, org.password)
     form = by_totp.get("/login/verify").forms["verify-form"]
-    form["code"] = pyotp.TOTP(boss_secret).at(steady_step(clock) * 30)
+    form["code"] = pyotp.TOTP(admin_secret).at(steady_step(clock) * 30)
     form.submit(status=303)
     for testapp in (by_password, by_totp):
         testapp.get(f"/c/{org.company.id}/", status=200)
@@ -243,10 +280,7 @@ def test_local_sessions_of_members_are_refused_on_company_pages(org, dbsession, 
 
 
 def test_break_glass_admins_keep_password_and_totp_and_every_use_is_told(org, dbsession, clock):
-    form = org.browser.get(f"/c/{org.company.id}/settings/security").forms["security-form"]
-    form["break_glass"] = [str(org.boss.id)]
-    form.submit(status=303)
-    secret = add_totp(org.app, dbsession, org.boss)
+    secret = org.boss_secret
     tested_and_required(org)
     run_jobs(org)
     org.smtp.clear()

@@ -115,9 +115,9 @@ def test_the_clock_moves_utcnow_the_clock_service_and_the_portals_today_together
     modules.activate(company, "notes")  # a trial of ten days from the moved now
     admin = factory.user(company=company, role="admin", locale="en")
     page = signed_in(admin).get(f"/c/{company.id}/settings/modules")
-    assert "10 days left (until January 12, 2030)" in page.text
+    assert "10 days left (until 12 January 2030)" in page.text
 
     clock.shift(days=3)
     assert clock.today() == dt.date(2030, 1, 5)
     page = signed_in(admin).get(f"/c/{company.id}/settings/modules")
-    assert "7 days left (until January 12, 2030)" in page.text
+    assert "7 days left (until 12 January 2030)" in page.text
