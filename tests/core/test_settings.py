@@ -50,7 +50,9 @@ def production_settings(production_env, tmp_path) -> dict:
         "mypages.session.secure": "true",
         "mypages.jobs.in_process": "false",
         "pyramid.reload_templates": "false",
-        # a production installation leaves the development tools out (tests/devtools)
+        # one plugin with tables of its own is enough here; a production installation
+        # leaves the development tools out (tests/devtools)
+        "mypages.plugins.allow": "notes",
         "mypages.plugins.deny": "devtools",
     }
 

@@ -43,7 +43,8 @@ def test_demo_seeds_the_company_its_people_and_domain_once(dev_app, dbsession):
 
 def test_the_demo_people_sign_in_with_their_passwords(dev_app, dev_testapp):
     OperatorCli(app=dev_app)("demo")
-    email, _name, password, _what = DEMO_PEOPLE[0]
+    # the member: the admin has BankID linked by the BankID plugin's demo data, a second step
+    email, _name, password, _what = DEMO_PEOPLE[1]
 
     form = dev_testapp.get("/login").forms["login-form"]
     form["email"], form["password"] = email, password

@@ -29,10 +29,17 @@ def pytest_terminal_summary(terminalreporter):
 
 # -- the server (mypages.testing.chromium) ------------------------------------------
 
-def _development_settings() -> dict:
+def _development_settings(dev_features: bool) -> dict:
+    """development.ini's settings; without development features, not those that name a
+    development stand-in (``bankid.environment = fake``, a feed under ``/_dev/``), which
+    the plugins refuse then, as production would."""
     source = configparser.ConfigParser(interpolation=None)
     source.read(REPO_ROOT / "development.ini")
-    return dict(source["app:main"]) if source.has_section("app:main") else {}
+    settings = dict(source["app:main"]) if source.has_section("app:main") else {}
+    if dev_features:
+        return settings
+    return {name: value for name, value in settings.items()
+            if value.strip() != "fake" and "/_dev/" not in value}
 
 
 def _seed(database_url: str, ini: Path) -> Seeded:
@@ -43,7 +50,8 @@ def _seed(database_url: str, ini: Path) -> Seeded:
 def _serve(folder: Path, **settings: str):
     """The real application under pserve, on development.ini's settings, migrated and
     seeded."""
-    with serve_portal(folder, base=_development_settings(), seed=_seed,
+    dev_features = settings.get("mypages.dev_features") == "true"
+    with serve_portal(folder, base=_development_settings(dev_features), seed=_seed,
                       **{"mypages.secret": "e2e-test-secret-" + "s" * 40, **settings}) as server:
         yield server
 

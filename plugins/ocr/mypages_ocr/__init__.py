@@ -17,7 +17,6 @@ from mypages.toolkit import (DashboardCard, MigrationSource, Module, NavigationI
 
 from mypages_ocr import reading, settings as ocr_settings
 from mypages_ocr.engines.tesseract import TesseractEngine
-from mypages_ocr.engines.textract import TextractEngine
 from mypages_ocr.i18n import _
 from mypages_ocr.models import Document
 
@@ -66,6 +65,8 @@ def mypages_dashboard_cards(request, company):
 
 def make_engine(settings: ocr_settings.OcrSettings):
     if settings.engine == "textract":
+        # boto3 is imported only where Textract is chosen: a Tesseract portal never loads it
+        from mypages_ocr.engines.textract import TextractEngine
         return TextractEngine.from_settings(settings)
     return TesseractEngine(settings.languages)
 
