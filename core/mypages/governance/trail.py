@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import distinct, or_, select
+from sqlalchemy import or_, select
 
 from mypages.api.calls import csv_cell
 from mypages.audit.chain import chain_of
@@ -87,8 +87,9 @@ def _query(company_id: int | None, filters: Filters, time_zone):
 
 
 def page(dbsession, company_id: int | None, filters: Filters, time_zone,
-         size: int = PAGE_SIZE) -> tuple[list[AuditEvent], int | None]:
+         size: int | None = None) -> tuple[list[AuditEvent], int | None]:
     """A page of events, newest first, and the ``before`` of the next (older) page."""
+    size = size or PAGE_SIZE
     query = _query(company_id, filters, time_zone)
     if filters.before is not None:
         query = query.where(AuditEvent.seq < filters.before)
@@ -98,8 +99,8 @@ def page(dbsession, company_id: int | None, filters: Filters, time_zone,
 
 
 def actions(dbsession, company_id: int | None) -> list[str]:
-    return list(dbsession.scalars(select(distinct(AuditEvent.action)).where(
-        AuditEvent.chain_id == chain_of(company_id)).order_by(AuditEvent.action)))
+    return list(dbsession.scalars(select(AuditEvent.action).where(
+        AuditEvent.chain_id == chain_of(company_id)).distinct().order_by(AuditEvent.action)))
 
 
 def row_of(event: AuditEvent) -> dict:

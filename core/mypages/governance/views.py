@@ -8,15 +8,15 @@ from pyramid.view import view_config
 from mypages.governance import trail
 
 
-def _trail_page(request, company_id: int | None, route: str, **route_args) -> dict:
+def _trail_page(request, chain_company: int | None, route: str, **route_args) -> dict:
     filters, errors = trail.read_filters(request.GET)
     if errors:
         request.response.status = 400
         filters = trail.Filters()
-    events, older = trail.page(request.dbsession, company_id, filters, request.timezone)
+    events, older = trail.page(request.dbsession, chain_company, filters, request.timezone)
     values = filters.query_values()
     return {"events": events, "errors": errors, "filters": filters,
-            "actions": trail.actions(request.dbsession, company_id),
+            "actions": trail.actions(request.dbsession, chain_company),
             "older": request.route_path(route, **route_args,
                                         _query={**values, "before": older}) if older else None,
             "newest": request.route_path(route, **route_args, _query=values)
