@@ -3,7 +3,7 @@ that purge the trail, watch it and disable dormant memberships."""
 from __future__ import annotations
 
 from mypages.contract import SettingsTab
-from mypages.governance import retention
+from mypages.governance import retention, trail
 from mypages.hookspecs import hookimpl
 from mypages.i18n import _
 
@@ -16,3 +16,8 @@ def mypages_company_settings_tabs(request, company):
 @hookimpl
 def mypages_jobs():
     return retention.jobs()
+
+
+@hookimpl
+def mypages_api(api):
+    trail.add_operations(api)

@@ -135,3 +135,40 @@ def csv_lines(dbsession, company_id: int | None, filters: Filters, time_zone,
         if len(events) < batch:
             return
         before = events[-1].seq
+
+
+# -- the REST API -----------------------------------------------------------------------
+
+_TEXT, _NUMBER = {"type": "string"}, {"type": ["integer", "null"]}
+EVENT = {
+    "type": "object",
+    "required": list(COLUMNS),
+    "properties": {
+        "time": {"type": "string", "format": "date-time"},
+        "person": {**_TEXT, "description": "Who acted, named as they were then."},
+        "person_id": _NUMBER, "action": _TEXT, "target": _TEXT,
+        "address": {**_TEXT, "description": "The client's address."},
+        "user_agent": _TEXT, "request_id": _TEXT,
+        "api_token_id": {**_NUMBER, "description": "The API token the change was made with."},
+        "reason": {**_TEXT, "description": "Why, as the admin who made the change said."},
+        "details": {**_TEXT, "description": "The event's details, as a JSON object."},
+        "seq": {"type": "integer", "description": "The event's place in the company's chain."},
+        "hash": {**_TEXT, "description": "SHA-256 of the event and the hash before it."},
+    },
+}
+
+
+def list_events(call) -> list[dict]:
+    query = (select(AuditEvent).where(AuditEvent.chain_id == call.company.id)
+             .order_by(AuditEvent.seq).limit(call.page.fetch))
+    if call.page.after is not None:
+        query = query.where(AuditEvent.seq > int(call.page.after))
+    return [row_of(event) for event in call.dbsession.scalars(query)]
+
+
+def add_operations(api) -> None:
+    api.add_scope("audit:read", _("Read the company's audit trail"))
+    api.add_schema("AuditEvent", EVENT)
+    api.add_list("/audit-events", list_events, operation_id="listAuditEvents",
+                 scope="audit:read", item="AuditEvent", columns=COLUMNS, order_by="seq",
+                 summary=_("The company's audit trail, oldest first"), tags=("audit",))

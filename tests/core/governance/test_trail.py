@@ -115,3 +115,21 @@ def test_operators_read_the_platforms_trail(testapp, factory, app, dbsession):
 def test_a_company_admin_cannot_read_the_platforms_trail(testapp, company_with_trail):
     sign_in(testapp, "admin@trail.se")
     testapp.get("/operator/audit", status=403)
+
+
+def test_the_api_lists_the_companys_trail_as_json_and_csv(testapp, company_with_trail,
+                                                          factory):
+    company, admin = company_with_trail
+    token = factory.api_token(company, ["audit:read"], created_by=admin)
+    auth = {"Authorization": f"Bearer {token}"}
+    page = testapp.get("/api/v1/audit-events", {"limit": 2}, headers=auth).json
+    assert [item["action"] for item in page["items"]] == ["people.role_changed",
+                                                          "policy.changed"]
+    rest = testapp.get("/api/v1/audit-events", {"cursor": page["next_cursor"]},
+                       headers=auth).json
+    assert [item["action"] for item in rest["items"]] == ["people.invited"]
+    answer = testapp.get("/api/v1/audit-events.csv", headers=auth)
+    assert "'=HYPERLINK" in answer.text and "other company" not in answer.text
+    other = factory.api_token(company, ["company:read"], created_by=admin)
+    testapp.get("/api/v1/audit-events", headers={"Authorization": f"Bearer {other}"},
+                status=403)
