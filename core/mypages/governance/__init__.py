@@ -1,7 +1,6 @@
 """Governance: reading the audit trail (a company's Audit trail tab, the operators' page,
-CSV and the REST API), keeping it (retention, the purge that keeps chains verifiable),
-watching it (rules that raise alerts), and dormant access (memberships unused too long are
-disabled).
+CSV and the REST API), keeping it (retention, the purge that keeps chains verifiable), and
+dormant access (memberships unused too long are disabled).
 
 The audit domain below writes the chains; this one knows people, companies and
 memberships, and so hands down how the trail names them and which companies a person's own
@@ -13,7 +12,6 @@ from sqlalchemy import select
 
 from mypages.accounts.models import User
 from mypages.companies.models import Company, Membership
-from mypages.governance.models import AuditAlert, WatchCursor  # noqa: F401 (mapped here)
 
 #: events about a person that name no company, copied to each of the person's companies'
 #: trails: their sign-ins and refused sign-ins, their second factors and passwords

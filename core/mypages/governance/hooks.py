@@ -1,9 +1,9 @@
 """The core's own hook implementations for governance: the Audit trail tab, and the jobs
-that purge the trail, watch it and disable dormant memberships."""
+that purge the trail and disable dormant memberships."""
 from __future__ import annotations
 
 from mypages.contract import SettingsTab
-from mypages.governance import retention, trail
+from mypages.governance import dormancy, retention, trail
 from mypages.hookspecs import hookimpl
 from mypages.i18n import _
 
@@ -15,7 +15,7 @@ def mypages_company_settings_tabs(request, company):
 
 @hookimpl
 def mypages_jobs():
-    return retention.jobs()
+    return retention.jobs() + dormancy.jobs()
 
 
 @hookimpl

@@ -2,10 +2,14 @@
 filter, page, download as CSV."""
 from __future__ import annotations
 
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from mypages.governance import trail
+from mypages.governance import dormancy, trail
+from mypages.i18n import _
+from mypages.people.views import PEOPLE_FORM, person_of
+from mypages.work import work_of
 
 
 def _trail_page(request, chain_company: int | None, route: str, **route_args) -> dict:
@@ -63,3 +67,11 @@ def platform_trail(request):
 @view_config(route_name="operator_audit_csv", permission="operator", request_method="GET")
 def platform_trail_csv(request):
     return _csv(request, None, "audit-trail-platform")
+
+
+@view_config(route_name="company_person", form_action="restore", **PEOPLE_FORM)
+def restore_membership(request):
+    """The People tab: let back in someone whose membership went unused (dormant access)."""
+    dormancy.restore(work_of(request), request.company, person_of(request))
+    request.session.flash(request.translate(_("The person can open the company again.")))
+    return HTTPSeeOther(request.route_url("company_people", company_id=request.company.id))

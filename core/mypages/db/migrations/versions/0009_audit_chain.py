@@ -1,5 +1,5 @@
-"""the audit trail in hash chains that outlive users and companies; its watch rules'
-alerts; dormant access (memberships disabled after days without a sign-in)
+"""the audit trail in hash chains that outlive users and companies; dormant access
+(memberships disabled after days without a sign-in)
 
 Revision ID: 0009
 Revises: 0008
@@ -111,25 +111,6 @@ def upgrade():
         batch_op.create_unique_constraint(batch_op.f('uq_audit_events_chain_id'), ['chain_id', 'seq'])
         batch_op.create_index(batch_op.f('ix_audit_events_actor_id'), ['actor_id'], unique=False)
 
-    op.create_table('audit_watch_cursors',
-    sa.Column('chain_id', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('seq', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('chain_id', name=op.f('pk_audit_watch_cursors'))
-    )
-    op.create_table('audit_alerts',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('rule', sa.String(length=100), nullable=False),
-    sa.Column('key', sa.String(length=300), nullable=False),
-    sa.Column('company_id', sa.Integer(), nullable=True),
-    sa.Column('event_id', sa.Integer(), nullable=True),
-    sa.Column('raised_at', mypages.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('details', sa.JSON(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_alerts'))
-    )
-    with op.batch_alter_table('audit_alerts', schema=None) as batch_op:
-        batch_op.create_index('ix_audit_alerts_rule_key', ['rule', 'key', 'raised_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_audit_alerts_company_id'), ['company_id'], unique=False)
-
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.add_column(sa.Column('disabled_at', mypages.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('dormancy_warned_at', mypages.db.UTCDateTime(timezone=True), nullable=True))
@@ -145,11 +126,6 @@ def downgrade():
         batch_op.drop_column('restored_at')
         batch_op.drop_column('dormancy_warned_at')
         batch_op.drop_column('disabled_at')
-    with op.batch_alter_table('audit_alerts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_audit_alerts_company_id'))
-        batch_op.drop_index('ix_audit_alerts_rule_key')
-    op.drop_table('audit_alerts')
-    op.drop_table('audit_watch_cursors')
     # the chains go; rows whose people or companies are gone lose their ids again
     bind = op.get_bind()
     bind.execute(sa.text('UPDATE audit_events SET actor_id = NULL WHERE actor_id NOT IN '
