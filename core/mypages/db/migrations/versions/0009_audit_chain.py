@@ -52,7 +52,8 @@ def _chain_existing_events():
     chains = sa.table('audit_chains', sa.column('chain_id', sa.Integer),
                       sa.column('last_seq', sa.Integer), sa.column('last_hash', sa.String),
                       sa.column('start_seq', sa.Integer), sa.column('start_prev_hash', sa.String))
-    users = {row.id: row.display_name or row.email for row in bind.execute(
+    users = {row.id: f'{row.display_name} <{row.email}>' if row.display_name else row.email
+             for row in bind.execute(
         sa.text('SELECT id, display_name, email FROM users'))}
     companies = {row.id: row.name for row in bind.execute(sa.text('SELECT id, name FROM companies'))}
     heads = {}
