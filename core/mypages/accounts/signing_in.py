@@ -190,7 +190,7 @@ def step_up(request, methods: Methods, next_url: str | None = None, *,
     if request.user is not None:
         add_methods(request, proven)
         request.audit("account.stepped_up", target=request.user.email, company=company,
-                      methods=sorted(proven), new_device=new_device)
+                      methods=sorted(proven))
         return HTTPSeeOther(safe_next(next_url))
     pending = pending_sign_in(request)
     if pending is None:

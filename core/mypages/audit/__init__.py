@@ -10,8 +10,9 @@ Every event is a link of a hash chain (:mod:`mypages.audit.chain`): its company'
 platform's. While a request is handled the writer also records its user agent, its
 request id and, when an admin's form says why (the field :data:`REASON_FIELD`), that
 reason. An event about a person that names no company (a sign-in, a refused password, a
-second factor switched off) is also written to the trail of each company the person
-belongs to, for the actions the domains name with ``config.add_member_audit_actions``.
+second factor switched off) is written to the trail of each company the person belongs to
+(the platform's when they belong to none), for the actions the domains name with
+``config.add_member_audit_actions``.
 Domains above this one hand down how a user and a company are named and which companies
 a person belongs to (``config.set_audit_lookup``): the trail keeps those names as they were.
 """
@@ -67,8 +68,8 @@ def _lookup(registry, name: str, *args, default=None):
 def record(registry, dbsession, action: str, *, company_id=None, actor_id=None,
            target: str = "", ip: str = "", **details) -> AuditEvent:
     """Append ``action`` to the company's chain (the platform's when ``company_id`` is
-    None), and to the chains of the companies of the person it is about when it is one of
-    the member actions and names no company."""
+    None); a member action that names no company goes to the chains of the person's
+    companies instead (the platform's if they have none). Returns the first event written."""
     origin = _origin(_request.get())
     api_token_id = details.pop("api_token_id", None)
     details = _plain(details)
@@ -84,14 +85,13 @@ def record(registry, dbsession, action: str, *, company_id=None, actor_id=None,
             actor_label=actor_label, action=action, target=str(target)[:200], ip=ip or "",
             api_token_id=api_token_id, details=details, **origin))
 
-    first = event(company_id)
+    companies = [company_id]
     if company_id is None and action in registry.get(MEMBER_ACTIONS_KEY, ()):
         person = actor_id if actor_id is not None else details.get(SUBJECT)
         if person is not None:
-            for company in sorted(_lookup(registry, "companies_of", dbsession, person,
-                                          default=())):
-                event(company)
-    return first
+            companies = sorted(_lookup(registry, "companies_of", dbsession, person,
+                                       default=())) or companies
+    return [event(company) for company in companies][0]
 
 
 class DatabaseAuditWriter(AuditWriter):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from mypages.accounts.models import User
 from mypages.companies.models import Company, Membership
 
-#: events about a person that name no company, copied to each of the person's companies'
+#: events about a person that name no company, written to each of the person's companies'
 #: trails: their sign-ins and refused sign-ins, their second factors and passwords
 MEMBER_ACTIONS = (
     "account.signed_in", "account.sign_in_failed", "account.sign_in_refused",
