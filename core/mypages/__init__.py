@@ -43,7 +43,8 @@ LAYERS = (
     ("inbox",),                # the notification centre: the bell, What's new, trial reminders
     ("policy", "billing"),     # the sign-in policy, judging every session; orders and receipts
     ("api", "sso"),            # the REST API and its tokens; the Single Sign On module
-    ("operator",),             # the platform operators' pages
+    ("operator", "governance"),  # the operators' pages; reading and keeping the audit trail,
+                               # dormant access
     # entry points
     ("demo",),                 # what plugins seed demo data with (mypages demo)
     ("mypages",),              # this module: the composition root
@@ -91,6 +92,7 @@ def application(settings: dict):
             config.include(".api")            # REST API under /api/v1: tokens, OpenAPI, rate limits
             config.include(".sso")            # Single Sign On module: OIDC, SAML, verified domains
             config.include(".operator")       # platform operators' pages
+            config.include(".governance")     # the audit trail's pages and purge; dormant access
             config.include(".dev")            # plugins' offline stand-ins under /_dev/ (development)
             config.include_plugins()          # every enabled plugin, last
     except ConfigurationConflictError as conflict:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from mypages import application as make_app
 from mypages.accounts.models import User
 from mypages.api import known_scopes
+from mypages.audit import chain as audit_chain
 from mypages.api import tokens as api_tokens_module
 from mypages.accounts.password_policy import problems
 from mypages.companies.information import swedish_org_number
@@ -547,6 +548,40 @@ def keys_rotate(ctx):
         fail("a stored secret cannot be decrypted with any configured key; nothing was changed")
     emit(ctx, [{"column": name, "re_encrypted": n} for name, n in counts.items()],
          ["column", "re_encrypted"])
+
+
+# -- audit -----------------------------------------------------------------------
+
+@main.group()
+def audit():
+    """The audit trail."""
+
+
+@audit.command("verify")
+@click.option("--company", "company_id", type=int, default=None,
+              help="Verify this company's chain only")
+@click.option("--platform", is_flag=True, help="Verify the platform's chain only")
+@click.pass_context
+def audit_verify(ctx, company_id, platform):
+    """Recompute every event's hash and follow every chain's links from its anchor to its
+    head: name each event altered, removed or inserted. Exit status 1 if any."""
+    tm, work = ctx.obj["env"].transaction()
+    with tm:
+        checked, problems = audit_chain.verify(work.dbsession, company_id, platform)
+        heads = [{"chain": "platform" if head.chain_id == 0 else f"company {head.chain_id}",
+                  "events": head.last_seq - head.start_seq + 1, "head": head.last_hash}
+                 for head in audit_chain.heads(work.dbsession, company_id, platform)]
+    if ctx.obj["json"]:
+        click.echo(json.dumps({"checked": checked, "chains": heads,
+                               "problems": [problem.__dict__ for problem in problems]},
+                              indent=2))
+    else:
+        for problem in problems:
+            click.echo(f"{problem.kind.upper()}: {problem.text}")
+        click.echo(f"{checked} events in {len(heads)} chains checked, "
+                   f"{len(problems)} problems found.")
+    if problems:
+        sys.exit(1)
 
 
 # -- jobs ----------------------------------------------------------------------

@@ -133,6 +133,8 @@ class PurgeSettings:
     used_tokens: dt.timedelta = dt.timedelta(days=7)
     read_notifications: dt.timedelta = dt.timedelta(days=90)
     notifications: dt.timedelta = dt.timedelta(days=365)  # read or not
+    #: the audit trail's retention: 12 months
+    audit_events: dt.timedelta = dt.timedelta(days=365)
     batch_size: int = 1000
 
 
@@ -302,6 +304,7 @@ def _purge(read: _Reader) -> PurgeSettings:
         used_tokens=days("used_tokens", defaults.used_tokens),
         read_notifications=days("read_notifications", defaults.read_notifications),
         notifications=days("notifications", defaults.notifications),
+        audit_events=days("audit_events", defaults.audit_events),
         batch_size=read.number("mypages.purge.batch_size", defaults.batch_size, high=100_000))
 
 

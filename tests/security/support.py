@@ -45,7 +45,7 @@ def fill(pattern: str, values: dict) -> str:
     return "/" + path.lstrip("/")
 
 
-def everything(engine, but: tuple[str, ...] = ("audit_events",)) -> dict[str, list]:
+def everything(engine, but: tuple[str, ...] = ("audit_events", "audit_chains")) -> dict[str, list]:
     """Every row of every table (the core's and the plugins'), but those of ``but``."""
     with engine.connect() as conn:
         return {table: sorted(map(repr, conn.execute(text(f'SELECT * FROM "{table}"')).all()))

@@ -170,14 +170,14 @@ def test_ids_beyond_the_integer_range_in_the_path_are_not_found(app, notes_compa
 def test_ids_and_numbers_beyond_their_range_in_a_form_are_refused(app, notes_company, number):
     company, admin, _member = notes_company
     engine = app.registry["db.engine"]
-    unchanged = ("audit_events", "company_policies")
+    unchanged = ("audit_events", "audit_chains", "company_policies")
     before = everything(engine, but=unchanged)
     path = f"/c/{company.id}/settings/security"
     token = csrf_token(admin, path)
     response = admin.post(f"/c/{company.id}/settings/people/invitations",
                           {"csrf_token": token, "revoke": number}, status="*")
     assert_refused(app, response, 400, _("There is no such invitation."))
-    for field in ("password_min_length", "idle_minutes", "absolute_hours"):
+    for field in ("password_min_length", "idle_minutes", "absolute_hours", "dormant_days"):
         values = {"csrf_token": token, "password_min_length": "12", field: number}
         assert admin.post(path, values, status="*").status_int == 400, field
     response = admin.post(path, {"csrf_token": token, "password_min_length": "12",

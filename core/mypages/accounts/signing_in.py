@@ -23,7 +23,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy import select
 
 from mypages.accounts import add_methods, adopt_session, throttle
-from mypages.accounts.devices import remember_device
+from mypages.accounts.devices import known_user_ids, remember_device
 from mypages.accounts.methods import login_methods, second_factors_of
 from mypages.accounts.models import User, UserSession
 from mypages.accounts.rules import sign_in_rules
@@ -71,12 +71,12 @@ def refusal_of(work: Work, user: User, proven: Mapping[str, str]) -> SignInRefus
     of (its break-glass admins excepted)."""
     if not user.is_active:
         return SignInRefused(DISABLED).audited("account.sign_in_refused", target=user.email,
-                                               reason="disabled")
+                                               reason="disabled", subject_id=user.id)
     methods = login_methods(work.registry)
     local = any(methods[key].is_local for key in proven if key in methods)
     if local and not sign_in_rules(work.registry).password_allowed(work.dbsession, user.id):
         return SignInRefused(SSO_ONLY).audited("account.sign_in_refused", target=user.email,
-                                               reason="sso_required")
+                                               reason="sso_required", subject_id=user.id)
     return None
 
 
@@ -89,12 +89,13 @@ def second_step_needed(work: Work, user_id: int, proven: Mapping[str, str]) -> b
 
 
 def record_sign_in(work: Work, user: User, proven: Mapping[str, str], *, user_agent: str = "",
-                   locale: str | None = None,
-                   company: CompanyInfo | None = None) -> tuple[str, UserSession]:
+                   locale: str | None = None, company: CompanyInfo | None = None,
+                   new_device: bool = False) -> tuple[str, UserSession]:
     """Write a sign-in: a new session (its token and row), the time of the sign-in, the
     language chosen before it (``locale``) if the account has none, the account's throttle
     counter cleared (every factor passed), and the audit event, by the user, in ``company``'s
-    trail if the sign-in was for a company."""
+    trail if the sign-in was for a company (and the trails of the person's companies), saying
+    whether the browser is one the person never signed in on (``new_device``)."""
     if user.locale is None and locale:
         user.locale = locale
     user.last_sign_in_at = work.now()
@@ -103,7 +104,7 @@ def record_sign_in(work: Work, user: User, proven: Mapping[str, str], *, user_ag
     throttle.clear(work.dbsession, SIGN_IN, user.email)
     by_user = Work(work.dbsession, work.registry, Actor(UserInfo.of(user), work.actor.ip, row.id))
     by_user.audit("account.signed_in", company=company, target=user.email,
-                  methods=sorted(proven))
+                  methods=sorted(proven), new_device=new_device)
     return token, row
 
 
@@ -148,7 +149,8 @@ def sign_in(request, user: UserInfo | int, methods: Methods, next_url: str = "",
         return HTTPSeeOther(request.route_url("login_verify"))
     token, session_row = record_sign_in(
         work, row, proven, user_agent=request.user_agent or "",
-        locale=supported(request.cookies.get(LOCALE_COOKIE)), company=company)
+        locale=supported(request.cookies.get(LOCALE_COOKIE)), company=company,
+        new_device=row.id not in known_user_ids(request))
     adopt_session(request, token, session_row, row)
     remember_device(request, row.id)
     notify(request.hooks.mypages_user_signed_in, request, request=request, user=request.user)

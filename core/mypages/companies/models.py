@@ -46,6 +46,13 @@ class Membership(Base):
         Enum(Role, native_enum=False, length=16, validate_strings=True), default=Role.member
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: set when the membership went unused longer than the company allows (dormant access):
+    #: the person cannot enter the company until an admin restores it
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: when the person was told their membership will be disabled (once per dormant spell)
+    dormancy_warned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: when an admin last restored it: dormancy counts from then, not from an old sign-in
+    restored_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     company: Mapped[Company] = relationship(back_populates="memberships")
 

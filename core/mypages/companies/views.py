@@ -28,7 +28,8 @@ class ShownCard(NamedTuple):
 
 def memberships_of(request):
     return request.dbsession.execute(
-        select(Membership, Company).join(Company).where(Membership.user_id == request.user.id)
+        select(Membership, Company).join(Company).where(Membership.user_id == request.user.id,
+                                                        Membership.disabled_at.is_(None))
         .order_by(Company.name)
     ).all()
 

@@ -119,9 +119,10 @@ def invite(work: Work, company, email: str, role: str) -> Invitation:
 
 
 def admins_of(dbsession, company_id: int) -> list[User]:
+    """The admins whose membership is in use (not disabled for going unused)."""
     return dbsession.scalars(select(User).join(Membership, Membership.user_id == User.id).where(
-        Membership.company_id == company_id, Membership.role == Role.admin)
-        .order_by(User.id)).all()
+        Membership.company_id == company_id, Membership.role == Role.admin,
+        Membership.disabled_at.is_(None)).order_by(User.id)).all()
 
 
 def company_members(dbsession, company_id: int, *, active_only: bool = True) -> list[UserInfo]:

@@ -46,7 +46,7 @@ PEOPLE_FORM = dict(permission="company.admin", renderer="mypages:templates/peopl
                    refusal_page=people_page)
 
 
-def _person(request) -> int:
+def person_of(request) -> int:
     try:
         return int(request.matchdict["user_id"])
     except ValueError:
@@ -60,7 +60,7 @@ def _back(request, done):
 
 @view_config(route_name="company_person", form_action="role", **PEOPLE_FORM)
 def change_role(request):
-    people.change_role(work_of(request), request.company, _person(request),
+    people.change_role(work_of(request), request.company, person_of(request),
                        request.POST.get("role", ""))
     return _back(request, _("The role has been changed."))
 
@@ -77,7 +77,7 @@ def withdrawal_text(request, invitation):
 
 
 def _member(request):
-    user_id = _person(request)
+    user_id = person_of(request)
     for _membership, user, _confirmed in people.members(request.dbsession, request.company.id):
         if user.id == user_id:
             return user
@@ -107,13 +107,13 @@ def remove_person(request):
 
 @view_config(route_name="company_person", form_action="end-sessions", **PEOPLE_FORM)
 def end_sessions(request):
-    people.end_sessions(work_of(request), request.company, _person(request))
+    people.end_sessions(work_of(request), request.company, person_of(request))
     return _back(request, _("The person has been signed out everywhere."))
 
 
 @view_config(route_name="company_person", **PEOPLE_FORM)
 def unknown_person_action(request):
-    _person(request)
+    person_of(request)
     raise people.PeopleError(_("Unknown action."))
 
 

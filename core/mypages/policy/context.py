@@ -75,8 +75,10 @@ COMPANY_PAGE = (
         *COMPANY_COLUMNS, *MEMBERSHIP_COLUMNS, *POLICY_GROUP.columns(CompanyPolicy.__table__),
         *BREAK_GLASS_GROUP.columns(BreakGlassAdmin.__table__),
         entitled_column(Membership.company_id, bindparam("now")))
+    # a membership disabled for going unused (dormant access) opens nothing
     .outerjoin(Membership, (Membership.user_id == UserSession.user_id)
-               & (Membership.company_id == bindparam("company_id")))
+               & (Membership.company_id == bindparam("company_id"))
+               & Membership.disabled_at.is_(None))
     .outerjoin(Company, Company.id == Membership.company_id)
     .outerjoin(CompanyPolicy, CompanyPolicy.company_id == Membership.company_id)
     .outerjoin(BreakGlassAdmin, (BreakGlassAdmin.company_id == Membership.company_id)

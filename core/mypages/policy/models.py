@@ -23,6 +23,8 @@ class CompanyPolicy(Base):
     password_min_length: Mapped[int] = mapped_column(Integer, default=12)
     idle_minutes: Mapped[int | None] = mapped_column(Integer)
     absolute_hours: Mapped[int | None] = mapped_column(Integer)
+    #: days without a sign-in after which a membership is disabled; None: never (dormant access)
+    dormant_days: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

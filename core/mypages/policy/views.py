@@ -16,6 +16,7 @@ from mypages.web.inputs import as_id, whole_number
 
 IDLE_RANGE = (5, 24 * 60)        # minutes
 ABSOLUTE_RANGE = (1, 30 * 24)    # hours
+DORMANT_RANGE = (14, 3650)       # days: above the week of warning before
 
 
 def _policy_row(request) -> CompanyPolicy | None:
@@ -35,11 +36,13 @@ def security_page(request, errors=(), values=None):
         "password_min_length": policy.password_min_length,
         "idle_minutes": row.idle_minutes if row else None,
         "absolute_hours": row.absolute_hours if row else None,
+        "dormant_days": row.dormant_days if row else None,
         "break_glass": break_glass,
     }
     return {"values": current, "errors": list(errors), "admins": admins,
             "floor": PLATFORM_MIN_LENGTH, "max_length": MAX_LENGTH,
             "idle_range": IDLE_RANGE, "absolute_range": ABSOLUTE_RANGE,
+            "dormant_range": DORMANT_RANGE,
             "messages": request.session.pop_flash()}
 
 
@@ -74,6 +77,10 @@ def save_security(request):
     absolute = _optional_int(post.get("absolute_hours"), *ABSOLUTE_RANGE, _(
         "The longest session must be empty or a number of hours from ${low} to ${high}.",
         mapping={"low": ABSOLUTE_RANGE[0], "high": ABSOLUTE_RANGE[1]}), errors)
+    dormant = _optional_int(post.get("dormant_days"), *DORMANT_RANGE, _(
+        "The days before an unused membership is disabled must be empty or a number from "
+        "${low} to ${high}.", mapping={"low": DORMANT_RANGE[0], "high": DORMANT_RANGE[1]}),
+        errors)
     admin_ids = {membership.user_id for membership, _user, _c in
                  people.members(request.dbsession, request.company.id)
                  if membership.role == Role.admin}
@@ -82,7 +89,7 @@ def save_security(request):
         errors.append(_("Only admins of the company can be break-glass admins."))
     values = {"require_mfa": post.get("require_mfa") == "on", "password_min_length": length,
               "idle_minutes": post.get("idle_minutes"), "absolute_hours": post.get("absolute_hours"),
-              "break_glass": chosen}
+              "dormant_days": post.get("dormant_days"), "break_glass": chosen}
     if errors:
         request.response.status = 400
         return security_page(request, errors, values)
@@ -91,16 +98,18 @@ def save_security(request):
     before = {"require_mfa": defaults.require_mfa,
               "password_min_length": defaults.password_min_length,
               "idle_minutes": policy.idle_minutes if policy else None,
-              "absolute_hours": policy.absolute_hours if policy else None}
+              "absolute_hours": policy.absolute_hours if policy else None,
+              "dormant_days": policy.dormant_days if policy else None}
     if policy is None:
         policy = CompanyPolicy(company_id=request.company.id, password_allowed=True)
         request.dbsession.add(policy)
     policy.require_mfa = values["require_mfa"]
     policy.password_min_length = int(length)
     policy.idle_minutes, policy.absolute_hours = idle, absolute
+    policy.dormant_days = dormant
     policy.updated_at = clock(request).now()
     after = {"require_mfa": policy.require_mfa, "password_min_length": policy.password_min_length,
-             "idle_minutes": idle, "absolute_hours": absolute}
+             "idle_minutes": idle, "absolute_hours": absolute, "dormant_days": dormant}
     old_break_glass = set(request.dbsession.scalars(select(BreakGlassAdmin.user_id).where(
         BreakGlassAdmin.company_id == request.company.id)))
     request.dbsession.execute(delete(BreakGlassAdmin).where(

@@ -143,7 +143,7 @@ def test_changes_are_audited_with_the_token_and_its_creator(testapp, world, dbse
     event = dbsession.scalars(select(AuditEvent).where(
         AuditEvent.action == "module.trial_started")).one()
     assert event.actor_id == admin.id and event.company_id == first.id
-    assert event.details["api_token_id"] == row.id
+    assert event.api_token_id == row.id
     assert token.split("_", 2)[2] not in str(event.details)
 
 
@@ -157,7 +157,7 @@ def test_a_plugins_writes_are_audited_with_the_token(testapp, factory, dbsession
                       status=201)
     event = dbsession.scalars(select(AuditEvent).where(
         AuditEvent.action == "notes.note_added")).one()
-    assert (event.actor_id, event.details["api_token_id"]) == (admin.id, row_id)
+    assert (event.actor_id, event.api_token_id) == (admin.id, row_id)
 
 
 def test_last_use_is_noted_at_most_once_a_minute(testapp, world, dbsession, clock):

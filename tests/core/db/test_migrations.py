@@ -7,7 +7,10 @@ import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Integer, MetaData, String, Table, event, inspect, text
+from sqlalchemy.orm import Session
 
+from mypages.audit.chain import verify
+from mypages.audit.models import AuditEvent
 from mypages.db import Base, engine_from_url
 from mypages.db.migrate import (MigrationFailed, alembic_config, current_revisions,
                                 migration_sources, new_revision, upgrade_all)
@@ -214,3 +217,31 @@ def test_0004_keeps_a_stored_group_warning_both_ways(engine, sources):
     with engine.connect() as connection:
         assert connection.scalars(text("SELECT groups_warning FROM sso_connections")).all() == [
             "Grupper saknas (a@b.se)"]
+
+
+def test_0009_chains_the_events_written_before_and_verify_passes(engine, sources):
+    """Events written before the chains existed are linked, oldest first, per company and
+    for the platform; their token id leaves the details for its column; the names of their
+    people and companies are kept as they are then."""
+    core = sources[CORE]
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(core, engine, connection), "0008")
+        connection.execute(text("INSERT INTO companies (id, name, created_at) "
+                                "VALUES (1, 'Acme AB', CURRENT_TIMESTAMP)"))
+        connection.execute(text("INSERT INTO users (id, email, display_name, is_operator, "
+                                "is_active, created_at) VALUES (5, 'a@acme.se', 'Ada', false, "
+                                "true, CURRENT_TIMESTAMP)"))
+        for company, details in (("1", '{"api_token_id": 3}'), ("NULL", "{}"), ("1", "{}")):
+            connection.execute(text(
+                "INSERT INTO audit_events (created_at, company_id, actor_id, action, target, "
+                f"ip, details) VALUES (CURRENT_TIMESTAMP, {company}, 5, 'x', '', '', "
+                f"'{details}')"))
+        command.upgrade(alembic_config(core, engine, connection), "0009")
+    with Session(engine) as dbsession:
+        rows = dbsession.query(AuditEvent).order_by(AuditEvent.id).all()
+        assert [(e.chain_id, e.seq) for e in rows] == [(1, 1), (0, 1), (1, 2)]
+        assert (rows[0].api_token_id, rows[0].details) == (3, {})
+        assert (rows[0].actor_label, rows[0].company_label) == ("Ada <a@acme.se>", "Acme AB")
+        assert verify(dbsession) == (3, [])
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(core, engine, connection), "0008")

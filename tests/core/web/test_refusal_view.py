@@ -10,11 +10,11 @@ from pyramid.exceptions import ConfigurationError
 from sqlalchemy import select
 from webtest import TestApp
 
-from mypages.audit import record
 from mypages.audit.models import AuditEvent
 from mypages.db import committed_on_its_own
 from mypages.i18n import _
 from mypages.refusals import Refusal
+from mypages.services import audit_writer
 from mypages.testing.plugin import build_app, csrf_token
 
 UNKNOWN = _("Unknown action.")
@@ -23,7 +23,7 @@ UNKNOWN = _("Unknown action.")
 def archive(request, company):
     """A domain function: uses up an attempt on its own, writes in the request, then refuses."""
     with committed_on_its_own(request.registry) as own:
-        record(own, "test.attempt_used", company_id=company.id)
+        audit_writer(request).record(own, "test.attempt_used", company_id=company.id)
     request.audit("test.written")
     request.dbsession.flush()  # on SQLite the request now holds the write lock
     raise Refusal(UNKNOWN).audited("test.refused", target="archive")

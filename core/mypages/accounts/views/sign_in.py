@@ -13,10 +13,18 @@ from mypages.accounts.models import EMAIL_MAX_LENGTH, User
 from mypages.accounts.rules import identifier_first, sign_in_rules
 from mypages.accounts.signing_in import (SSO_ONLY, asking_company_modules, sign_in, step_up,
                                          user_by_email, user_to_prove)
+from mypages.audit import SUBJECT
 from mypages.i18n import _
 from mypages.services import password_hasher
 from mypages.web.safety import safe_next
 from mypages.work import work_of
+
+
+def about(user) -> dict:
+    """The audit detail naming the person a refused sign-in was for, so the trails of their
+    companies show it; nothing for an address no account has."""
+    return {SUBJECT: user.id} if user is not None else {}
+
 
 WRONG = _("The e-mail address or the password is wrong.")
 NOT_AN_EMAIL = _("Type a valid e-mail address.")
@@ -30,19 +38,21 @@ def check_password(request, email: str, password: str):
     account = None if known else email
     wait = throttle.wait_seconds(work_of(request), SIGN_IN, account)
     if wait:
-        request.audit("account.sign_in_throttled", target=email, company=None, wait=wait)
+        request.audit("account.sign_in_throttled", target=email, company=None, wait=wait,
+                      **about(user))
         request.response.status = 429
         return None, too_many(wait)
     if user is not None and not sign_in_rules(request.registry).password_allowed(
             request.dbsession, user.id):
         # before the password is looked at: the answer must not tell whether it was right
-        request.audit("account.password_refused_sso_required", target=email, company=None)
+        request.audit("account.password_refused_sso_required", target=email, company=None,
+                      **about(user))
         request.response.status = 403
         return None, SSO_ONLY
     hashed = user.password_hash if user is not None and user.is_active else None
     if not (email and password and password_hasher(request).verify(hashed, password)):
         throttle.record(work_of(request), SIGN_IN, account)
-        request.audit("account.sign_in_failed", target=email, company=None)
+        request.audit("account.sign_in_failed", target=email, company=None, **about(user))
         request.response.status = 400
         return None, WRONG
     # the account's counter is cleared only once every factor passed (record_sign_in):
@@ -121,7 +131,8 @@ def check_second_factor(request, user: User, code: str):
     account = None if user.id in known_user_ids(request) else user.email
     wait = throttle.wait_seconds(work_of(request), SIGN_IN, account)
     if wait:
-        request.audit("two_factor.code_throttled", target=user.email, company=None, wait=wait)
+        request.audit("two_factor.code_throttled", target=user.email, company=None, wait=wait,
+                      **about(user))
         request.response.status = 429
         return None, too_many(wait)
     credential = totp.credential_of(request.dbsession, user.id)
@@ -130,10 +141,10 @@ def check_second_factor(request, user: User, code: str):
             return "otp", None
         if totp.use_recovery_code(work_of(request), user.id, code):
             request.audit("two_factor.recovery_code_used", target=user.email, company=None,
-                          left=totp.recovery_codes_left(request.dbsession, user.id))
+                          **about(user), left=totp.recovery_codes_left(request.dbsession, user.id))
             return "recovery", None
     throttle.record(work_of(request), SIGN_IN, account)
-    request.audit("two_factor.code_refused", target=user.email, company=None)
+    request.audit("two_factor.code_refused", target=user.email, company=None, **about(user))
     request.response.status = 400
     return None, _("The code is wrong or has already been used. Wait for a new code and try again.")
 

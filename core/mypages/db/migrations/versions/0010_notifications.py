@@ -1,7 +1,7 @@
 """notifications and the choice of which come by e-mail
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-03 18:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import mypages.db
 
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
