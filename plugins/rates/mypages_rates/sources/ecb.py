@@ -10,22 +10,13 @@ import csv
 import datetime as dt
 import io
 
-from mypages.toolkit import TranslationStringFactory
-
 from mypages_rates.sources import (FeedError, Observation, SeriesSpec, Source, get, parse_day,
                                    parse_value)
+from mypages_rates.translations import EURO_CURRENCIES, _
 
-_ = TranslationStringFactory("mypages_rates")
 
 GROUP = _("Euro reference rates (ECB)")
-CURRENCIES = [
-    ("SEK", _("Swedish krona (SEK)")),
-    ("USD", _("US dollar (USD)")),
-    ("GBP", _("Pound sterling (GBP)")),
-    ("NOK", _("Norwegian krone (NOK)")),
-    ("DKK", _("Danish krone (DKK)")),
-    ("CHF", _("Swiss franc (CHF)")),
-]
+CURRENCIES = EURO_CURRENCIES
 HEADER = ["KEY", "FREQ", "CURRENCY", "CURRENCY_DENOM", "EXR_TYPE", "EXR_SUFFIX", "TIME_PERIOD",
           "OBS_VALUE"]
 

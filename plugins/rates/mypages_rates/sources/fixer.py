@@ -9,22 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mypages.toolkit import TranslationStringFactory
-
 from mypages_rates.sources import (FeedError, Observation, SeriesSpec, Source, get, parse_day,
                                    parse_json, parse_value)
+from mypages_rates.translations import EURO_CURRENCIES, _
 
-_ = TranslationStringFactory("mypages_rates")
 
 GROUP = _("Exchange rates (Fixer)")
-CURRENCIES = [
-    ("SEK", _("Swedish krona (SEK)")),
-    ("USD", _("US dollar (USD)")),
-    ("GBP", _("Pound sterling (GBP)")),
-    ("NOK", _("Norwegian krone (NOK)")),
-    ("DKK", _("Danish krone (DKK)")),
-    ("CHF", _("Swiss franc (CHF)")),
-]
+CURRENCIES = EURO_CURRENCIES
 #: Fixer's error codes whose retry cannot help until someone changes a key or a plan
 KEY_ERRORS = {"101", "102", "104", "105"}
 
