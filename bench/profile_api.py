@@ -11,12 +11,9 @@ cProfile data for pstats or snakeviz.
 from __future__ import annotations
 
 import cProfile
-import io
-import pstats
 import shutil
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 from pyramid.paster import get_app
@@ -24,7 +21,7 @@ from webtest import TestApp
 
 from bench import inprocess, plugin, seed
 from bench.apps.one_select import make_app as make_one_select
-from bench.profile_dashboard import best_rates
+from bench.profile_dashboard import best_rates, report
 from mypages.cli import migration_sources
 from mypages.db.migrate import upgrade_all
 
@@ -71,22 +68,7 @@ def main(requests: int = 2000, stats_file: str | None = None) -> int:
     if stats_file:
         profiler.dump_stats(stats_file)
 
-    print(f"in-process, {requests} requests each in 5 turns, best turn (WebTest, no server):")
-    for name, rate in rates.items():
-        print(f"  {name:<11} {rate:8.0f} req/s  {1000 / rate:6.2f} ms/request")
-    print(f"  api_modules / one_select {rates['api_modules'] / rates['one_select']:8.3f}")
-    print("\nSQL statements per API request:")
-    for statement, count in Counter(" ".join(sql.split())[:110]
-                                    for sql, _ in statements + statements_elsewhere
-                                    ).most_common():
-        print(f"  {count / requests:5.2f}  {statement}")
-    for sort in ("tottime", "cumulative"):
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort)
-        stats.print_stats(40)
-        print(f"\n--- top functions by {sort} ---")
-        print("\n".join(line for line in out.getvalue().splitlines()
-                        if line.strip() and not line.startswith(("   Ordered", "         "))))
+    report(rates, "api_modules", statements + statements_elsewhere, profiler, requests, top=40)
     return 0
 
 

@@ -41,6 +41,26 @@ def best_rates(apps: dict, requests: int, rounds: int = 5) -> dict[str, float]:
     return {name: max(found) for name, found in rates.items()}
 
 
+def report(rates: dict, measured: str, statements: list, profiler, requests: int,
+           top: int) -> None:
+    """Print the rates side by side, ``measured`` against ``one_select``, the SQL statements
+    per request and where the profiled requests spent their time."""
+    print(f"in-process, {requests} requests each in 5 turns, best turn (WebTest, no server):")
+    for name, rate in rates.items():
+        print(f"  {name:<11} {rate:8.0f} req/s  {1000 / rate:6.2f} ms/request")
+    print(f"  {measured} / one_select {rates[measured] / rates['one_select']:8.3f}")
+    print(f"\nSQL statements per {measured} request:")
+    for statement, count in Counter(" ".join(sql.split())[:110] for sql, _ in statements).most_common():
+        print(f"  {count / requests:5.2f}  {statement}")
+    for sort in ("tottime", "cumulative"):
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort)
+        stats.print_stats(top)
+        print(f"\n--- top functions by {sort} ---")
+        print("\n".join(line for line in out.getvalue().splitlines()
+                        if line.strip() and not line.startswith(("   Ordered", "         "))))
+
+
 def main(requests: int = 2000, stats_file: str | None = None) -> int:
     from webtest import TestApp
 
@@ -80,20 +100,7 @@ def main(requests: int = 2000, stats_file: str | None = None) -> int:
     if stats_file:
         profiler.dump_stats(stats_file)
 
-    print(f"in-process, {requests} requests each in 5 turns, best turn (WebTest, no server):")
-    for name, rate in rates.items():
-        print(f"  {name:<11} {rate:8.0f} req/s  {1000 / rate:6.2f} ms/request")
-    print(f"  ratio       {rates['dashboard'] / rates['one_select']:8.3f}")
-    print("\nSQL statements per dashboard request:")
-    for statement, count in Counter(" ".join(sql.split())[:110] for sql, _ in statements).most_common():
-        print(f"  {count / requests:5.2f}  {statement}")
-    for sort in ("tottime", "cumulative"):
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort)
-        stats.print_stats(35)
-        print(f"\n--- top functions by {sort} ---")
-        print("\n".join(line for line in out.getvalue().splitlines()
-                        if line.strip() and not line.startswith(("   Ordered", "         "))))
+    report(rates, "dashboard", statements, profiler, requests, top=35)
     return 0
 
 

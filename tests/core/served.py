@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from mypages.testing.chromium import stop
 from mypages.testing.cli import OperatorCli
 from mypages.testing.factories import TEST_ARGON2_SETTINGS
 
@@ -100,9 +101,4 @@ def gunicorn(folder: Path, **settings: str):
                 time.sleep(0.05)
         yield served
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 from contextlib import contextmanager
 from urllib.parse import urlsplit
@@ -17,10 +16,10 @@ from mypages.accounts import SESSION_COOKIE
 from mypages.accounts.models import TotpCredential, UserSession
 from mypages.audit.models import AuditEvent
 from mypages.db import utcnow
+from mypages.testing.hostile import fill  # noqa: F401  (the tests here take it from support)
 from mypages.testing.plugin import build_app, csrf_token
 
 STEP = 30
-PLACEHOLDER = re.compile(r"\{(\w+)(?::[^}]*)?\}|\*(\w+)")
 
 
 def browser(app, ip: str = "127.0.0.1", **environ) -> TestApp:
@@ -36,13 +35,6 @@ def second_app(settings: dict, **overrides):
         yield app
     finally:
         app.registry["db.engine"].dispose()
-
-
-def fill(pattern: str, values: dict) -> str:
-    """A path for a route pattern, its placeholders taken from ``values``; a placeholder
-    ``values`` does not name (a plugin's ``{document_id}``) is ``1``, as the plugin check does."""
-    path = PLACEHOLDER.sub(lambda m: str(values.get(m.group(1) or m.group(2), 1)), pattern)
-    return "/" + path.lstrip("/")
 
 
 def everything(engine, but: tuple[str, ...] = ("audit_events", "audit_chains")) -> dict[str, list]:

@@ -148,6 +148,16 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: floa
 
 
 @contextmanager
+def stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """End a server this test started: politely, then for sure."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def serve_portal(folder: Path, base: dict | None = None,
                  seed: Callable[[str, Path], Seeded] = seed_company,
                  python: Path | None = None, **settings: str):
@@ -181,12 +191,7 @@ def serve_portal(folder: Path, base: dict | None = None,
         yield LiveServer(url=url, host=f"127.0.0.1:{port}", seeded=seeded,
                          database_url=database_url, ini=ini)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
     errors = [line for line in log.read_text().splitlines()
               if line.startswith(("ERROR", "CRITICAL"))]
     assert not errors, "the server logged errors:\n" + log.read_text()
