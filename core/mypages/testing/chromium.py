@@ -147,7 +147,6 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: floa
     raise RuntimeError(f"the server did not answer within {timeout}s:\n{log.read_text()}")
 
 
-@contextmanager
 def stop(process: subprocess.Popen, timeout: float = 10) -> None:
     """End a server this test started: politely, then for sure."""
     process.terminate()
@@ -158,6 +157,7 @@ def stop(process: subprocess.Popen, timeout: float = 10) -> None:
         process.wait()
 
 
+@contextmanager
 def serve_portal(folder: Path, base: dict | None = None,
                  seed: Callable[[str, Path], Seeded] = seed_company,
                  python: Path | None = None, **settings: str):

@@ -15,7 +15,8 @@ from mypages.testing.plugin import csrf_token, enrol_two_factor, sign_in
 
 def audited(dbsession, action: str) -> list[AuditEvent]:
     dbsession.expire_all()
-    return dbsession.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+    return dbsession.scalars(select(AuditEvent).where(AuditEvent.action == action)
+                             .order_by(AuditEvent.id)).all()
 
 
 def platform_row(dbsession) -> PlatformPolicy | None:
