@@ -22,6 +22,7 @@ from pyramid.exceptions import ConfigurationConflictError  # noqa: E402
 from mypages.db.migrate import check_pending  # noqa: E402
 from mypages.plugins import explain_conflict  # noqa: E402
 from mypages.web.errors import LastResort  # noqa: E402
+from mypages.web.request_class import with_prepared_requests  # noqa: E402
 
 #: The core's top-level modules and packages in layers, lowest first.
 LAYERS = (
@@ -101,4 +102,5 @@ def application(settings: dict):
         if explained is conflict:
             raise
         raise explained from conflict
-    return LastResort(config.make_wsgi_app())  # errors that escape Pyramid get a page too
+    router = with_prepared_requests(config.make_wsgi_app())  # request methods applied once
+    return LastResort(router)  # errors that escape Pyramid get a page too
