@@ -53,7 +53,7 @@ import pluggy
 
 #: (major, minor) of this contract. Bump minor for additions, major for breaks; every change
 #: gets a section in docs/plugins/changelog.rst (tests/core/plugins/test_contract_snapshot.py).
-HOOKSPEC_VERSION = (2, 3)
+HOOKSPEC_VERSION = (2, 4)
 
 hookspec = pluggy.HookspecMarker("mypages")
 hookimpl = pluggy.HookimplMarker("mypages")
@@ -270,7 +270,7 @@ def mypages_purchase(request, company, module, user):
 
 
 @hookspec
-def mypages_health_checks(registry, now):
+def mypages_health_checks(registry, now, dbsession):
     """Return findings about what this plugin depends on, a list of
     :class:`mypages.toolkit.HealthCheck`, for ``/readyz`` and ``mypages health``.
 
@@ -283,6 +283,9 @@ def mypages_health_checks(registry, now):
     :param registry: the application's registry, to find services with
         (:func:`mypages.toolkit.clock`, :func:`mypages.toolkit.blob_store`).
     :param now: the time of the check, an aware UTC datetime.
+    :param dbsession: a SQLAlchemy session of this check's own, to read with (one indexed
+        query, not a scan: this runs every few seconds); whatever it holds is rolled back
+        afterwards. Since hookspec 2.4.
     """
 
 

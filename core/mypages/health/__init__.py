@@ -173,10 +173,11 @@ def _plugins(registry, now: dt.datetime) -> list[Finding]:
     findings = []
     hook = registry["plugins.manager"].hook.mypages_health_checks
     for impl in reversed(hook.get_hookimpls()):
-        kwargs = {"registry": registry, "now": now}
         try:
-            checks = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-            checks = list(checks or ())
+            with registry["db.session_factory"]() as dbsession:  # rolled back when closed
+                kwargs = {"registry": registry, "now": now, "dbsession": dbsession}
+                checks = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+                checks = list(checks or ())
             if not all(isinstance(check, HealthCheck) for check in checks):
                 raise TypeError("mypages_health_checks must return HealthCheck records")
         except Exception as error:

@@ -6,6 +6,7 @@ import json
 import types
 
 import pytest
+from sqlalchemy import text
 from webtest import TestApp
 
 from mypages import main
@@ -181,6 +182,27 @@ def test_a_check_that_raises_is_down_under_its_plugins_name(testapp, plugged):
     assert "RuntimeError" in found["mypages-broken:mypages-broken"]["detail"]
     assert "secret-token" not in answer.text
     assert found["mypages-certs:certificate"]["status"] == "warn"  # the others still ran
+
+
+class CountsCompanies:
+    """Reads through the session it is given, and leaves a write behind that must not stay."""
+    @hookimpl
+    def mypages_health_checks(self, dbsession):
+        count = dbsession.scalar(text("SELECT count(*) FROM companies"))
+        dbsession.execute(text("DELETE FROM companies"))
+        return [HealthCheck("companies", HealthCheck.OK, f"{count} companies", {"count": count})]
+
+
+def test_a_check_reads_through_a_session_of_its_own_that_is_rolled_back(
+        testapp, plugged, factory, dbsession):
+    factory.company(name="Counted AB")
+    dbsession.commit()
+    plugged(CountsCompanies(), "mypages-count")
+
+    found = checks(testapp.get("/readyz?format=json"))["mypages-count:companies"]
+
+    assert found["data"]["count"] == 1
+    assert dbsession.scalar(text("SELECT count(*) FROM companies")) == 1
 
 
 def test_a_check_that_returns_something_else_is_down(testapp, plugged):
