@@ -4,6 +4,8 @@ company renders with everything else, and the company can still deactivate the p
 module (mypages.plugins.CompanyHook)."""
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from sqlalchemy import select
 from webtest import TestApp
@@ -11,7 +13,7 @@ from webtest import TestApp
 from mypages.audit.models import AuditEvent
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.plugins import PluginError
-from mypages.testing.plugin import csrf_token, sign_in
+from mypages.testing.plugin import csrf_token, new_browser, sign_in
 
 COMPANY_HOOKS = ("mypages_company_settings_tabs", "mypages_dashboard_cards",
                  "mypages_navigation")
@@ -170,6 +172,31 @@ def test_a_plugin_raising_in_every_company_hook_takes_no_page_down(world, dbsess
     web.get(f"{base}/", status=200)
     web.get(f"{base}/settings/modules", status=200)
     assert len(failures(dbsession, company)) == before
+
+
+def test_a_broken_plugin_is_audited_once_an_hour_per_company_not_on_every_page(
+        world, dbsession, factory, start_trial, clock):
+    web, company, _admin = world(RAISING)
+    for _ in range(3):
+        web.get(f"/c/{company.id}/", status=200)
+    seen = Counter(failure[:2] for failure in failures(dbsession, company))
+    assert seen and set(seen.values()) == {1}, seen
+
+    # another company's trail gets its own
+    other = factory.company(name="Annan AB")
+    start_trial(other, "boom")
+    stranger = new_browser(web.app, ip="192.0.2.7")
+    sign_in(stranger, factory.user(company=other, role="admin").email)
+    stranger.get(f"/c/{other.id}/", status=200)
+    assert Counter(failure[:2] for failure in failures(dbsession, other)) == seen
+
+    clock.shift(minutes=59)
+    web.get(f"/c/{company.id}/", status=200)
+    assert Counter(failure[:2] for failure in failures(dbsession, company)) == seen
+    clock.shift(minutes=2)
+    web.get(f"/c/{company.id}/", status=200)
+    assert Counter(failure[:2] for failure in failures(dbsession, company)) == {
+        key: 2 for key in seen}
 
 
 def test_a_plugin_whose_queries_fail_takes_no_page_down(world, dbsession):
