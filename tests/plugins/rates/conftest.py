@@ -11,7 +11,6 @@ import math
 import pytest
 
 from mypages.jobs import Worker
-from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.services import Clock
 from mypages.testing.saml import WsgiServer
 from mypages.testing.services import SettableClock
@@ -104,16 +103,10 @@ def run_jobs(rates_app, now):
 
 
 @pytest.fixture
-def rates_company(factory, dbsession):
+def rates_company(factory, modules):
     """A company on the Rates trial, with an admin and a member."""
     company = factory.company()
-    # running both at the app's still clock (jobs) and at the wall clock (pages)
-    real = dt.datetime.now(dt.timezone.utc)
-    start, end = min(real, NOW) - dt.timedelta(days=1), max(real, NOW) + dt.timedelta(days=9)
-    dbsession.add(ModuleActivation(company_id=company.id, module_key="rates",
-                                   state=ModuleState.trial, trial_started_at=start,
-                                   trial_ends_at=end, updated_at=start))
-    dbsession.commit()
+    modules.activate(company, "rates")
     company.admin = factory.user(company=company, role="admin", locale="en")
     company.member = factory.user(company=company, locale="sv")
     return company
