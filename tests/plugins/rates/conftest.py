@@ -1,8 +1,10 @@
 """The fake feeds served over HTTP on loopback, with history up to a fixed day; the app with
 the plugin pointed at them, its jobs and a clock that stands still.
 
-The module's activation and the job worker come from the core until the shared fixtures for
-them (``modules``, ``run_jobs``) land in mypages.testing."""
+Trials start with mypages.testing's ``modules``. ``now`` stands the app's Clock service still
+at the fakes' last day (``replace_service`` with ``SettableClock``) while the wall clock runs
+on, and ``run_jobs`` here runs every periodic job at that time whether due or not (the
+public ``run_jobs`` runs what is due)."""
 from __future__ import annotations
 
 import datetime as dt
