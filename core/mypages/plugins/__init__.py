@@ -346,6 +346,11 @@ class FailureAudits:
             self._last[key] = now
             return True
 
+    def forget(self, key: tuple) -> None:
+        """The failure ``key`` could not be audited after all: the next one is."""
+        with self._lock:
+            self._last.pop(key, None)
+
 
 def hook_failed(request, plugin: str, hook: str, error: Exception,
                 audits: FailureAudits) -> None:
@@ -365,12 +370,14 @@ def _audit_hook_failures(audits: FailureAudits, request) -> None:
     company = getattr(request, "company", None)
     now = clock(request).now()
     for (plugin, hook), error in request.hook_failures.items():
-        if not audits.due((plugin, hook, getattr(company, "id", None), error), now):
+        key = (plugin, hook, getattr(company, "id", None), error)
+        if not audits.due(key, now):
             continue
         try:
             request.audit_now("plugin.hook_failed", company=company, target=plugin, hook=hook,
                               error=error)
         except Exception:  # the response is made: nothing left to fail but the record
+            audits.forget(key)
             log.exception("the failure of plugin %s in %s could not be audited", plugin, hook)
 
 

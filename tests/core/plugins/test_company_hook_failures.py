@@ -4,6 +4,7 @@ company renders with everything else, and the company can still deactivate the p
 module (mypages.plugins.CompanyHook)."""
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 
 import pytest
@@ -12,7 +13,7 @@ from webtest import TestApp
 
 from mypages.audit.models import AuditEvent
 from mypages.modules.models import ModuleActivation, ModuleState
-from mypages.plugins import PluginError
+from mypages.plugins import FailureAudits, PluginError
 from mypages.testing.plugin import csrf_token, new_browser, sign_in
 
 COMPANY_HOOKS = ("mypages_company_settings_tabs", "mypages_dashboard_cards",
@@ -238,3 +239,18 @@ def test_a_company_hook_with_a_wrapper_stops_start_up(site, make_app):
     with pytest.raises(PluginError, match="Plugin 'wrapping' cannot be loaded: "
                                           "mypages_navigation .* takes no wrappers"):
         make_app()
+
+
+def test_what_could_not_be_audited_is_audited_next_time_and_old_failures_are_forgotten():
+    audits, key = FailureAudits(), ("boom", "mypages_navigation", 1, "RuntimeError")
+    start = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+    assert audits.due(key, start) and not audits.due(key, start)
+    audits.forget(key)  # its audit event could not be written
+    assert audits.due(key, start + dt.timedelta(seconds=1))
+
+    audits.KEEP = 3
+    for company in range(2, 4):
+        audits.due(("boom", "mypages_navigation", company, "RuntimeError"), start)
+    later = start + FailureAudits.EVERY + dt.timedelta(seconds=2)
+    assert audits.due(("boom", "mypages_navigation", 9, "RuntimeError"), later)
+    assert len(audits._last) == 1  # the three of an hour ago made room
