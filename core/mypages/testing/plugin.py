@@ -269,7 +269,8 @@ def run_jobs(app):
 @pytest.fixture
 def mypages_cli(app):
     """``mypages_cli("modules", "list")``: the operator CLI run in this process on the app
-    under test (``.json(...)`` parses ``--json`` output); see mypages.testing.cli."""
+    under test (``.json(...)`` parses ``--json`` output; ``.on(other_app)`` runs it on
+    another application); see mypages.testing.cli."""
     return OperatorCli(app=app)
 
 

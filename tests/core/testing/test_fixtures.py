@@ -172,8 +172,8 @@ def elsewhere_app(app, mypages_settings, tmp_path):
     site.close()
 
 
-def test_modules_and_run_jobs_serve_an_application_of_other_settings(
-        app, elsewhere_app, factory, modules, run_jobs, clock):
+def test_modules_run_jobs_and_the_cli_serve_an_application_of_other_settings(
+        app, elsewhere_app, factory, modules, run_jobs, clock, mypages_cli):
     other, plugin = elsewhere_app
     company = factory.company()
     with pytest.raises(ModuleError):
@@ -189,3 +189,7 @@ def test_modules_and_run_jobs_serve_an_application_of_other_settings(
     assert "elsewhere.tick" in run_jobs.on(other)().periodic
     assert len(plugin.RUNS) == 2
     assert "elsewhere.tick" not in run_jobs().periodic  # the default app has no such job
+
+    listed = [module["key"] for module in mypages_cli.on(other).json("modules", "list")]
+    assert "elsewhere" in listed
+    assert "elsewhere" not in [module["key"] for module in mypages_cli.json("modules", "list")]
