@@ -285,6 +285,10 @@ def db_revision(ctx, plugin_name, message, empty):
         path = new_revision(registry["db.engine"], source, message, name, autogenerate=not empty)
     except Exception as exc:  # Alembic's own errors say what to do (the database is behind...)
         fail(f"{source.distribution}: {exc}")
+    if path is None:
+        click.echo(f"{source.distribution}: the models and the migrations agree, nothing "
+                   f"written (change a model first, or use --empty for a migration of your own)")
+        return
     click.echo(f"wrote {path}")
 
 

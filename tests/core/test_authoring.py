@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import configparser
 import glob
+import re
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,10 @@ def test_the_readme_has_the_two_commands_and_ci_runs_both_databases(tmp_path):
     assert ("mypages -c development.ini db upgrade && mypages -c development.ini demo && "
             "pserve development.ini") in readme
     assert "\n    pytest\n" in readme
+    # the map of the folder: one column of paths, one of what they are, whatever the name
+    where = readme.split("## Where things are\n\n")[1].split("\n\n")[0].splitlines()
+    columns = {re.match(r"    \S+ +", line).end() for line in where}
+    assert len(where) == 10 and columns == {38}, where
     ci = yaml.safe_load((tmp_path / ".github/workflows/tests.yml").read_text())
     job = ci["jobs"]["test"]
     assert job["strategy"]["matrix"]["database"] == ["sqlite", "postgresql"]

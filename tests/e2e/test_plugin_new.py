@@ -3,7 +3,8 @@
 ``mypages plugin new`` makes a plugin in a folder outside any repository; it is installed with
 pip into a fresh virtual environment beside the core, itself installed there from its wheel
 (so the template is proven to ship as package data); the plugin's own tests pass, on SQLite
-and PostgreSQL, and so does ``mypages plugin check``; the portal, served from that
+and PostgreSQL, and so does ``mypages plugin check``; the plugin's development.ini migrates
+and seeds a database of its own (``db upgrade``, ``demo``); the portal, served from that
 environment, offers the new module, and a company admin starts its trial in Chromium and
 opens its page.
 
@@ -97,6 +98,12 @@ def test_a_new_plugin_installs_passes_its_tests_and_runs_in_the_portal(tmp_path,
     assert re.search(r"\b22 passed\b", tests), tests
     checked = _run(bin_ / "mypages", "plugin", "check", "greetings", env=env, cwd=plugin)
     assert "plugin greetings: no problems found" in checked
+    # the portal on the plugin's development.ini, as the tutorial runs it: its database
+    # folder (var/) is made on the way
+    _run(bin_ / "mypages", "-c", "development.ini", "db", "upgrade", env=env, cwd=plugin)
+    demo = _run(bin_ / "mypages", "-c", "development.ini", "demo", env=env, cwd=plugin)
+    assert "as admin@greetings.example" in demo, demo
+    assert (plugin / "var" / "mypages.sqlite").is_file()
 
     # the portal from that environment: the new module in the catalogue, its trial, its page
     (tmp_path / "portal").mkdir()

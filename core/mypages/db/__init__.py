@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
+from pathlib import Path
 
 import zope.sqlalchemy
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -80,7 +81,15 @@ def engine_from_url(url: str, **kw) -> Engine:
     engine = create_engine(url, **kw)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
+        _make_folder_of(engine.url.database)
     return engine
+
+
+def _make_folder_of(database: str | None) -> None:
+    """SQLite makes a missing database file, but not its folder (``var/`` of a fresh checkout
+    or a new plugin's development.ini)."""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def session_in_transaction(session_factory, transaction_manager) -> Session:

@@ -245,17 +245,27 @@ def next_revision_id(script: ScriptDirectory, name: str) -> str:
     return f"{prefix}{int(number) + 1:0{len(number)}d}"
 
 
+def _unless_empty(context, revision, directives) -> None:
+    """Alembic's hook on the scripts it is about to write: none when the models and the
+    migrations already agree (an empty revision would only be noise in the history)."""
+    if directives and directives[0].upgrade_ops.is_empty():
+        directives[:] = []
+
+
 def new_revision(engine: Engine, source: MigrationSource, message: str, name: str,
-                 autogenerate: bool = True) -> Path:
+                 autogenerate: bool = True) -> Path | None:
     """Write the distribution's next migration script (compared with its models on ``engine``,
-    which must be at the distribution's newest revision); returns its path."""
+    which must be at the distribution's newest revision); returns its path, or ``None`` when
+    the comparison found nothing to write."""
     cfg = alembic_config(source, engine)
     cfg.attributes["target_metadata"] = source.metadata or Base.metadata
     cfg.attributes["include_object"] = _only(tables_of(source))
+    if autogenerate:
+        cfg.attributes["process_revision_directives"] = _unless_empty
     script = ScriptDirectory.from_config(cfg)
     written = command.revision(cfg, message=message, autogenerate=autogenerate,
                                rev_id=next_revision_id(script, name))
-    return Path(written.path)
+    return Path(written.path) if written else None
 
 
 def run_env() -> None:
@@ -267,8 +277,9 @@ def run_env() -> None:
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
     )
-    if cfg.attributes.get("include_object") is not None:
-        options["include_object"] = cfg.attributes["include_object"]
+    for option in ("include_object", "process_revision_directives"):
+        if cfg.attributes.get(option) is not None:
+            options[option] = cfg.attributes[option]
     connection = cfg.attributes.get("connection")
     if connection is not None:
         context.configure(connection=connection, **options)

@@ -8,11 +8,13 @@ configuration after the core.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import threading
 import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from pyramid.exceptions import ConfigurationConflictError, ConfigurationError
 
 from mypages import hookspecs
 from mypages.db import fresh_transaction
-from mypages.services import registry_of, settings_of
+from mypages.services import clock, registry_of, settings_of
 from mypages.settings import UnsafeConfiguration
 
 log = logging.getLogger(__name__)
@@ -230,6 +232,7 @@ class CompanyHookCallers:
         self.pm = pm
         self.module_owners = module_owners  # module key -> plugin name
         self.core = core  # the names the core's own domains registered hooks under
+        self.audits = FailureAudits()
         self._plugins_with_modules = frozenset(module_owners.values())
         self._excluded = lru_cache(maxsize=4096)(self._excluded_uncached)
         self._caller = lru_cache(maxsize=4096)(self._caller_uncached)
@@ -250,7 +253,7 @@ class CompanyHookCallers:
             caller = self.pm.subset_hook_caller(name, remove_plugins=plugins)
         if caller.spec is not None and caller.spec.opts.get("firstresult"):
             return caller
-        return CompanyHook(caller, self.core)
+        return CompanyHook(caller, self.core, self.audits)
 
     def for_modules(self, entitled: frozenset[str]) -> "HookRelay":
         return HookRelay(self, self._excluded(frozenset(entitled)))
@@ -273,7 +276,8 @@ class CompanyHook:
 
     Each implementation is called on its own, so one that raises loses only its own
     contribution to the page: the failure is logged with the plugin's name and audited as
-    ``plugin.hook_failed`` (see :func:`hook_failed`), and the other plugins are asked as if
+    ``plugin.hook_failed`` (see :func:`hook_failed`; once an hour per plugin, hook and
+    company in a process, see :class:`FailureAudits`), and the other plugins are asked as if
     nothing happened. On PostgreSQL, where a failed statement spoils the rest of the
     transaction, an implementation called while the request's session is open runs in a
     savepoint (the core's own implementations, which read nothing there, are spared the
@@ -281,12 +285,13 @@ class CompanyHook:
     dropped (it held nothing of the request's).
     """
 
-    __slots__ = ("caller", "name", "core")
+    __slots__ = ("caller", "name", "core", "audits")
 
-    def __init__(self, caller, core: frozenset[str] = frozenset()):
+    def __init__(self, caller, core: frozenset[str] = frozenset(), audits=None):
         self.caller = caller
         self.name = caller.name
         self.core = core
+        self.audits = audits if audits is not None else FailureAudits()
 
     def __call__(self, **kwargs) -> list:
         request = kwargs.get("request")
@@ -300,7 +305,7 @@ class CompanyHook:
             except Exception as exc:
                 if session is None and getattr(request, "opened_dbsession", None) is not None:
                     fresh_transaction(request)
-                hook_failed(request, impl.plugin_name, self.name, exc)
+                hook_failed(request, impl.plugin_name, self.name, exc, self.audits)
                 continue
             if result is not None:
                 results.append(result)
@@ -315,25 +320,64 @@ def _savepoint(session):
     return nullcontext()
 
 
-def hook_failed(request, plugin: str, hook: str, error: Exception) -> None:
+class FailureAudits:
+    """Which failures of company hooks this process audited lately: a broken plugin fails on
+    every page the company's people open, and its audit trail would fill with the same
+    event. One ``plugin.hook_failed`` per plugin, hook, company and kind of error every
+    :attr:`EVERY` (by the application's clock) is enough to see it; the log has each one."""
+
+    EVERY = dt.timedelta(hours=1)
+    #: past this many remembered failures, those older than EVERY are forgotten
+    KEEP = 10_000
+
+    def __init__(self):
+        self._last: dict[tuple, dt.datetime] = {}
+        self._lock = threading.Lock()
+
+    def due(self, key: tuple, now: dt.datetime) -> bool:
+        """Whether the failure ``key`` is to be audited at ``now`` (and, if so, it counts as
+        audited from then on)."""
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and now - last < self.EVERY:
+                return False
+            if len(self._last) >= self.KEEP:
+                self._last = {k: t for k, t in self._last.items() if now - t < self.EVERY}
+            self._last[key] = now
+            return True
+
+    def forget(self, key: tuple) -> None:
+        """The failure ``key`` could not be audited after all: the next one is."""
+        with self._lock:
+            self._last.pop(key, None)
+
+
+def hook_failed(request, plugin: str, hook: str, error: Exception,
+                audits: FailureAudits) -> None:
     """A plugin's company hook raised: logged now (with the traceback, for the operators),
     audited once the response is made, in a transaction of its own (the request's may be
-    dropped, and on SQLite must end before another can write). The audit event names the
-    plugin, the hook and the kind of error, never its message, which may hold anything."""
+    dropped, and on SQLite must end before another can write), unless ``audits`` says this
+    failure was audited within the hour. The audit event names the plugin, the hook and the
+    kind of error, never its message, which may hold anything."""
     log.exception("plugin %s failed in %s", plugin, hook)
     failures = request.hook_failures
     if not failures:
-        request.add_finished_callback(_audit_hook_failures)
+        request.add_finished_callback(partial(_audit_hook_failures, audits))
     failures[(plugin, hook)] = type(error).__name__
 
 
-def _audit_hook_failures(request) -> None:
+def _audit_hook_failures(audits: FailureAudits, request) -> None:
     company = getattr(request, "company", None)
+    now = clock(request).now()
     for (plugin, hook), error in request.hook_failures.items():
+        key = (plugin, hook, getattr(company, "id", None), error)
+        if not audits.due(key, now):
+            continue
         try:
             request.audit_now("plugin.hook_failed", company=company, target=plugin, hook=hook,
                               error=error)
         except Exception:  # the response is made: nothing left to fail but the record
+            audits.forget(key)
             log.exception("the failure of plugin %s in %s could not be audited", plugin, hook)
 
 

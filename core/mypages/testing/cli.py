@@ -25,6 +25,10 @@ class OperatorCli:
         self.app = app
         self.ini = str(ini) if ini is not None else "(the app under test)"
 
+    def on(self, app) -> "OperatorCli":
+        """The command line on ``app``, another application on the test's database."""
+        return OperatorCli(app=app)
+
     def __call__(self, *args: str, input: str = "", status: int = 0) -> Result:
         # logging is the test run's: an ini's logging setup would replace pytest's handlers
         env = Env(self.ini, app=self.app, configure_logging=False)

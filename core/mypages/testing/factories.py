@@ -11,6 +11,7 @@ from mypages.accounts.passwords import Argon2Cost, Passwords
 from mypages.api.models import ApiToken
 from mypages.api.tokens import hash_secret
 from mypages.companies.models import Company, Membership, Role
+from mypages.policy.models import CompanyPolicy
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 #: the argon2 cost of the test settings and of the factories' hashes: cheap, so the
@@ -66,9 +67,29 @@ def make_user(dbsession, email: str | None = None, *, password: str = DEFAULT_PA
     dbsession.add(user)
     dbsession.flush()
     if company is not None:
-        dbsession.add(Membership(company_id=company.id, user_id=user.id, role=Role(role)))
-        dbsession.flush()
+        make_membership(dbsession, user, company, role)
     return user
+
+
+def make_membership(dbsession, user: User, company: Company,
+                    role: Role | str = Role.member) -> Membership:
+    membership = Membership(company_id=company.id, user_id=user.id, role=Role(role))
+    dbsession.add(membership)
+    dbsession.flush()
+    return membership
+
+
+def make_policy(dbsession, company: Company, **values) -> CompanyPolicy:
+    """The company's sign-in policy with ``values`` changed (the platform's defaults for the
+    rest), written as it is: none of the checks of the Security page run."""
+    policy = dbsession.get(CompanyPolicy, company.id) or CompanyPolicy(company_id=company.id)
+    for name, value in values.items():
+        if not hasattr(CompanyPolicy, name):
+            raise TypeError(f"a company policy has no {name!r}")
+        setattr(policy, name, value)
+    dbsession.add(policy)
+    dbsession.flush()
+    return policy
 
 
 def make_api_token(dbsession, company: Company, scopes, *, created_by: User | None = None,

@@ -20,10 +20,12 @@ from mypages.jobs.models import PeriodicJobState, QueuedJob
 @dataclass(frozen=True)
 class JobsRun:
     """What one run ran: the names of the periodic jobs, and of the queued jobs (once per
-    job run, in the order they finished)."""
+    job run, in the order they finished), and of those that failed (with
+    ``raise_on_failure=False``; else :class:`JobsFailed` is raised)."""
 
     periodic: list[str] = field(default_factory=list)
     queued: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
 
 class JobsFailed(AssertionError):
@@ -41,6 +43,11 @@ class JobRunner:
 
     def __init__(self, app):
         self.registry = app.registry
+
+    def on(self, app) -> "JobRunner":
+        """The same for ``app``, an application of other settings on the same database (one
+        with your plugin, built by your conftest): its jobs, its worker."""
+        return JobRunner(app)
 
     def _finished_ids(self) -> set[int]:
         tm = transaction.TransactionManager(explicit=True)
@@ -79,7 +86,8 @@ class JobRunner:
                                      .where(QueuedJob.finished_at.is_not(None))
                                      .order_by(QueuedJob.finished_at, QueuedJob.id)).all()
         ran = JobsRun(periodic=outcome["periodic"],
-                      queued=[name for job_id, name in rows if job_id not in before])
+                      queued=[name for job_id, name in rows if job_id not in before],
+                      failed=list(outcome["failed"]))
         if outcome["failed"] and raise_on_failure:
             raise JobsFailed(self._errors(outcome["failed"], before), ran)
         return ran

@@ -29,6 +29,11 @@ class ModuleSwitch:
     def __init__(self, app):
         self.registry = app.registry
 
+    def on(self, app) -> "ModuleSwitch":
+        """The same for ``app``, an application of other settings on the same database (one
+        with your plugin, built by your conftest): its catalogue, its plugins' hooks."""
+        return ModuleSwitch(app)
+
     def _run(self, action):
         tm = transaction.TransactionManager(explicit=True)
         with tm:

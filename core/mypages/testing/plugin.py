@@ -32,7 +32,8 @@ from mypages.testing.chromium import (CHROMIUM_ARGS, chromium_path, contexts, se
                                       serve_portal)
 from mypages.testing.cli import OperatorCli
 from mypages.testing.clock import TestClock
-from mypages.testing.factories import (DEFAULT_PASSWORD, make_api_token, make_company, make_user,
+from mypages.testing.factories import (DEFAULT_PASSWORD, make_api_token, make_company,
+                                       make_membership, make_policy, make_user,
                                        testing_settings)
 from mypages.testing.jobs import JobRunner
 from mypages.testing.lifecycle import ModuleSwitch
@@ -180,7 +181,8 @@ def dbsession(app):
 
 
 class Factory:
-    """Creates committed rows: ``factory.company()``, ``factory.user(company=c, role="admin")``."""
+    """Creates committed rows: ``factory.company()``, ``factory.user(company=c, role="admin")``,
+    ``factory.membership(user, company)``, ``factory.policy(company, require_mfa=True)``."""
 
     password = DEFAULT_PASSWORD
 
@@ -196,6 +198,20 @@ class Factory:
         user = make_user(self.session, email, **kw)
         self.session.commit()
         return user
+
+    def membership(self, user, company, role="member"):
+        """``user`` joins ``company`` as ``role`` (``"member"`` or ``"admin"``)."""
+        membership = make_membership(self.session, user, company, role)
+        self.session.commit()
+        return membership
+
+    def policy(self, company, **values):
+        """The company's sign-in policy with ``values`` (``require_mfa``, ``password_allowed``,
+        ``idle_minutes``...) changed, as it is, without the Security page's checks (a policy
+        that requires Single Sign On without a break-glass admin, say)."""
+        policy = make_policy(self.session, company, **values)
+        self.session.commit()
+        return policy
 
     def api_token(self, company, scopes, **kw) -> str:
         """An API token of ``company`` with ``scopes``; returns what to send as
@@ -234,7 +250,9 @@ def modules(app):
     """``modules.activate(company, key)``, ``.buy``, ``.expire``, ``.deactivate`` and
     ``.state``: a module's lifecycle for a company without HTTP, through the core's own
     functions, audited and announced to the plugins (see
-    :class:`mypages.testing.lifecycle.ModuleSwitch`)."""
+    :class:`mypages.testing.lifecycle.ModuleSwitch`). ``modules.on(other_app)`` is the same
+    for an application of other settings (your plugin's, built with ``build_app``) on the
+    test's database."""
     return ModuleSwitch(app)
 
 
@@ -242,15 +260,17 @@ def modules(app):
 def run_jobs(app):
     """``run_jobs(queues=None, raise_on_failure=True)`` runs the jobs that are due by the
     app's clock (periodic, then queued) with the app's own worker on the test's database,
-    and returns what ran (``.periodic``, ``.queued``: job names); a job that failed raises
-    :class:`mypages.testing.jobs.JobsFailed` with its error."""
+    and returns what ran (``.periodic``, ``.queued``: job names; ``.failed``); a job that
+    failed raises :class:`mypages.testing.jobs.JobsFailed` with its error.
+    ``run_jobs.on(other_app)`` runs another application's jobs the same way."""
     return JobRunner(app)
 
 
 @pytest.fixture
 def mypages_cli(app):
     """``mypages_cli("modules", "list")``: the operator CLI run in this process on the app
-    under test (``.json(...)`` parses ``--json`` output); see mypages.testing.cli."""
+    under test (``.json(...)`` parses ``--json`` output; ``.on(other_app)`` runs it on
+    another application); see mypages.testing.cli."""
     return OperatorCli(app=app)
 
 

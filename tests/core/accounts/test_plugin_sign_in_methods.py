@@ -12,10 +12,7 @@ from webtest import TestApp
 
 from mypages.accounts.models import User, UserSession
 from mypages.audit.models import AuditEvent
-from mypages.companies.models import Membership, Role
 from mypages.db import utcnow
-from mypages.modules.models import ModuleActivation, ModuleState
-from mypages.policy.models import CompanyPolicy
 from mypages.testing.plugin import CSRF_PATTERN, enrol_two_factor, sign_in
 
 TOKEN = "test-token"
@@ -25,27 +22,6 @@ MODULE = "test_token"
 def browser(app, address="127.0.0.1") -> TestApp:
     return TestApp(app, extra_environ={"REMOTE_ADDR": address, "HTTP_HOST": "localhost",
                                        "HTTP_ACCEPT_LANGUAGE": "en"})
-
-
-def entitle(dbsession, company, state=ModuleState.trial):
-    now = utcnow()
-    dbsession.add(ModuleActivation(company_id=company.id, module_key=MODULE, state=state,
-                                   trial_started_at=now, trial_ends_at=now + dt.timedelta(days=10),
-                                   updated_at=now))
-    dbsession.commit()
-
-
-def set_policy(dbsession, company, **values):
-    policy = dbsession.get(CompanyPolicy, company.id) or CompanyPolicy(company_id=company.id)
-    for key, value in values.items():
-        setattr(policy, key, value)
-    dbsession.add(policy)
-    dbsession.commit()
-
-
-def join(dbsession, user, company, role=Role.member):
-    dbsession.add(Membership(company_id=company.id, user_id=user.id, role=role))
-    dbsession.commit()
 
 
 def enrol_token(web) -> str:
@@ -101,7 +77,7 @@ def test_the_sign_in_page_offers_every_method_with_a_page_of_its_own(token_app, 
 def test_its_sign_in_does_all_a_password_sign_in_does(token_app, factory, dbsession):
     first, second = factory.company("Första AB"), factory.company("Andra AB")
     user = factory.user(company=first)
-    join(dbsession, user, second)
+    factory.membership(user, second)
     token = with_token(token_app, user)
     web = browser(token_app)
     before = CSRF_PATTERN.search(web.get("/test-token/sign-in").text).group(1)
@@ -178,13 +154,14 @@ def test_the_second_step_offers_the_app_and_the_token_to_someone_with_both(token
     assert offered(verify, "step-up-methods") == [TOKEN]
 
 
-def test_it_counts_as_second_factor_only_where_its_module_is(token_app, factory, dbsession):
+def test_it_counts_as_second_factor_only_where_its_module_is(token_app, factory, dbsession,
+                                                             modules):
     entitled, other = factory.company("Med AB"), factory.company("Utan AB")
     user = factory.user(company=entitled)
-    join(dbsession, user, other)
-    entitle(dbsession, entitled)
+    factory.membership(user, other)
+    modules.on(token_app).activate(entitled, MODULE)
     for company in (entitled, other):
-        set_policy(dbsession, company, require_mfa=True)
+        factory.policy(company, require_mfa=True)
     token = with_token(token_app, user)
     web = browser(token_app)
     sign_in_with_token(web, token)
@@ -200,13 +177,13 @@ def test_it_counts_as_second_factor_only_where_its_module_is(token_app, factory,
 
 
 def test_the_enrolment_a_company_demands_offers_every_method_that_counts_there(
-        token_app, factory, dbsession):
+        token_app, factory, dbsession, modules):
     entitled, other = factory.company("Med AB"), factory.company("Utan AB")
     user = factory.user(company=entitled)
-    join(dbsession, user, other)
-    entitle(dbsession, entitled)
+    factory.membership(user, other)
+    modules.on(token_app).activate(entitled, MODULE)
     for company in (entitled, other):
-        set_policy(dbsession, company, require_mfa=True)
+        factory.policy(company, require_mfa=True)
     web = browser(token_app)
     sign_in(web, user.email)
 
@@ -228,19 +205,17 @@ def test_the_enrolment_a_company_demands_offers_every_method_that_counts_there(
 
 
 def test_a_lapsed_module_stops_it_counting_without_locking_anyone_out(
-        token_app, factory, dbsession):
+        token_app, factory, dbsession, modules):
     company = factory.company()
     user = factory.user(company=company)
-    entitle(dbsession, company)
-    set_policy(dbsession, company, require_mfa=True)
+    modules.on(token_app).activate(company, MODULE)
+    factory.policy(company, require_mfa=True)
     token = with_token(token_app, user)
     web = browser(token_app)
     sign_in_with_token(web, token)
     web.get(f"/c/{company.id}/", status=200)
 
-    activation = dbsession.scalars(select(ModuleActivation)).one()
-    activation.state = ModuleState.expired
-    dbsession.commit()
+    modules.on(token_app).expire(company, MODULE)
 
     enrolment = web.get(f"/c/{company.id}/", status=303).follow(status=200)
     assert enrolment.html.find("input", attrs={"name": "action", "value": "begin"}) is not None
@@ -249,12 +224,12 @@ def test_a_lapsed_module_stops_it_counting_without_locking_anyone_out(
 
 
 def test_no_other_sign_in_method_satisfies_require_single_sign_on_from_all(
-        token_app, factory, dbsession):
+        token_app, factory, dbsession, modules):
     company = factory.company()
     user = factory.user(company=company)
-    entitle(dbsession, company)
+    modules.on(token_app).activate(company, MODULE)
     token = with_token(token_app, user)
-    set_policy(dbsession, company, password_allowed=False)  # "Require from all" is on
+    factory.policy(company, password_allowed=False)  # "Require from all" is on
     web = browser(token_app)
     sign_in_with_token(web, token)
 
@@ -304,13 +279,13 @@ def test_reauthentication_offers_the_token(token_app, factory, dbsession, clock)
     assert "test_token.removed" in actions(dbsession)
 
 
-def test_the_people_tab_names_each_members_second_factors(token_app, factory, dbsession):
+def test_the_people_tab_names_each_members_second_factors(token_app, factory, dbsession, modules):
     entitled, other = factory.company("Med AB"), factory.company("Utan AB")
     admin = factory.user(company=entitled, role="admin", locale="en")
-    join(dbsession, admin, other, Role.admin)
+    factory.membership(admin, other, "admin")
     member = factory.user(company=entitled, locale="en")
-    join(dbsession, member, other)
-    entitle(dbsession, entitled)
+    factory.membership(member, other)
+    modules.on(token_app).activate(entitled, MODULE)
     with_token(token_app, member)
     web = browser(token_app)
     sign_in(web, admin.email)

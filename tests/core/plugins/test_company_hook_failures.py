@@ -4,14 +4,17 @@ company renders with everything else, and the company can still deactivate the p
 module (mypages.plugins.CompanyHook)."""
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
+
 import pytest
 from sqlalchemy import select
 from webtest import TestApp
 
 from mypages.audit.models import AuditEvent
 from mypages.modules.models import ModuleActivation, ModuleState
-from mypages.plugins import PluginError
-from mypages.testing.plugin import csrf_token, sign_in
+from mypages.plugins import FailureAudits, PluginError
+from mypages.testing.plugin import csrf_token, new_browser, sign_in
 
 COMPANY_HOOKS = ("mypages_company_settings_tabs", "mypages_dashboard_cards",
                  "mypages_navigation")
@@ -172,6 +175,31 @@ def test_a_plugin_raising_in_every_company_hook_takes_no_page_down(world, dbsess
     assert len(failures(dbsession, company)) == before
 
 
+def test_a_broken_plugin_is_audited_once_an_hour_per_company_not_on_every_page(
+        world, dbsession, factory, start_trial, clock):
+    web, company, _admin = world(RAISING)
+    for _ in range(3):
+        web.get(f"/c/{company.id}/", status=200)
+    seen = Counter(failure[:2] for failure in failures(dbsession, company))
+    assert seen and set(seen.values()) == {1}, seen
+
+    # another company's trail gets its own
+    other = factory.company(name="Annan AB")
+    start_trial(other, "boom")
+    stranger = new_browser(web.app, ip="192.0.2.7")
+    sign_in(stranger, factory.user(company=other, role="admin").email)
+    stranger.get(f"/c/{other.id}/", status=200)
+    assert Counter(failure[:2] for failure in failures(dbsession, other)) == seen
+
+    clock.shift(minutes=59)
+    web.get(f"/c/{company.id}/", status=200)
+    assert Counter(failure[:2] for failure in failures(dbsession, company)) == seen
+    clock.shift(minutes=2)
+    web.get(f"/c/{company.id}/", status=200)
+    assert Counter(failure[:2] for failure in failures(dbsession, company)) == {
+        key: 2 for key in seen}
+
+
 def test_a_plugin_whose_queries_fail_takes_no_page_down(world, dbsession):
     """On PostgreSQL a failed statement spoils the rest of the transaction: the page reads
     on all the same (a savepoint, or a fresh transaction where the plugin opened it)."""
@@ -211,3 +239,18 @@ def test_a_company_hook_with_a_wrapper_stops_start_up(site, make_app):
     with pytest.raises(PluginError, match="Plugin 'wrapping' cannot be loaded: "
                                           "mypages_navigation .* takes no wrappers"):
         make_app()
+
+
+def test_what_could_not_be_audited_is_audited_next_time_and_old_failures_are_forgotten():
+    audits, key = FailureAudits(), ("boom", "mypages_navigation", 1, "RuntimeError")
+    start = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+    assert audits.due(key, start) and not audits.due(key, start)
+    audits.forget(key)  # its audit event could not be written
+    assert audits.due(key, start + dt.timedelta(seconds=1))
+
+    audits.KEEP = 3
+    for company in range(2, 4):
+        audits.due(("boom", "mypages_navigation", company, "RuntimeError"), start)
+    later = start + FailureAudits.EVERY + dt.timedelta(seconds=2)
+    assert audits.due(("boom", "mypages_navigation", 9, "RuntimeError"), later)
+    assert len(audits._last) == 1  # the three of an hour ago made room

@@ -8,9 +8,15 @@ differs from it; the snapshot is written again with::
 
     python tests/core/plugins/test_contract_snapshot.py --update
 
-which refuses unless ``HOOKSPEC_VERSION`` was bumped (the major version for
-anything removed or changed, the minor for additions) and
-docs/plugins/changelog.rst starts with a section for the new version.
+which refuses unless ``HOOKSPEC_VERSION`` is newer than the last released
+version the snapshot records (``released``): the major version for anything
+removed or changed, the minor for additions. Until that version is released,
+more additions go into it without another bump. docs/plugins/changelog.rst
+must start with a section for it. When the core is released::
+
+    python tests/core/plugins/test_contract_snapshot.py --release
+
+records the snapshot's version as released, so the next change bumps again.
 """
 from __future__ import annotations
 
@@ -34,9 +40,10 @@ CHANGELOG = ROOT / "docs" / "plugins" / "changelog.rst"
 UPDATE = "python tests/core/plugins/test_contract_snapshot.py --update"
 HOW_TO_CHANGE = f"""\
 If you meant to change the plugin contract:
-  1. bump HOOKSPEC_VERSION in core/mypages/hookspecs.py: the major version if anything was
+  1. unless HOOKSPEC_VERSION in core/mypages/hookspecs.py is already newer than the last
+     released version (the snapshot's "released"), bump it: the major version if anything was
      removed or changed (plugins break), else the minor version (additions only);
-  2. add a section for the new version at the top of docs/plugins/changelog.rst: what changed,
+  2. have a section for that version at the top of docs/plugins/changelog.rst: what changed,
      and how a plugin moves to it;
   3. write the snapshot again:  {UPDATE}
 If you did not mean to, undo the change: plugins rely on every name and signature above."""
@@ -226,9 +233,25 @@ def _parse(version: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
+def released_version(snapshot: dict) -> str:
+    """The newest contract version the core was released with, as the snapshot records it;
+    a snapshot from before it recorded one counts its own version as released."""
+    return snapshot.get("released") or snapshot["hookspec_version"]
+
+
+def _bump(released: str, breaks: list[str]) -> str:
+    major, minor = _parse(released)
+    return f"{major + 1}.0" if breaks else f"{major}.{minor + 1}"
+
+
 def updated_snapshot(old: dict, contract: dict, version: str, changelog: str | None) -> dict:
     """The snapshot for ``contract`` at ``version``, if ``old`` may become it; else
-    :class:`Refused` says what to do first."""
+    :class:`Refused` says what to do first.
+
+    Changes are judged against the last released version (``released``): a version newer
+    than it takes any number of additions until it is released itself; removing or changing
+    anything needs a major version newer than the released one's."""
+    released = released_version(old)
     if changelog != version:
         raise Refused(f"docs/plugins/changelog.rst starts with the section {changelog!r}, not "
                       f"with one for HOOKSPEC_VERSION {version}: add a section titled {version} "
@@ -237,22 +260,34 @@ def updated_snapshot(old: dict, contract: dict, version: str, changelog: str | N
         raise Refused(f"HOOKSPEC_VERSION {version} is older than the snapshot's "
                       f"{old['hookspec_version']}")
     if contract != old["contract"]:
-        old_major, old_minor = _parse(old["hookspec_version"])
         additions, breaks = changes(old["contract"], contract)
         listed = difference(old, contract)
-        if version == old["hookspec_version"]:
-            bump = f"{old_major + 1}.0" if breaks else f"{old_major}.{old_minor + 1}"
-            raise Refused(f"the contract changed, but HOOKSPEC_VERSION is still {version}:\n"
-                          f"{listed}\nbump it to {bump} and say so in docs/plugins/changelog.rst")
-        if breaks and _parse(version)[0] == old_major:
-            raise Refused(f"these changes break plugins, so the major version must change "
-                          f"(to {old_major + 1}.0), not only the minor:\n{listed}")
-    return {"hookspec_version": version, "changelog": changelog, "contract": contract}
+        if _parse(version) <= _parse(released):
+            raise Refused(f"the contract changed, but HOOKSPEC_VERSION is still {version}, "
+                          f"which was released:\n{listed}\nbump it to "
+                          f"{_bump(released, breaks)} and say so in docs/plugins/changelog.rst")
+        if breaks and _parse(version)[0] <= _parse(released)[0]:
+            raise Refused(f"these changes break plugins written for {released} (the last "
+                          f"release), so the major version must change (to "
+                          f"{_bump(released, breaks)}), not only the minor:\n{listed}")
+    return {"hookspec_version": version, "released": released, "changelog": changelog,
+            "contract": contract}
+
+
+def released_snapshot(old: dict, contract: dict) -> dict:
+    """``old`` with its version recorded as released (``--release``), if it is the code's."""
+    if contract != old["contract"]:
+        raise Refused(f"the snapshot differs from the code:\n{difference(old, contract)}\n"
+                      f"write it first ({UPDATE})")
+    return dict(old, released=old["hookspec_version"])
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Check or write the plugin-contract snapshot.")
-    parser.add_argument("--update", action="store_true", help="write the snapshot again")
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--update", action="store_true", help="write the snapshot again")
+    action.add_argument("--release", action="store_true",
+                        help="record the snapshot's version as released (when the core is)")
     parser.add_argument("--snapshot", type=Path, default=SNAPSHOT)
     parser.add_argument("--changelog", type=Path, default=CHANGELOG)
     args = parser.parse_args(argv)
@@ -261,12 +296,13 @@ def main(argv=None) -> int:
         old = {"hookspec_version": version, "changelog": None, "contract": contract}
     else:
         old = json.loads(args.snapshot.read_text())
-    if not args.update:
+    if not (args.update or args.release):
         print(difference(old, contract) or "the contract matches the snapshot")
         return 0
     try:
-        new = updated_snapshot(old, contract, version,
-                               newest_changelog_section(args.changelog.read_text()))
+        new = (released_snapshot(old, contract) if args.release else
+               updated_snapshot(old, contract, version,
+                                newest_changelog_section(args.changelog.read_text())))
     except Refused as refused:
         print(f"not written: {refused}", file=sys.stderr)
         return 1
@@ -274,7 +310,8 @@ def main(argv=None) -> int:
         print(f"{args.snapshot} is up to date")
         return 0
     args.snapshot.write_text(json.dumps(new, indent=2) + "\n")
-    print(f"{args.snapshot} written for hookspec {version}")
+    print(f"{args.snapshot} written for hookspec {new['hookspec_version']} "
+          f"(last released: {new['released']})")
     return 0
 
 
@@ -335,8 +372,9 @@ def changed(**edits) -> dict:
     return contract
 
 
-def snapshot_of(contract, version="2.0") -> dict:
-    return {"hookspec_version": version, "changelog": version, "contract": contract}
+def snapshot_of(contract, version="2.0", released=None) -> dict:
+    return {"hookspec_version": version, "released": released or version, "changelog": version,
+            "contract": contract}
 
 
 ADDITIONS = {
@@ -370,7 +408,8 @@ def test_a_changed_contract_is_not_written_without_a_version_bump(contract):
 
 @pytest.mark.parametrize("contract", ADDITIONS.values(), ids=ADDITIONS)
 def test_an_addition_is_written_with_a_minor_bump_and_its_changelog_section(contract):
-    assert updated_snapshot(snapshot_of(BASE), contract, "2.1", "2.1") == snapshot_of(contract, "2.1")
+    assert updated_snapshot(snapshot_of(BASE), contract, "2.1", "2.1") == snapshot_of(
+        contract, "2.1", released="2.0")
     with pytest.raises(Refused, match="add a section titled 2.1"):
         updated_snapshot(snapshot_of(BASE), contract, "2.1", "2.0")
 
@@ -387,7 +426,8 @@ def test_a_new_base_in_between_is_an_addition_and_another_base_a_break():
     old = snapshot_of(with_class(bases=["Exception"]))
     in_between = with_class(bases=["Refusal"], inherits=["Refusal", "Exception"])
     assert changes(old["contract"], in_between)[1] == []
-    assert updated_snapshot(old, in_between, "2.1", "2.1") == snapshot_of(in_between, "2.1")
+    assert updated_snapshot(old, in_between, "2.1", "2.1") == snapshot_of(in_between, "2.1",
+                                                                           released="2.0")
     elsewhere = with_class(bases=["Refusal"], inherits=["Refusal", "ValueError"])
     assert changes(old["contract"], elsewhere)[1]
     with pytest.raises(Refused, match=r"the major version must change \(to 3.0\)"):
@@ -398,7 +438,44 @@ def test_a_new_base_in_between_is_an_addition_and_another_base_a_break():
 def test_a_break_needs_a_major_bump(contract):
     with pytest.raises(Refused, match=r"the major version must change \(to 3.0\)"):
         updated_snapshot(snapshot_of(BASE), contract, "2.1", "2.1")
-    assert updated_snapshot(snapshot_of(BASE), contract, "3.0", "3.0") == snapshot_of(contract, "3.0")
+    assert updated_snapshot(snapshot_of(BASE), contract, "3.0", "3.0") == snapshot_of(
+        contract, "3.0", released="2.0")
+
+
+@pytest.mark.parametrize("contract", ADDITIONS.values(), ids=ADDITIONS)
+def test_more_additions_go_into_a_version_not_released_yet(contract):
+    """2.1 is bumped but not released: another addition needs no 2.2."""
+    unreleased = snapshot_of(BASE, "2.1", released="2.0")
+    assert updated_snapshot(unreleased, contract, "2.1", "2.1") == snapshot_of(
+        contract, "2.1", released="2.0")
+
+
+@pytest.mark.parametrize("contract", BREAKS.values(), ids=BREAKS)
+def test_a_break_in_a_minor_version_not_released_yet_still_needs_a_major_bump(contract):
+    unreleased = snapshot_of(BASE, "2.1", released="2.0")
+    with pytest.raises(Refused, match=r"break plugins written for 2.0 \(the last release\), so "
+                                      r"the major version must change \(to 3.0\)"):
+        updated_snapshot(unreleased, contract, "2.1", "2.1")
+    assert updated_snapshot(unreleased, contract, "3.0", "3.0") == snapshot_of(
+        contract, "3.0", released="2.0")
+    # and once 3.0 is bumped, more breaks go into it until it is released
+    assert updated_snapshot(snapshot_of(BASE, "3.0", released="2.0"), contract, "3.0",
+                            "3.0") == snapshot_of(contract, "3.0", released="2.0")
+
+
+def test_once_released_the_next_addition_needs_a_bump_again():
+    addition = ADDITIONS["a hook"]
+    released = released_snapshot(snapshot_of(BASE, "2.1", released="2.0"), BASE)
+    assert released == snapshot_of(BASE, "2.1", released="2.1")
+    with pytest.raises(Refused, match=r"HOOKSPEC_VERSION is still 2.1, which was released:\n"
+                                      r"  adds: the hook mypages_tabs.*\nbump it to 2.2"):
+        updated_snapshot(released, addition, "2.1", "2.1")
+    with pytest.raises(Refused, match="the snapshot differs from the code"):
+        released_snapshot(snapshot_of(BASE, "2.1", released="2.0"), addition)
+
+
+def test_the_snapshot_records_a_released_version_not_newer_than_its_own(snapshot):
+    assert _parse(released_version(snapshot)) <= _parse(snapshot["hookspec_version"])
 
 
 def test_the_one_liner_refuses_then_writes_the_snapshot(tmp_path):
@@ -421,13 +498,20 @@ def test_the_one_liner_refuses_then_writes_the_snapshot(tmp_path):
     assert f"HOOKSPEC_VERSION is still {version}" in refused.stderr
     assert "adds: mypages.toolkit.utcnow was added" in refused.stderr
 
-    # as if the snapshot were of an older major version than the code's
-    older["hookspec_version"] = older["changelog"] = f"{hookspecs.HOOKSPEC_VERSION[0] - 1}.9"
+    # as if the code's version had been bumped already, and not released
+    older["released"] = f"{hookspecs.HOOKSPEC_VERSION[0] - 1}.9"
     stale.write_text(json.dumps(older))
     written = run()
     assert written.returncode == 0, written.stderr
-    assert json.loads(stale.read_text()) == {"hookspec_version": version, "changelog": version,
+    assert json.loads(stale.read_text()) == {"hookspec_version": version,
+                                             "released": older["released"],
+                                             "changelog": version,
                                              "contract": current_contract()}
+
+    released = subprocess.run([sys.executable, *UPDATE.split()[1:-1], "--release", "--snapshot",
+                               str(stale)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert released.returncode == 0, released.stderr
+    assert json.loads(stale.read_text())["released"] == version
 
 
 if __name__ == "__main__":

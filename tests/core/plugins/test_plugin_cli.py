@@ -130,6 +130,10 @@ def test_db_revision_writes_into_the_plugins_own_history(site, cli_ini, tmp_path
     cli = OperatorCli(ini=cli_ini())
     cli("db", "upgrade")
 
+    unchanged = cli("db", "revision", "--plugin", "throwaway", "-m", "no change")
+    assert "the models and the migrations agree, nothing written" in unchanged.stdout
+    assert list((tmp_path / "migrations/versions").glob("t0002*")) == []
+
     written = cli("db", "revision", "--plugin", "throwaway", "-m", "nothing yet", "--empty")
 
     assert written.stdout.strip().endswith("migrations/versions/t0002_nothing_yet.py")

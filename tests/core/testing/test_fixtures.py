@@ -4,6 +4,7 @@ portal's today (``clock``)."""
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from mypages.jobs.purge import PURGE_AT
 from mypages.modules.lifecycle import ModuleError
 from mypages.services import Mailer, clock as clock_of, job_queue
 from mypages.testing.jobs import JobsFailed
+from mypages.testing.plugin import build_app
 from mypages.testing.services import RecordingMailer
 from mypages.toolkit import ModuleState
 
@@ -121,3 +123,73 @@ def test_the_clock_moves_utcnow_the_clock_service_and_the_portals_today_together
     assert clock.today() == dt.date(2030, 1, 5)
     page = signed_in(admin).get(f"/c/{company.id}/settings/modules")
     assert "7 days left (until 12 January 2030)" in page.text
+
+
+# -- on an application of other settings (a plugin's own) -------------------------------------
+
+#: a plugin that only the application a test builds has: a module, and a job that fails
+#: until told otherwise
+ELSEWHERE = '''
+import datetime as dt
+from mypages.toolkit import Module, PeriodicJob, TranslationString, hookimpl
+
+mypages_hookspec = "2.3"
+CHANGES, RUNS = [], []
+
+
+def tick(context):
+    RUNS.append(context.now)
+    if len(RUNS) == 1:
+        raise RuntimeError("the first run fails")
+
+
+@hookimpl
+def mypages_modules():
+    return [Module("elsewhere", TranslationString("Elsewhere"), TranslationString("Not in app."))]
+
+
+@hookimpl
+def mypages_jobs():
+    return [PeriodicJob("elsewhere.tick", tick, every=dt.timedelta(hours=1))]
+
+
+@hookimpl
+def mypages_module_state_changed(company, module_key, new_state):
+    CHANGES.append((company.id, module_key, new_state.value))
+'''
+
+
+@pytest.fixture
+def elsewhere_app(app, mypages_settings, tmp_path):
+    """The app with the plugin ``elsewhere`` installed, on the test's database."""
+    from tests.core.plugins.conftest import SitePackages
+
+    site = SitePackages(tmp_path)
+    package = site.add_plugin("elsewhere", ELSEWHERE)
+    built = build_app(dict(mypages_settings), migrate=False)
+    yield built, sys.modules[package]
+    built.registry["db.engine"].dispose()
+    site.close()
+
+
+def test_modules_run_jobs_and_the_cli_serve_an_application_of_other_settings(
+        app, elsewhere_app, factory, modules, run_jobs, clock, mypages_cli):
+    other, plugin = elsewhere_app
+    company = factory.company()
+    with pytest.raises(ModuleError):
+        modules.activate(company, "elsewhere")  # the default app has no such module
+
+    modules.on(other).activate(company, "elsewhere")
+    assert modules.on(other).state(company, "elsewhere") == ModuleState.trial
+    assert plugin.CHANGES == [(company.id, "elsewhere", "trial")]
+
+    ran = run_jobs.on(other)(raise_on_failure=False)
+    assert ran.failed == ["elsewhere.tick"] and "elsewhere.tick" in ran.periodic
+    clock.shift(hours=1, minutes=1)
+    assert "elsewhere.tick" in run_jobs.on(other)().periodic
+    assert len(plugin.RUNS) == 2
+    assert "elsewhere.tick" not in run_jobs().periodic  # the default app has no such job
+
+    listed = [module["key"] for module in mypages_cli.on(other).json("modules", "list")]
+    assert "elsewhere" in listed
+    assert "elsewhere" not in [module["key"] for module in mypages_cli.json("modules", "list")]

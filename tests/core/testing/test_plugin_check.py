@@ -13,7 +13,23 @@ from mypages.cli import main
 from mypages.testing.checks import plugin_problems
 from tests.core.plugins.conftest import SitePackages
 
-REPOSITORY_PLUGINS = ("notes", "sso_azure", "sso_google", "devtools")
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def repository_plugins() -> list[str]:
+    """The entry-point names of the plugins this repository ships (plugins/*, examples/*,
+    devtools), read from their setup.cfg, so a new one is checked from its first commit."""
+    names = []
+    for setup in sorted([*ROOT.glob("plugins/*/setup.cfg"), *ROOT.glob("examples/*/setup.cfg"),
+                         ROOT / "devtools" / "setup.cfg"]):
+        declared = configparser.ConfigParser()
+        declared.read(setup)
+        lines = declared.get("options.entry_points", "mypages.plugins", fallback="")
+        names += [line.split("=")[0].strip() for line in lines.splitlines() if "=" in line]
+    return names
+
+
+REPOSITORY_PLUGINS = repository_plugins()
 
 #: a plugin with one of everything wrong: a form that takes no CSRF token and writes, a company
 #: page for every company (no module predicate), and a message without its translations
@@ -63,7 +79,7 @@ def command_installed(tmp_path):
     """The ``mypages.commands`` entry point of setup.cfg, for an environment installed
     before it was declared."""
     declared = configparser.ConfigParser()
-    declared.read(Path(__file__).resolve().parents[3] / "setup.cfg")
+    declared.read(ROOT / "setup.cfg")
     value = declared["options.entry_points"]["mypages.commands"].strip()
     folder = tmp_path / "commands"
     dist_info = folder / "mypages_commands_of_setup_cfg-0.dist-info"
@@ -107,8 +123,14 @@ def check(*args: str):
     return CliRunner().invoke(main, ["plugin", "check", *args], obj={"env": None})
 
 
+def test_the_repository_plugins_are_all_found():
+    assert set(REPOSITORY_PLUGINS) >= {"bankid", "devtools", "notes", "ocr", "rates",
+                                       "sso_azure", "sso_google"}
+
+
 @pytest.mark.parametrize("plugin", REPOSITORY_PLUGINS)
 def test_every_plugin_in_the_repository_passes_the_check(plugin):
+    """What ``mypages plugin check`` runs, on every plugin this repository ships."""
     problems = plugin_problems(plugin)
     assert problems == [], "\n".join(map(str, problems))
 

@@ -4,7 +4,6 @@ satisfies "Require Single Sign On from all", and a lapsed module offers the auth
 instead of locking anyone out."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 
@@ -13,32 +12,13 @@ from sqlalchemy import select, text
 
 from mypages.accounts.models import UserSession
 from mypages.audit.models import AuditEvent
-from mypages.companies.models import Membership, Role
 from mypages.db import utcnow
-from mypages.modules.models import ModuleActivation, ModuleState
-from mypages.policy.models import CompanyPolicy
 from mypages.testing.plugin import enrol_two_factor, sign_in
 from mypages_bankid import identities
 from mypages_bankid.fake import Outcome
 
 PNR = "199001011239"
 COORDINATION = "199001611236"  # day 01 + 60
-
-
-def entitle(dbsession, company, state=ModuleState.trial):
-    now = utcnow()
-    dbsession.add(ModuleActivation(company_id=company.id, module_key="bankid", state=state,
-                                   trial_started_at=now, trial_ends_at=now + dt.timedelta(days=10),
-                                   updated_at=now))
-    dbsession.commit()
-
-
-def set_policy(dbsession, company, **values):
-    policy = dbsession.get(CompanyPolicy, company.id) or CompanyPolicy(company_id=company.id)
-    for key, value in values.items():
-        setattr(policy, key, value)
-    dbsession.add(policy)
-    dbsession.commit()
 
 
 def link(app, dbsession, user, number=PNR, confirmed=True):
@@ -78,14 +58,13 @@ def test_the_plugin_offers_the_module_and_the_method(bankid_app):
 
 
 def test_bankid_is_the_second_factor_only_where_the_module_is(bankid_app, browser, fake_bankid,
-                                                              factory, dbsession):
+                                                              factory, dbsession, modules):
     entitled, other = factory.company("Med AB"), factory.company("Utan AB")
     user = factory.user(company=entitled)
-    dbsession.add(Membership(company_id=other.id, user_id=user.id, role=Role.member))
-    dbsession.commit()
-    entitle(dbsession, entitled)
+    factory.membership(user, other)
+    modules.on(bankid_app).activate(entitled, "bankid")
     for company in (entitled, other):
-        set_policy(dbsession, company, require_mfa=True)
+        factory.policy(company, require_mfa=True)
     link(bankid_app, dbsession, user)
     web = browser()
     sign_in_with_bankid(web, fake_bankid)
@@ -96,19 +75,17 @@ def test_bankid_is_the_second_factor_only_where_the_module_is(bankid_app, browse
 
 
 def test_a_lapsed_module_stops_bankid_counting_without_locking_anyone_out(
-        bankid_app, browser, fake_bankid, factory, dbsession):
+        bankid_app, browser, fake_bankid, factory, dbsession, modules):
     company = factory.company()
     user = factory.user(company=company)
-    entitle(dbsession, company)
-    set_policy(dbsession, company, require_mfa=True)
+    modules.on(bankid_app).activate(company, "bankid")
+    factory.policy(company, require_mfa=True)
     link(bankid_app, dbsession, user)
     web = browser()
     sign_in_with_bankid(web, fake_bankid)
     web.get(f"/c/{company.id}/", status=200)
 
-    activation = dbsession.scalars(select(ModuleActivation)).one()
-    activation.state = ModuleState.expired
-    dbsession.commit()
+    modules.on(bankid_app).expire(company, "bankid")
 
     enrolment = web.get(f"/c/{company.id}/", status=303).follow(status=200)
     assert enrolment.html.find("input", attrs={"name": "action", "value": "begin"}) is not None
@@ -117,11 +94,12 @@ def test_a_lapsed_module_stops_bankid_counting_without_locking_anyone_out(
 
 
 def test_bankid_never_satisfies_require_single_sign_on_from_all(bankid_app, browser,
-                                                                fake_bankid, factory, dbsession):
+                                                                fake_bankid, factory, dbsession,
+                                                                modules):
     company = factory.company()
     user = factory.user(company=company)
-    entitle(dbsession, company)
-    set_policy(dbsession, company, password_allowed=False)
+    modules.on(bankid_app).activate(company, "bankid")
+    factory.policy(company, password_allowed=False)
     link(bankid_app, dbsession, user)
     web = browser()
     sign_in_with_bankid(web, fake_bankid)
@@ -130,14 +108,13 @@ def test_bankid_never_satisfies_require_single_sign_on_from_all(bankid_app, brow
 
 
 def test_the_people_tab_shows_bankid_where_it_counts(bankid_app, browser, fake_bankid, factory,
-                                                     dbsession):
+                                                     dbsession, modules):
     entitled, other = factory.company("Med AB"), factory.company("Utan AB")
     admin = factory.user(company=entitled, role="admin", locale="en")
-    dbsession.add(Membership(company_id=other.id, user_id=admin.id, role=Role.admin))
+    factory.membership(admin, other, "admin")
     member = factory.user(company=entitled, locale="en")
-    dbsession.add(Membership(company_id=other.id, user_id=member.id, role=Role.member))
-    dbsession.commit()
-    entitle(dbsession, entitled)
+    factory.membership(member, other)
+    modules.on(bankid_app).activate(entitled, "bankid")
     link(bankid_app, dbsession, member)
     web = browser()
     sign_in(web, admin.email)
@@ -203,12 +180,12 @@ def test_the_second_step_with_another_persons_bankid_is_refused(bankid_app, brow
 
 
 def test_an_admin_preregisters_a_member_masked_and_audited_without_the_number(
-        bankid_app, browser, factory, dbsession):
+        bankid_app, browser, factory, dbsession, modules):
     company = factory.company()
     admin = factory.user(company=company, role="admin", locale="en")
     member = factory.user(company=company, locale="en")
     outsider = factory.user()
-    entitle(dbsession, company)
+    modules.on(bankid_app).activate(company, "bankid")
     web = browser()
     sign_in(web, admin.email)
     tab = web.get(f"/c/{company.id}/settings/bankid")

@@ -1,8 +1,10 @@
 """The fake feeds served over HTTP on loopback, with history up to a fixed day; the app with
 the plugin pointed at them, its jobs and a clock that stands still.
 
-The module's activation and the job worker come from the core until the shared fixtures for
-them (``modules``, ``run_jobs``) land in mypages.testing."""
+Trials start with mypages.testing's ``modules``. ``now`` stands the app's Clock service still
+at the fakes' last day (``replace_service`` with ``SettableClock``) while the wall clock runs
+on, and ``run_jobs`` here runs every periodic job at that time whether due or not (the
+public ``run_jobs`` runs what is due)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,7 +13,6 @@ import math
 import pytest
 
 from mypages.jobs import Worker
-from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.services import Clock
 from mypages.testing.saml import WsgiServer
 from mypages.testing.services import SettableClock
@@ -104,16 +105,10 @@ def run_jobs(rates_app, now):
 
 
 @pytest.fixture
-def rates_company(factory, dbsession):
+def rates_company(factory, modules):
     """A company on the Rates trial, with an admin and a member."""
     company = factory.company()
-    # running both at the app's still clock (jobs) and at the wall clock (pages)
-    real = dt.datetime.now(dt.timezone.utc)
-    start, end = min(real, NOW) - dt.timedelta(days=1), max(real, NOW) + dt.timedelta(days=9)
-    dbsession.add(ModuleActivation(company_id=company.id, module_key="rates",
-                                   state=ModuleState.trial, trial_started_at=start,
-                                   trial_ends_at=end, updated_at=start))
-    dbsession.commit()
+    modules.activate(company, "rates")
     company.admin = factory.user(company=company, role="admin", locale="en")
     company.member = factory.user(company=company, locale="sv")
     return company
