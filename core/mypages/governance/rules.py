@@ -4,6 +4,8 @@ admin, a weakened sign-in policy, a new API token, and an admin signing in from 
 never seen for them."""
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from mypages.accounts.models import User
@@ -114,8 +116,15 @@ def api_token_created(context: AuditRuleContext, event: AuditEventInfo):
         subject=str(event.details.get("api_token", "")))
 
 
+#: as far back as the trail goes (its retention is a year unless set otherwise)
+EVER = dt.timedelta(days=100 * 365)
+
+
 def admin_on_new_device(context: AuditRuleContext, event: AuditEventInfo):
     if not event.details.get("new_device") or event.actor_id is None:
+        return None
+    # a person's first sign-in is from a new browser by nature: nothing to tell
+    if context.count(event, EVER, same=("actor_id",)) < 2:
         return None
     if event.company_id is None:
         admin = context.dbsession.scalar(select(User.is_operator)
