@@ -25,6 +25,7 @@ processes it started, by their pids.
 from __future__ import annotations
 
 import email
+import io
 import json
 import os
 import random
@@ -43,21 +44,27 @@ from email import policy
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bench.measure import log
 from bench.servers import Server, free_port
 from mypages.api.models import ApiToken
 from mypages.api.tokens import hash_secret
-from mypages.audit.models import AuditEvent
+from mypages.audit.models import AuditChain, AuditEvent
 from mypages.db import engine_from_url, utcnow
-from mypages.governance.models import SecurityAlert
+from mypages.governance.models import AuditWatch, SecurityAlert
 from mypages.jobs import LEASE
 from mypages.jobs.models import QueuedJob
-from mypages.modules.models import Order
+from mypages.modules.models import ModuleActivation, ModuleState, Order
 from mypages.testing.factories import make_company, make_user
 from mypages.testing.postgres import ThrowawayPostgres
+
+try:  # uploads only where the OCR plugin (and its Pillow) is installed
+    from mypages_ocr.models import Document
+    from PIL import Image, ImageDraw, ImageFont
+except ImportError:
+    Document = None
 
 REPO = Path(__file__).resolve().parent.parent
 MYPAGES = Path(sys.executable).with_name("mypages")
@@ -66,6 +73,20 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ORDER = re.compile(r"/orders/(\d+)")
 RECEIPT = re.compile(r"Order number: (\d+)")
 WEB_MODULE, API_MODULE = "notes", "rates"
+#: uploads are part of the traffic where the OCR plugin is installed
+OCR = Document is not None
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def scanned_invoice() -> bytes:
+    """A small PNG with a few lines of text, as a scanner makes them."""
+    image = Image.new("RGB", (600, 200), "white")
+    pen, font = ImageDraw.Draw(image), ImageFont.truetype(FONT, 22)
+    for number, line in enumerate(("Faktura 1024", "Belopp 1 250,00 kr", "Förfallodag 2026-12-31")):
+        pen.text((30, 30 + 45 * number), line, fill="black", font=font)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
 
 INI = """\
 [app:main]
@@ -155,10 +176,14 @@ def seed(database_url: str, clients: int) -> list[Admin]:
                              display_name=f"Load Admin {number}")
             secret = secrets.token_urlsafe(32)
             token = ApiToken(company_id=company.id, name="load", created_by_id=user.id,
-                             scopes=["modules:read", "modules:write", "audit:read"],
+                             scopes=["company:read", "modules:read", "modules:write", "audit:read"],
                              secret_hash=hash_secret(secret), created_at=utcnow(),
                              expires_at=utcnow().replace(year=utcnow().year + 1))
             session.add(token)
+            if OCR:
+                session.add(ModuleActivation(company_id=company.id, module_key="ocr",
+                                             state=ModuleState.active, purchased_at=utcnow(),
+                                             updated_at=utcnow()))
             session.flush()
             admins.append(Admin(company.id, user.email, f"mp_{token.id}_{secret}"))
     engine.dispose()
@@ -168,8 +193,10 @@ def seed(database_url: str, clients: int) -> list[Admin]:
 class Client(threading.Thread):
     """One admin's browser and program, until ``stop`` is set."""
 
-    def __init__(self, url: str, admin: Admin, tally: Tally, stop: threading.Event, seed_: int):
+    def __init__(self, url: str, admin: Admin, tally: Tally, stop: threading.Event, seed_: int,
+                 document: bytes | None):
         super().__init__(daemon=True)
+        self.document = document
         self.url, self.admin, self.tally, self.stop = url, admin, tally, stop
         self.random = random.Random(seed_)
         self.browser: httpx.Client | None = None
@@ -247,6 +274,17 @@ class Client(threading.Thread):
                                        "/api/v1/company"])
             self.send("API call", "GET", path, client=program)
 
+    def upload(self) -> None:
+        documents = f"/c/{self.admin.company_id}/documents"
+        csrf = self.token(documents)
+        if csrf is None:
+            return
+        done = self.send("upload", "POST", documents, data={"csrf_token": csrf,
+                                                            "kind": "invoice"},
+                         files={"file": ("faktura.png", self.document, "image/png")})
+        if done is not None and done.status_code == 303:
+            self.tally.changed(done, "ocr.document_uploaded")
+
     def run(self) -> None:
         self.sign_in()
         company = f"/c/{self.admin.company_id}"
@@ -258,6 +296,8 @@ class Client(threading.Thread):
                 self.module_change()
             elif roll < 0.55:
                 self.api_call()
+            elif roll < 0.62 and self.document is not None:
+                self.upload()
             else:
                 self.send("page view", "GET", self.random.choice([
                     f"{company}/", f"{company}/settings/modules", f"{company}/settings/audit",
@@ -312,6 +352,21 @@ def drain(engine, deadline: float) -> int:
         time.sleep(1)
 
 
+def caught_up(engine, deadline: float) -> int:
+    """Wait until the watch over the audit trail has read every chain to its head (it reads
+    every 30 seconds); how many chains it is behind on at the deadline."""
+    while True:
+        with Session(engine) as session:
+            behind = session.scalar(
+                select(func.count()).select_from(AuditChain)
+                .outerjoin(AuditWatch, AuditWatch.chain_id == AuditChain.chain_id)
+                .where(or_(AuditWatch.chain_id.is_(None),
+                           AuditChain.last_seq > AuditWatch.watched_seq)))
+        if behind == 0 or time.monotonic() > deadline:
+            return behind
+        time.sleep(1)
+
+
 def receipts(mail: Path) -> Counter:
     """Order number -> receipt e-mails written for it."""
     counts = Counter()
@@ -323,7 +378,7 @@ def receipts(mail: Path) -> Counter:
     return counts
 
 
-def check(engine, tally: Tally, mail: Path, ini: Path, env: dict) -> dict:
+def check(engine, tally: Tally, mail: Path, ini: Path, env: dict, behind: int) -> dict:
     with Session(engine) as session:
         jobs = session.execute(select(QueuedJob.name, QueuedJob.finished_at, QueuedJob.last_error,
                                       QueuedJob.attempts, QueuedJob.payload)).all()
@@ -336,6 +391,7 @@ def check(engine, tally: Tally, mail: Path, ini: Path, env: dict) -> dict:
             .order_by(AuditEvent.chain_id, AuditEvent.seq)).all()
         alerts = Counter(session.scalars(select(SecurityAlert.event_id).where(
             SecurityAlert.rule == "admin_new_device")))
+        documents = Counter(session.scalars(select(Document.status))) if OCR else Counter()
     seen, new_device = set(), 0
     for chain_id, actor_id, details in sign_ins:
         new_device += bool((chain_id, actor_id) in seen and details.get("new_device"))
@@ -361,8 +417,11 @@ def check(engine, tally: Tally, mail: Path, ini: Path, env: dict) -> dict:
         "receipts_sent_twice": len([o for o, n in sent.items() if n > 1]),
         "orders_without_receipt": len([o for o in orders if sent.get(o, 0) == 0]),
         "receipt_jobs": len(receipt_jobs),
+        "documents_uploaded": sum(documents.values()),
+        "documents_read": documents.get("done", 0),
         "admin_sign_ins_from_new_browsers": new_device, "new_device_alerts": sum(alerts.values()),
         "alerts_raised_twice": len([e for e, n in alerts.items() if n > 1]),
+        "chains_not_watched": behind,
         "audit_verify_exit_status": verify.returncode,
         "audit_events_verified": (json.loads(verify.stdout)["checked"]
                                   if verify.returncode in (0, 1) and verify.stdout else None),
@@ -373,7 +432,8 @@ def check(engine, tally: Tally, mail: Path, ini: Path, env: dict) -> dict:
         and counts["alerts_raised_twice"] == 0,
         "no job lost": counts["jobs_unfinished"] == 0 and counts["jobs_failed"] == 0
         and counts["orders_without_receipt"] == 0 and tally.orders <= orders
-        and counts["new_device_alerts"] == new_device,
+        and counts["documents_read"] == counts["documents_uploaded"]
+        and counts["new_device_alerts"] == new_device and behind == 0,
         "an audit event for every change seen": counts["changes_without_audit_event"] == 0,
         "audit verify passes": verify.returncode == 0,
     }
@@ -406,7 +466,8 @@ def run(prepared=None) -> dict:
         servers.append(web.start())
         workers = [JobWorker(ini, directory / f"jobs-{n}.log", env).start() for n in (1, 2)]
         tally, stop = Tally(), threading.Event()
-        threads = [Client(web.url, admin, tally, stop, number)
+        document = scanned_invoice() if OCR else None
+        threads = [Client(web.url, admin, tally, stop, number, document)
                    for number, admin in enumerate(admins)]
         log(f"{seconds:.0f} s of traffic from {clients} clients at {web.url}")
         started = time.monotonic()
@@ -432,11 +493,9 @@ def run(prepared=None) -> dict:
             and len(gunicorn_workers(web.process)) == 2
         log("traffic stopped; waiting for the job queue to drain")
         engine = engine_from_url(database_url)
-        time.sleep(2)  # the last requests' jobs and the watch's next round
-        left = drain(engine, time.monotonic() + LEASE.total_seconds() + 30)
-        time.sleep(31)  # one more round of the watch over the trail, 30 seconds apart
-        left = drain(engine, time.monotonic() + 30) or left
-        counts = check(engine, tally, mail, ini, env)
+        behind = caught_up(engine, time.monotonic() + 90)
+        drain(engine, time.monotonic() + LEASE.total_seconds() + 30)
+        counts = check(engine, tally, mail, ini, env, behind)
         engine.dispose()
         counts.update(seconds=seconds, clients=clients, killed=killed,
                       web_worker_replaced=replaced)
@@ -462,8 +521,8 @@ def report(counts: dict) -> None:
                 "cut_off_by_the_killed_worker", "changes_seen_succeed",
                 "changes_without_audit_event", "orders_seen", "orders_in_database",
                 "jobs_queued", "jobs_unfinished", "jobs_failed", "jobs_retried_after_the_kill",
-                "receipt_jobs", "receipts_sent", "receipts_sent_twice", "orders_without_receipt",
-                "admin_sign_ins_from_new_browsers", "new_device_alerts", "alerts_raised_twice",
+                "receipt_jobs", "receipts_sent", "documents_uploaded", "documents_read", "receipts_sent_twice", "orders_without_receipt",
+                "admin_sign_ins_from_new_browsers", "new_device_alerts", "alerts_raised_twice", "chains_not_watched",
                 "audit_events_verified", "audit_verify_exit_status", "killed"):
         log(f"  {key:32} {counts[key]}")
     for name, passed in counts["checks"].items():
