@@ -14,6 +14,7 @@ from sqlalchemy import select
 from mypages.accounts.models import User
 from mypages.companies.models import Company, Membership
 from mypages.governance import watch
+from mypages.governance.models import SecurityAlert
 
 #: events about a person that name no company, written to each of the person's companies'
 #: trails: their sign-ins and refused sign-ins, their second factors and passwords
@@ -50,6 +51,7 @@ def includeme(config):
     config.add_member_audit_actions(*MEMBER_ACTIONS)
     config.register_core_hooks("core.governance", "mypages.governance.hooks")
     config.on_plugins_ready(watch.build_on_ready)
+    config.add_purge_rule("old security alerts", SecurityAlert, watch.kept_no_longer)
     config.add_company_route("company_audit", "/settings/audit")
     config.add_company_route("company_audit_csv", "/settings/audit.csv")
     config.add_route("operator_audit", "/operator/audit")

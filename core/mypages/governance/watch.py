@@ -194,6 +194,11 @@ def alerts_page(dbsession, before: int | None, size: int = 50):
     return rows[:size], (rows[size - 1].id if len(rows) > size else None)
 
 
+def kept_no_longer(now: dt.datetime, settings):
+    """Alerts go with the events they are about: after the audit trail's retention."""
+    return SecurityAlert.happened_at < now - settings.purge.audit_events
+
+
 def jobs() -> list:
     return [PeriodicJob("audit.watch", watch, every=EVERY)]
 

@@ -390,10 +390,22 @@ def test_operators_list_the_alerts_of_every_company(app, acme, factory, watching
     page = testapp.get("/operator/alerts")
     [item] = page.html.select("#security-alerts li")
     assert item["data-rule"] == "api_token_created"
-    assert "Acme AB" in item.text and '"CI"' in item.text
+    assert "Acme AB" in item.text and "CI" in item.text and "audit:read" in item.text
     testapp.get("/operator/alerts?before=x", status=400)
     # a company admin is no operator
     testapp2 = new_browser(app)
     sign_in(testapp2, admin.email)
     testapp2.get("/operator/alerts", status=403)
 
+
+
+def test_alerts_are_purged_with_the_trail_after_its_retention(app, acme, watching, dbsession,
+                                                              clock, run_jobs):
+    company, admin, member = acme
+    with work_as(app, user=admin, company=company) as (work, info):
+        work.audit("api_token.created", company=info, target="old", api_token=1)
+    watching()
+    assert len(alerts(dbsession)) == 1
+    clock.shift(0, days=366)
+    run_jobs()
+    assert alerts(dbsession) == []
