@@ -82,7 +82,8 @@ def scanned_invoice() -> bytes:
     """A small PNG with a few lines of text, as a scanner makes them."""
     image = Image.new("RGB", (600, 200), "white")
     pen, font = ImageDraw.Draw(image), ImageFont.truetype(FONT, 22)
-    for number, line in enumerate(("Faktura 1024", "Belopp 1 250,00 kr", "Förfallodag 2026-12-31")):
+    lines = ("Faktura 1024", "Belopp 1 250,00 kr", "Förfallodag 2026-12-31")
+    for number, line in enumerate(lines):
         pen.text((30, 30 + 45 * number), line, fill="black", font=font)
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
@@ -521,8 +522,9 @@ def report(counts: dict) -> None:
                 "cut_off_by_the_killed_worker", "changes_seen_succeed",
                 "changes_without_audit_event", "orders_seen", "orders_in_database",
                 "jobs_queued", "jobs_unfinished", "jobs_failed", "jobs_retried_after_the_kill",
-                "receipt_jobs", "receipts_sent", "documents_uploaded", "documents_read", "receipts_sent_twice", "orders_without_receipt",
-                "admin_sign_ins_from_new_browsers", "new_device_alerts", "alerts_raised_twice", "chains_not_watched",
+                "receipt_jobs", "receipts_sent", "receipts_sent_twice", "orders_without_receipt",
+                "documents_uploaded", "documents_read", "admin_sign_ins_from_new_browsers",
+                "new_device_alerts", "alerts_raised_twice", "chains_not_watched",
                 "audit_events_verified", "audit_verify_exit_status", "killed"):
         log(f"  {key:32} {counts[key]}")
     for name, passed in counts["checks"].items():

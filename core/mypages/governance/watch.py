@@ -104,8 +104,8 @@ def _judge(job: JobContext, rule, plugin: str, event: AuditEvent) -> AuditAlert 
 def _link(job: JobContext, event: AuditEvent) -> str:
     if event.company_id is None:
         return route_path(job, "operator_alerts")
-    query = urlencode({"action": event.action,
-                       "from": event.created_at.astimezone(settings_of(job).time_zone).date().isoformat()})
+    day = event.created_at.astimezone(settings_of(job).time_zone).date()
+    query = urlencode({"action": event.action, "from": day.isoformat()})
     return route_path(job, "company_audit", company_id=event.company_id) + "?" + query
 
 
@@ -144,7 +144,8 @@ def watch_batch(job: JobContext, chain_id: int, rules_of: dict, size: int = BATC
             alert = _judge(job, rule, plugin, event)
             if alert is None:
                 continue
-            if alert.quiet_for and _quiet(job.dbsession, rule.key, event, str(alert.subject)[:200]):
+            subject = str(alert.subject)[:200]
+            if alert.quiet_for and _quiet(job.dbsession, rule.key, event, subject):
                 continue
             _raise(job, rule, event, alert)
     if events:
