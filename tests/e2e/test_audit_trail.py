@@ -88,7 +88,7 @@ def test_admin_sees_a_break_glass_alert_filters_the_trail_and_downloads_it(
     with page.expect_navigation():
         bell.click()
     alert = page.locator("ul.notifications li.unread").filter(
-        has=page.get_by_role("heading", name="Security alert: A break-glass sign-in"))
+        has=page.get_by_role("heading", name="Security alert at Glasbrukets Försäkringsförmedling AB: A break-glass sign-in"))
     expect(alert).to_have_count(1)
     expect(alert).to_contain_text("Greta Glas")
     shot(page, "alert-in-the-bell")

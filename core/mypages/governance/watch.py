@@ -40,6 +40,8 @@ EVERY = dt.timedelta(seconds=30)
 BATCH = 500
 
 TITLE = _("Security alert: ${rule}")
+#: a company's: whoever is admin of several companies sees which
+COMPANY_TITLE = _("Security alert at ${company}: ${rule}")
 
 
 def kinds() -> list[NotificationKind]:
@@ -126,7 +128,9 @@ def _raise(job: JobContext, rule, event: AuditEvent, alert: AuditAlert) -> Secur
     job.dbsession.flush()
     to = AdminsOf(event.company_id) if event.company_id is not None \
         else _operators(job.dbsession)
-    notify(job, to, KIND, TITLE, alert.text, values={**alert.values, "rule": rule.title},
+    title = TITLE if event.company_id is None else COMPANY_TITLE
+    notify(job, to, KIND, title, alert.text,
+           values={**alert.values, "rule": rule.title, "company": event.company_label},
            link=_link(job, event), company_id=event.company_id,
            dedupe_key=f"security-alert:{row.id}")
     return row

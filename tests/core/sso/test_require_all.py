@@ -300,7 +300,7 @@ def test_break_glass_admins_keep_password_and_totp_and_every_use_is_told(org, db
         # the watch over the trail alerts every admin, the break-glass admin too
         for admin in (org.admin, org.boss):
             assert [subject for subject in subjects(org.smtp, admin.email)
-                    if "break-glass" in subject] == ["Security alert: A break-glass sign-in"] * use
+                    if "break-glass" in subject] == ["Security alert at Example AB: A break-glass sign-in"] * use
     # a member who is no break-glass admin has no such path
     sign_in_with_password(browser(org.app), org.anna.email, org.password, status=403)
 
