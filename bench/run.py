@@ -1,11 +1,14 @@
-"""``python -m bench [dashboard] [login] [sso]``: the benchmarks, in one run (all when none is
-named).
+"""``python -m bench [dashboard] [login] [sso] [load]``: the benchmarks, in one run (the
+first three when none is named).
 
 dashboard  the company dashboard against a bare app and one SELECT, on a small and a
            large database (bench/dashboard.py)
 login      password sign-in against the raw argon2 verify rate (bench/login.py)
 sso        completed OpenID Connect callbacks against the bare verification of the
            ID token's signature (bench/sso.py)
+load       reliability: a minute of mixed traffic on PostgreSQL while a web worker and a
+           job worker are killed; no 5xx, no job run twice or lost, every change audited,
+           the audit trail verifies (bench/load.py; only when named)
 
 They share the temporary directory (bench plugin, small database) and write their
 sections of ``bench/results/latest.json``; a section of a benchmark that did not run
@@ -26,11 +29,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import dashboard, login, sso, wrk, workspace
+from bench import dashboard, load, login, sso, wrk, workspace
 from bench.measure import log
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-BENCHMARKS = {"dashboard": dashboard.run, "login": login.run, "sso": sso.run}
+BENCHMARKS = {"dashboard": dashboard.run, "login": login.run, "sso": sso.run, "load": load.run}
+#: what runs when none is named
+DEFAULT = ("dashboard", "login", "sso")
+#: what needs no workspace (bench plugin, small database) and no wrk
+STANDALONE = ("load",)
 
 
 def git_revision() -> str | None:
@@ -62,15 +69,17 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             print(f"\nno such benchmark: {', '.join(unknown)}", file=sys.stderr)
         return 2 if unknown else 0
-    names = [name for name in BENCHMARKS if name in names] or list(BENCHMARKS)
+    names = [name for name in BENCHMARKS if name in names] or list(DEFAULT)
     keep = os.environ.get("BENCH_KEEP", "") not in ("", "0")
-    wrk.wrk_path()  # fail before seeding when the load generator is missing
+    needs_workspace = any(name not in STANDALONE for name in names)
+    if needs_workspace:
+        wrk.wrk_path()  # fail before seeding when the load generator is missing
 
     directory = Path(tempfile.mkdtemp(prefix="mypages-bench-"))
     sections = {}
     started = time.perf_counter()
     try:
-        prepared = workspace.prepare(directory)
+        prepared = workspace.prepare(directory) if needs_workspace else None
         for name in names:
             log(f"\n== {name} ==")
             began = time.perf_counter()

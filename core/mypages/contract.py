@@ -11,6 +11,10 @@ from typing import Callable, NoReturn
 import transaction
 from pyramid.i18n import TranslationString
 
+from sqlalchemy import func, select
+
+from mypages.audit.chain import chain_of
+from mypages.audit.models import AuditEvent
 from mypages.db import session_in_transaction
 from mypages.i18n import _
 from mypages.refusals import Refusal
@@ -171,6 +175,102 @@ class WhatsNew:
     body: TranslationString
     version: str = ""
     route_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEventInfo:
+    """An event of the audit trail as a rule of ``mypages_audit_rules`` sees it (since
+    hookspec 2.4); read-only. ``company_id`` is the company whose trail holds it (None: the
+    platform's); ``seq`` its place there. ``actor_label`` names who acted as they were named
+    then; ``target`` is what was acted on; ``ip`` the client's address; ``details`` what the
+    writer recorded besides (never secrets)."""
+
+    id: int
+    company_id: int | None
+    seq: int
+    created_at: dt.datetime
+    actor_id: int | None
+    actor_label: str
+    action: str
+    target: str
+    ip: str
+    user_agent: str
+    api_token_id: int | None
+    details: dict
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> "AuditEventInfo":
+        return cls(event.id, event.company_id, event.seq, event.created_at, event.actor_id,
+                   event.actor_label, event.action, event.target, event.ip, event.user_agent,
+                   event.api_token_id, dict(event.details or {}))
+
+
+#: the columns :meth:`AuditRuleContext.count` compares
+_SAME = ("actor_id", "target", "ip", "api_token_id", "action")
+
+
+@dataclass(frozen=True)
+class AuditRuleContext:
+    """What a rule's ``judge`` reads with (since hookspec 2.4): ``dbsession`` (read only
+    with it: what a rule writes is rolled back), ``registry`` (for
+    :func:`mypages.toolkit.clock` and the like) and ``now``, when the watch runs (the event
+    happened at its own ``created_at``, a little earlier)."""
+
+    dbsession: object
+    registry: object
+    now: dt.datetime
+
+    def count(self, event: AuditEventInfo, within: dt.timedelta,
+              actions: Collection[str] | None = None, same: Sequence[str] = ()) -> int:
+        """How many events of ``event``'s trail, of ``actions`` (the event's own when None),
+        were written in the ``within`` before ``event``, ``event`` included, with the same
+        value as it in each column of ``same`` (``actor_id``, ``target``, ``ip``,
+        ``api_token_id``, ``action``). Events written after it are not counted, so the
+        answer is the same whenever the rule is asked."""
+        unknown = set(same) - set(_SAME)
+        if unknown:
+            raise ValueError(f"count compares only {', '.join(_SAME)}, not {sorted(unknown)}")
+        query = (select(func.count()).select_from(AuditEvent)
+                 .where(AuditEvent.chain_id == chain_of(event.company_id),
+                        AuditEvent.seq <= event.seq,
+                        AuditEvent.created_at >= event.created_at - within,
+                        AuditEvent.action.in_(list(actions or [event.action]))))
+        for column in same:
+            query = query.where(getattr(AuditEvent, column) == getattr(event, column))
+        return self.dbsession.scalar(query)
+
+
+@dataclass(frozen=True)
+class AuditAlert:
+    """What a rule raises about an event (since hookspec 2.4): ``text``, a translation
+    string of your domain saying what happened, whose ``${name}`` placeholders ``values``
+    fill (each reader reads it in their language). ``subject`` names what it is about (an
+    account, an address); for ``quiet_for`` after the event the rule raises nothing more
+    about the same subject in the same trail (None: every event may raise one)."""
+
+    text: TranslationString
+    values: dict = field(default_factory=dict)
+    subject: str = ""
+    quiet_for: dt.timedelta | None = None
+
+
+@dataclass(frozen=True)
+class AuditRule:
+    """A rule that watches the audit trail for suspicious or disallowed behaviour
+    (``mypages_audit_rules``, since hookspec 2.4). ``judge(context, event)`` is shown each
+    new event whose action is in ``actions``, once, in the order of its trail, with an
+    :class:`AuditRuleContext` and an :class:`AuditEventInfo`; it returns an
+    :class:`AuditAlert` or None. ``key`` is unique across the core and every plugin;
+    ``title`` says what the rule flags, for the alert's heading and the operators' list."""
+
+    key: str
+    title: TranslationString
+    actions: tuple[str, ...]
+    judge: Callable[[AuditRuleContext, AuditEventInfo], "AuditAlert | None"]
+
+    def __post_init__(self):
+        if isinstance(self.actions, str) or not self.actions:
+            raise ValueError(f"audit rule {self.key!r}: actions is a tuple of action names")
 
 
 @dataclass(frozen=True)

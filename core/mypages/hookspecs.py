@@ -13,8 +13,8 @@ Hooks are called in one of two ways:
 
 * **platform hooks** (``mypages_modules``, ``mypages_jobs``,
   ``mypages_migrations``, ``mypages_login_methods``, ``mypages_sso_providers``,
-  ``mypages_api``, ``mypages_notification_kinds``, ``mypages_whats_new``)
-  are called for every
+  ``mypages_api``, ``mypages_notification_kinds``, ``mypages_whats_new``,
+  ``mypages_audit_rules``) are called for every
   enabled plugin, once at start-up, ``mypages_purchase`` for every
   enabled plugin when a module is bought, and ``mypages_health_checks`` on
   every readiness check;
@@ -174,6 +174,29 @@ def mypages_whats_new():
     releases: an id already delivered is never delivered again, and removing
     an entry only stops it reaching those who have not had it. Ids are
     unique across the core and all plugins.
+    """
+
+
+@hookspec
+def mypages_audit_rules():
+    """Return rules that watch the audit trail for suspicious or disallowed behaviour, a
+    list of :class:`mypages.toolkit.AuditRule` (since hookspec 2.4).
+
+    Called once at start-up. A job reads each trail's new events shortly after they are
+    committed (every 30 seconds) and shows each event, once, to the rules that name its
+    action, in the order of its trail: ``rule.judge(context, event)`` gets an
+    :class:`mypages.toolkit.AuditRuleContext` (``count`` the events like it in a time
+    window) and an :class:`mypages.toolkit.AuditEventInfo`, and returns an
+    :class:`mypages.toolkit.AuditAlert` or ``None``. Judge from the event and a query or
+    two: the job runs for every event of every company. Never write: the watch rolls back
+    what a rule wrote, and a rule that raises is logged with the plugin's name and skipped
+    for that event.
+
+    An alert is kept once per rule and event (and, with ``quiet_for``, once per subject
+    and time window), listed for operators under Operator > Security alerts, and posted to
+    the company's admins (the operators', for the platform's own trail) as a notification
+    of the kind ``security_alert``, which each person may also have by e-mail. Keys are
+    unique across the core and all plugins; two plugins declaring one stop start-up.
     """
 
 

@@ -27,7 +27,7 @@ from mypages.client_address import TrustedProxies, trusted_proxies
 from mypages.services import SETTINGS_KEY, settings_of
 
 __all__ = ["ApiSettings", "DEFAULT_COST", "DEFAULT_SECRET", "DEVELOPMENT_BLIND_INDEX_KEY",
-           "DEVELOPMENT_KEY", "OWASP_FLOOR", "Argon2Cost", "InvalidSetting", "OutboundSettings", "PurgeSettings",
+           "DEVELOPMENT_KEY", "OWASP_FLOOR", "AlertSettings", "Argon2Cost", "InvalidSetting", "OutboundSettings", "PurgeSettings",
            "S3Settings", "Settings", "SmtpSettings", "StorageSettings", "UnsafeConfiguration",
            "check_production", "parse", "resolve_secret", "settings_of"]
 
@@ -139,6 +139,16 @@ class PurgeSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """``mypages.alerts.*``: when the audit trail's watch calls failed sign-ins many: this
+    many to one account, or from one address, within ``window``."""
+
+    failed_sign_ins_per_account: int = 10
+    failed_sign_ins_per_address: int = 20
+    window: dt.timedelta = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
 class ApiSettings:
     """``mypages.api.*``: the REST API's rate limits (``limits`` notation, such as
     ``600/minute``) and where their counters are kept: empty for the application's database
@@ -181,6 +191,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     mail_sender: str = "My Pages <no-reply@localhost>"
     mail_directory: str = "var/mail"
     #: (host, port) of each configured name server; empty: the system's resolver
@@ -446,6 +457,15 @@ def parse(raw: Mapping[str, object]) -> Settings:
             timeout=read.number("mypages.outbound.timeout", 10.0, kind=float, low=0.1),
         ),
         api=_api(read),
+        alerts=AlertSettings(
+            failed_sign_ins_per_account=read.number(
+                "mypages.alerts.failed_sign_ins_per_account",
+                AlertSettings.failed_sign_ins_per_account, low=2, high=10_000),
+            failed_sign_ins_per_address=read.number(
+                "mypages.alerts.failed_sign_ins_per_address",
+                AlertSettings.failed_sign_ins_per_address, low=2, high=100_000),
+            window=dt.timedelta(minutes=read.number("mypages.alerts.window_minutes", 15,
+                                                    high=24 * 60))),
         mail_sender=read.text("mypages.mail.sender", Settings.mail_sender),
         mail_directory=read.text("mypages.mail.directory", Settings.mail_directory),
         dns_nameservers=tuple(_nameserver(entry)

@@ -10,7 +10,8 @@ from mypages.accounts.signing_in import sign_in, step_up, user_to_prove
 from mypages.api.calls import ApiCall
 from mypages.api.document import ApiBuilder
 from mypages.api.problems import ApiProblem
-from mypages.contract import (CompanyInfo, DashboardCard, DevApp, FederatedIdentity,
+from mypages.contract import (AuditAlert, AuditEventInfo, AuditRule, AuditRuleContext,
+                              CompanyInfo, DashboardCard, DevApp, FederatedIdentity,
                               HealthCheck, JobContext, LoginMethod, Module, NavigationItem,
                               NotificationKind, PeriodicJob, Price, PurchaseRefused,
                               QueuedJobType, RetryAt, SettingsTab, SignInRefused, SsoProvider,
@@ -44,6 +45,10 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "ApiBuilder",
     "ApiCall",
     "ApiProblem",
+    "AuditAlert",
+    "AuditEventInfo",
+    "AuditRule",
+    "AuditRuleContext",
     "Base",
     "BlindIndex",
     "BlobInfo",

@@ -1,6 +1,7 @@
 """Governance: reading the audit trail (a company's Audit trail tab, the operators' page,
-CSV and the REST API), keeping it (retention, the purge that keeps chains verifiable), and
-dormant access (memberships unused too long are disabled).
+CSV and the REST API), keeping it (retention, the purge that keeps chains verifiable),
+watching it (rules that alert admins and operators to suspicious behaviour: watch.py,
+rules.py), and dormant access (memberships unused too long are disabled).
 
 The audit domain below writes the chains; this one knows people, companies and
 memberships, and so hands down how the trail names them and which companies a person's own
@@ -12,6 +13,8 @@ from sqlalchemy import select
 
 from mypages.accounts.models import User
 from mypages.companies.models import Company, Membership
+from mypages.governance import watch
+from mypages.governance.models import SecurityAlert
 
 #: events about a person that name no company, written to each of the person's companies'
 #: trails: their sign-ins and refused sign-ins, their second factors and passwords
@@ -47,8 +50,11 @@ def includeme(config):
     config.set_audit_lookup("companies_of", companies_of)
     config.add_member_audit_actions(*MEMBER_ACTIONS)
     config.register_core_hooks("core.governance", "mypages.governance.hooks")
+    config.on_plugins_ready(watch.build_on_ready)
+    config.add_purge_rule("old security alerts", SecurityAlert, watch.kept_no_longer)
     config.add_company_route("company_audit", "/settings/audit")
     config.add_company_route("company_audit_csv", "/settings/audit.csv")
     config.add_route("operator_audit", "/operator/audit")
     config.add_route("operator_audit_csv", "/operator/audit.csv")
+    config.add_route("operator_alerts", "/operator/alerts")
     config.scan(".views")

@@ -1,9 +1,9 @@
-"""The core's own hook implementations for governance: the Audit trail tab, and the jobs
-that purge the trail and disable dormant memberships."""
+"""The core's own hook implementations for governance: the Audit trail tab, the jobs that
+purge the trail, watch it and disable dormant memberships, and the watch's rules."""
 from __future__ import annotations
 
 from mypages.contract import SettingsTab
-from mypages.governance import dormancy, retention, trail
+from mypages.governance import dormancy, retention, rules, trail, watch
 from mypages.hookspecs import hookimpl
 from mypages.i18n import _
 
@@ -15,7 +15,17 @@ def mypages_company_settings_tabs(request, company):
 
 @hookimpl
 def mypages_jobs():
-    return retention.jobs() + dormancy.jobs()
+    return retention.jobs() + watch.jobs() + dormancy.jobs()
+
+
+@hookimpl
+def mypages_audit_rules():
+    return rules.rules()
+
+
+@hookimpl
+def mypages_notification_kinds():
+    return watch.kinds()
 
 
 @hookimpl

@@ -1,14 +1,16 @@
 """The Audit trail tab of company settings and the operators' platform trail: browse,
-filter, page, download as CSV."""
+filter, page, download as CSV; the operators' list of security alerts."""
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from mypages.governance import dormancy, trail
-from mypages.i18n import _
+from mypages.governance import dormancy, trail, watch
+from mypages.i18n import _, formats_of
+from mypages.inbox.messages import render
 from mypages.people.views import PEOPLE_FORM, person_of
+from mypages.web.inputs import whole_number
 from mypages.work import work_of
 
 
@@ -67,6 +69,25 @@ def platform_trail(request):
 @view_config(route_name="operator_audit_csv", permission="operator", request_method="GET")
 def platform_trail_csv(request):
     return _csv(request, None, "audit-trail-platform")
+
+
+@view_config(route_name="operator_alerts", renderer="mypages:templates/operator_alerts.jinja2",
+             permission="operator", request_method="GET")
+def operator_alerts(request):
+    """Every alert the watch raised, of every company and the platform, newest first."""
+    before = request.GET.get("before", "").strip()
+    before_id = whole_number(before, 1, 2**31 - 1) if before else None
+    if before and before_id is None:
+        request.response.status = 400
+    rows, older = watch.alerts_page(request.dbsession, before_id)
+    rules = watch.audit_rules(request.registry)
+    formats, localizer = formats_of(request), request.localizer
+    alerts = [{"row": row, "text": render(row.text, localizer, formats),
+               "rule": request.translate(rules[row.rule][0].title) if row.rule in rules
+               else row.rule} for row in rows]
+    return {"alerts": alerts, "bad_page": before and before_id is None,
+            "older": request.route_path("operator_alerts", _query={"before": older})
+            if older else None}
 
 
 @view_config(route_name="company_person", form_action="restore", **PEOPLE_FORM)

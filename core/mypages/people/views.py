@@ -212,7 +212,8 @@ def invitation(request):
         request.response.status = 404
         return {"valid": False}
     accept(request.dbsession, invited, user, clock(request).now())
-    request.audit("people.invitation_accepted", target=invited.email, company=company, actor=user)
+    request.audit("people.invitation_accepted", target=invited.email, company=company, actor=user,
+                  role=invited.role.value)
     if request.user is None:
         start_session(request, user, {"pwd": clock(request).now().isoformat()})
     else:

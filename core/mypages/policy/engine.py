@@ -213,7 +213,5 @@ def _audit_break_glass_once(request, context) -> None:
     if context.company.id in audited:
         return
     request.session["break_glass_audited"] = audited + [context.company.id]
+    # the watch over the trail tells the admins (mypages.governance.rules)
     request.audit("policy.break_glass_used")
-    request.enqueue("accounts.break_glass_mail", {"company_id": context.company.id,
-                                                  "user_id": request.user.id,
-                                                  "user_email": request.user.email})

@@ -1,4 +1,6 @@
-"""The sign-in policy's e-mail: a break-glass admin signed in with a password."""
+"""The sign-in policy's e-mail: a break-glass admin signed in with a password. Only jobs
+queued before the watch over the audit trail took it over (the security alert
+``break_glass_sign_in``) still send it."""
 from __future__ import annotations
 
 from mypages.contract import QueuedJobType
