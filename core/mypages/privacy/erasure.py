@@ -104,7 +104,7 @@ def erase_company(work: Work, company_id: int, typed: str) -> CompanyErasure:
     dbsession.expunge(company)
     blobs = blob_store(work.registry, company_id).delete_prefix("")
     work.audit("company.erased", target=company.org_number or f"company {company_id}",
-               org_number=company.org_number, company_id=company_id, people=len(leaving),
+               org_number=company.org_number, erased_company=company_id, people=len(leaving),
                audit_events=events, redacted_events=redacted, blobs=blobs, **swept)
     log.info("company %s (%s) erased", company_id, company.org_number)
     return record
