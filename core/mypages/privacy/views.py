@@ -180,3 +180,17 @@ def delete_own_account(request):
     end_session(request)
     request.session.flash(request.translate(_("Your account was deleted.")))
     return HTTPSeeOther(request.route_url("login"))
+
+
+@view_config(route_name="own_data", permission="signed-in", request_method="POST",
+             renderer="mypages:templates/own_data.jinja2", refusal_page=_own_refused)
+def unknown_own_data_action(request):
+    raise erasure.ErasureRefused(_("Unknown action."))
+
+
+@view_config(route_name="operator_company", permission="operator", request_method="POST",
+             renderer="mypages:templates/operator_company.jinja2",
+             refusal_page=_operator_refused)
+def unknown_operator_company_action(request):
+    _company(request)
+    raise erasure.ErasureRefused(_("Unknown action."))
