@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from mypages.storage.local import LocalBlobStore
 from mypages.testing.cli import OperatorCli
 
-from tests.e2e.steps import sign_in
+from tests.e2e.steps import open_sign_in_and_sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -23,8 +23,7 @@ def test_an_admin_exports_the_companys_data_and_opens_the_archive(browser_page, 
     LocalBlobStore(live_portal.ini.parent / "var" / "blobs").put(
         f"companies/{seeded.company_id}/documents/e2e/original", b"%PDF e2e contract",
         "application/pdf")
-    page.goto("/login")
-    sign_in(page, seeded.admin_email, seeded.password)
+    open_sign_in_and_sign_in(page, seeded.admin_email, seeded.password)
     page.goto(f"/c/{seeded.company_id}/settings/data")
     page.get_by_role("button", name="Export all data").click()
     row = page.locator("#exports tbody tr").first

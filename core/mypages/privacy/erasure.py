@@ -22,7 +22,7 @@ from mypages.contract import CompanyInfo, UserInfo
 from mypages.i18n import _
 from mypages.inbox import AdminsOf, notify
 from mypages.plugins import plugin_hooks
-from mypages.privacy.models import CompanyErasure
+from mypages.privacy.models import CompanyErasure, DataExport
 from mypages.privacy.redaction import Erasing, drop_chain, redact_trail, sweep
 from mypages.refusals import Refusal
 from mypages.services import audit_writer
@@ -148,6 +148,10 @@ def delete_account(work: Work, user_id: int) -> None:
                _("Someone left the company"),
                _("${person} deleted their account and is no longer a member."),
                values={"person": person}, company_id=company_id)
+    for export in dbsession.scalars(select(DataExport).where(
+            DataExport.requested_by_id == user_id, DataExport.blob_key.is_not(None))):
+        # their archives go with them (the rows by ON DELETE CASCADE)
+        blob_store(work.registry, export.company_id).delete(export.blob_key)
     dbsession.execute(delete(UserSession).where(UserSession.user_id == user_id)
                       .execution_options(synchronize_session=False))
     dbsession.execute(delete(User).where(User.id == user_id)

@@ -85,6 +85,10 @@ def build(job: JobContext) -> None:
     """The queued job: write the archive of the export ``payload["export_id"]``."""
     export_id = job.payload["export_id"]
     with job.chunk() as reading:
+        if reading.dbsession.get_bind().dialect.name == "postgresql":
+            # one snapshot for every query of the archive (SQLite's read transaction is one)
+            reading.dbsession.connection(
+                execution_options={"isolation_level": "REPEATABLE READ"})
         export = reading.dbsession.get(DataExport, export_id)
         if export is None or export.status not in (QUEUED, RUNNING):
             return  # erased with its company, or ended by an earlier run

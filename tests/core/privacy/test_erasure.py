@@ -4,7 +4,9 @@ was (its name and number, its people's addresses and names, a personal number, t
 its documents): none is left but the record that it was erased, the other company is
 untouched, and every audit chain still verifies."""
 import datetime as dt
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,8 @@ from mypages.companies.models import Company, Group, GroupMember, Invitation, Me
 from mypages.inbox.models import Notification
 from mypages.jobs.models import QueuedJob
 from mypages.modules.models import ModuleActivation, ModuleSettings, ModuleState, Order
-from mypages.privacy.models import CompanyErasure
+from mypages.privacy.export import request_export
+from mypages.privacy.models import CompanyErasure, DataExport
 from mypages.services import settings_of
 from mypages.sso.models import SsoConnection, SsoGroupMapping, SsoLink, VerifiedDomain
 from mypages.storage import blob_store
@@ -273,3 +276,36 @@ def test_a_plugin_that_fails_to_erase_leaves_everything_as_it_was(
     assert dbsession.scalar(select(User).where(User.email == "half@halfway.example"))
     assert list(blob_store(app, company).list()) != []
     assert notes_data  # the implementation that was replaced
+
+
+def test_the_export_of_a_fully_used_company_holds_every_plugins_part_and_no_secret(
+        app, two_companies, run_jobs, dbsession):
+    gone, _kept, gone_people = two_companies
+    with work_as(app, user=gone_people[0], company=gone) as (work, info):
+        export_id = request_export(work, info).id
+    run_jobs()
+    dbsession.expire_all()
+    export = dbsession.get(DataExport, export_id)
+    assert export.status == "ready" and export.steps_done == export.steps_total
+    _info, data = blob_store(app, gone).get(export.blob_key)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    text = {name: archive.read(name).decode("utf-8", "replace") for name in archive.namelist()}
+    assert "Quentin Quokkason" in text["core/people.csv"]
+    assert "quokka note text" in text["notes/notes.json"]
+    assert "zebrafinch clause" in text["ocr/pages.json"]
+    assert "zebrafinch clause" in text[f"blobs/documents/{_document_id(dbsession, gone)}/original"]
+    assert json.loads(text["bankid/identities.json"])[0]["personal_number"] == PERSONAL_NUMBER
+    assert json.loads(text["rates/source_keys.json"]) == [
+        {"source": "fixer", "key_set": True,
+         "updated_at": json.loads(text["rates/source_keys.json"])[0]["updated_at"]}]
+    assert "quokka-tenant-id" in text["core/sso_connection.json"]
+    everything = "".join(text.values())
+    # secrets stay behind: the company's own key, token hashes, domain proofs
+    assert "quokka-fixer-key" not in everything and "quokka-token" not in everything
+    assert "secret_hash" not in everything and "password_hash" not in everything
+    # and nothing of the other company
+    assert "wombat" not in everything.lower()
+
+
+def _document_id(dbsession, company) -> int:
+    return dbsession.scalar(select(Document.id).where(Document.company_id == company.id))
