@@ -18,6 +18,7 @@ def includeme(config):
     config.add_route("operator_company_download",
                      "/operator/companies/{company_id}/exports/{export_id}/archive.zip",
                      ids=("company_id", "export_id"))
+    config.add_route("operator_erasures", "/operator/erasures")
     config.add_route("own_data", "/account/data")
     config.add_route("own_data_download", "/account/data.zip")
     config.scan(".views")

@@ -35,6 +35,9 @@ KEEP_FOR = dt.timedelta(hours=48)
 #: the blobs of exports, in the company's store; never exported themselves
 PREFIX = "exports/"
 CLEAN_EVERY = dt.timedelta(hours=1)
+#: an export still not made after this long will not be (its job gave up): it fails, so
+#: that the company can ask again
+GIVE_UP_AFTER = dt.timedelta(days=1)
 #: the notification that the archive is ready
 READY_KIND = "privacy.export_ready"
 
@@ -235,6 +238,12 @@ def clean(job: JobContext) -> int:
                 chunk.audit("data.export_expired", company_id=export.company_id,
                             target=f"export {export.id}")
             export.blob_key = None
+        for export in chunk.dbsession.scalars(select(DataExport).where(
+                DataExport.status.in_((QUEUED, RUNNING)),
+                DataExport.created_at < job.now - GIVE_UP_AFTER).limit(500)):
+            export.status, export.error, export.finished_at = FAILED, "core", job.now
+            chunk.audit("data.export_failed", company_id=export.company_id,
+                        target=f"export {export.id}", plugin="core")
     return gone
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
+from sqlalchemy import select
 
 from mypages.accounts import end_session
+from mypages.accounts.models import User
 from mypages.companies.models import Company
 from mypages.contract import CompanyInfo
 from mypages.i18n import _
 from mypages.privacy import erasure, export
-from mypages.privacy.models import PENDING
+from mypages.privacy.models import PENDING, CompanyErasure
 from mypages.privacy.own_data import own_archive
 from mypages.services import clock
 from mypages.work import work_of
@@ -134,6 +136,17 @@ def operator_erase(request):
         "The company ${number} was erased, with all its data.",
         mapping={"number": record.org_number or company.id})))
     return HTTPSeeOther(request.route_url("operator"))
+
+
+@view_config(route_name="operator_erasures",
+             renderer="mypages:templates/operator_erasures.jinja2", permission="operator",
+             request_method="GET")
+def operator_erasures(request):
+    """What is left of the erased companies: which number, when, by whom."""
+    rows = request.dbsession.execute(
+        select(CompanyErasure, User.email).outerjoin(User, User.id == CompanyErasure.erased_by_id)
+        .order_by(CompanyErasure.erased_at.desc()).limit(500)).all()
+    return {"erasures": rows}
 
 
 @view_config(route_name="operator_company_download", permission="operator",

@@ -6,9 +6,10 @@ import json
 import zipfile
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from mypages.audit.models import AuditEvent
+from mypages.jobs.models import QueuedJob
 from mypages.privacy.models import DataExport
 from mypages.storage import blob_store
 from mypages.testing.plugin import enrol_two_factor, sign_in
@@ -132,3 +133,22 @@ def test_an_operator_exports_a_company_from_its_page(app, testapp, factory, comp
     archive = zipfile.ZipFile(io.BytesIO(testapp.get(
         page.html.select_one("#exports a[download]")["href"]).body))
     assert "core/people.csv" in archive.namelist()
+
+
+def test_an_export_whose_job_gave_up_fails_a_day_later_so_another_can_be_asked_for(
+        app, testapp, company, run_jobs, clock, dbsession):
+    sign_in(testapp, "admin@export.se")
+    testapp.get(f"/c/{company.id}/settings/data").forms["export-form"].submit()
+    dbsession.execute(update(QueuedJob).where(QueuedJob.name == "privacy.export")
+                      .values(finished_at=QueuedJob.created_at, last_error="gave up"))
+    dbsession.commit()
+    clock.shift(0, days=1, hours=1)
+    run_jobs()
+    dbsession.expire_all()
+    assert dbsession.scalar(select(DataExport.status)) == "failed"
+    testapp.reset()
+    testapp.set_cookie("mypages_locale", "en")
+    sign_in(testapp, "admin@export.se")
+    page = testapp.get(f"/c/{company.id}/settings/data")
+    assert page.html.select_one("#exports tbody tr")["data-status"] == "failed"
+    page.forms["export-form"].submit(status=303)

@@ -118,3 +118,6 @@ def test_an_operator_erases_a_company_from_its_page_typing_its_number(
     erased = dbsession.scalar(select(AuditEvent).where(AuditEvent.action == "company.erased"))
     assert erased.reason == "the contract ended"
     assert erased.actor_label.startswith("ops@platform.example")
+    page = testapp.get("/operator/").click(href="/operator/erasures")
+    assert [cell.text for cell in page.html.select("#erasures td")][::3] == ["556036-0793"]
+    assert "ops@platform.example" in page.html.select_one("#erasures").text
