@@ -219,9 +219,11 @@ def drop_throttles(dbsession, erasing: Erasing) -> int:
         gone += dbsession.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(keys))
                                   .execution_options(synchronize_session=False)).rowcount
     if erasing.token_ids:
-        segments = tuple(f"/{token_id}/" for token_id in erasing.token_ids)
+        # a token's counter is keyed "LIMITER/<token id>/<limit>" (an address is never a
+        # bare number)
+        ids = {str(token_id) for token_id in erasing.token_ids}
         counters = [key for key in dbsession.scalars(select(RateLimitCounter.key))
-                    if any(segment in key for segment in segments) and "token" in key]
+                    if len(key.split("/")) > 2 and key.split("/")[1] in ids]
         if counters:
             gone += dbsession.execute(delete(RateLimitCounter).where(
                 RateLimitCounter.key.in_(counters))

@@ -10,10 +10,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from limits import parse as parse_limit
 from sqlalchemy import MetaData, create_engine, select, text
 
 from mypages.accounts.models import LoginThrottle, User
-from mypages.api.models import RateLimitCounter
+from mypages.api.models import ApiToken, RateLimitCounter
 from mypages.audit import chain as audit_chain
 from mypages.audit.models import AuditEvent
 from mypages.companies.models import Company, Group, GroupMember, Invitation, Membership, Role
@@ -114,7 +115,8 @@ def populate(app, dbsession, name, org, domain, prefix, people, note, document_t
     # sign-in throttles, queued jobs, and a notification that name them
     dbsession.add_all([
         LoginThrottle(key=f"sign_in:account:{member.email}", failures=3),
-        RateLimitCounter(key=f"LIMITER/token/{token.id}/600/1/minute", count=5,
+        # the API's counter of the token's requests, keyed as mypages.api.ratelimit keys it
+        RateLimitCounter(key=parse_limit("600/minute").key_for(str(token.id)), count=5,
                          expires_at=NOW.timestamp() + 60),
         QueuedJob(name="people.mail_invitation", payload={"email": f"invitee@{domain}"}),
         QueuedJob(name="notes.digest", payload={"company_id": company.id}),
@@ -236,6 +238,10 @@ def test_a_fully_used_company_is_erased_leaving_nothing_of_it_but_its_record(
         assert actions[-1] == "audit.redacted"
         assert "wendy@wombat.example" in session.scalar(select(AuditEvent.actor_label).where(
             AuditEvent.chain_id == kept.id).limit(1))
+        # the rate-limit counter of the erased company's token went; the other's stayed
+        kept_token = session.scalar(select(ApiToken.id).where(ApiToken.company_id == kept.id))
+        assert session.scalars(select(RateLimitCounter.key)).all() == [
+            parse_limit("600/minute").key_for(str(kept_token))]
         checked, problems = audit_chain.verify(session)
         assert problems == [] and checked > 5
         for value in KEPT:
