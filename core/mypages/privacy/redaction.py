@@ -18,6 +18,7 @@ from sqlalchemy import delete, select, update
 from mypages.accounts.models import LoginThrottle
 from mypages.api.models import RateLimitCounter
 from mypages.audit.chain import digest
+from mypages.audit import SUBJECT
 from mypages.audit.models import PLATFORM_CHAIN, AuditChain, AuditEvent
 from mypages.inbox.models import Notification
 from mypages.jobs.models import PeriodicJobState, QueuedJob
@@ -91,8 +92,16 @@ def _text(value) -> str:
 _TEXT_COLUMNS = ("actor_label", "company_label", "target", "reason", "user_agent")
 
 
+def _theirs(event, erasing: Erasing) -> bool:
+    """Whether the event is by one of the people, or about them with nobody signed in (a
+    wrong password typed for them): its address and browser are theirs, most likely."""
+    subject = (event.details or {}).get(SUBJECT) if isinstance(event.details, dict) else None
+    return ((event.actor_id is not None and event.actor_id in erasing.user_ids)
+            or (subject is not None and subject in erasing.user_ids))
+
+
 def _touches(event: AuditEvent, erasing: Erasing) -> bool:
-    if event.actor_id is not None and event.actor_id in erasing.user_ids:
+    if _theirs(event, erasing):
         return True
     return erasing.found_in(" ".join([*(getattr(event, name) or "" for name in _TEXT_COLUMNS),
                                       _text(event.details or {})]))
@@ -102,9 +111,11 @@ def _redact(event: AuditEvent, erasing: Erasing) -> None:
     for name in _TEXT_COLUMNS:
         setattr(event, name, erasing.scrub(getattr(event, name) or ""))
     event.details = erasing.scrub(event.details or {})
+    if _theirs(event, erasing):
+        # from where: the ids stay, numbers that name nobody now
+        event.ip, event.user_agent = "", ""
     if event.actor_id is not None and event.actor_id in erasing.user_ids:
-        # who they were, and from where: the id stays, as a number that names nobody now
-        event.actor_label, event.ip, event.user_agent = REDACTED, "", ""
+        event.actor_label = REDACTED
 
 
 def chains_to_redact(dbsession, erasing: Erasing, leave: Iterable[int] = ()) -> dict[int, int]:

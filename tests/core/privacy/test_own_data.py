@@ -13,7 +13,7 @@ from mypages.audit import chain as audit_chain
 from mypages.audit.models import AuditEvent
 from mypages.companies.models import Company
 from mypages.inbox.models import Notification
-from mypages.testing.plugin import enrol_two_factor, sign_in, work_as
+from mypages.testing.plugin import csrf_token, enrol_two_factor, sign_in, work_as
 
 
 @pytest.fixture
@@ -50,6 +50,8 @@ def test_a_person_deletes_their_account_and_the_admins_are_told(
     pia_id = pia.id
     with work_as(app, user=pia, company=company) as (work, info):
         work.audit("notes.created", company=info, target="a note by Pia Person")
+    testapp.post("/login", {"csrf_token": csrf_token(testapp), "email": "pia@owndata.example",
+                            "password": "not her password"}, status=(200, 400, 401, 429))
     sign_in(testapp, "pia@owndata.example")
     page = testapp.get("/account/data")
     form = page.forms["delete-account"]
@@ -74,6 +76,9 @@ def test_a_person_deletes_their_account_and_the_admins_are_told(
     assert "pia@owndata.example" not in text and "Pia Person" not in text
     theirs = [e for e in events if e.actor_id == pia_id]
     assert theirs and all((e.actor_label, e.ip) == ("[erased]", "") for e in theirs)
+    # a wrong password typed for her: from where is hers too
+    [failed] = [e for e in events if e.action == "account.sign_in_failed"]
+    assert (failed.ip, failed.user_agent) == ("", "")
     assert [e.action for e in events][-2:] == ["audit.redacted", "account.deleted"]
     assert audit_chain.verify(dbsession)[1] == []
 
