@@ -17,9 +17,10 @@ Hooks are called in one of two ways:
   are called for every
   enabled plugin, once at start-up, ``mypages_purchase`` for every
   enabled plugin when a module is bought, ``mypages_health_checks`` on
-  every readiness check, and ``mypages_company_export`` and
+  every readiness check, ``mypages_company_export`` and
   ``mypages_company_erase`` for every enabled plugin, whatever the company's
-  modules, when a company's data is exported or erased;
+  modules, when a company's data is exported or erased, and
+  ``mypages_user_export`` when a person downloads their own data;
 * **development hooks** (``mypages_dev_apps``, ``mypages_demo``) are called
   only while ``mypages.dev_features`` is on, which production refuses;
 * **company hooks** (``mypages_company_settings_tabs``,
@@ -310,6 +311,24 @@ def mypages_company_export(context, company, archive):
     :param context: an :class:`mypages.toolkit.EventContext`: ``dbsession`` to read with,
         ``company``, ``user`` (who asked; ``None`` for an operator at the command line).
     :param company: the company, a :class:`mypages.toolkit.CompanyInfo`.
+    :param archive: the :class:`mypages.toolkit.ExportArchive` being written, scoped to
+        this plugin's folder.
+    """
+
+
+@hookspec
+def mypages_user_export(context, user, archive):
+    """Add what this plugin keeps about ``user`` to the archive of their own data, which
+    they download from their account (since hookspec 2.4).
+
+    Called at once, in the request, for every enabled plugin: read with
+    ``context.dbsession`` and add rows as for :func:`mypages_company_export`, in this
+    plugin's folder of the archive; keep it small and quick. Their personal data only,
+    not their companies' (a company's notes are the company's). Never add secrets.
+
+    :param context: an :class:`mypages.toolkit.EventContext`; ``user`` and ``company``
+        (``None``) as the event is about the person.
+    :param user: the person, a :class:`mypages.toolkit.UserInfo`.
     :param archive: the :class:`mypages.toolkit.ExportArchive` being written, scoped to
         this plugin's folder.
     """

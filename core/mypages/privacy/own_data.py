@@ -10,7 +10,10 @@ from sqlalchemy import or_, select
 from mypages.accounts.models import RecoveryCode, TotpCredential, User, UserSession
 from mypages.audit.models import AuditEvent
 from mypages.companies.models import Company, Membership
+from mypages.contract import UserInfo
+from mypages.events import EventContext
 from mypages.inbox.models import Notification, NotificationPreference
+from mypages.plugins import plugin_hooks
 from mypages.privacy.archive import ExportArchive
 from mypages.privacy.core_data import columns
 
@@ -50,13 +53,22 @@ def own_kinds(dbsession, user_id: int) -> dict[str, list[dict]]:
     }
 
 
-def own_archive(dbsession, user_id: int, now) -> tempfile.SpooledTemporaryFile:
-    """The zip of the person's data, rewound."""
+def own_archive(dbsession, registry, user_id: int, now) -> tempfile.SpooledTemporaryFile:
+    """The zip of the person's data, the plugins' parts in folders of their own
+    (``mypages_user_export``), rewound."""
+    user = UserInfo.of(dbsession.get(User, user_id))
+    context = EventContext(dbsession, registry, now, None, user)
+    core = registry.get("plugins.core", set())
     file = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as zip_file:
         archive = ExportArchive(zip_file, "")
         for kind, rows in own_kinds(dbsession, user_id).items():
             archive.add_rows(kind, rows)
+        for impl in reversed(plugin_hooks(registry).mypages_user_export.get_hookimpls()):
+            given = {"context": context, "user": user,
+                     "archive": archive.scoped("core" if impl.plugin_name in core
+                                               else impl.plugin_name)}
+            impl.function(**{name: given[name] for name in impl.argnames})
         archive.finish({"user_id": user_id, "exported_at": now.isoformat()})
     file.seek(0)
     return file

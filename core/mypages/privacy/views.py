@@ -170,7 +170,7 @@ def own_data(request):
 @view_config(route_name="own_data_download", permission="signed-in", request_method="GET")
 def own_data_download(request):
     now = clock(request).now()
-    file = own_archive(request.dbsession, request.user.id, now)
+    file = own_archive(request.dbsession, request.registry, request.user.id, now)
     request.audit("account.data_downloaded", company=None)
     response = Response(app_iter=file, content_type="application/zip")
     response.content_disposition = f'attachment; filename="my-data-{now.date().isoformat()}.zip"'

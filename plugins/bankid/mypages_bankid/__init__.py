@@ -19,7 +19,8 @@ from mypages.toolkit import (HealthCheck, LoginMethod, MigrationSource, Module, 
 
 from mypages_bankid import identities
 from mypages_bankid.client import certificate_expiry
-from mypages_bankid.data import mypages_company_erase, mypages_company_export  # noqa: F401
+from mypages_bankid.data import (mypages_company_erase, mypages_company_export,  # noqa: F401
+                                 mypages_user_export)
 from mypages_bankid.dev import DEMO_PERSONAL_NUMBER, mypages_dev_apps  # noqa: F401 (a hook)
 from mypages_bankid.i18n import _
 from mypages_bankid.identities import has_bankid, with_bankid

@@ -38,3 +38,11 @@ def mypages_company_erase(context, company, users):
         Identity.user_id.in_(leaving)
         | ((Identity.registered_by_company_id == company.id)
            & Identity.confirmed_at.is_(None))))
+
+
+@hookimpl
+def mypages_user_export(context, user, archive):
+    identity = context.dbsession.get(Identity, user.id)
+    archive.add_rows("identity", [] if identity is None else [{
+        "personal_number": identity.personal_number, "confirmed_at": identity.confirmed_at,
+        "created_at": identity.created_at}])

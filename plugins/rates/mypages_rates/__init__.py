@@ -26,7 +26,8 @@ from mypages_rates.config import (CONFIG, RatesConfig, check_production, collect
                                   sources)
 from mypages_rates.fakes import FakeFeeds
 from mypages_rates import formatting
-from mypages_rates.data import mypages_company_erase, mypages_company_export  # noqa: F401
+from mypages_rates.data import (mypages_company_erase, mypages_company_export,  # noqa: F401
+                                mypages_user_export)
 from mypages_rates.fetch import HEALTH_BLOB, MODULE_KEY, jobs
 from mypages_rates.models import Notice
 from mypages_rates.reading import followed_rows, shown, with_changes

@@ -41,3 +41,14 @@ def mypages_company_export(context, company, archive):
 def mypages_company_erase(context, company):
     for model in (Notice, Alert, Follow, CompanyKey):
         context.dbsession.execute(delete(model).where(model.company_id == company.id))
+
+
+@hookimpl
+def mypages_user_export(context, user, archive):
+    dbsession = context.dbsession
+    alerts = dbsession.execute(select(Alert, Series).join(Series, Series.id == Alert.series_id)
+                               .where(Alert.user_id == user.id).order_by(Alert.id)).all()
+    archive.add_rows("alerts", [
+        {"company_id": alert.company_id, "source": series.source, "series": series.code,
+         "kind": alert.kind, "threshold": alert.threshold, "basis_points": alert.basis_points,
+         "created_at": alert.created_at} for alert, series in alerts])

@@ -15,6 +15,8 @@ from mypages.companies.models import Company
 from mypages.inbox.models import Notification
 from mypages.testing.plugin import csrf_token, enrol_two_factor, sign_in, work_as
 
+from mypages_bankid.models import Identity
+
 
 @pytest.fixture
 def company(factory):
@@ -25,6 +27,9 @@ def company(factory):
 
 
 def test_a_person_downloads_their_own_data(testapp, company, dbsession):
+    pia = dbsession.scalar(select(User).where(User.email == "pia@owndata.example"))
+    dbsession.add(Identity(user_id=pia.id, personal_number="198112189876"))
+    dbsession.commit()
     sign_in(testapp, "pia@owndata.example")
     page = testapp.get("/account").click(href="/account/data")
     download = page.click(href="/account/data.zip")
@@ -39,6 +44,10 @@ def test_a_person_downloads_their_own_data(testapp, company, dbsession):
     events = json.loads(archive.read("audit_events.json"))
     assert "account.signed_in" in {event["action"] for event in events}
     assert "Pia Person" in archive.read("audit_events.csv").decode()
+    # and what the plugins keep of her (mypages_user_export), each in its folder
+    assert json.loads(archive.read("bankid/identity.json"))[0]["personal_number"] == \
+        "198112189876"
+    assert json.loads(archive.read("rates/alerts.json")) == []
     dbsession.expire_all()
     assert dbsession.scalar(select(AuditEvent).where(
         AuditEvent.action == "account.data_downloaded")) is not None
