@@ -100,12 +100,15 @@ def erase_company(work: Work, company_id: int, typed: str) -> CompanyErasure:
     record = CompanyErasure(org_number=company.org_number, erased_at=work.now(),
                             erased_by_id=work.actor.user_id)
     dbsession.add(record)
-    dbsession.flush()
-    dbsession.expunge(company)
-    blobs = blob_store(work.registry, company_id).delete_prefix("")
+    store = blob_store(work.registry, company_id)
     work.audit("company.erased", target=company.org_number or f"company {company_id}",
                org_number=company.org_number, erased_company=company_id, people=len(leaving),
-               audit_events=events, redacted_events=redacted, blobs=blobs, **swept)
+               audit_events=events, redacted_events=redacted,
+               blobs=sum(1 for _blob in store.list()), **swept)
+    dbsession.flush()
+    dbsession.expunge_all()  # the rows read are gone
+    # last: blobs cannot be part of the transaction (run again if the commit then fails)
+    store.delete_prefix("")
     log.info("company %s (%s) erased", company_id, company.org_number)
     return record
 
