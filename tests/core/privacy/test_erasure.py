@@ -21,6 +21,7 @@ from mypages.companies.models import Company, Group, GroupMember, Invitation, Me
 from mypages.inbox.models import Notification
 from mypages.jobs.models import QueuedJob
 from mypages.modules.models import ModuleActivation, ModuleSettings, ModuleState, Order
+from mypages.privacy.erasure import erase_company
 from mypages.privacy.export import request_export
 from mypages.privacy.models import CompanyErasure, DataExport
 from mypages.services import settings_of
@@ -315,3 +316,29 @@ def test_the_export_of_a_fully_used_company_holds_every_plugins_part_and_no_secr
 
 def _document_id(dbsession, company) -> int:
     return dbsession.scalar(select(Document.id).where(Document.company_id == company.id))
+
+
+def test_a_company_erased_while_its_export_is_being_made_leaves_no_archive(
+        app, factory, run_jobs, monkeypatch):
+    company = factory.company("Racing AB", org_number="556036-0793")
+    admin = factory.user("racer@racing.example", company=company, role="admin")
+    blob_store(app, company).put("contract.pdf", b"%PDF racing")
+    with work_as(app, user=admin, company=company) as (work, info):
+        request_export(work, info)
+    hook = app.registry["plugins.manager"].hook.mypages_company_export
+    impl = next(i for i in hook.get_hookimpls() if i.plugin_name == "notes")
+    exported = impl.function
+
+    def erased_meanwhile(context, company, archive):
+        exported(context=context, company=company, archive=archive)
+        # an operator erases the company while the archive is being written
+        with work_as(app) as (work, _info):
+            erase_company(work, company.id, "556036-0793")
+
+    monkeypatch.setattr(impl, "function", erased_meanwhile)
+    monkeypatch.setattr(impl, "argnames", ("context", "company", "archive"))
+    run_jobs()
+    assert list(blob_store(app, company).list()) == []
+    with app.registry["db.session_factory"]() as session:
+        assert session.scalar(select(DataExport)) is None
+        assert session.scalar(select(Company)) is None
