@@ -50,8 +50,10 @@ class Erasing:
         unique = {value.strip().lower() for value in self.values
                   if isinstance(value, str) and len(value.strip()) >= SHORTEST}
         self.values = sorted(unique, key=len, reverse=True)  # the longest replaced first
-        self._pattern = (re.compile("|".join(re.escape(value) for value in self.values),
-                                    re.IGNORECASE) if self.values else None)
+        # whole words only: a person called Ann leaves "channel" alone
+        self._pattern = (re.compile("(?<!\\w)(?:" + "|".join(re.escape(value)
+                                                           for value in self.values)
+                                    + ")(?!\\w)", re.IGNORECASE) if self.values else None)
 
     def found_in(self, text: str) -> bool:
         return self._pattern is not None and bool(self._pattern.search(text))
