@@ -44,8 +44,8 @@ LAYERS = (
     ("inbox",),                # the notification centre: the bell, What's new, trial reminders
     ("policy", "billing"),     # the sign-in policy, judging every session; orders and receipts
     ("api", "sso"),            # the REST API and its tokens; the Single Sign On module
-    ("operator", "governance"),  # the operators' pages; reading and keeping the audit trail,
-                               # dormant access
+    ("operator", "governance", "privacy"),  # the operators' pages; reading and keeping the
+                               # audit trail, dormant access; data export and erasure
     # entry points
     ("demo",),                 # what plugins seed demo data with (mypages demo)
     ("mypages",),              # this module: the composition root
@@ -94,6 +94,7 @@ def application(settings: dict):
             config.include(".sso")            # Single Sign On module: OIDC, SAML, verified domains
             config.include(".operator")       # platform operators' pages
             config.include(".governance")     # the audit trail's pages and purge; dormant access
+            config.include(".privacy")        # data export and erasure; a person's own data
             config.include(".dev")            # plugins' offline stand-ins under /_dev/ (development)
             config.include_plugins()          # every enabled plugin, last
     except ConfigurationConflictError as conflict:

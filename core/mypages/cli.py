@@ -35,6 +35,7 @@ from mypages.i18n import catalogs, localizer_for, supported
 from mypages.jobs import Worker, overview
 from mypages.modules.lifecycle import activate
 from mypages.plugins import OK, PluginError, make_plugin_manager, survey
+from mypages.privacy.erasure import erase_company
 from mypages.refusals import Refusal
 from mypages.services import password_hasher, settings_of
 from mypages.settings import parse
@@ -483,6 +484,27 @@ def companies_list(ctx):
                  "default_locale": c.default_locale or ""}
                 for c in work.dbsession.scalars(select(Company).order_by(Company.id))]
     emit(ctx, rows, ["id", "name", "org_number", "default_locale"])
+
+
+@companies.command("erase")
+@click.argument("company_id", type=int)
+@click.option("--confirm", "typed", required=True,
+              help="The company's organisation number (its id if it has none), to confirm")
+@click.pass_context
+def companies_erase(ctx, company_id, typed):
+    """Erase the company COMPANY_ID for good: every row and stored file of the core and of
+    every plugin, the accounts of its people who belong to no other company, its audit
+    trail, and what the rest of the platform's records say of it. Only a record that it was
+    erased is kept (its number, when, by whom). This cannot be undone."""
+    tm, work = ctx.obj["env"].transaction()
+    try:
+        with tm:
+            record = erase_company(work, company_id, typed)
+            row = {"company": company_id, "org_number": record.org_number or "",
+                   "erased_at": record.erased_at.isoformat()}
+    except Refusal as refused:
+        _refused(ctx, refused)
+    emit(ctx, [row], ["company", "org_number", "erased_at"])
 
 
 @main.group()

@@ -16,8 +16,11 @@ Hooks are called in one of two ways:
   ``mypages_api``, ``mypages_notification_kinds``, ``mypages_whats_new``,
   ``mypages_audit_rules``) are called for every
   enabled plugin, once at start-up, ``mypages_purchase`` for every
-  enabled plugin when a module is bought, and ``mypages_health_checks`` on
-  every readiness check;
+  enabled plugin when a module is bought, ``mypages_health_checks`` on
+  every readiness check, ``mypages_company_export`` and
+  ``mypages_company_erase`` for every enabled plugin, whatever the company's
+  modules, when a company's data is exported or erased, and
+  ``mypages_user_export`` when a person downloads their own data;
 * **development hooks** (``mypages_dev_apps``, ``mypages_demo``) are called
   only while ``mypages.dev_features`` is on, which production refuses;
 * **company hooks** (``mypages_company_settings_tabs``,
@@ -309,6 +312,72 @@ def mypages_health_checks(registry, now, dbsession):
     :param dbsession: a SQLAlchemy session of this check's own, to read with (one indexed
         query, not a scan: this runs every few seconds); whatever it holds is rolled back
         afterwards. Since hookspec 2.4.
+    """
+
+
+@hookspec
+def mypages_company_export(context, company, archive):
+    """Add everything this plugin keeps about ``company`` to its data export (since
+    hookspec 2.4).
+
+    Called by the job that builds the archive a company admin or an operator asked for,
+    for every enabled plugin whether or not the company still has its module (data kept
+    through a trial's end is the company's too). Read with ``context.dbsession`` (one
+    consistent snapshot for the whole archive); write nothing. Add rows per kind with
+    ``archive.add_rows("documents", rows)`` (a list of dicts of plain values: each kind
+    becomes ``<plugin>/<kind>.json`` and ``<plugin>/<kind>.csv``) and files with
+    ``archive.add_file(name, data)``. Never add secrets (keys, tokens, password hashes):
+    say that one is set instead. The blobs of the company's blob store are added by the
+    core, under ``blobs/``. An implementation that raises fails the export, which names
+    the plugin.
+
+    :param context: an :class:`mypages.toolkit.EventContext`: ``dbsession`` to read with,
+        ``company``, ``user`` (who asked; ``None`` for an operator at the command line).
+    :param company: the company, a :class:`mypages.toolkit.CompanyInfo`.
+    :param archive: the :class:`mypages.toolkit.ExportArchive` being written, scoped to
+        this plugin's folder.
+    """
+
+
+@hookspec
+def mypages_user_export(context, user, archive):
+    """Add what this plugin keeps about ``user`` to the archive of their own data, which
+    they download from their account (since hookspec 2.4).
+
+    Called at once, in the request, for every enabled plugin: read with
+    ``context.dbsession`` and add rows as for :func:`mypages_company_export`, in this
+    plugin's folder of the archive; keep it small and quick. Their personal data only,
+    not their companies' (a company's notes are the company's). Never add secrets.
+
+    :param context: an :class:`mypages.toolkit.EventContext`; ``user`` and ``company``
+        (``None``) as the event is about the person.
+    :param user: the person, a :class:`mypages.toolkit.UserInfo`.
+    :param archive: the :class:`mypages.toolkit.ExportArchive` being written, scoped to
+        this plugin's folder.
+    """
+
+
+@hookspec
+def mypages_company_erase(context, company, users):
+    """Delete everything this plugin keeps about ``company`` (since hookspec 2.4).
+
+    Called when an operator erases the company permanently, for every enabled plugin
+    whether or not the company still has its module, in the erasure's one transaction
+    (``context.dbsession``): delete the rows, and what they say of ``users``; if anything
+    raises, nothing at all is erased. The company's blob store (``companies/<id>/``) is
+    emptied by the core afterwards; the core then deletes the company and the people of
+    ``users``, and with them every row that refers to them with ``ON DELETE CASCADE``.
+
+    Return, if you like, strings this plugin wrote where the core keeps free text (audit
+    details, job payloads), such as names it recorded: the core removes them there too. It
+    already removes the company's name and number and the e-mail addresses and names of
+    ``users``.
+
+    :param context: an :class:`mypages.toolkit.EventContext` in the erasure's transaction;
+        its ``user`` is the operator (``None`` at the command line).
+    :param company: the company, a :class:`mypages.toolkit.CompanyInfo`.
+    :param users: the people erased with it (members of no other company), a list of
+        :class:`mypages.toolkit.UserInfo`.
     """
 
 

@@ -33,6 +33,7 @@ from mypages.outbound import Outbound, OutboundError, outbound_client
 from mypages.people.mail import mail_company_admins, mail_user
 from mypages.people.members import company_admins, company_members
 from mypages.plugins import plugin_hooks
+from mypages.privacy.archive import ExportArchive
 from mypages.refusals import Refusal
 from mypages.services import Clock, Mailer, clock, mailer
 from mypages.sso import sso_providers
@@ -61,6 +62,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "DevApp",
     "EncryptedText",
     "EventContext",
+    "ExportArchive",
     "FederatedIdentity",
     "HOOKSPEC_VERSION",
     "HealthCheck",

@@ -24,6 +24,12 @@ def mypages_audit_rules():
 
 
 @hookimpl
+def mypages_company_erase(context, company):
+    """An erased company's alerts name its people, and its chain's watch place goes with it."""
+    watch.forget_company(context.dbsession, company.id)
+
+
+@hookimpl
 def mypages_notification_kinds():
     return watch.kinds()
 

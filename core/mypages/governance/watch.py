@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 from urllib.parse import urlencode
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mypages.accounts.models import User
@@ -207,3 +207,12 @@ def kept_no_longer(now: dt.datetime, settings):
 def jobs() -> list:
     return [PeriodicJob("audit.watch", watch, every=EVERY)]
 
+
+def forget_company(dbsession, company_id: int) -> None:
+    """Delete what the watch keeps of a company being erased: its alerts, in its chain or
+    another, and its chain's place."""
+    dbsession.execute(delete(SecurityAlert).where(
+        or_(SecurityAlert.company_id == company_id, SecurityAlert.chain_id == company_id))
+        .execution_options(synchronize_session=False))
+    dbsession.execute(delete(AuditWatch).where(AuditWatch.chain_id == company_id)
+                      .execution_options(synchronize_session=False))

@@ -26,7 +26,8 @@ def operator_home(request):
         .outerjoin(members, members.c.company_id == Company.id)
         .order_by(Company.name).limit(500)
     ).all()
-    return {"companies": companies, "plugins": request.registry["plugins.found"]}
+    return {"companies": companies, "plugins": request.registry["plugins.found"],
+            "messages": request.session.pop_flash()}
 
 
 @view_config(route_name="operator_orders", renderer="mypages:templates/orders.jinja2",

@@ -16,10 +16,12 @@ from mypages.toolkit import (DashboardCard, MigrationSource, Module, NavigationI
 
 from mypages_example_notes.api import add_operations
 from mypages_example_notes.common import MODULE_KEY, _
+from mypages_example_notes.data import mypages_company_erase, mypages_company_export  # noqa: F401
 from mypages_example_notes.models import Note
 
-#: the hookspec version this plugin was written for (2.3: mypages_demo, the REST API)
-mypages_hookspec = "2.3"
+#: the hookspec version this plugin was written for (2.3: mypages_demo, the REST API; 2.4:
+#: its notes in the company's data export and erasure)
+mypages_hookspec = "2.4"
 
 #: the company of the demo data (mypages-devtools makes it; made here if that is not installed)
 DEMO_COMPANY = "Demo AB"

@@ -19,13 +19,15 @@ from mypages.toolkit import (HealthCheck, LoginMethod, MigrationSource, Module, 
 
 from mypages_bankid import identities
 from mypages_bankid.client import certificate_expiry
+from mypages_bankid.data import (mypages_company_erase, mypages_company_export,  # noqa: F401
+                                 mypages_user_export)
 from mypages_bankid.dev import DEMO_PERSONAL_NUMBER, mypages_dev_apps  # noqa: F401 (a hook)
 from mypages_bankid.i18n import _
 from mypages_bankid.identities import has_bankid, with_bankid
 from mypages_bankid.models import Identity, metadata
 from mypages_bankid.web import service_of
 
-mypages_hookspec = "2.3"
+mypages_hookspec = "2.4"
 
 MODULE_KEY = "bankid"
 METHOD_KEY = "bankid"

@@ -16,12 +16,13 @@ from mypages.toolkit import (DashboardCard, MigrationSource, Module, NavigationI
                              Price, hookimpl)
 
 from mypages_ocr import reading, settings as ocr_settings
+from mypages_ocr.data import mypages_company_erase, mypages_company_export  # noqa: F401
 from mypages_ocr.engines.tesseract import TesseractEngine
 from mypages_ocr.i18n import _
 from mypages_ocr.models import Document
 
 #: the hookspec version this plugin was written for
-mypages_hookspec = "2.3"
+mypages_hookspec = "2.4"
 
 MODULE_KEY = "ocr"
 

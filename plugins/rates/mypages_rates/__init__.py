@@ -26,14 +26,17 @@ from mypages_rates.config import (CONFIG, RatesConfig, check_production, collect
                                   sources)
 from mypages_rates.fakes import FakeFeeds
 from mypages_rates import formatting
+from mypages_rates.data import (mypages_company_erase, mypages_company_export,  # noqa: F401
+                                mypages_user_export)
 from mypages_rates.fetch import HEALTH_BLOB, MODULE_KEY, jobs
 from mypages_rates.models import Notice
 from mypages_rates.reading import followed_rows, shown, with_changes
 from mypages_rates.sources.builtin import built_in
 from mypages_rates.translations import _
 
-#: the hookspec version this plugin was written for (2.3: template cards, plugins' own hooks)
-mypages_hookspec = "2.3"
+#: the hookspec version this plugin was written for (2.3: template cards, plugins' own hooks;
+#: 2.4: its part of a company's data export and erasure)
+mypages_hookspec = "2.4"
 
 #: a source not heard from successfully for this long is shown to operators as a warning
 STALE = dt.timedelta(days=4)

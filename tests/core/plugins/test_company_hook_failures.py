@@ -142,7 +142,7 @@ def test_a_plugin_raising_in_every_company_hook_takes_no_page_down(world, dbsess
     assert notes_shown(modules, company) == {"navigation": [("Notes", None)], "tab": True}
     tabs = [a.text for a in modules.html.select("nav.tabs a")]
     assert tabs == ["Company", "Modules", "Billing", "People", "Security", "API", "Audit trail",
-                    "Notes"]
+                    "Data", "Notes"]
 
     for path in ("/settings/company", "/settings/people", "/settings/notes"):
         settings = web.get(f"{base}{path}", status=200)

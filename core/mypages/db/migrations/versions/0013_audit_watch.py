@@ -1,7 +1,7 @@
 """the watch over the audit trail: how far it read each chain, and its security alerts
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-03 21:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import mypages.db
 
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
