@@ -22,6 +22,7 @@ from mypages.toolkit import (BlobNotFound, DashboardCard, DevApp, HealthCheck, M
 
 from mypages_rates.alerts import KIND as ALERT_KIND
 from mypages_rates.alerts import check_alerts
+from mypages_rates.api import add_operations
 from mypages_rates.config import (CONFIG, RatesConfig, check_production, collect_sources,
                                   sources)
 from mypages_rates.fakes import FakeFeeds
@@ -55,6 +56,11 @@ def mypages_modules():
 @hookimpl
 def mypages_notification_kinds():
     return [ALERT_KIND]
+
+
+@hookimpl
+def mypages_api(api):
+    add_operations(api)
 
 
 @hookimpl

@@ -104,13 +104,13 @@ def _months_before(day: dt.date, months: int) -> dt.date:
 
 
 def history(dbsession, series_id: int, start: dt.date | None = None,
-            end: dt.date | None = None) -> list[tuple[dt.date, Decimal]]:
+            end: dt.date | None = None, limit: int | None = None) -> list[tuple[dt.date, Decimal]]:
     query = select(Observation.day, Observation.value).where(Observation.series_id == series_id)
     if start is not None:
         query = query.where(Observation.day >= start)
     if end is not None:
         query = query.where(Observation.day <= end)
-    return [tuple(row) for row in dbsession.execute(query.order_by(Observation.day))]
+    return [tuple(row) for row in dbsession.execute(query.order_by(Observation.day).limit(limit))]
 
 
 def range_start(dbsession, series_ids: list[int], name: str) -> dt.date | None:
