@@ -9,16 +9,12 @@ from other plugins through the ``rates_sources`` hook (:mod:`mypages_rates.hooks
 from __future__ import annotations
 
 import datetime as dt
-import json
-import threading
-import time
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from mypages.toolkit import (BlobNotFound, DashboardCard, DevApp, HealthCheck, MigrationSource,
-                             Module, NavigationItem, Price, SettingsTab, blob_store, dev_app_url,
-                             hookimpl)
+from mypages.toolkit import (DashboardCard, DevApp, HealthCheck, MigrationSource, Module,
+                             NavigationItem, Price, SettingsTab, dev_app_url, hookimpl)
 
 from mypages_rates.alerts import KIND as ALERT_KIND
 from mypages_rates.alerts import check_alerts
@@ -27,18 +23,17 @@ from mypages_rates.config import (CONFIG, RatesConfig, check_production, collect
                                   sources)
 from mypages_rates.fakes import FakeFeeds
 from mypages_rates import formatting
-from mypages_rates.fetch import HEALTH_BLOB, MODULE_KEY, jobs
-from mypages_rates.models import Notice
+from mypages_rates.fetch import MODULE_KEY, jobs, next_run
+from mypages_rates.models import Notice, SourceState
 from mypages_rates.reading import followed_rows, shown, with_changes
 from mypages_rates.sources.builtin import built_in
 from mypages_rates.translations import _
 
-#: the hookspec version this plugin was written for (2.3: template cards, plugins' own hooks)
-mypages_hookspec = "2.3"
+#: the hookspec version this plugin was written for (2.4: health checks read the database)
+mypages_hookspec = "2.4"
 
 #: a source not heard from successfully for this long is shown to operators as a warning
 STALE = dt.timedelta(days=4)
-HEALTH_CACHE_SECONDS = 30
 
 
 @hookimpl
@@ -95,22 +90,25 @@ def mypages_dashboard_cards(request, company):
 
 
 @hookimpl
-def mypages_health_checks(registry, now):
-    """Each source's last success and failure, as its jobs left them (no call to anyone)."""
-    snapshot = _health_snapshot(registry)
+def mypages_health_checks(registry, now, dbsession):
+    """Each source's last success, last error and next run, as its jobs recorded them in
+    the sources' states (one query of a row per source; no call to anyone)."""
+    states = {row.source: row for row in dbsession.scalars(select(SourceState))}
     checks = []
     for key, source in sources(registry).items():
-        state = snapshot.get(key)
+        state = states.get(key)
         if state is None:
             continue  # never fetched: nobody follows it
-        success = state.get("last_success_at") and dt.datetime.fromisoformat(state["last_success_at"])
-        error = state.get("last_error_at") and dt.datetime.fromisoformat(state["last_error_at"])
-        data = {"failures": state.get("failures", 0),
-                "republications": state.get("republications", 0)}
+        success, error = state.last_success_at, state.last_error_at
+        data = {"last_success_at": success and success.isoformat(),
+                "last_error_at": error and error.isoformat(),
+                "last_error": state.last_error,
+                "next_run_at": next_run(registry, source, now).isoformat(),
+                "failures": state.failures, "republications": state.republications}
         if error and (not success or error > success):
             checks.append(HealthCheck(f"rates-{key}", HealthCheck.WARN, _(
                 "The last fetch from ${source} failed (${kind}).",
-                mapping={"source": source.title, "kind": state.get("last_error") or "?"}), data))
+                mapping={"source": source.title, "kind": state.last_error or "?"}), data))
         elif success and now - success > STALE:
             checks.append(HealthCheck(f"rates-{key}", HealthCheck.WARN, _(
                 "Nothing was fetched from ${source} for ${days} days.",
@@ -119,24 +117,6 @@ def mypages_health_checks(registry, now):
             checks.append(HealthCheck(f"rates-{key}", HealthCheck.OK, _(
                 "${source} was fetched as planned.", mapping={"source": source.title}), data))
     return checks
-
-
-_health_lock = threading.Lock()
-
-
-def _health_snapshot(registry) -> dict:
-    """The snapshot the jobs write, read at most every 30 seconds per process."""
-    with _health_lock:
-        cached = registry.get("rates.health")
-        if cached and time.monotonic() - cached[0] < HEALTH_CACHE_SECONDS:
-            return cached[1]
-        try:
-            _info, body = blob_store(registry, None).get(HEALTH_BLOB)
-            snapshot = json.loads(body)
-        except BlobNotFound:
-            snapshot = {}
-        registry["rates.health"] = (time.monotonic(), snapshot)
-        return snapshot
 
 
 @hookimpl

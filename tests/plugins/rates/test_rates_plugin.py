@@ -12,7 +12,7 @@ from mypages_rates.sources.morningstar import MorningstarAdapter
 
 def test_the_distribution_offers_the_module_through_its_entry_point(app):
     [point] = [ep for ep in entry_points(group="mypages.plugins") if ep.name == "rates"]
-    assert point.load().mypages_hookspec == "2.3"
+    assert point.load().mypages_hookspec == "2.4"
     assert list(sources(app.registry)) == ["ecb", "fixer", "riksbank_swea", "riksbank_swestr"]
 
 
