@@ -36,7 +36,7 @@ from bench.workspace import Workspace
 from mypages.db import engine_from_url, utcnow
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages_rates.fakes.data import History
-from mypages_rates.models import Follow, Observation, Revision
+from mypages_rates.models import Follow, Observation, Revision, Series
 from mypages_rates.sources import Observation as Published
 from mypages_rates.sources.builtin import built_in
 from mypages_rates.store import ensure_series, store
@@ -89,6 +89,10 @@ def backfill(years: int, count: int) -> list[tuple[str, str, list[Published]]]:
                 chosen.append((source.key, spec.code,
                                [Published(day, value) for day, value in sorted(values.items())
                                 if day > first]))
+    # fewer daily series than asked for: copies of them, as series of a source of their own
+    copies = [(("bench", f"{code}-{n}", observations)) for n in range(1, count)
+              for _, code, observations in chosen]
+    chosen += copies[:count - len(chosen)]
     # the followed ones first, so a short run still charts them
     chosen.sort(key=lambda item: (item[1] not in FOLLOWED, FOLLOWED.index(item[1])
                                   if item[1] in FOLLOWED else 0))
@@ -96,11 +100,19 @@ def backfill(years: int, count: int) -> list[tuple[str, str, list[Published]]]:
 
 
 def _series_ids(engine, data) -> dict[tuple[str, str], int]:
-    with Session(engine) as session, session.begin():
+    with Session(engine, expire_on_commit=False) as session, session.begin():
         ids = {}
         for source in built_in():
             rows = ensure_series(session, source.key, source.series())
             ids.update({(source.key, code): row.id for code, row in rows.items()})
+        ids.update({(row.source, row.code): row.id
+                    for row in session.scalars(select(Series).where(Series.source == "bench"))})
+        for key, code, _ in data:
+            if (key, code) not in ids:
+                row = Series(source=key, code=code, kind="rate", precision=4, closed=False)
+                session.add(row)
+                session.flush()
+                ids[(key, code)] = row.id
     return {(key, code): ids[(key, code)] for key, code, _ in data}
 
 

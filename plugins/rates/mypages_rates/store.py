@@ -7,6 +7,7 @@ so a fetch is stored whole or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -76,6 +77,10 @@ def store(dbsession, series_id: int, published: list[Published], fetched_at: dt.
     if new:
         _insert(dbsession, series_id, new, fetched_at)
         result.added = len(new)
+    if result.added or result.republished:
+        dbsession.execute(update(Series).where(Series.id == series_id)
+                          .values(stamp=uuid.uuid4().hex)
+                          .execution_options(synchronize_session=False))
     return result
 
 
