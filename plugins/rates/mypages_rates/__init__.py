@@ -23,10 +23,11 @@ from mypages_rates.config import (CONFIG, RatesConfig, check_production, collect
                                   sources)
 from mypages_rates.fakes import FakeFeeds
 from mypages_rates import formatting
-from mypages_rates.fetch import MODULE_KEY, jobs, next_run
-from mypages_rates.models import Notice, SourceState
+from mypages_rates.fetch import MODULE_KEY, jobs, next_run, queue_fetches
+from mypages_rates.models import Follow, Notice, SourceState
 from mypages_rates.reading import followed_rows, shown, with_changes
 from mypages_rates.sources.builtin import built_in
+from mypages_rates.store import ensure_series
 from mypages_rates.translations import _
 
 #: the hookspec version this plugin was written for (2.4: health checks read the database)
@@ -117,6 +118,35 @@ def mypages_health_checks(registry, now, dbsession):
             checks.append(HealthCheck(f"rates-{key}", HealthCheck.OK, _(
                 "${source} was fetched as planned.", mapping={"source": source.title}), data))
     return checks
+
+
+#: what the demo company follows (``mypages demo``): its history comes from /_dev/rates/
+DEMO_COMPANY = "Demo AB"
+DEMO_SERIES = {"riksbank_swea": ("SECBREPOEFF", "SEDP3MSTIBORDELAYC", "SEKEURPMI", "SEKUSDPMI"),
+               "riksbank_swestr": ("SWESTR",)}
+
+
+@hookimpl(trylast=True)  # after the demo company is made
+def mypages_demo(context):
+    """The demo company follows a few series, and their history is queued for the job
+    worker (from the stand-ins under /_dev/rates/ while ``make run`` serves them), once."""
+    company = context.company(DEMO_COMPANY)
+    followed = set(context.dbsession.scalars(select(Follow.series_id)
+                                             .where(Follow.company_id == company.id)))
+    count = 0
+    for key, codes in DEMO_SERIES.items():
+        source = sources(context.registry)[key]
+        rows = ensure_series(context.dbsession, key, source.series())
+        added = [rows[code].id for code in codes if rows[code].id not in followed]
+        context.dbsession.add_all(Follow(company_id=company.id, series_id=series_id)
+                                  for series_id in added)
+        context.dbsession.flush()
+        if added:
+            queue_fetches(context.work, context.dbsession, context.work.enqueue, source,
+                          [company.id])
+        count += len(codes)
+    return [f"{company.name} follows {count} rate series, their history fetched by the job "
+            "worker (activate the Rates trial to see them)"]
 
 
 @hookimpl
