@@ -1,5 +1,5 @@
-"""``python -m bench [dashboard] [login] [sso] [load]``: the benchmarks, in one run (the
-first three when none is named).
+"""``python -m bench [dashboard] [login] [sso] [rates] [load]``: the benchmarks, in one run
+(all but load when none is named).
 
 dashboard  the company dashboard against a bare app and one SELECT, on a small and a
            large database (bench/dashboard.py)
@@ -9,6 +9,9 @@ sso        completed OpenID Connect callbacks against the bare verification of t
 load       reliability: a minute of mixed traffic on PostgreSQL while a web worker and a
            job worker are killed; no 5xx, no job run twice or lost, every change audited,
            the audit trail verifies (bench/load.py; only when named)
+rates      a ten-year backfill of 40 rate series stored by the rates plugin against a
+           raw bulk insert, a re-run that changes nothing, and the rates page with a
+           ten-year chart against one SELECT (bench/rates.py)
 
 They share the temporary directory (bench plugin, small database) and write their
 sections of ``bench/results/latest.json``; a section of a benchmark that did not run
@@ -29,13 +32,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import dashboard, load, login, sso, wrk, workspace
+from bench import dashboard, load, login, rates, sso, wrk, workspace
 from bench.measure import log
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-BENCHMARKS = {"dashboard": dashboard.run, "login": login.run, "sso": sso.run, "load": load.run}
+BENCHMARKS = {"dashboard": dashboard.run, "login": login.run, "sso": sso.run,
+              "rates": rates.run, "load": load.run}
 #: what runs when none is named
-DEFAULT = ("dashboard", "login", "sso")
+DEFAULT = ("dashboard", "login", "sso", "rates")
 #: what needs no workspace (bench plugin, small database) and no wrk
 STANDALONE = ("load",)
 

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import io
 import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -20,6 +21,8 @@ from mypages.work import Actor, Work
 
 #: a spreadsheet takes a cell that starts with one of these for a formula
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: a decimal number written as text (an exact rate, a negative one too) is no formula
+PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,8 @@ def csv_cell(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
+        if PLAIN_NUMBER.fullmatch(value):
+            return value
         return "'" + value if value.startswith(FORMULA_STARTS) else value
     return str(value)
 

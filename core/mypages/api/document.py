@@ -132,12 +132,7 @@ class ApiBuilder:
         method = method.lower()
         if method not in METHODS:
             raise ApiDefinitionError(f"{operation_id}: method {method!r} is not one of {METHODS}")
-        parameters = list(parameters)
-        given = {p["name"] for p in parameters if p.get("in") == "path"}
-        for name in re.findall(r"\{(\w+)\}", path):
-            if name not in given:
-                parameters.append({"name": name, "in": "path", "required": True,
-                                   "schema": {"type": "string", "maxLength": 200}})
+        parameters = _with_path_parameters(path, parameters)
         success: dict = {"description": summary}
         if response is not None:
             success["content"] = {"application/json": {"schema": response}}
@@ -157,10 +152,13 @@ class ApiBuilder:
     def add_list(self, path: str, view: Callable, *, operation_id: str, scope: str,
                  summary: str, item: str, columns: tuple[str, ...], order_by: str = "id",
                  module: str | None = None, description: str = "",
-                 tags: tuple[str, ...] = ()) -> None:
+                 tags: tuple[str, ...] = (), parameters: list | tuple = ()) -> None:
         """A list, paged with cursors, answered as JSON or as CSV with the same ``columns``
         (the properties of the schema ``item``, which must be of plain values), when asked
-        by the Accept header or by the path's ``.csv`` twin (added for you).
+        by the Accept header or by the path's ``.csv`` twin (added for you). ``parameters``
+        are more OpenAPI parameter objects (a date range in the query, say; path
+        parameters are added for the path's placeholders unless given), kept in the next
+        page's link.
 
         ``view(call)`` returns at most ``call.page.fetch`` items ordered by ``order_by``
         (a unique property), each greater than ``call.page.after`` unless that is None."""
@@ -171,7 +169,7 @@ class ApiBuilder:
         if missing:
             raise ApiDefinitionError(f"{operation_id}: {item} has no properties {missing}")
         listing = Listing(item, tuple(columns), order_by)
-        parameters = [
+        parameters = _with_path_parameters(path, parameters) + [
             {"name": "limit", "in": "query", "required": False,
              "description": f"How many items a page holds (default {DEFAULT_PAGE}).",
              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
@@ -219,6 +217,17 @@ class ApiBuilder:
                 raise ApiDefinitionError(f"{operation.method.upper()} {operation.path} is "
                                          f"already an operation of {known.owner}")
         self.operations.append(_owned(operation, self.owner))
+
+
+def _with_path_parameters(path: str, parameters) -> list:
+    """``parameters`` and a string parameter for each placeholder of ``path`` not in them."""
+    parameters = list(parameters)
+    given = {p["name"] for p in parameters if p.get("in") == "path"}
+    for name in re.findall(r"\{(\w+)\}", path):
+        if name not in given:
+            parameters.append({"name": name, "in": "path", "required": True,
+                               "schema": {"type": "string", "maxLength": 200}})
+    return parameters
 
 
 def _owned(operation: ApiOperation, owner: str) -> ApiOperation:

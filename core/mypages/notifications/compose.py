@@ -23,7 +23,8 @@ def reader_locale(*choices: str | None) -> str:
 
 def shown(value, formats: Formats, localizer) -> str:
     """A value put into a translation string, written for the reader: a date (or a datetime,
-    in the portal's time zone), a :class:`~decimal.Decimal`, a
+    in the portal's time zone), a :class:`~decimal.Decimal` (with as many decimals as it
+    has), a
     :class:`~mypages.contract.Price` (money) or a translation string; anything else as
     ``str()`` gives it."""
     if isinstance(value, TranslationString):
@@ -31,7 +32,10 @@ def shown(value, formats: Formats, localizer) -> str:
     if isinstance(value, (dt.date, dt.datetime)):
         return formats.date(value)
     if isinstance(value, Decimal):
-        return formats.number(value)
+        # with the decimals it was given (a rate of 11.2345 is not 11.235)
+        exponent = value.as_tuple().exponent
+        return formats.number(value, -exponent if isinstance(exponent, int) and exponent < 0
+                              else None)
     if isinstance(value, Price):
         money = formats.money(value.amount, value.currency)
         if value.per is None:

@@ -9,38 +9,35 @@ from other plugins through the ``rates_sources`` hook (:mod:`mypages_rates.hooks
 from __future__ import annotations
 
 import datetime as dt
-import json
-import threading
-import time
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from mypages.toolkit import (BlobNotFound, DashboardCard, DevApp, HealthCheck, MigrationSource,
-                             Module, NavigationItem, Price, SettingsTab, blob_store, dev_app_url,
-                             hookimpl)
+from mypages.toolkit import (DashboardCard, DevApp, HealthCheck, MigrationSource, Module,
+                             NavigationItem, Price, SettingsTab, dev_app_url, hookimpl)
 
 from mypages_rates.alerts import KIND as ALERT_KIND
 from mypages_rates.alerts import check_alerts
+from mypages_rates.api import add_operations
 from mypages_rates.config import (CONFIG, RatesConfig, check_production, collect_sources,
                                   sources)
 from mypages_rates.fakes import FakeFeeds
 from mypages_rates import formatting
 from mypages_rates.data import (mypages_company_erase, mypages_company_export,  # noqa: F401
                                 mypages_user_export)
-from mypages_rates.fetch import HEALTH_BLOB, MODULE_KEY, jobs
-from mypages_rates.models import Notice
+from mypages_rates.fetch import MODULE_KEY, jobs, next_run, queue_fetches
+from mypages_rates.models import Follow, Notice, SourceState
 from mypages_rates.reading import followed_rows, shown, with_changes
 from mypages_rates.sources.builtin import built_in
+from mypages_rates.store import ensure_series
 from mypages_rates.translations import _
 
-#: the hookspec version this plugin was written for (2.3: template cards, plugins' own hooks;
-#: 2.4: its part of a company's data export and erasure)
+#: the hookspec version this plugin was written for (2.4: health checks read the database,
+#: its part of a company's data export and erasure)
 mypages_hookspec = "2.4"
 
 #: a source not heard from successfully for this long is shown to operators as a warning
 STALE = dt.timedelta(days=4)
-HEALTH_CACHE_SECONDS = 30
 
 
 @hookimpl
@@ -58,6 +55,11 @@ def mypages_modules():
 @hookimpl
 def mypages_notification_kinds():
     return [ALERT_KIND]
+
+
+@hookimpl
+def mypages_api(api):
+    add_operations(api)
 
 
 @hookimpl
@@ -92,22 +94,25 @@ def mypages_dashboard_cards(request, company):
 
 
 @hookimpl
-def mypages_health_checks(registry, now):
-    """Each source's last success and failure, as its jobs left them (no call to anyone)."""
-    snapshot = _health_snapshot(registry)
+def mypages_health_checks(registry, now, dbsession):
+    """Each source's last success, last error and next run, as its jobs recorded them in
+    the sources' states (one query of a row per source; no call to anyone)."""
+    states = {row.source: row for row in dbsession.scalars(select(SourceState))}
     checks = []
     for key, source in sources(registry).items():
-        state = snapshot.get(key)
+        state = states.get(key)
         if state is None:
             continue  # never fetched: nobody follows it
-        success = state.get("last_success_at") and dt.datetime.fromisoformat(state["last_success_at"])
-        error = state.get("last_error_at") and dt.datetime.fromisoformat(state["last_error_at"])
-        data = {"failures": state.get("failures", 0),
-                "republications": state.get("republications", 0)}
+        success, error = state.last_success_at, state.last_error_at
+        data = {"last_success_at": success and success.isoformat(),
+                "last_error_at": error and error.isoformat(),
+                "last_error": state.last_error,
+                "next_run_at": next_run(registry, source, now).isoformat(),
+                "failures": state.failures, "republications": state.republications}
         if error and (not success or error > success):
             checks.append(HealthCheck(f"rates-{key}", HealthCheck.WARN, _(
                 "The last fetch from ${source} failed (${kind}).",
-                mapping={"source": source.title, "kind": state.get("last_error") or "?"}), data))
+                mapping={"source": source.title, "kind": state.last_error or "?"}), data))
         elif success and now - success > STALE:
             checks.append(HealthCheck(f"rates-{key}", HealthCheck.WARN, _(
                 "Nothing was fetched from ${source} for ${days} days.",
@@ -118,22 +123,33 @@ def mypages_health_checks(registry, now):
     return checks
 
 
-_health_lock = threading.Lock()
+#: what the demo company follows (``mypages demo``): its history comes from /_dev/rates/
+DEMO_COMPANY = "Demo AB"
+DEMO_SERIES = {"riksbank_swea": ("SECBREPOEFF", "SEDP3MSTIBORDELAYC", "SEKEURPMI", "SEKUSDPMI"),
+               "riksbank_swestr": ("SWESTR",)}
 
 
-def _health_snapshot(registry) -> dict:
-    """The snapshot the jobs write, read at most every 30 seconds per process."""
-    with _health_lock:
-        cached = registry.get("rates.health")
-        if cached and time.monotonic() - cached[0] < HEALTH_CACHE_SECONDS:
-            return cached[1]
-        try:
-            _info, body = blob_store(registry, None).get(HEALTH_BLOB)
-            snapshot = json.loads(body)
-        except BlobNotFound:
-            snapshot = {}
-        registry["rates.health"] = (time.monotonic(), snapshot)
-        return snapshot
+@hookimpl(trylast=True)  # after the demo company is made
+def mypages_demo(context):
+    """The demo company follows a few series, and their history is queued for the job
+    worker (from the stand-ins under /_dev/rates/ while ``make run`` serves them), once."""
+    company = context.company(DEMO_COMPANY)
+    followed = set(context.dbsession.scalars(select(Follow.series_id)
+                                             .where(Follow.company_id == company.id)))
+    count = 0
+    for key, codes in DEMO_SERIES.items():
+        source = sources(context.registry)[key]
+        rows = ensure_series(context.dbsession, key, source.series())
+        added = [rows[code].id for code in codes if rows[code].id not in followed]
+        context.dbsession.add_all(Follow(company_id=company.id, series_id=series_id)
+                                  for series_id in added)
+        context.dbsession.flush()
+        if added:
+            queue_fetches(context.work, context.dbsession, context.work.enqueue, source,
+                          [company.id])
+        count += len(codes)
+    return [f"{company.name} follows {count} rate series, their history fetched by the job "
+            "worker (activate the Rates trial to see them)"]
 
 
 @hookimpl

@@ -34,6 +34,16 @@ def basis_points(series: Series, previous: Decimal, value: Decimal) -> Decimal:
     return (value - previous) / previous * 10000 if previous else Decimal(0)
 
 
+def published(series: Series, value: Decimal | None) -> Decimal | None:
+    """``value`` with the decimals its source publishes (2.5 of a rate published to two
+    decimals is 2.50), or more if it has more (a threshold of 2.125)."""
+    if value is None:
+        return None
+    exponent = value.as_tuple().exponent
+    decimals = max(series.precision, -exponent if isinstance(exponent, int) else 0)
+    return value.quantize(Decimal(1).scaleb(-decimals))
+
+
 def side(value: Decimal, threshold: Decimal) -> str:
     return "above" if value >= threshold else "below"
 
@@ -77,8 +87,9 @@ def check_alerts(job) -> None:
                 # in the app, and by e-mail to those who want it, in each reader's language;
                 # the key makes a rerun of this job post it once
                 notify(chunk, [alert.user_id], NOTIFICATION, TITLE, BODIES[alert.kind],
-                       values={"series": title, "value": value, "day": day,
-                               "previous": previous, "threshold": alert.threshold,
+                       values={"series": title, "value": published(series, value), "day": day,
+                               "previous": published(series, previous),
+                               "threshold": published(series, alert.threshold),
                                "points": alert.basis_points},
                        link=f"/c/{alert.company_id}/rates", company_id=alert.company_id,
                        dedupe_key=f"rates-alert-{alert.id}-{day.isoformat()}")

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import logging
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from mypages.toolkit import (PeriodicJob, QueuedJobType, RetryAt, blob_store, clock,
-                             entitled_companies, portal_timezone, today)
+from mypages.toolkit import (PeriodicJob, QueuedJobType, RetryAt, clock, entitled_companies,
+                             portal_timezone, today)
 
 from mypages_rates.config import rates_config, sources
 from mypages_rates.models import CompanyKey, Follow, Observation, Series, SourceState
@@ -39,7 +38,6 @@ FETCH = "rates.fetch_series"
 ALERTS = "rates.check_alerts"
 #: a daily fetch looks this far back again, to see republications
 LOOK_BACK = dt.timedelta(days=7)
-HEALTH_BLOB = "rates/health.json"
 
 
 class FetchFailed(Exception):
@@ -86,7 +84,6 @@ def record_failure(job, source_key: str, error: FeedError) -> None:
         chunk.dbsession.execute(update(SourceState).where(SourceState.source == source_key)
                                 .values(**values).execution_options(synchronize_session=False))
     log.warning("rates: %s failed: %s", source_key, error)
-    write_health(job)
 
 
 def _record_success(dbsession, source_key: str, now: dt.datetime, stored: Stored) -> None:
@@ -96,19 +93,6 @@ def _record_success(dbsession, source_key: str, now: dt.datetime, stored: Stored
                       last_republication_at=now)
     dbsession.execute(update(SourceState).where(SourceState.source == source_key)
                       .values(**values).execution_options(synchronize_session=False))
-
-
-def write_health(where) -> None:
-    """What operators' readiness checks read: each source's last success and failure,
-    in the platform's blob store (web and job processes share nothing else)."""
-    with where.chunk() as chunk:
-        rows = chunk.dbsession.scalars(select(SourceState)).all()
-        snapshot = {row.source: {
-            "last_success_at": row.last_success_at and row.last_success_at.isoformat(),
-            "last_error_at": row.last_error_at and row.last_error_at.isoformat(),
-            "last_error": row.last_error, "failures": row.failures,
-            "republications": row.republications} for row in rows}
-    blob_store(where, None).put(HEALTH_BLOB, json.dumps(snapshot).encode(), "application/json")
 
 
 # -- what to fetch -------------------------------------------------------------------------
@@ -258,13 +242,13 @@ def fetch_series(job) -> None:
             chunk.enqueue(FETCH, following, dedupe_key=_dedupe(following))
     if total.republished:
         log.warning("rates: %s republished %d values", source.key, total.republished)
-    write_health(job)
 
 
-def next_run(where, source: Source) -> dt.datetime:
-    """When the source's daily job runs next (aware, in the portal's time zone)."""
+def next_run(where, source: Source, now: dt.datetime | None = None) -> dt.datetime:
+    """When the source's daily job runs next after ``now`` (the clock's time unless given),
+    aware, in the portal's time zone."""
     zone = portal_timezone(where)
-    now = clock(where).now().astimezone(zone)
+    now = (now or clock(where).now()).astimezone(zone)
     candidate = dt.datetime.combine(now.date(), source.fetch_at, tzinfo=zone)
     return candidate if candidate > now else dt.datetime.combine(
         now.date() + dt.timedelta(days=1), source.fetch_at, tzinfo=zone)

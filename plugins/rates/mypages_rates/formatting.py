@@ -45,6 +45,24 @@ def relative(request, latest: Decimal | None, earlier: Decimal | None) -> str:
         "sign": sign, "value": request.format_number(abs(percent), precision=2)}))
 
 
+def row(request, item) -> dict[str, str]:
+    """What the table of latest values shows of a series (``item``, a
+    :class:`mypages_rates.reading.Shown` with its changes), in the request's language."""
+    series, latest = item.row, item.latest
+    if latest is None:
+        return {}
+    found = {"latest": value(request, series, latest[1]),
+             "day": request.format_date(latest[0]),
+             "previous": change(request, series, item.change(item.previous)),
+             "month": change(request, series, item.change(item.month_ago)),
+             "year": change(request, series, item.change(item.year_ago)),
+             "month_relative": "", "year_relative": ""}
+    if series.kind != "rate":
+        found["month_relative"] = relative(request, latest[1], item.month_ago)
+        found["year_relative"] = relative(request, latest[1], item.year_ago)
+    return found
+
+
 def value_formatter(request, series):
     def format_value(amount, decimals=None):
         if decimals is not None:

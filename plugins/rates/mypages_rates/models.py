@@ -52,6 +52,9 @@ class Series(Base):
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
     last_day: Mapped[dt.date | None] = mapped_column(Date)
     checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: a new random value whenever a value of the series is stored or republished, so what
+    #: is read from its values may be kept until it changes (None: never stored)
+    stamp: Mapped[str | None] = mapped_column(String(32))
 
 
 class Observation(Base):

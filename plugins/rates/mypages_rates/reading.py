@@ -4,8 +4,11 @@ value and its changes, a series' history over a range, and cross rates computed 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Callable, TypeVar
 
 from sqlalchemy import func, select
 
@@ -13,6 +16,7 @@ from mypages_rates.config import sources
 from mypages_rates.models import Follow, Observation, Series
 from mypages_rates.sources import SeriesSpec
 
+T = TypeVar("T")
 RANGES = {"1m": 31, "3m": 92, "1y": 366, "5y": 366 * 5 + 1, "10y": 366 * 10 + 3}
 DEFAULT_RANGE = "1y"
 CURRENCIES = ("SEK", "EUR", "USD", "GBP", "NOK", "DKK", "CHF")
@@ -75,20 +79,56 @@ def _value_on_or_before(dbsession, series_id: int, day: dt.date) -> Decimal | No
         .order_by(Observation.day.desc()).limit(1))
 
 
+# -- what is read from a series' values, kept until they change --------------------------
+
+#: entries kept per process (a chart of 800 points is about 30 kB)
+KEEP = 512
+_kept: OrderedDict = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def remembered(stamp: str | None, key: tuple, make: Callable[[], T]) -> T:
+    """``make()``, kept under the series' ``stamp`` and ``key`` until the series is stored
+    again (its stamp changes, in every process at once since it is read with the series)."""
+    if stamp is None:
+        return make()
+    full = (stamp, *key)
+    with _kept_lock:
+        if full in _kept:
+            _kept.move_to_end(full)
+            return _kept[full]
+    value = make()
+    with _kept_lock:
+        _kept[full] = value
+        while len(_kept) > KEEP:
+            _kept.popitem(last=False)
+    return value
+
+
+def _changes(dbsession, series_id: int):
+    last_two = list(dbsession.execute(
+        select(Observation.day, Observation.value).where(Observation.series_id == series_id)
+        .order_by(Observation.day.desc()).limit(2)))
+    if not last_two:
+        return None, None, None, None
+    latest = tuple(last_two[0])
+    previous = last_two[1][1] if len(last_two) > 1 else None
+    return (latest, previous,
+            _value_on_or_before(dbsession, series_id, _months_before(latest[0], 1)),
+            _value_on_or_before(dbsession, series_id, _months_before(latest[0], 12)))
+
+
 def with_changes(dbsession, items: list[Shown]) -> list[Shown]:
     """The latest value of each, the one before it, and those a month and a year before."""
     for item in items:
-        last_two = list(dbsession.execute(
-            select(Observation.day, Observation.value).where(Observation.series_id == item.id)
-            .order_by(Observation.day.desc()).limit(2)))
-        if not last_two:
-            continue
-        item.latest = tuple(last_two[0])
-        item.previous = last_two[1][1] if len(last_two) > 1 else None
-        day = item.latest[0]
-        item.month_ago = _value_on_or_before(dbsession, item.id, _months_before(day, 1))
-        item.year_ago = _value_on_or_before(dbsession, item.id, _months_before(day, 12))
+        item.latest, item.previous, item.month_ago, item.year_ago = remembered(
+            item.row.stamp, ("changes", item.id), lambda: _changes(dbsession, item.id))
     return items
+
+
+def start_of(item: Shown, name: str) -> dt.date | None:
+    """The first day of the range ``name`` counted back from the item's latest value."""
+    return None if item.latest is None else item.latest[0] - dt.timedelta(days=RANGES[name])
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:
@@ -104,13 +144,13 @@ def _months_before(day: dt.date, months: int) -> dt.date:
 
 
 def history(dbsession, series_id: int, start: dt.date | None = None,
-            end: dt.date | None = None) -> list[tuple[dt.date, Decimal]]:
+            end: dt.date | None = None, limit: int | None = None) -> list[tuple[dt.date, Decimal]]:
     query = select(Observation.day, Observation.value).where(Observation.series_id == series_id)
     if start is not None:
         query = query.where(Observation.day >= start)
     if end is not None:
         query = query.where(Observation.day <= end)
-    return [tuple(row) for row in dbsession.execute(query.order_by(Observation.day))]
+    return [tuple(row) for row in dbsession.execute(query.order_by(Observation.day).limit(limit))]
 
 
 def range_start(dbsession, series_ids: list[int], name: str) -> dt.date | None:

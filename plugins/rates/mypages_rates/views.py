@@ -19,7 +19,8 @@ from mypages_rates.config import rates_config, sources
 from mypages_rates.fetch import MODULE_KEY, next_run, queue_fetches
 from mypages_rates.models import Alert, CompanyKey, Follow, Notice, Series, SourceState
 from mypages_rates.reading import (CURRENCIES, DEFAULT_RANGE, RANGES, VIA, cross_rate, followed_rows,
-                                   history, range_start, shown, with_changes)
+                                   history, range_start, remembered, shown, start_of,
+                                   with_changes)
 from mypages_rates.store import ensure_series
 from mypages_rates.translations import _
 
@@ -50,14 +51,11 @@ def rates_page(request, errors=()):
     followed = _followed(request)
     chosen = _chosen(request, followed)
     range_name = _range(request)
-    chart = points = None
+    chart, count = None, 0
     if chosen is not None:
-        start = range_start(request.dbsession, [chosen.id], range_name)
-        points = history(request.dbsession, chosen.id, start)
-        chart = line_chart(points, label=request.translate(chosen.title),
-                           format_value=formatting.value_formatter(request, chosen.row),
-                           format_day=formatting.day_formatter(request, range_name),
-                           decimals=min(chosen.precision, 2))
+        chart, count = remembered(chosen.row.stamp, ("chart", chosen.id, range_name,
+                                                     request.locale_name),
+                                  lambda: _chart(request, chosen, range_name))
     cross = None if errors else _cross(request, range_name)
     alerts = list(request.dbsession.scalars(
         select(Alert).where(Alert.company_id == request.company.id,
@@ -67,11 +65,24 @@ def rates_page(request, errors=()):
                              Notice.user_id == request.user.id)
         .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(10)))
     by_id = {item.id: item for item in followed}
+    # formatted once per language until the series is stored again
+    rows = {item.id: remembered(item.row.stamp, ("row", item.id, request.locale_name),
+                                lambda item=item: formatting.row(request, item))
+            for item in followed}
     return {"followed": followed, "chosen": chosen, "range_name": range_name,
-            "ranges": list(RANGES), "chart": chart, "count": len(points or []),
+            "ranges": list(RANGES), "chart": chart, "count": count,
             "cross": cross, "currencies": CURRENCIES, "alerts": alerts, "notices": notices,
-            "by_id": by_id, "kinds": KINDS, "errors": list(errors), "fmt": formatting,
+            "by_id": by_id, "rows": rows, "kinds": KINDS, "errors": list(errors), "fmt": formatting,
             "closed": [item for item in followed if item.row.closed]}
+
+
+def _chart(request, chosen, range_name):
+    """The chart of the chosen series over the range, and how many values it draws."""
+    points = history(request.dbsession, chosen.id, start_of(chosen, range_name))
+    return line_chart(points, label=request.translate(chosen.title),
+                      format_value=formatting.value_formatter(request, chosen.row),
+                      format_day=formatting.day_formatter(request, range_name),
+                      decimals=min(chosen.precision, 2)), len(points)
 
 
 def _cross(request, range_name):

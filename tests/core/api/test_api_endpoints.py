@@ -8,6 +8,7 @@ import time_machine
 from sqlalchemy import event, select
 
 from mypages.accounts.models import TotpCredential
+from mypages.api.calls import csv_cell
 from mypages.modules.models import ModuleActivation, ModuleState
 
 SCOPES = ["company:read", "members:read", "modules:read", "modules:write", "notes:read",
@@ -155,6 +156,13 @@ def test_csv_cells_cannot_become_formulas(testapp, company_token):
     emails = [row[rows[0].index("email")] for row in rows[1:]]
     assert "'" + member.email in emails
     assert not any(email.startswith(("=", "+", "-", "@")) for email in emails)
+
+
+@pytest.mark.parametrize("text, cell", [("-0.25", "-0.25"), ("2.2500", "2.2500"),
+                                        ("-1+2", "'-1+2"), ("-0.25e3", "'-0.25e3"),
+                                        ("+1", "'+1")])
+def test_a_decimal_written_as_text_stays_a_number_in_csv(text, cell):
+    assert csv_cell(text) == cell
 
 
 def test_a_list_answers_only_what_is_asked_for(testapp, company_token):

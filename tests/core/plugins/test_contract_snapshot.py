@@ -159,7 +159,9 @@ def _optional_appended(before: str, after: str) -> bool:
     """Whether signature ``after`` is ``before`` with parameters that have defaults added at
     its end: every call that worked still does."""
     head = before[:-1]
-    if not after.startswith(head + ", ") or not before.endswith(")") or "*" in before:
+    # a bare * (keyword-only parameters follow) still lets parameters be appended; *args not
+    if not after.startswith(head + ", ") or not before.endswith(")") or re.search(r"\*\w",
+                                                                                 before):
         return False
     return all("=" in part or part == "*"
                for part in after[len(head) + 2:-1].split(", "))
@@ -175,6 +177,14 @@ def _as_before(before: dict, after: dict) -> dict:
     if (before.get("kind") == after.get("kind") == "function"
             and _optional_appended(before["signature"], after["signature"])):
         return dict(after, signature=before["signature"])
+    if isinstance(before.get("members"), dict) and isinstance(after.get("members"), dict):
+        members = {name: (before["members"][name]
+                          if isinstance(signature, str)
+                          and isinstance(before["members"].get(name), str)
+                          and _optional_appended(before["members"][name], signature)
+                          else signature)
+                   for name, signature in after["members"].items()}
+        return dict(after, members=members)
     return after
 
 
@@ -432,6 +442,16 @@ def test_a_new_base_in_between_is_an_addition_and_another_base_a_break():
     assert changes(old["contract"], elsewhere)[1]
     with pytest.raises(Refused, match=r"the major version must change \(to 3.0\)"):
         updated_snapshot(old, elsewhere, "2.1", "2.1")
+
+
+def test_a_method_that_gains_optional_keywords_at_its_end_is_an_addition():
+    def builder(add):
+        return {"toolkit": {"Builder": {"kind": "dataclass", "members": {"add": add}}},
+                "hookspecs": {}}
+    old = builder("(self, path, *, scope, tags=())")
+    assert changes(old, builder("(self, path, *, scope, tags=(), parameters=())"))[1] == []
+    assert changes(old, builder("(self, path, *, scope, parameters, tags=())"))[1]
+    assert changes(old, builder("(self, path, *, scope, tags=(), parameters)"))[1]
 
 
 @pytest.mark.parametrize("contract", BREAKS.values(), ids=BREAKS)

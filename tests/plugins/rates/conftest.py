@@ -75,13 +75,11 @@ def rates_app(app, feeds):
     config.calls_per_minute.update({key: math.inf for key in BASES})
     config.backfill_years = 2
     config.settings["mypages_rates.fixer_access_key"] = "fixer-demo-key"
-    app.registry.pop("rates.health", None)
     yield app
     config.urls.clear(), config.urls.update(saved[0])
     config.calls_per_minute.clear(), config.calls_per_minute.update(saved[1])
     config.backfill_years = saved[2]
     config.settings.clear(), config.settings.update(saved[3])
-    app.registry.pop("rates.health", None)
 
 
 @pytest.fixture

@@ -93,3 +93,20 @@ def test_a_bad_alert_is_refused_and_changes_nothing(testapp, signed_in, rates_co
             form[name] = value
     assert form.submit(status=400).html.find(class_="error") is not None
     assert dbsession.scalars(select(Alert)).all() == []
+
+
+def test_an_exchange_rate_is_told_with_the_four_decimals_it_is_published_with(
+        testapp, signed_in, rates_company, follow, feeds, now, run_jobs, mail):
+    [series] = follow(rates_company, "riksbank_swea", "SEKEURPMI")
+    assert run_jobs()["failed"] == []
+    signed_in(rates_company.member)  # Swedish
+    assert add_alert(testapp, rates_company, series, kind="above",
+                     threshold="99,5").status_int == 303
+    feeds.today = feeds.today + dt.timedelta(days=3)
+    day = max(feeds.values("SEKEURPMI"))
+    feeds.republish("SEKEURPMI", day, Decimal("100.1230"))
+    now.advance(days=3)
+    assert run_jobs()["failed"] == []
+
+    [sent] = mail.to(rates_company.member.email)
+    assert "100,1230" in sent.body and "99,5000" in sent.body

@@ -6,7 +6,12 @@ import pytest
 from pyramid.exceptions import ConfigurationError
 from webtest import TestApp
 
+from sqlalchemy import select
+
+from mypages.testing.cli import OperatorCli
 from mypages.testing.plugin import build_app
+from mypages_rates.fetch import FETCH
+from mypages_rates.models import Follow, Series
 from mypages_rates.config import check_production
 
 
@@ -40,3 +45,16 @@ def test_production_refuses_the_stand_ins_addresses():
     assert "mypages_rates.swea_url" in str(refused.value)
     check_production({"mypages.environment": "development",
                       "mypages_rates.swea_url": "http://127.0.0.1:6543/_dev/rates/swea/v1"})
+
+
+def test_the_demo_company_follows_rates_with_their_history_queued_once(dev_app, dbsession):
+    cli = OperatorCli(app=dev_app)
+    first = cli("demo").stdout
+    second = cli("demo").stdout
+
+    assert "Demo AB follows 5 rate series" in first and second == first
+    # the demo company is the only one
+    codes = set(dbsession.scalars(select(Series.code).join(Follow, Follow.series_id == Series.id)))
+    assert codes == {"SECBREPOEFF", "SEDP3MSTIBORDELAYC", "SEKEURPMI", "SEKUSDPMI", "SWESTR"}
+    [fetches] = [job for job in cli.json("jobs", "list") if job["name"] == FETCH]
+    assert fetches["backlog"] == 5  # one for each series' history, queued once

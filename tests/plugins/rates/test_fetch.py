@@ -172,15 +172,37 @@ def test_closed_series_are_marked_from_the_metadata_and_not_fetched(run_jobs, ra
     assert not any("SEKLTLPMI" in r for r in feeds.requests)
 
 
-def test_the_health_check_tells_operators_of_a_failing_source(run_jobs, rates_company, follow,
-                                                              feeds, rates_app, now):
-    from mypages_rates import mypages_health_checks
+def _readyz(testapp) -> dict:
+    answer = testapp.get("/readyz?format=json", headers={"Accept-Language": "en"})
+    return {check["name"]: check for check in answer.json["checks"]}
+
+
+def test_readyz_tells_operators_of_a_failing_source(testapp, run_jobs, rates_company, follow,
+                                                    feeds, dbsession, now):
     follow(rates_company, "ecb", "SEK")
+    follow(rates_company, "riksbank_swea", "SECBREPOEFF")
     feeds.misbehave("ecb", "500")
     run_jobs()
-    rates_app.registry.pop("rates.health", None)
 
-    [check] = [c for c in mypages_health_checks(rates_app.registry, NOW) if c.name == "rates-ecb"]
+    found = _readyz(testapp)
+    ecb, swea = found["rates-ecb"], found["rates-riksbank_swea"]
+    assert ecb["status"] == "warn" and "failed (outage)" in ecb["detail"]
+    assert ecb["data"]["failures"] == 1 and ecb["data"]["last_error"] == "outage"
+    assert ecb["data"]["last_error_at"] == NOW.isoformat()
+    assert swea["status"] == "ok" and swea["data"]["last_success_at"] == NOW.isoformat()
+    # after 16:45 in Stockholm on NOW's day: the exchange rates' next run is tomorrow's
+    assert swea["data"]["next_run_at"] == "2026-06-06T16:45:00+02:00"
 
-    assert check.status == "warn" and check.data["failures"] == 1
-    assert check.detail.mapping["kind"] == "outage"
+    # read from the database, as it is now: the retry that succeeds clears the warning
+    now.advance(seconds=3600)
+    run_jobs(queued_only=True)
+    assert _readyz(testapp)["rates-ecb"]["status"] == "ok"
+
+
+def test_readyz_warns_of_a_source_not_heard_from_for_days(testapp, run_jobs, rates_company,
+                                                           follow, dbsession, now):
+    follow(rates_company, "ecb", "SEK")
+    run_jobs()
+    now.advance(seconds=5 * 86400)
+    check = _readyz(testapp)["rates-ecb"]
+    assert check["status"] == "warn" and "for 5 days" in check["detail"]

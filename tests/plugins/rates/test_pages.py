@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -53,6 +54,24 @@ def test_the_range_changes_the_chart(testapp, signed_in, fetched):
         return page.html.find("svg", class_="rates-chart").find("path")["d"]
     year, month = line("1y"), line("1m")
     assert year.count("L") > 200 and month.count("L") < 30
+
+
+def test_what_pages_keep_of_a_series_goes_when_it_is_stored_again(testapp, signed_in, fetched,
+                                                                   feeds, now, run_jobs):
+    signed_in(fetched.admin)  # English
+    def latest():
+        page = testapp.get(f"/c/{fetched.id}/rates", {"range": "1m"},
+                           headers={"Accept-Language": "en"})
+        return (page.html.find(id="rates-table").find("tr", string=None).find_next("td").text,
+                page.html.find("svg", class_="rates-chart").find("path")["d"])
+    before = latest()
+    assert latest() == before  # kept
+    day = max(feeds.values("SECBREPOEFF"))
+    feeds.republish("SECBREPOEFF", day, Decimal("7.75"))
+    now.advance(seconds=3600)
+    assert run_jobs()["failed"] == []
+    after = latest()
+    assert "7.75 %" in after[0] and after[1] != before[1]
 
 
 def test_a_cross_rate_is_labelled_as_computed(testapp, signed_in, fetched):
