@@ -15,13 +15,13 @@ from sqlalchemy import func, select
 from mypages.toolkit import (DashboardCard, MigrationSource, Module, NavigationItem,
                              Price, hookimpl)
 
-from mypages_ocr import reading, settings as ocr_settings
+from mypages_ocr import api as ocr_api, reading, settings as ocr_settings
 from mypages_ocr.engines.tesseract import TesseractEngine
 from mypages_ocr.i18n import _
 from mypages_ocr.models import Document
 
 #: the hookspec version this plugin was written for
-mypages_hookspec = "2.3"
+mypages_hookspec = "2.4"
 
 MODULE_KEY = "ocr"
 
@@ -36,6 +36,11 @@ def mypages_modules():
         trial_days=10,
         price=Price(Decimal("490"), "SEK", per=_("per month")),
     )]
+
+
+@hookimpl
+def mypages_api(api):
+    ocr_api.add_operations(api)
 
 
 @hookimpl
