@@ -121,7 +121,7 @@ def test_what_the_page_refuses_the_api_refuses_as_a_problem_and_keeps_nothing(
     # a file part is needed: a JSON body is another media type, a text part no file
     testapp.post_json(API, {"file": "avtal.pdf"}, headers=auth, status=415)
     assert "file" in testapp.post(API, {"file": "text", "kind": "other"}, headers=auth,
-                                  status=400).json["detail"]
+                                  content_type="multipart/form-data", status=400).json["detail"]
     testapp.post(API, {"kind": "sallad"}, upload_files=[("file", "a.pdf", two_pages)],
                  headers=auth, status=400)
     nameless = b"--b\r\nContent-Type: text/plain\r\n\r\n-238\r\n--b--\r\n"
