@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint,
-                        select)
+from sqlalchemy import (JSON, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mypages.toolkit import Base, UTCDateTime, utcnow
@@ -26,6 +26,8 @@ class Document(Base):
     company's blob store."""
 
     __tablename__ = "ocr_documents"
+    # the health check's look at the queue and at the day's failures
+    __table_args__ = (Index("ix_ocr_documents_status_created_at", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"),
@@ -44,6 +46,7 @@ class Document(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     pages: Mapped[list["Page"]] = relationship(
         back_populates="document", order_by="Page.number", cascade="all, delete-orphan",

@@ -122,7 +122,7 @@ def read_document(job) -> None:
 def _finish_failed(job, document_id: int, reason: str) -> None:
     document = job.dbsession.get(Document, document_id)
     if document is not None:
-        document.status, document.reason = FAILED, reason
+        document.status, document.reason, document.failed_at = FAILED, reason, job.now
         job.audit("ocr.document_failed", company_id=document.company_id,
                   target=f"document:{document_id}", reason=reason)
 
@@ -143,6 +143,7 @@ def _keep(job, document_id: int, company_id: int, engine: str, reading, sizes) -
     document.confidence = sum(confidences) / len(confidences) if confidences else None
     _keep_fields(dbsession, document, reading)
     document.status, document.reason, document.engine = DONE, None, engine
+    document.failed_at = None
     document.read_at = job.now
     job.audit("ocr.document_read", company_id=company_id, target=f"document:{document_id}",
               engine=engine, pages=len(reading.pages))

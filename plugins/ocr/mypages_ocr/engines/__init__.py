@@ -100,3 +100,8 @@ class Engine:
 
     def read(self, source: Source) -> Reading:
         raise NotImplementedError
+
+    def missing(self) -> list:
+        """What the engine lacks to read documents, as messages for the operator (the health
+        check's): nothing when it can read. Cheap: it runs on every readiness check."""
+        return []

@@ -7,12 +7,15 @@ it spread over every core; run more workers of the ``ocr`` queue for more throug
 from __future__ import annotations
 
 import os
+import shutil
+import time
 from itertools import groupby
 
 import pytesseract
 from PIL import Image
 
 from mypages_ocr.engines import Engine, Line, OcrFailed, PageReading, Reading, Source, Word
+from mypages_ocr.i18n import _
 
 LANGUAGES = "swe+eng"
 
@@ -51,10 +54,35 @@ def read_image(image: Image.Image, number: int = 1, languages: str = LANGUAGES) 
 
 class TesseractEngine(Engine):
     name = "tesseract"
+    #: how long what is installed is believed before the health check looks again
+    LOOK_AGAIN_SECONDS = 300.0
 
     def __init__(self, languages: str = LANGUAGES):
         self.languages = languages
+        self._installed: tuple[float, str | None, frozenset] | None = None
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+    def _look(self) -> tuple[str | None, frozenset]:
+        """The tesseract program and its languages, looked up at most every few minutes."""
+        if self._installed is None or (time.monotonic() - self._installed[0]
+                                       > self.LOOK_AGAIN_SECONDS):
+            program = shutil.which(pytesseract.pytesseract.tesseract_cmd)
+            try:
+                languages = frozenset(pytesseract.get_languages()) if program else frozenset()
+            except (pytesseract.TesseractError, OSError):
+                languages = frozenset()
+            self._installed = (time.monotonic(), program, languages)
+        return self._installed[1], self._installed[2]
+
+    def missing(self) -> list:
+        program, installed = self._look()
+        if program is None:
+            return [_("The tesseract program is not installed (Debian: tesseract-ocr).")]
+        lacking = [code for code in self.languages.split("+") if code not in installed]
+        if lacking:
+            return [_("Tesseract lacks the language data ${languages} (Debian: "
+                      "tesseract-ocr-<language>).", mapping={"languages": ", ".join(lacking)})]
+        return []
 
     def read(self, source: Source) -> Reading:
         return Reading([read_image(image, number, self.languages)
