@@ -1,11 +1,13 @@
-"""``python -m bench [dashboard] [login] [sso]``: the benchmarks, in one run (all when none is
-named).
+"""``python -m bench [dashboard] [login] [sso] [ocr]``: the benchmarks, in one run (all when
+none is named).
 
 dashboard  the company dashboard against a bare app and one SELECT, on a small and a
            large database (bench/dashboard.py)
 login      password sign-in against the raw argon2 verify rate (bench/login.py)
 sso        completed OpenID Connect callbacks against the bare verification of the
            ID token's signature (bench/sso.py)
+ocr        pages per second through the OCR plugin's job queue against tesseract run
+           directly, and two OCR workers against one (bench/ocr.py)
 
 They share the temporary directory (bench plugin, small database) and write their
 sections of ``bench/results/latest.json``; a section of a benchmark that did not run
@@ -26,11 +28,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import dashboard, login, sso, wrk, workspace
+from bench import dashboard, login, ocr, sso, wrk, workspace
 from bench.measure import log
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-BENCHMARKS = {"dashboard": dashboard.run, "login": login.run, "sso": sso.run}
+BENCHMARKS = {"dashboard": dashboard.run, "login": login.run, "sso": sso.run, "ocr": ocr.run}
 
 
 def git_revision() -> str | None:

@@ -89,20 +89,21 @@ def read_document(job) -> None:
     shown: dict[int, tuple[int, int]] = {}
 
     def images():
-        # the page images the document view shows are kept as the engine reads them
-        for number, image in enumerate(page_images(data, content_type, settings.dpi), start=1):
-            if number not in shown:
-                store.put(f"documents/{document_id}/page-{number}.png", display_png(image),
-                          "image/png")
-                shown[number] = image.size
-            yield image
+        return page_images(data, content_type, settings.dpi)
+
+    def keep(number, image):
+        # the page image the document view shows
+        if number not in shown:
+            store.put(f"documents/{document_id}/page-{number}.png", display_png(image),
+                      "image/png")
+            shown[number] = image.size
 
     try:
         _info, data = store.get(blob_key)
-        reading = engine.read(Source(data, content_type, page_count, kind, images))
-        if len(shown) < page_count:
-            for _image in images():
-                pass
+        reading = engine.read(Source(data, content_type, page_count, kind, images, keep))
+        if len(shown) < page_count:  # an engine that reads the original, not the images
+            for number, image in enumerate(images(), start=1):
+                keep(number, image)
     except OcrFailed as failed:
         log.warning("document %s cannot be read (%s): %s", document_id, failed.reason,
                     failed.detail)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
 
 import pytesseract
@@ -18,15 +21,34 @@ from mypages_ocr.engines import Engine, Line, OcrFailed, PageReading, Reading, S
 from mypages_ocr.i18n import _
 
 LANGUAGES = "swe+eng"
+CONFIG = "--psm 3"
 
 
-def read_image(image: Image.Image, number: int = 1, languages: str = LANGUAGES) -> PageReading:
-    """What Tesseract reads on one page image: its lines and words, with boxes as ratios."""
+def _data(path: str, languages: str) -> dict:
     try:
-        data = pytesseract.image_to_data(image, lang=languages, config="--psm 3",
+        return pytesseract.image_to_data(path, lang=languages, config=CONFIG,
                                          output_type=pytesseract.Output.DICT)
     except pytesseract.TesseractNotFoundError:
         raise OcrFailed("engine-missing", "the tesseract program is not installed") from None
+
+
+def read_image(image: Image.Image, number: int = 1, languages: str = LANGUAGES,
+               while_reading: Callable[[], None] | None = None) -> PageReading:
+    """What Tesseract reads on one page image: its lines and words, with boxes as ratios.
+
+    The image goes to tesseract as an uncompressed PNM file (pytesseract would write a PNG,
+    whose compression costs a tenth of the reading), and ``while_reading()`` runs while the
+    tesseract program reads: work of this process that need not wait for it."""
+    if image.mode not in ("1", "L", "RGB"):
+        image = image.convert("RGB")
+    with tempfile.NamedTemporaryFile(prefix="mypages-ocr-", suffix=".pnm") as file:
+        image.save(file, "PPM")
+        file.flush()
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            reading = reader.submit(_data, file.name, languages)
+            if while_reading is not None:
+                while_reading()
+            data = reading.result()
     width, height = image.size
     words = [i for i, text in enumerate(data["text"])
              if text.strip() and float(data["conf"][i]) >= 0]
@@ -85,5 +107,8 @@ class TesseractEngine(Engine):
         return []
 
     def read(self, source: Source) -> Reading:
-        return Reading([read_image(image, number, self.languages)
-                        for number, image in enumerate(source.images(), start=1)])
+        pages = []
+        for number, image in enumerate(source.images(), start=1):
+            pages.append(read_image(image, number, self.languages,
+                                    while_reading=lambda: source.keep(number, image)))
+        return Reading(pages)
