@@ -58,8 +58,10 @@ def summarize(runs: dict[str, list]) -> dict[str, dict]:
         p99 = [r.p99_ms for r in results if r.p99_ms is not None]
         rates = [r.requests_per_sec for r in results]
         summary[name] = {
-            "requests_per_sec": round(statistics.median(rates), 1),
-            "requests_per_sec_mean": round(statistics.mean(rates), 1),
+            # a few pages a second (OCR) need more decimals than thousands of requests
+            "requests_per_sec": round(statistics.median(rates), 1 if min(rates) >= 10 else 3),
+            "requests_per_sec_mean": round(statistics.mean(rates),
+                                           1 if min(rates) >= 10 else 3),
             "p50_ms": round(statistics.median(p50), 2) if p50 else None,
             "p99_ms": round(statistics.median(p99), 2) if p99 else None,
             "non_2xx_3xx": sum(r.non_2xx_3xx for r in results),
