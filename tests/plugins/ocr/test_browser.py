@@ -26,13 +26,14 @@ WIDTHS = (390, 1366)
 
 @pytest.fixture(scope="module")
 def ocr_queue_worker(live_portal, tmp_path_factory):
-    """``mypages jobs worker --queue ocr`` on the live portal's ini, as an operator runs it."""
+    """``mypages jobs worker --queue ocr`` on the live portal's ini, as an operator runs it,
+    beside the portal (its blobs are in the portal's directory)."""
     log = tmp_path_factory.mktemp("ocr-worker") / "worker.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             [str(Path(sys.executable).with_name("mypages")), "-c", str(live_portal.ini),
              "jobs", "worker", "--queue", "ocr", "--poll", "0.2"],
-            stdout=out, stderr=subprocess.STDOUT)
+            stdout=out, stderr=subprocess.STDOUT, cwd=live_portal.ini.parent)
     yield process
     stop(process)
 
