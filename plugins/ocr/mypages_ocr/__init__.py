@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from mypages.toolkit import (DashboardCard, MigrationSource, Module, NavigationItem,
                              Price, hookimpl)
 
-from mypages_ocr import api as ocr_api, health, reading, settings as ocr_settings
+from mypages_ocr import api as ocr_api, demo, health, reading, settings as ocr_settings
 from mypages_ocr.engines.tesseract import TesseractEngine
 from mypages_ocr.i18n import _
 from mypages_ocr.models import Document
@@ -41,6 +41,12 @@ def mypages_modules():
 @hookimpl
 def mypages_api(api):
     ocr_api.add_operations(api)
+
+
+@hookimpl(trylast=True)  # after the demo company is made
+def mypages_demo(context):
+    """A leasing contract in the demo company, once (``mypages demo``, development only)."""
+    return demo.seed(context)
 
 
 @hookimpl
