@@ -152,7 +152,7 @@ def _optional_appended(before: str, after: str) -> bool:
     """Whether signature ``after`` is ``before`` with parameters that have defaults added at
     its end: every call that worked still does."""
     head = before[:-1]
-    if not after.startswith(head + ", ") or not before.endswith(")") or "*" in before:
+    if not after.startswith(head + ", ") or not before.endswith(")") or "**" in before:
         return False
     return all("=" in part or part == "*"
                for part in after[len(head) + 2:-1].split(", "))
@@ -168,6 +168,14 @@ def _as_before(before: dict, after: dict) -> dict:
     if (before.get("kind") == after.get("kind") == "function"
             and _optional_appended(before["signature"], after["signature"])):
         return dict(after, signature=before["signature"])
+    if isinstance(before.get("members"), dict) and isinstance(after.get("members"), dict):
+        # a method that only gained parameters with defaults at its end, as a function
+        members = dict(after["members"])
+        for name, signature in before["members"].items():
+            if (isinstance(signature, str) and isinstance(members.get(name), str)
+                    and _optional_appended(signature, members[name])):
+                members[name] = signature
+        after = dict(after, members=members)
     return after
 
 
@@ -314,7 +322,9 @@ BASE = {
     "toolkit": {"Module": {"kind": "dataclass", "frozen": True, "fields": ["key: str"],
                            "members": {}},
                 "hookimpl": {"kind": "value", "type": "HookimplMarker"},
-                "settings": {"kind": "function", "signature": "(request, key)"}},
+                "settings": {"kind": "function", "signature": "(request, key)"},
+                "Api": {"kind": "class", "bases": ["object"],
+                        "members": {"add": "(self, path, *, scope)"}}},
     "hookspecs": {"mypages_cards": {"signature": "(request, company)", "firstresult": False,
                                     "historic": False, "warn_on_impl": False,
                                     "warn_on_impl_args": []}},
@@ -348,6 +358,8 @@ ADDITIONS = {
     "a deprecation": changed(hookspecs__mypages_cards__warn_on_impl_args=["request"]),
     "a parameter with a default at the end": changed(
         toolkit__settings__signature="(request, key, company_id=None, *, strict=False)"),
+    "a method's keyword parameter with a default at the end": changed(
+        toolkit__Api__members={"add": "(self, path, *, scope, media_type='json')"}),
 }
 BREAKS = {
     "a toolkit name removed": changed(toolkit__hookimpl=None),
@@ -358,6 +370,8 @@ BREAKS = {
     "a parameter without a default": changed(toolkit__settings__signature="(request, key, x)"),
     "a parameter renamed": changed(toolkit__settings__signature="(where, key)"),
     "a parameter put first": changed(toolkit__settings__signature="(x=None, request, key)"),
+    "a method's parameter without a default": changed(
+        toolkit__Api__members={"add": "(self, path, *, scope, media_type)"}),
 }
 
 

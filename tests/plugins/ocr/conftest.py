@@ -1,17 +1,14 @@
-"""Fixtures of the OCR plugin's tests: companies in the OCR trial, and the ocr queue's worker.
-
-``ocr_worker`` and ``in_ocr_trial`` are local until mypages.testing offers ``run_jobs`` and
-``modules`` fixtures of its own.
+"""Fixtures of the OCR plugin's tests: companies in the OCR trial (through the public
+``modules`` fixture), and the ocr queue's worker (``run_jobs`` raises for a failed job, which
+these tests bring about on purpose; this one counts the jobs and takes a worker's name).
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import pytest
 
 from mypages.jobs import Worker
-from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.testing.plugin import sign_in
 from mypages_ocr import MODULE_KEY
 
@@ -26,13 +23,9 @@ def mypages_settings(mypages_settings):
 
 
 @pytest.fixture
-def in_ocr_trial(dbsession):
+def in_ocr_trial(modules):
     def start(company):
-        now = dt.datetime.now(dt.timezone.utc)
-        dbsession.add(ModuleActivation(company_id=company.id, module_key=MODULE_KEY,
-                                       state=ModuleState.trial, trial_started_at=now,
-                                       trial_ends_at=now + dt.timedelta(days=10)))
-        dbsession.commit()
+        modules.activate(company, MODULE_KEY)
         return company
     return start
 
