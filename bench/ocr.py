@@ -24,9 +24,9 @@ load average is printed before and after, since OCR takes every core it is given
 """
 from __future__ import annotations
 
-import datetime as dt
 import io
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -84,11 +84,13 @@ format = %(asctime)s %(name)s %(levelname)s %(message)s
 
 @dataclass
 class Rate:
-    """One turn's result, in the shape bench.measure expects (pages for requests)."""
+    """One turn's result, in the shape bench.measure expects (pages for requests), and the
+    CPU seconds the turn's processes used (the workers with their tesseract children)."""
 
     requests_per_sec: float
     pages: int
     seconds: float
+    cpu_seconds: float = 0.0
     p50_ms: float | None = None
     p99_ms: float | None = None
     non_2xx_3xx: int = 0
@@ -96,7 +98,19 @@ class Rate:
 
     def as_dict(self) -> dict:
         return {"requests_per_sec": round(self.requests_per_sec, 3), "pages": self.pages,
-                "seconds": round(self.seconds, 2)}
+                "seconds": round(self.seconds, 2),
+                "cpu_seconds_per_page": round(self.cpu_seconds / self.pages, 3)}
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of its children it has waited for (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def page_images() -> list[Image.Image]:
@@ -184,25 +198,28 @@ class Pipeline:
     def turn(self, workers: int, documents: int) -> Rate:
         running = self.start_workers(workers)
         try:
+            cpu_before = sum(cpu_seconds(worker.pid) for worker in running)
             started = time.perf_counter()
             self.queue(documents)
             self.wait_done(timeout=60 * documents)
             seconds = time.perf_counter() - started
+            cpu = sum(cpu_seconds(worker.pid) for worker in running) - cpu_before
         finally:
             self.stop_workers(running)
         pages = documents * PAGES_PER_DOCUMENT
-        return Rate(pages / seconds, pages, seconds)
+        return Rate(pages / seconds, pages, seconds, cpu)
 
 
 def direct_turn(files: list[Path], pages: int) -> Rate:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    cpu_before = children_cpu_seconds()
     started = time.perf_counter()
     for number in range(pages):
         subprocess.run(["tesseract", str(files[number % len(files)]), "stdout", "-l", "swe+eng",
                         "--psm", "3", "tsv"], env=env, check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
     seconds = time.perf_counter() - started
-    return Rate(pages / seconds, pages, seconds)
+    return Rate(pages / seconds, pages, seconds, children_cpu_seconds() - cpu_before)
 
 
 def run(workspace: Workspace) -> dict:
@@ -237,11 +254,19 @@ def run(workspace: Workspace) -> dict:
             runs[name].append(result)
             log(f"  round {round_number + 1}/{rounds}  {name:<16} "
                 f"{result.requests_per_sec:6.3f} pages/s ({result.pages} pages in "
-                f"{result.seconds:.1f} s)")
+                f"{result.seconds:.1f} s; {result.cpu_seconds / result.pages:.2f} CPU s "
+                "a page)")
     summary = summarize(runs)
     ratio_rows = ratios(summary, TARGETS)
     print_report(summary, ratio_rows, unit="pages/s", decimals=3)
+    cpu = {name: statistics.median(run.cpu_seconds / run.pages for run in results)
+           for name, results in runs.items()}
+    log(f"\nCPU seconds a page (median; what the pages cost, whatever else ran): "
+        + ", ".join(f"{name} {value:.2f}" for name, value in cpu.items()))
+    log(f"tesseract / one_worker in CPU a page: {cpu['tesseract'] / cpu['one_worker']:.3f} "
+        f"(the pipeline's share beside the OCR itself, unmoved by other load)")
     log(f"load average afterwards: {', '.join(f'{load:.1f}' for load in os.getloadavg())}")
-    return {"pages_per_turn": pages, "rounds": rounds,
+    return {"cpu_seconds_per_page": {name: round(value, 3) for name, value in cpu.items()},
+            "pages_per_turn": pages, "rounds": rounds,
             "load_average": [round(load, 2) for load in os.getloadavg()],
             "endpoints": summary, "ratios": ratio_rows}
