@@ -58,8 +58,10 @@ def summarize(runs: dict[str, list]) -> dict[str, dict]:
         p99 = [r.p99_ms for r in results if r.p99_ms is not None]
         rates = [r.requests_per_sec for r in results]
         summary[name] = {
-            "requests_per_sec": round(statistics.median(rates), 1),
-            "requests_per_sec_mean": round(statistics.mean(rates), 1),
+            # a few pages a second (OCR) need more decimals than thousands of requests
+            "requests_per_sec": round(statistics.median(rates), 1 if min(rates) >= 10 else 3),
+            "requests_per_sec_mean": round(statistics.mean(rates),
+                                           1 if min(rates) >= 10 else 3),
             "p50_ms": round(statistics.median(p50), 2) if p50 else None,
             "p99_ms": round(statistics.median(p99), 2) if p99 else None,
             "non_2xx_3xx": sum(r.non_2xx_3xx for r in results),
@@ -94,7 +96,8 @@ def ratios(summary: dict[str, dict], targets: list[tuple]) -> list[dict]:
     return rows
 
 
-def print_report(summary: dict, ratio_rows: list[dict], unit: str = "req/s") -> None:
+def print_report(summary: dict, ratio_rows: list[dict], unit: str = "req/s",
+                 decimals: int = 1) -> None:
     def ms(value):
         return "-" if value is None else f"{value:.2f} ms"
 
@@ -102,9 +105,10 @@ def print_report(summary: dict, ratio_rows: list[dict], unit: str = "req/s") -> 
     log("medians over the rounds")
     log(f"{'endpoint':<18}{unit:>10}{'p50':>12}{'p99':>12}   per round ({unit})")
     for name, row in summary.items():
-        per_round = ", ".join(f"{run['requests_per_sec']:.1f}" if row["requests_per_sec"] < 100
+        per_round = ", ".join(f"{run['requests_per_sec']:.{decimals}f}"
+                              if row["requests_per_sec"] < 100
                               else f"{run['requests_per_sec']:.0f}" for run in row["runs"])
-        log(f"{name:<18}{row['requests_per_sec']:>10.1f}{ms(row['p50_ms']):>12}"
+        log(f"{name:<18}{row['requests_per_sec']:>10.{decimals}f}{ms(row['p50_ms']):>12}"
             f"{ms(row['p99_ms']):>12}   {per_round}")
         if row["non_2xx_3xx"] or row["socket_errors"]:
             log(f"{'':<18}warning: {row['non_2xx_3xx']} non-2xx/3xx responses, "

@@ -122,10 +122,13 @@ class ApiBuilder:
                       description: str = "", parameters: list | tuple = (),
                       request_body: dict | None = None, response: dict | None = None,
                       status: int = 200, tags: tuple[str, ...] = (),
-                      links: dict | None = None) -> None:
+                      links: dict | None = None,
+                      request_media_type: str = "application/json") -> None:
         """An operation: ``view(call)`` gets an :class:`~mypages.api.calls.ApiCall` and returns
         what ``response`` (a schema) describes, answered as JSON with ``status``; ``None``
-        with status 204. ``request_body`` is the schema of a JSON body; ``parameters`` are
+        with status 204. ``request_body`` is the schema of the body, JSON unless
+        ``request_media_type`` says otherwise (``multipart/form-data`` for files: the view
+        reads a file part from ``call.request.POST``); ``parameters`` are
         OpenAPI parameter objects (path parameters are added for the path's placeholders
         unless given); ``links`` are OpenAPI links of the answer to other operations. The
         request is validated before the view sees it, the answer after."""
@@ -146,7 +149,7 @@ class ApiBuilder:
             spec["tags"] = list(tags)
         if request_body is not None:
             spec["requestBody"] = {"required": True, "content": {
-                "application/json": {"schema": request_body}}}
+                request_media_type: {"schema": request_body}}}
         self._add(ApiOperation(method, path, operation_id, view, scope, module, spec, status))
 
     def add_list(self, path: str, view: Callable, *, operation_id: str, scope: str,
@@ -158,7 +161,7 @@ class ApiBuilder:
         by the Accept header or by the path's ``.csv`` twin (added for you). ``parameters``
         are more OpenAPI parameter objects (a date range in the query, say; path
         parameters are added for the path's placeholders unless given), kept in the next
-        page's link.
+        page's link; the view reads them in ``call.query``.
 
         ``view(call)`` returns at most ``call.page.fetch`` items ordered by ``order_by``
         (a unique property), each greater than ``call.page.after`` unless that is None."""
@@ -264,7 +267,7 @@ def build_document(builder: ApiBuilder, translate: Callable[[object], str] = str
                 "The change conflicts with the resource's state (the detail says how)."))
         if "requestBody" in spec:
             spec["responses"].setdefault("415", _problem_response(
-                "The body is not JSON (Content-Type: application/json)."))
+                "The body is not of the media type the operation takes (see requestBody)."))
         spec["responses"][str(429)]["headers"] = {"Retry-After": {
             "description": "Seconds until the limit allows requests again.", "required": True,
             "schema": {"type": "string"}}}

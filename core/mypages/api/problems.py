@@ -29,7 +29,7 @@ PROBLEMS: dict[str, tuple[int, TranslationString]] = {
     "not-found": (404, _("Not found")),
     "method-not-allowed": (405, _("This method is not allowed here")),
     "not-acceptable": (406, _("The answer cannot be given in any media type asked for")),
-    "unsupported-media-type": (415, _("The body must be JSON")),
+    "unsupported-media-type": (415, _("The body is not of the media type this operation takes")),
     "too-many-requests": (429, _("Too many requests")),
     "server-error": (500, _("Something went wrong")),
 }

@@ -29,7 +29,9 @@ class OpenApiRequest:
         self.path = request.path_info
         self.path_pattern = API_PREFIX + pattern
         self.method = request.method.lower()
-        self.content_type = request.headers.get("Content-Type", "").lower()
+        # the media type is case-insensitive, a multipart boundary is not
+        media_type, semicolon, parameters = request.headers.get("Content-Type", "").partition(";")
+        self.content_type = media_type.strip().lower() + semicolon + parameters
         self.body = request.body or None
 
     def header(self, name: str) -> str | None:
@@ -84,6 +86,10 @@ def openapi_of(document: dict) -> OpenAPI:
         extra_media_type_deserializers={"text/csv": _text}))
 
 
+class MalformedBody(ValueError):
+    """A body openapi-core cannot take apart."""
+
+
 class Checked:
     """Requests and answers found valid, remembered: checking is a pure function of what
     openapi-core reads (the method, the path, the query, the body and its type, and the
@@ -93,6 +99,9 @@ class Checked:
     full."""
 
     LIMIT = 10_000
+    #: a larger body (an uploaded file) is not remembered: it is unlikely to come again, and
+    #: ten thousand of them would not fit in memory
+    MAX_REMEMBERED_BODY = 64 * 1024
 
     def __init__(self):
         self.requests: dict = {}
@@ -112,9 +121,14 @@ class Checked:
         found = self.requests.get(key)
         if found is not None:
             return found, []
-        result = openapi.unmarshal_request(request)
+        try:
+            result = openapi.unmarshal_request(request)
+        except AssertionError:
+            # openapi-core asserts what a multipart body holds (a name to every part...)
+            return None, [MalformedBody("The multipart/form-data body cannot be read: every "
+                                        "part needs a Content-Disposition with a name.")]
         problems = list(result.errors)
-        if not problems:
+        if not problems and len(request.body or b"") <= self.MAX_REMEMBERED_BODY:
             self._room(self.requests)
             self.requests[key] = result
         return result, problems

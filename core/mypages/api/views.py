@@ -145,10 +145,12 @@ def _finish(request, response: Response, standings: list) -> Response:
     return response
 
 
-@view_config(route_name="api", require_csrf=False)
+@view_config(route_name="api", require_csrf=False, accept_files=True)
 def api_call(request):
     """Every operation of the document. No CSRF token: the API takes no cookie, only the
-    token in the Authorization header, which a browser never adds on its own."""
+    token in the Authorization header, which a browser never adds on its own. Files are
+    taken where the operation's body is ``multipart/form-data``; the document refuses a
+    body of another media type (415)."""
     api = request.registry["api.published"]
     # counted before anything else is said: past the address's limit a guessed token gets
     # the same 429 whether it is good or not

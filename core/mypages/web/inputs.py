@@ -117,6 +117,8 @@ def _multipart_ok(request) -> bool:
     except (UnicodeDecodeError, ValueError):
         return False
     for part in parsed.list or ():
+        if part.name is None:  # a part with no Content-Disposition name is no field
+            return False
         if not _text(part.name.encode("utf-8", "surrogateescape"), CONTROL):
             return False
         if not part.filename and not isinstance(part.value, str):

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from mypages.toolkit import (DashboardCard, MigrationSource, Module, NavigationItem,
                              Price, hookimpl)
 
-from mypages_ocr import reading, settings as ocr_settings
+from mypages_ocr import api as ocr_api, demo, health, reading, settings as ocr_settings
 from mypages_ocr.data import mypages_company_erase, mypages_company_export  # noqa: F401
 from mypages_ocr.engines.tesseract import TesseractEngine
 from mypages_ocr.i18n import _
@@ -37,6 +37,22 @@ def mypages_modules():
         trial_days=10,
         price=Price(Decimal("490"), "SEK", per=_("per month")),
     )]
+
+
+@hookimpl
+def mypages_api(api):
+    ocr_api.add_operations(api)
+
+
+@hookimpl(trylast=True)  # after the demo company is made
+def mypages_demo(context):
+    """A leasing contract in the demo company, once (``mypages demo``, development only)."""
+    return demo.seed(context)
+
+
+@hookimpl
+def mypages_health_checks(registry, now, dbsession):
+    return health.checks(registry, now, dbsession)
 
 
 @hookimpl

@@ -7,12 +7,16 @@ for images), so a damaged or password-protected PDF is refused at the upload.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import filetype
 import pypdfium2
 from PIL import Image, ImageSequence
+
+from mypages.toolkit import format_number
 
 from mypages_ocr.i18n import _
 
@@ -22,14 +26,16 @@ ACCEPTED = {PDF: "pdf", PNG: "png", JPEG: "jpg", TIFF: "tif"}
 MAX_SIDE = 10_000
 #: Pillow refuses larger images as decompression bombs; a scanned A4 page at 600 DPI is 35 MP
 Image.MAX_IMAGE_PIXELS = MAX_SIDE * MAX_SIDE
+_UNSAFE_NAME = re.compile(r"[^\w.\- ]+")
 
 
 class FileRefused(ValueError):
     """The file cannot be taken: ``message`` says why, to the person who sent it."""
 
-    def __init__(self, message):
+    def __init__(self, message, too_large: bool = False):
         super().__init__(message)
         self.message = message
+        self.too_large = too_large
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,43 @@ def examine(data: bytes) -> FileFacts:
     return FileFacts(content_type, pages)
 
 
+def take_upload(stream: BinaryIO, max_size: int, max_pages: int,
+                locale: str) -> tuple[bytes, FileFacts]:
+    """The bytes and facts of an uploaded file, checked against the limits before anything is
+    kept: its size (measured before it is read), its type and its number of pages.
+    :class:`FileRefused` (``too_large`` set for the size) says what is wrong, its numbers
+    written for ``locale``."""
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    if size == 0:
+        raise FileRefused(_("The file is empty."))
+    if size > max_size:
+        raise FileRefused(_("The file is too large: at most ${size} MB.",
+                            mapping={"size": format_number(megabytes(max_size), locale)}),
+                          too_large=True)
+    data = stream.read()
+    facts = examine(data)
+    if facts.page_count > max_pages:
+        raise FileRefused(_("The document has ${pages} pages; at most ${max} can be read.",
+                            mapping={"pages": facts.page_count, "max": max_pages}))
+    if facts.page_count == 0:
+        raise FileRefused(_("The document has no pages."))
+    return data, facts
+
+
+def safe_filename(name: str | None) -> str:
+    """The last part of a file name as the browser or client gave it, with only letters,
+    digits, dots, dashes and spaces (it goes into a Content-Disposition header)."""
+    base = (name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    return _UNSAFE_NAME.sub("_", base).strip()[:200] or "document"
+
+
+def megabytes(size: int) -> float:
+    """A size in megabytes, at least 0.1, for a message to format in its language."""
+    return max(round(size / 1024 ** 2, 1), 0.1)
+
+
 def page_images(data: bytes, content_type: str, dpi: int) -> Iterator[Image.Image]:
     """Every page of the document as an RGB image, one at a time: a PDF rendered at ``dpi``
     (pypdfium2), the frames of an image as they are."""
@@ -95,9 +138,12 @@ def page_images(data: bytes, content_type: str, dpi: int) -> Iterator[Image.Imag
 
 
 def display_png(image: Image.Image, width: int = 1200) -> bytes:
-    """The page as the document view shows it: a PNG at most ``width`` pixels wide."""
+    """The page as the document view shows it: a PNG at most ``width`` pixels wide. Made
+    while the engine reads the page, on the worker's time: bilinear and the fastest
+    compression (which is no larger on scanned text)."""
     if image.width > width:
-        image = image.resize((width, round(image.height * width / image.width)))
+        image = image.resize((width, round(image.height * width / image.width)),
+                             Image.Resampling.BILINEAR, reducing_gap=2.0)
     buffer = io.BytesIO()
-    image.save(buffer, "PNG", optimize=False)
+    image.save(buffer, "PNG", compress_level=1)
     return buffer.getvalue()

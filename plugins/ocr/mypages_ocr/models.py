@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint)
+from sqlalchemy import (JSON, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mypages.toolkit import Base, UTCDateTime, utcnow
+
+from mypages_ocr.files import safe_filename
 
 QUEUED, PROCESSING, DONE, FAILED = "queued", "processing", "done", "failed"
 STATUSES = (QUEUED, PROCESSING, DONE, FAILED)
@@ -23,6 +26,8 @@ class Document(Base):
     company's blob store."""
 
     __tablename__ = "ocr_documents"
+    # the health check's look at the queue and at the day's failures
+    __table_args__ = (Index("ix_ocr_documents_status_created_at", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"),
@@ -41,6 +46,7 @@ class Document(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     pages: Mapped[list["Page"]] = relationship(
         back_populates="document", order_by="Page.number", cascade="all, delete-orphan",
@@ -108,3 +114,46 @@ class Field(Base):
     corrected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     document: Mapped[Document] = relationship(back_populates="fields")
+
+
+def add_document(dbsession, company_id: int, user_id: int | None, filename: str | None,
+                 kind: str, data: bytes, facts, now: dt.datetime) -> Document:
+    """A new document, queued, of an upload that passed its checks (``facts``: its
+    :class:`~mypages_ocr.files.FileFacts`); flushed, so it has its id. The caller keeps the
+    bytes under its ``blob_key`` and queues the reading."""
+    document = Document(company_id=company_id, uploaded_by=user_id,
+                        filename=safe_filename(filename), content_type=facts.content_type,
+                        size=len(data), page_count=facts.page_count, kind=kind, status=QUEUED,
+                        attempts=0, created_at=now)
+    dbsession.add(document)
+    dbsession.flush()
+    return document
+
+
+def correct_field_value(dbsession, document: Document, name: str, value: str,
+                        user_id: int | None, now: dt.datetime) -> Field:
+    """Keep a person's value of a field: it wins over every later reading."""
+    field = dbsession.scalars(select(Field).where(Field.document_id == document.id,
+                                                  Field.name == name)).first()
+    if field is None:
+        field = Field(document_id=document.id, company_id=document.company_id, name=name)
+        dbsession.add(field)
+    field.value, field.confidence, field.source = value, None, "person"
+    field.corrected_by, field.corrected_at = user_id, now
+    dbsession.flush()
+    return field
+
+
+def filtered(query, filters):
+    """``query`` of documents narrowed to ``filters`` (kind, status, since, until)."""
+    if filters["kind"]:
+        query = query.where(Document.kind == filters["kind"])
+    if filters["status"]:
+        query = query.where(Document.status == filters["status"])
+    if filters["since"]:
+        query = query.where(Document.created_at >= dt.datetime.combine(
+            filters["since"], dt.time(), dt.timezone.utc))
+    if filters["until"]:
+        query = query.where(Document.created_at < dt.datetime.combine(
+            filters["until"] + dt.timedelta(days=1), dt.time(), dt.timezone.utc))
+    return query

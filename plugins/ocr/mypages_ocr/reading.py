@@ -89,20 +89,21 @@ def read_document(job) -> None:
     shown: dict[int, tuple[int, int]] = {}
 
     def images():
-        # the page images the document view shows are kept as the engine reads them
-        for number, image in enumerate(page_images(data, content_type, settings.dpi), start=1):
-            if number not in shown:
-                store.put(f"documents/{document_id}/page-{number}.png", display_png(image),
-                          "image/png")
-                shown[number] = image.size
-            yield image
+        return page_images(data, content_type, settings.dpi)
+
+    def keep(number, image):
+        # the page image the document view shows
+        if number not in shown:
+            store.put(f"documents/{document_id}/page-{number}.png", display_png(image),
+                      "image/png")
+            shown[number] = image.size
 
     try:
         _info, data = store.get(blob_key)
-        reading = engine.read(Source(data, content_type, page_count, kind, images))
-        if len(shown) < page_count:
-            for _image in images():
-                pass
+        reading = engine.read(Source(data, content_type, page_count, kind, images, keep))
+        if len(shown) < page_count:  # an engine that reads the original, not the images
+            for number, image in enumerate(images(), start=1):
+                keep(number, image)
     except OcrFailed as failed:
         log.warning("document %s cannot be read (%s): %s", document_id, failed.reason,
                     failed.detail)
@@ -122,7 +123,7 @@ def read_document(job) -> None:
 def _finish_failed(job, document_id: int, reason: str) -> None:
     document = job.dbsession.get(Document, document_id)
     if document is not None:
-        document.status, document.reason = FAILED, reason
+        document.status, document.reason, document.failed_at = FAILED, reason, job.now
         job.audit("ocr.document_failed", company_id=document.company_id,
                   target=f"document:{document_id}", reason=reason)
 
@@ -143,6 +144,7 @@ def _keep(job, document_id: int, company_id: int, engine: str, reading, sizes) -
     document.confidence = sum(confidences) / len(confidences) if confidences else None
     _keep_fields(dbsession, document, reading)
     document.status, document.reason, document.engine = DONE, None, engine
+    document.failed_at = None
     document.read_at = job.now
     job.audit("ocr.document_read", company_id=company_id, target=f"document:{document_id}",
               engine=engine, pages=len(reading.pages))

@@ -47,6 +47,26 @@ def _marked(snippet: str) -> Markup:
     return Markup(str(escape(snippet)).replace(START, "<mark>").replace(STOP, "</mark>"))
 
 
+def _fts_match(words: list[str]) -> str:
+    return " ".join('"' + word.replace('"', "") + '"*' for word in words)
+
+
+def matching_documents(dbsession, company_id: int, query: str):
+    """A select of the ids of the company's documents whose text matches ``query`` (as
+    :func:`search` matches it), for narrowing another query; None when it has no words."""
+    words = terms(query)
+    if not words:
+        return None
+    if dbsession.get_bind().dialect.name == "postgresql":
+        tsquery = func.websearch_to_tsquery(literal_column("'swedish'"), " ".join(words))
+        return select(Page.document_id).where(
+            Page.company_id == company_id,
+            literal_column("ocr_pages.search").op("@@")(tsquery))
+    return (select(Page.document_id).select_from(FTS).join(Page, Page.id == FTS.c.rowid)
+            .where(Page.company_id == company_id,
+                   literal_column("ocr_pages_fts").op("MATCH")(_fts_match(words))))
+
+
 def search(dbsession, company_id: int, query: str, *, kind: str = "",
            since: dt.date | None = None, until: dt.date | None = None,
            limit: int = 50) -> list[Hit]:
@@ -73,7 +93,7 @@ def search(dbsession, company_id: int, query: str, *, kind: str = "",
                      .join(Document, Document.id == Page.document_id)
                      .where(vector.op("@@")(tsquery), *conditions))
     else:
-        match = " ".join('"' + word.replace('"', "") + '"*' for word in words)
+        match = _fts_match(words)
         rank = -func.bm25(literal_column("ocr_pages_fts"))
         snippet = func.snippet(literal_column("ocr_pages_fts"), 0, START, STOP, " … ", 16)
         statement = (select(*columns, snippet, rank)

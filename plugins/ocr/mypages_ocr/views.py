@@ -3,31 +3,26 @@ another company's document id is "Page not found", the same as one that does not
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from mypages.toolkit import BlobNotFound, blob_store, utcnow
+from mypages.toolkit import BlobNotFound, blob_store, format_number, utcnow
 
 from mypages_ocr import MODULE_KEY, search
 from mypages_ocr.fields import FIELDS, CONTRACT_FIELDS, INVOICE_FIELDS
-from mypages_ocr.files import ACCEPTED, FileRefused, examine
+from mypages_ocr.files import ACCEPTED, FileRefused, megabytes, take_upload
 from mypages_ocr.i18n import _
-from mypages_ocr.models import DONE, FAILED, KINDS, STATUSES, Document, Field, Page
+from mypages_ocr.models import (DONE, FAILED, KINDS, STATUSES, Document, add_document,
+                                correct_field_value, filtered)
 from mypages_ocr.reading import SETTINGS_KEY, enqueue_reading, reason_text
 
 TEMPLATES = "mypages_ocr:templates/"
 KIND_TITLES = {"contract": _("Leasing contract"), "invoice": _("Invoice"), "other": _("Other")}
 STATUS_TITLES = {"queued": _("Queued"), "processing": _("Being read"), "done": _("Read"),
                  "failed": _("Failed")}
-_UNSAFE_NAME = re.compile(r"[^\w.\- ]+")
-
-
-def megabytes(size: int) -> str:
-    return f"{max(size / 1024 ** 2, 0.1):.1f}".removesuffix(".0")
 
 
 def _document(request) -> Document:
@@ -54,29 +49,16 @@ def _filters(request) -> dict:
             "until": _date(request.GET.get("until", ""))}
 
 
-def _filtered(query, filters):
-    if filters["kind"]:
-        query = query.where(Document.kind == filters["kind"])
-    if filters["status"]:
-        query = query.where(Document.status == filters["status"])
-    if filters["since"]:
-        query = query.where(Document.created_at >= dt.datetime.combine(
-            filters["since"], dt.time(), dt.timezone.utc))
-    if filters["until"]:
-        query = query.where(Document.created_at < dt.datetime.combine(
-            filters["until"] + dt.timedelta(days=1), dt.time(), dt.timezone.utc))
-    return query
-
-
 def list_page(request, error=None, kind="other"):
     filters = _filters(request)
-    documents = request.dbsession.scalars(_filtered(
+    documents = request.dbsession.scalars(filtered(
         select(Document).where(Document.company_id == request.company.id), filters)
         .order_by(Document.created_at.desc(), Document.id.desc()).limit(500))
     settings = request.registry[SETTINGS_KEY]
     return {"documents": list(documents), "filters": filters, "error": error, "kind": kind,
             "kinds": KIND_TITLES, "statuses": STATUS_TITLES, "reason_text": reason_text,
-            "max_mb": megabytes(settings.max_file_size), "max_pages": settings.max_pages,
+            "max_mb": format_number(megabytes(settings.max_file_size), request.locale_name),
+            "max_pages": settings.max_pages,
             "accept": ",".join(f".{ext}" for ext in ACCEPTED.values()) + ",.jpeg,.tiff"}
 
 
@@ -93,43 +75,20 @@ def upload(request):
     kind = request.POST.get("kind", "other")
     kind = kind if kind in KINDS else "other"
     upload = request.POST.get("file")
-
-    def refuse(message):
-        request.response.status = 400
-        return list_page(request, message, kind)
-
-    if upload is None or not hasattr(upload, "file"):
-        return refuse(_("Choose a file to upload."))
-    upload.file.seek(0, 2)
-    size = upload.file.tell()
-    upload.file.seek(0)
-    if size == 0:
-        return refuse(_("The file is empty."))
-    if size > settings.max_file_size:
-        return refuse(_("The file is too large: at most ${size} MB.",
-                        mapping={"size": megabytes(settings.max_file_size)}))
-    data = upload.file.read()
     try:
-        facts = examine(data)
+        if upload is None or not hasattr(upload, "file"):
+            raise FileRefused(_("Choose a file to upload."))
+        data, facts = take_upload(upload.file, settings.max_file_size, settings.max_pages,
+                                  request.locale_name)
     except FileRefused as refused:
-        return refuse(refused.message)
-    if facts.page_count > settings.max_pages:
-        return refuse(_("The document has ${pages} pages; at most ${max} can be read.",
-                        mapping={"pages": facts.page_count, "max": settings.max_pages}))
-    if facts.page_count == 0:
-        return refuse(_("The document has no pages."))
-    filename = _UNSAFE_NAME.sub("_", (upload.filename or "").rsplit("/", 1)[-1]
-                                .rsplit("\\", 1)[-1]).strip()[:200] or "document"
-    document = Document(company_id=request.company.id, uploaded_by=request.user.id,
-                        filename=filename, content_type=facts.content_type, size=size,
-                        page_count=facts.page_count, kind=kind, status="queued", attempts=0,
-                        created_at=utcnow())
-    request.dbsession.add(document)
-    request.dbsession.flush()
+        request.response.status = 400
+        return list_page(request, refused.message, kind)
+    document = add_document(request.dbsession, request.company.id, request.user.id,
+                            upload.filename, kind, data, facts, utcnow())
     blob_store(request, request.company).put(document.blob_key, data, facts.content_type)
     enqueue_reading(request, document)
     request.audit("ocr.document_uploaded", target=f"document:{document.id}", kind=kind,
-                  pages=facts.page_count, size=size)
+                  pages=facts.page_count, size=document.size)
     return HTTPSeeOther(request.route_url("ocr_documents", company_id=request.company.id))
 
 
@@ -213,13 +172,7 @@ def correct_field(request):
         page = document_page(request, document)
         request.response.status = 400
         return {**page, "error": _("A field can hold at most 500 characters.")}
-    field = request.dbsession.scalars(select(Field).where(
-        Field.document_id == document.id, Field.name == name)).first()
-    if field is None:
-        field = Field(document_id=document.id, company_id=document.company_id, name=name)
-        request.dbsession.add(field)
-    field.value, field.confidence, field.source = value, None, "person"
-    field.corrected_by, field.corrected_at = request.user.id, utcnow()
+    correct_field_value(request.dbsession, document, name, value, request.user.id, utcnow())
     request.audit("ocr.field_corrected", target=f"document:{document.id}", field=name)
     return HTTPSeeOther(back)
 

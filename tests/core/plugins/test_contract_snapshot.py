@@ -361,7 +361,9 @@ BASE = {
     "toolkit": {"Module": {"kind": "dataclass", "frozen": True, "fields": ["key: str"],
                            "members": {}},
                 "hookimpl": {"kind": "value", "type": "HookimplMarker"},
-                "settings": {"kind": "function", "signature": "(request, key)"}},
+                "settings": {"kind": "function", "signature": "(request, key)"},
+                "Api": {"kind": "class", "bases": ["object"],
+                        "members": {"add": "(self, path, *, scope)"}}},
     "hookspecs": {"mypages_cards": {"signature": "(request, company)", "firstresult": False,
                                     "historic": False, "warn_on_impl": False,
                                     "warn_on_impl_args": []}},
@@ -396,6 +398,8 @@ ADDITIONS = {
     "a deprecation": changed(hookspecs__mypages_cards__warn_on_impl_args=["request"]),
     "a parameter with a default at the end": changed(
         toolkit__settings__signature="(request, key, company_id=None, *, strict=False)"),
+    "a method's keyword parameter with a default at the end": changed(
+        toolkit__Api__members={"add": "(self, path, *, scope, media_type='json')"}),
 }
 BREAKS = {
     "a toolkit name removed": changed(toolkit__hookimpl=None),
@@ -406,6 +410,8 @@ BREAKS = {
     "a parameter without a default": changed(toolkit__settings__signature="(request, key, x)"),
     "a parameter renamed": changed(toolkit__settings__signature="(where, key)"),
     "a parameter put first": changed(toolkit__settings__signature="(x=None, request, key)"),
+    "a method's parameter without a default": changed(
+        toolkit__Api__members={"add": "(self, path, *, scope, media_type)"}),
 }
 
 

@@ -64,7 +64,7 @@ def test_too_large_files_and_too_many_pages_are_refused_with_the_limits(
     monkeypatch.setitem(app.registry, "mypages_ocr.settings",
                         replace(settings, max_file_size=100 * 1024))
     big = document([DrawnPage(SWEDISH)], "png") + b"\0" * 100 * 1024
-    assert "Filen är för stor: högst 0.1 MB." in refused(testapp, member, big)
+    assert "Filen är för stor: högst 0,1 MB." in refused(testapp, member, big)
     monkeypatch.setitem(app.registry, "mypages_ocr.settings",
                         replace(settings, max_pages=1))
     two = document([DrawnPage(SWEDISH[:1]), DrawnPage(SWEDISH[1:2])], "pdf")

@@ -88,6 +88,7 @@ def test_after_the_last_try_the_document_has_failed_with_a_reason(
         clock.shift(3600)
     document_ = stored(dbsession)
     assert (document_.status, document_.reason) == ("failed", "engine-error")
+    assert document_.failed_at is not None  # the health check counts the day's failures
     job = dbsession.scalars(select(QueuedJob)).one()
     assert job.finished_at is not None and job.last_error is None  # ended by the plugin
     page = testapp.get(member.base).html.find("tr", attrs={"data-document": str(document_.id)})

@@ -71,16 +71,23 @@ class Reading:
     fields: list[FoundField] = field(default_factory=list)
 
 
+def _keep_nothing(number: int, image: Image.Image) -> None:
+    return None
+
+
 @dataclass
 class Source:
     """What an engine reads: the original's bytes and type, its kind ("contract", "invoice",
-    "other"), and ``images()``, its pages as images one at a time."""
+    "other"), and ``images()``, its pages as images one at a time. An engine that looks at
+    the page images hands each to ``keep(number, image)`` (the display image the document
+    view shows is made of it), best while it waits for its own reading of the page."""
 
     data: bytes
     content_type: str
     page_count: int
     kind: str
     images: Callable[[], Iterable[Image.Image]]
+    keep: Callable[[int, Image.Image], None] = _keep_nothing
 
 
 class OcrFailed(Exception):
@@ -100,3 +107,8 @@ class Engine:
 
     def read(self, source: Source) -> Reading:
         raise NotImplementedError
+
+    def missing(self) -> list:
+        """What the engine lacks to read documents, as messages for the operator (the health
+        check's): nothing when it can read. Cheap: it runs on every readiness check."""
+        return []

@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from mypages_ocr.engines import (Engine, FoundField, Line, OcrFailed, PageReading, Reading,
                                  Source, Word)
 from mypages_ocr.fields import CURRENCIES, date, identifier, money, org_number, percent, words
+from mypages_ocr.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -151,19 +152,34 @@ class TextractEngine(Engine):
         self.client = client
         self.s3 = s3_client
         self.staging_bucket = staging_bucket
+        self.has_credentials = True
         self.region = region
         self.poll_seconds = poll_seconds
         self.poll_timeout = poll_timeout
 
+    def missing(self) -> list:
+        lacking = []
+        if not self.has_credentials:
+            lacking.append(_("No AWS credentials were found for Textract (an instance role, "
+                             "or the AWS_* environment variables)."))
+        if not self.staging_bucket:
+            lacking.append(_("mypages_ocr.textract.staging_bucket is not set: documents of "
+                             "several pages cannot be read."))
+        return lacking
+
     @classmethod
     def from_settings(cls, settings) -> "TextractEngine":
         config = Config(retries={"mode": "standard", "max_attempts": 5})
-        client = boto3.client("textract", region_name=settings.textract_region,
-                              endpoint_url=settings.textract_endpoint_url, config=config)
-        s3 = boto3.client("s3", region_name=settings.textract_region,
-                          endpoint_url=settings.staging_endpoint_url, config=config)
-        return cls(client, s3, settings.staging_bucket, settings.textract_region,
-                   settings.poll_seconds, settings.poll_timeout)
+        session = boto3.session.Session()
+        client = session.client("textract", region_name=settings.textract_region,
+                                endpoint_url=settings.textract_endpoint_url, config=config)
+        s3 = session.client("s3", region_name=settings.textract_region,
+                            endpoint_url=settings.staging_endpoint_url, config=config)
+        engine = cls(client, s3, settings.staging_bucket, settings.textract_region,
+                     settings.poll_seconds, settings.poll_timeout)
+        # found once, as the clients found them: the health check asks nobody
+        engine.has_credentials = session.get_credentials() is not None
+        return engine
 
     def read(self, source: Source) -> Reading:
         try:
