@@ -13,8 +13,9 @@ from mypages.api.problems import ApiProblem
 from mypages.contract import (CompanyInfo, DashboardCard, DevApp, FederatedIdentity,
                               HealthCheck, JobContext, LoginMethod, Module, NavigationItem,
                               NotificationKind, PeriodicJob, Price, PurchaseRefused,
-                              QueuedJobType, RetryAt, SettingsTab, SignInRefused, SsoProvider,
-                              SsoRejected, SsoSetting, UserInfo, WhatsNew)
+                              QueuedJobType, RetryAt, SettingsTab, Signature, SignatureRequest,
+                              Signer, SignInRefused, SsoProvider, SsoRejected, SsoSetting,
+                              UserInfo, WhatsNew)
 from mypages.crypto import BlindIndex, EncryptedText, blind_index, blind_index_lookup
 from mypages.db import Base, UTCDateTime, utcnow
 from mypages.demo import DemoContext
@@ -34,6 +35,7 @@ from mypages.people.members import company_admins, company_members
 from mypages.plugins import plugin_hooks
 from mypages.refusals import Refusal
 from mypages.services import Clock, Mailer, clock, mailer
+from mypages.signing import find_signature, request_signature
 from mypages.sso import sso_providers
 from mypages.sso.urls import is_endpoint
 from mypages.storage import BlobInfo, BlobNotFound, BlobStore, InvalidBlobKey, blob_store
@@ -80,6 +82,9 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "RetryAt",
     "SettingsTab",
     "SignInRefused",
+    "Signature",
+    "SignatureRequest",
+    "Signer",
     "SsoProvider",
     "SsoRejected",
     "SsoSetting",
@@ -98,6 +103,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "company_members",
     "dev_app_url",
     "entitled_companies",
+    "find_signature",
     "format_date",
     "format_money",
     "format_number",
@@ -113,6 +119,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "outbound_client",
     "plugin_hooks",
     "portal_timezone",
+    "request_signature",
     "run_env",
     "save_module_settings",
     "sign_in",

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from mypages.toolkit import (HealthCheck, LoginMethod, MigrationSource, Module, Price,
                              SettingsTab, hookimpl)
 
-from mypages_bankid import identities
+from mypages_bankid import identities, signing
 from mypages_bankid.client import certificate_expiry
 from mypages_bankid.dev import DEMO_PERSONAL_NUMBER, mypages_dev_apps  # noqa: F401 (a hook)
 from mypages_bankid.i18n import _
@@ -25,7 +25,7 @@ from mypages_bankid.identities import has_bankid, with_bankid
 from mypages_bankid.models import Identity, metadata
 from mypages_bankid.web import service_of
 
-mypages_hookspec = "2.3"
+mypages_hookspec = "2.4"
 
 MODULE_KEY = "bankid"
 METHOD_KEY = "bankid"
@@ -46,6 +46,11 @@ def mypages_login_methods():
                         step_up_route="bankid_step_up", enrol_route="bankid_link",
                         unlink_route="bankid_unlink", is_set_up=has_bankid,
                         set_up_among=with_bankid)]
+
+
+@hookimpl
+def mypages_signers():
+    return [signing.signer(MODULE_KEY)]
 
 
 @hookimpl

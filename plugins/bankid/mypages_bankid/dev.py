@@ -34,6 +34,7 @@ PHONE_PAGE = "mypages_bankid:templates/dev_phone.jinja2"
 class FakeService:
     fake: FakeBankID
     rp_config: RpConfig
+    certificates: FakeCertificates
 
 
 _service: FakeService | None = None
@@ -49,7 +50,7 @@ def fake_service() -> FakeService:
             fake = FakeBankID(certificates).start()
             _service = FakeService(fake, RpConfig(
                 "fake", fake.url, certificates.server_ca_file, certificates.rp_p12_file,
-                password=P12_PASSWORD, timeout=5.0))
+                password=P12_PASSWORD, timeout=5.0), certificates)
         return _service
 
 

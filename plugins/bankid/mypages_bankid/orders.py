@@ -10,6 +10,7 @@ failed it is not collected again.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -21,12 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from mypages_bankid import identities
 from mypages_bankid.client import BankIDError
 from mypages_bankid.messages import error_rfa, failed_rfa, pending_rfa
-from mypages_bankid.models import Order
+from mypages_bankid.models import Order, Signature
 from mypages_bankid.personal_numbers import InvalidPersonalNumber, validate
 
 log = logging.getLogger(__name__)
 
-PURPOSES = ("sign_in", "step_up", "link")
+PURPOSES = ("sign_in", "step_up", "link", "sign")
 DEVICES = ("qr", "same")
 COLLECT_EVERY = dt.timedelta(seconds=2)
 #: a poll a little early still collects: the page's timer is not exact
@@ -69,14 +70,17 @@ def pending_order(dbsession, key: str) -> Order | None:
 
 def start(ctx: Context, *, purpose: str, device: str, user_id: int | None, browser: str,
           end_user_ip: str, next_url: str = "", restart: bool = False,
-          return_url: Callable[[Order], str] | None = None, web: dict | None = None) -> Order:
+          return_url: Callable[[Order], str] | None = None, web: dict | None = None,
+          signature: Signature | None = None, personal_number: str | None = None) -> Order:
     """A pending order for ``purpose``: the one already pending for this user or browser (a
-    second tab), unless ``restart`` or it was for something else, which cancels it first."""
+    second tab), unless ``restart`` or it was for something else, which cancels it first.
+    ``sign`` orders sign ``signature``'s text and data, by ``personal_number`` only."""
     key = pending_key(user_id, browser)
     existing = pending_order(ctx.dbsession, key)
     if existing is not None:
         if (not restart and existing.purpose == purpose and existing.device == device
-                and existing.status == "pending" and not expired(existing, ctx.now)):
+                and existing.status == "pending" and not expired(existing, ctx.now)
+                and (signature is None or signature.order_id == existing.id)):
             return existing
         cancel(ctx, existing)
     order = Order(id=str(uuid.uuid4()), purpose=purpose, device=device, user_id=user_id,
@@ -90,8 +94,15 @@ def start(ctx: Context, *, purpose: str, device: str, user_id: int | None, brows
             return winner
         raise
     try:
-        answer = ctx.client.auth(end_user_ip, return_url=return_url(order) if return_url
-                                 else None, web=web)
+        returning = return_url(order) if return_url else None
+        if signature is not None:
+            signature.order_id = order.id
+            answer = ctx.client.sign(end_user_ip, signature.text,
+                                     user_non_visible_data=signature.data,
+                                     personal_number=personal_number, return_url=returning,
+                                     web=web)
+        else:
+            answer = ctx.client.auth(end_user_ip, return_url=returning, web=web)
     except BankIDError as error:
         order.status, order.problem, order.rfa = "error", error.error_code, error_rfa(
             error.error_code)
@@ -182,7 +193,7 @@ def _complete(ctx: Context, order: Order, completion: dict) -> None:
             problem = UNKNOWN
         else:
             order.user_id = found.user_id
-    elif order.purpose == "step_up":
+    elif order.purpose in ("step_up", "sign"):
         if found is None or found.user_id != order.user_id:
             problem = NOT_YOURS
     elif order.purpose == "link":
@@ -201,9 +212,27 @@ def _complete(ctx: Context, order: Order, completion: dict) -> None:
         ctx.audit("bankid.linked", user_id=found.user_id, confirmed_registration=True)
     elif order.purpose == "link":
         ctx.audit("bankid.linked", user_id=found.user_id)
+    if order.purpose == "sign":
+        _keep_signature(ctx, order, completion)
     _end(order, "complete", ctx.now, hint_code="")
     ctx.audit("bankid.completed", purpose=order.purpose, order=order.id,
               user_id=order.user_id)
+
+
+def _keep_signature(ctx: Context, order: Order, completion: dict) -> None:
+    """BankID's evidence, kept with the signed text: the XML signature and OCSP response as
+    sent, the rest of the completion data encrypted (it names the personal number)."""
+    signature = ctx.dbsession.scalars(select(Signature).where(
+        Signature.order_id == order.id)).one()
+    user = completion.get("user") or {}
+    signature.status, signature.signed_at = "complete", ctx.now
+    signature.signer_name = str(user.get("name") or "")[:200]
+    signature.signature = completion.get("signature")
+    signature.ocsp_response = completion.get("ocspResponse")
+    signature.completion = json.dumps({key: value for key, value in completion.items()
+                                       if key not in ("signature", "ocspResponse")})
+    ctx.audit("bankid.signed", order=order.id, signature=signature.id,
+              purpose=signature.purpose, user_id=order.user_id)
 
 
 def cancel(ctx: Context, order: Order) -> None:

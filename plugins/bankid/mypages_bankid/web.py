@@ -39,6 +39,14 @@ class BankIDService:
             return self._client
 
 
+def signing_ca_file(service: BankIDService, settings) -> str | None:
+    """The authorities people's signing certificates are verified against: the
+    ``bankid.signing_ca_file`` setting, or the fake's in development."""
+    if service.is_fake:
+        return fake_service().certificates.signing_ca_file
+    return (settings.get("bankid.signing_ca_file") or "").strip() or None
+
+
 def service_of(where) -> BankIDService:
     registry = getattr(where, "registry", where)
     return registry[REGISTRY_KEY]
@@ -64,5 +72,6 @@ def includeme(config):
     config.add_route("bankid_status", "/bankid/order/{id}/status")
     config.add_route("bankid_cancel", "/bankid/order/{id}/cancel")
     config.add_route("bankid_finish", "/bankid/order/{id}/finish")
+    config.add_route("bankid_sign", "/bankid/sign/{id}")
     config.add_company_route("bankid_settings", "/settings/bankid")
     config.scan("mypages_bankid.views")

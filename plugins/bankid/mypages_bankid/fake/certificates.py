@@ -49,7 +49,7 @@ class Issued:
 
 
 def _issue(subject: str, issuer: Issued | None, *, ca: bool, not_after: dt.datetime,
-           server: bool = False, client: bool = False) -> Issued:
+           server: bool = False, client: bool = False, signer: bool = False) -> Issued:
     key = _key()
     now = dt.datetime.now(dt.timezone.utc)
     builder = (x509.CertificateBuilder()
@@ -65,6 +65,16 @@ def _issue(subject: str, issuer: Issued | None, *, ca: bool, not_after: dt.datet
             digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
             key_encipherment=False, data_encipherment=False, key_agreement=False,
             encipher_only=False, decipher_only=False), critical=True)
+    if ca or signer:  # key identifiers, which path validation of a signer's chain wants
+        builder = builder.add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    if signer:
+        builder = builder.add_extension(x509.KeyUsage(
+            digital_signature=True, content_commitment=True, key_cert_sign=False,
+            crl_sign=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, encipher_only=False, decipher_only=False), critical=True
+        ).add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+            issuer.key.public_key()), critical=False)
     if server:
         builder = builder.add_extension(x509.SubjectAlternativeName([
             x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
@@ -83,6 +93,7 @@ class FakeCertificates:
     ``server_ca.pem``  what the relying party pins (``bankid.ca_file``)
     ``rp.p12``         the relying party's certificate and key, password :data:`P12_PASSWORD`
     ``rp.pem``, ``rp.key``  the same as a PEM pair (the key unencrypted)
+    ``signing_ca.pem`` the authority of the people's certificates, which signatures verify against
     """
 
     def __init__(self, directory: Path | str, *, name: str = "Fake BankID",
@@ -95,6 +106,13 @@ class FakeCertificates:
         self.rp_ca = _issue(f"{name} RP CA", None, ca=True, not_after=far)
         self.rp = _issue("FP Testcert fake", self.rp_ca, ca=False, client=True,
                          not_after=rp_not_after or far)
+        # the people's BankID: an issuing authority and one person's signing certificate,
+        # with which the fake signs every completed order (``signing_ca.pem`` is what
+        # ``bankid.signing_ca_file`` names to verify signatures)
+        self.signing_ca = _issue(f"{name} Customer CA", None, ca=True, not_after=far)
+        self.person = _issue("Karl Karlsson", self.signing_ca, ca=False, signer=True,
+                             not_after=far)
+        self.signing_ca_file = self._write("signing_ca.pem", self.signing_ca.cert_pem())
         self.server_ca_file = self._write("server_ca.pem", self.server_ca.cert_pem())
         self.rp_ca_file = self._write("rp_ca.pem", self.rp_ca.cert_pem())
         self.server_cert_file = self._write("server.pem", self.server.cert_pem()

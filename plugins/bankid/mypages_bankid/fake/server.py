@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hmac
 import json
 import secrets
@@ -34,6 +35,7 @@ from ipaddress import ip_address
 
 from cryptography import x509
 
+from mypages_bankid.fake.evidence import ocsp_response, signed_xml
 from mypages_bankid.qr import auth_code
 
 START_SECONDS = 30
@@ -213,14 +215,16 @@ class FakeBankID:
 
     def _complete(self, order: Order, person: dict) -> None:
         order.status, order.hint_code, order.ended_at = "complete", None, self.now()
-        signed = json.dumps({"orderRef": order.order_ref, "user": person}).encode()
+        when = dt.datetime.fromtimestamp(self.now(), dt.timezone.utc)
         completion = {
             "user": person,
             "device": {"ipAddress": order.body.get("endUserIp", "192.0.2.1"),
                        "uhi": base64.b64encode(secrets.token_bytes(12)).decode()},
             "bankIdIssueDate": "2020-02-01",
-            "signature": base64.b64encode(b"<Signature>" + signed + b"</Signature>").decode(),
-            "ocspResponse": base64.b64encode(b"fake-ocsp:" + signed).decode(),
+            "signature": base64.b64encode(
+                signed_xml(self.certificates, order.body, order.kind)).decode(),
+            "ocspResponse": base64.b64encode(
+                ocsp_response(self.certificates, when)).decode(),
         }
         if order.body.get("requirement", {}).get("mrtd"):
             completion["stepUp"] = {"mrtd": True}
