@@ -46,6 +46,5 @@ def verify_command(ctx, order):
         for problem in found.problems:
             click.echo(f"problem: {problem}")
         click.echo("valid" if found.valid else "NOT VALID")
-        tm.abort()
     if not found.valid:
         sys.exit(1)
