@@ -30,7 +30,7 @@ from mypages.modules.models import ModuleState
 from mypages.modules.settings import get_module_settings, save_module_settings
 from mypages.events import EventContext
 from mypages.outbound import Outbound, OutboundError, outbound_client
-from mypages.people.mail import mail_company_admins, mail_user
+from mypages.people.mail import mail_company_admins, mail_operators, mail_user
 from mypages.people.members import company_admins, company_members
 from mypages.plugins import plugin_hooks
 from mypages.refusals import Refusal
@@ -113,6 +113,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "is_endpoint",
     "is_entitled",
     "mail_company_admins",
+    "mail_operators",
     "mail_user",
     "mailer",
     "notify",

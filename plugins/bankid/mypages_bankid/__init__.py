@@ -17,7 +17,7 @@ from sqlalchemy import select
 from mypages.toolkit import (HealthCheck, LoginMethod, MigrationSource, Module, Price,
                              SettingsTab, hookimpl)
 
-from mypages_bankid import identities, signing
+from mypages_bankid import certificates, identities, signing
 from mypages_bankid.client import certificate_expiry
 from mypages_bankid.dev import DEMO_PERSONAL_NUMBER, mypages_dev_apps  # noqa: F401 (a hook)
 from mypages_bankid.i18n import _
@@ -59,7 +59,12 @@ def mypages_migrations():
 
 
 #: days before the RP certificate expires from which the operators are warned
-CERTIFICATE_WARNING_DAYS = 30
+CERTIFICATE_WARNING_DAYS = certificates.WARNING_DAYS
+
+
+@hookimpl
+def mypages_jobs():
+    return certificates.JOBS
 
 
 @hookimpl
@@ -83,7 +88,9 @@ def mypages_health_checks(registry, now):
         return [HealthCheck("bankid.certificate", HealthCheck.WARN,
                             _("The BankID RP certificate expires in ${days} days: order a new "
                               "one from your bank.", mapping={"days": days}), data)]
-    return [HealthCheck("bankid.certificate", HealthCheck.OK, "", data)]
+    return [HealthCheck("bankid.certificate", HealthCheck.OK,
+                        _("The BankID RP certificate expires in ${days} days.",
+                          mapping={"days": days}), data)]
 
 
 @hookimpl(trylast=True)  # after the demo company and its people are made

@@ -61,6 +61,11 @@ class Order(Base):
     collected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: an operator's phone identification (``phone``): the number asked for (encrypted) and
+    #: the name BankID gave once complete; ``call_initiator`` as BankID has it
+    phone_number: Mapped[str | None] = mapped_column(EncryptedText())
+    call_initiator: Mapped[str | None] = mapped_column(String(8))
+    identified_name: Mapped[str | None] = mapped_column(String(200))
 
 
 class Signature(Base):
@@ -86,3 +91,14 @@ class Signature(Base):
     ocsp_response: Mapped[str | None] = mapped_column(Text)
     completion: Mapped[str | None] = mapped_column(EncryptedText())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CertificateWarning(Base):
+    """That the operators were warned of an RP certificate's expiry (by its SHA-256
+    fingerprint): once per certificate."""
+
+    __tablename__ = "bankid_certificate_warnings"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    warned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -23,11 +23,14 @@ from mypages_bankid import identities
 from mypages_bankid.client import BankIDError
 from mypages_bankid.messages import error_rfa, failed_rfa, pending_rfa
 from mypages_bankid.models import Order, Signature
-from mypages_bankid.personal_numbers import InvalidPersonalNumber, validate
+from mypages_bankid.personal_numbers import InvalidPersonalNumber, masked, validate
 
 log = logging.getLogger(__name__)
 
 PURPOSES = ("sign_in", "step_up", "link", "sign")
+#: an operator's identification of a caller (phone/auth), started from the operator pages
+PHONE = "phone"
+CALL_INITIATORS = ("user", "RP")
 DEVICES = ("qr", "same")
 COLLECT_EVERY = dt.timedelta(seconds=2)
 #: a poll a little early still collects: the page's timer is not exact
@@ -118,6 +121,36 @@ def start(ctx: Context, *, purpose: str, device: str, user_id: int | None, brows
     return order
 
 
+def start_phone(ctx: Context, *, operator_id: int, browser: str, personal_number: str,
+                call_initiator: str) -> Order:
+    """An operator asks the person on the phone to identify with BankID (``phone/auth``):
+    ``call_initiator`` is ``user`` when they called us, ``RP`` when we called them. One
+    pending at a time per operator: a new one cancels the last."""
+    key = f"phone:{operator_id}"
+    existing = pending_order(ctx.dbsession, key)
+    if existing is not None:
+        cancel(ctx, existing)
+    order = Order(id=str(uuid.uuid4()), purpose=PHONE, device=PHONE, user_id=None,
+                  browser=browser, pending_key=key, status="starting",
+                  phone_number=personal_number, call_initiator=call_initiator)
+    ctx.dbsession.add(order)
+    ctx.dbsession.flush()
+    try:
+        answer = ctx.client.phone_auth(personal_number, call_initiator)
+    except BankIDError as error:
+        order.status, order.problem, order.rfa = "error", error.error_code, error_rfa(
+            error.error_code)
+        order.pending_key, order.ended_at = None, ctx.now
+        ctx.audit("bankid.start_failed", purpose=PHONE, error=error.error_code,
+                  status=error.status)
+        raise StartFailed(order) from None
+    order.order_ref = answer["orderRef"]
+    order.status, order.hint_code, order.started_at = "pending", "outstandingTransaction", ctx.now
+    ctx.audit("bankid.started", purpose=PHONE, device=PHONE, order=order.id,
+              call_initiator=call_initiator, personal_number=masked(personal_number))
+    return order
+
+
 def expired(order: Order, now: dt.datetime) -> bool:
     return order.started_at is not None and now - order.started_at > ORDER_LIFETIME
 
@@ -187,6 +220,9 @@ def _complete(ctx: Context, order: Order, completion: dict) -> None:
                   error="personal_number")
         return
     found = identities.find(ctx.dbsession, ctx.registry, number)
+    if order.purpose == PHONE:
+        _identified_on_phone(ctx, order, number, completion, found)
+        return
     problem = None
     if order.purpose == "sign_in":
         if found is None:
@@ -216,6 +252,21 @@ def _complete(ctx: Context, order: Order, completion: dict) -> None:
         _keep_signature(ctx, order, completion)
     _end(order, "complete", ctx.now, hint_code="")
     ctx.audit("bankid.completed", purpose=order.purpose, order=order.id,
+              user_id=order.user_id)
+
+
+def _identified_on_phone(ctx: Context, order: Order, number: str, completion: dict,
+                         found) -> None:
+    """The caller is who BankID says: shown to the operator with the account it is linked
+    to, if any (the number must be the one asked for)."""
+    if number != order.phone_number:
+        _end(order, "failed", ctx.now, rfa="RFA22", problem="invalidParameters")
+        ctx.audit("bankid.failed", purpose=PHONE, order=order.id, error="personal_number")
+        return
+    order.identified_name = str((completion.get("user") or {}).get("name") or "")[:200]
+    order.user_id = found.user_id if found is not None and found.confirmed_at else None
+    _end(order, "complete", ctx.now, hint_code="")
+    ctx.audit("bankid.phone_identified", order=order.id, personal_number=masked(number),
               user_id=order.user_id)
 
 

@@ -35,7 +35,7 @@ SETTINGS = "mypages_bankid:templates/settings.jinja2"
 BROWSER_KEY = "bankid.browser"
 #: what each purpose's choice page is
 CHOICE_ROUTES = {"sign_in": "bankid_sign_in", "step_up": "bankid_step_up",
-                 "link": "bankid_link", "sign": "bankid_sign"}
+                 "link": "bankid_link", "sign": "bankid_sign", "phone": "bankid_phone_auth"}
 
 NOT_CONFIGURED = _("BankID is not set up on this portal yet. Sign in another way.")
 PROBLEMS = {

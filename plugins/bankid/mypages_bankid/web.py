@@ -73,5 +73,8 @@ def includeme(config):
     config.add_route("bankid_cancel", "/bankid/order/{id}/cancel")
     config.add_route("bankid_finish", "/bankid/order/{id}/finish")
     config.add_route("bankid_sign", "/bankid/sign/{id}")
+    config.add_route("bankid_phone_auth", "/operator/bankid/phone")
+    config.add_route("bankid_phone_order", "/operator/bankid/phone/{id}")
     config.add_company_route("bankid_settings", "/settings/bankid")
     config.scan("mypages_bankid.views")
+    config.scan("mypages_bankid.phone")

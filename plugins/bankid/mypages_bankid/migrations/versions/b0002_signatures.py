@@ -1,4 +1,5 @@
-"""BankID signatures: what was signed, and BankID's evidence
+"""BankID signatures: what was signed, and BankID's evidence; operators' phone
+identifications; the certificate warnings sent
 
 Revision ID: b0002
 Revises: b0001
@@ -38,7 +39,22 @@ def upgrade():
     add_encrypted_column("bankid_signatures", "completion")
     op.create_index("ix_bankid_signatures_user_id", "bankid_signatures", ["user_id"])
     op.create_index("ix_bankid_signatures_order_id", "bankid_signatures", ["order_id"])
+    add_encrypted_column("bankid_orders", "phone_number")
+    with op.batch_alter_table("bankid_orders") as batch:
+        batch.add_column(sa.Column("call_initiator", sa.String(8), nullable=True))
+        batch.add_column(sa.Column("identified_name", sa.String(200), nullable=True))
+    op.create_table(
+        "bankid_certificate_warnings",
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("expires_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("warned_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("fingerprint", name="pk_bankid_certificate_warnings"),
+    )
 
 
 def downgrade():
+    op.drop_table("bankid_certificate_warnings")
+    with op.batch_alter_table("bankid_orders") as batch:
+        for name in ("identified_name", "call_initiator", "phone_number"):
+            batch.drop_column(name)
     op.drop_table("bankid_signatures")
