@@ -7,6 +7,7 @@ releases without notice. See the plugin-author guide.
 from pyramid.i18n import TranslationString, TranslationStringFactory
 
 from mypages.accounts.signing_in import sign_in, step_up, user_to_prove
+from mypages.accounts.throttle import rate_limit, too_many
 from mypages.api.calls import ApiCall
 from mypages.api.document import ApiBuilder
 from mypages.api.problems import ApiProblem
@@ -120,6 +121,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "outbound_client",
     "plugin_hooks",
     "portal_timezone",
+    "rate_limit",
     "request_signature",
     "run_env",
     "save_module_settings",
@@ -127,6 +129,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "sso_providers",
     "step_up",
     "today",
+    "too_many",
     "user_to_prove",
     "utcnow",
 ]

@@ -17,7 +17,8 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from mypages.toolkit import clock, company_members, sign_in, step_up, user_to_prove
+from mypages.toolkit import (clock, company_members, rate_limit, sign_in, step_up, too_many,
+                             user_to_prove)
 
 from mypages_bankid import METHOD_KEY, MODULE_KEY, identities, orders, signing
 from mypages_bankid.i18n import _
@@ -33,6 +34,8 @@ ORDER = "mypages_bankid:templates/order.jinja2"
 ACCOUNT = "mypages_bankid:templates/account.jinja2"
 SETTINGS = "mypages_bankid:templates/settings.jinja2"
 BROWSER_KEY = "bankid.browser"
+#: BankID sign-ins one address may start in a minute (an office behind one address included)
+ANONYMOUS_STARTS_PER_MINUTE = 30
 #: what each purpose's choice page is
 CHOICE_ROUTES = {"sign_in": "bankid_sign_in", "step_up": "bankid_step_up",
                  "link": "bankid_link", "sign": "bankid_sign", "phone": "bankid_phone_auth"}
@@ -182,6 +185,12 @@ def start(request):
         return HTTPSeeOther(request.route_url("login", _query={
             "next": request.route_path("bankid_link")}))
     person = _person(request, purpose)
+    if person is None:  # anonymous: each start is a call to BankID, so they are counted
+        wait = rate_limit(request, "bankid.start", per_address=ANONYMOUS_STARTS_PER_MINUTE)
+        if wait:
+            request.audit("bankid.start_throttled", target="", company=None, wait=wait)
+            request.response.headers["Retry-After"] = str(wait)
+            return _render_choice(request, purpose, too_many(wait), 429)
     signature, number = None, None
     if purpose == "sign":
         signature = _own_signature(request, request.POST.get("signature", ""))
