@@ -1,4 +1,4 @@
-"""``python -m bench [dashboard] [login] [sso]``: the benchmarks, in one run (all when none is
+"""``python -m bench [dashboard] [login] [sso] [bankid]``: the benchmarks, in one run (all when none is
 named).
 
 dashboard  the company dashboard against a bare app and one SELECT, on a small and a
@@ -6,6 +6,8 @@ dashboard  the company dashboard against a bare app and one SELECT, on a small a
 login      password sign-in against the raw argon2 verify rate (bench/login.py)
 sso        completed OpenID Connect callbacks against the bare verification of the
            ID token's signature (bench/sso.py)
+bankid     complete BankID sign-ins through the plugin against the bare RP client's
+           calls to the same fake (bench/bankid.py)
 
 They share the temporary directory (bench plugin, small database) and write their
 sections of ``bench/results/latest.json``; a section of a benchmark that did not run
@@ -26,11 +28,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import dashboard, login, sso, wrk, workspace
+from bench import bankid, dashboard, login, sso, wrk, workspace
 from bench.measure import log
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-BENCHMARKS = {"dashboard": dashboard.run, "login": login.run, "sso": sso.run}
+BENCHMARKS = {"dashboard": dashboard.run, "login": login.run, "sso": sso.run,
+              "bankid": bankid.run}
 
 
 def git_revision() -> str | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import datetime as dt
 import hmac
 import json
@@ -120,6 +121,8 @@ class FakeBankID:
         self.orders: dict[str, Order] = {}
         self.requests: list[dict] = []
         self.outcomes: deque[Outcome | str] = deque()
+        #: how orders end when nothing is scripted (None: they wait for the phone)
+        self.default_outcome: Outcome | None = None
         self.errors: dict[str, deque[str]] = {}
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
@@ -264,7 +267,8 @@ class FakeBankID:
         problem = _invalid(path, body)
         if problem:
             return 400, {"errorCode": "invalidParameters", "details": problem}
-        outcome = self.outcomes.popleft() if self.outcomes else None
+        outcome = self.outcomes.popleft() if self.outcomes else (
+            dataclasses.replace(self.default_outcome) if self.default_outcome else None)
         if isinstance(outcome, str):
             return _error(outcome)
         self._expire_all()
@@ -349,6 +353,7 @@ class FakeBankID:
             self.requests.clear()
             self.outcomes.clear()
             self.errors.clear()
+            self.default_outcome = None
 
 
 def _error(name: str) -> tuple[int, dict | None]:
