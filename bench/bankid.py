@@ -39,7 +39,6 @@ from pathlib import Path
 
 import httpx
 
-from bench import seed
 from bench.apps.bankid_fake import PERSON
 from bench.measure import env_int, log, measure, print_report, ratios, summarize
 from bench.servers import free_port
