@@ -266,3 +266,19 @@ def test_verification_fails_on_a_forged_signature_or_ocsp_response(
     assert "the OCSP response is not signed by the certificate's issuer" in problems
     row.ocsp_response = base64.b64encode(b"not DER").decode()
     assert "the OCSP response cannot be read" in verify(row, authorities).problems
+
+
+def test_the_development_fake_keeps_its_authority_so_signatures_verify_later(tmp_path):
+    from mypages_bankid.fake import FakeCertificates
+    from mypages_bankid.fake.evidence import signed_xml
+
+    first = FakeCertificates(tmp_path, keep=True)
+    row = Signature(status="complete", text="hej", data=b"", signed_at=utcnow(),
+                    signature=base64.b64encode(signed_xml(first, {
+                        "userVisibleData": base64.b64encode(b"hej").decode()}, "sign")).decode(),
+                    ocsp_response=base64.b64encode(ocsp_response(first, utcnow())).decode())
+    again = FakeCertificates(tmp_path, keep=True)  # the next run, or the command line
+    assert again.signing_ca.certificate == first.signing_ca.certificate
+    assert verify(row, load_authorities(again.signing_ca_file)).valid
+    fresh = FakeCertificates(tmp_path / "other")
+    assert not verify(row, load_authorities(fresh.signing_ca_file)).valid
