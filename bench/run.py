@@ -1,5 +1,5 @@
-"""``python -m bench [dashboard] [login] [sso] [rates] [ocr] [load]``: the benchmarks, in one
-run (all but load when none is named).
+"""``python -m bench [dashboard] [login] [sso] [rates] [ocr] [bankid] [load]``: the
+benchmarks, in one run (all but load when none is named).
 
 dashboard  the company dashboard against a bare app and one SELECT, on a small and a
            large database (bench/dashboard.py)
@@ -14,6 +14,8 @@ rates      a ten-year backfill of 40 rate series stored by the rates plugin agai
            ten-year chart against one SELECT (bench/rates.py)
 ocr        pages per second through the OCR plugin's job queue against tesseract run
            directly, and two OCR workers against one (bench/ocr.py)
+bankid     complete BankID sign-ins through the plugin against the bare RP client's
+           calls to the same fake (bench/bankid.py)
 
 They share the temporary directory (bench plugin, small database) and write their
 sections of ``bench/results/latest.json``; a section of a benchmark that did not run
@@ -34,14 +36,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import dashboard, load, login, ocr, rates, sso, wrk, workspace
+from bench import bankid, dashboard, load, login, ocr, rates, sso, wrk, workspace
 from bench.measure import log
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 BENCHMARKS = {"dashboard": dashboard.run, "login": login.run, "sso": sso.run,
-              "rates": rates.run, "ocr": ocr.run, "load": load.run}
+              "rates": rates.run, "ocr": ocr.run, "bankid": bankid.run, "load": load.run}
 #: what runs when none is named
-DEFAULT = ("dashboard", "login", "sso", "rates", "ocr")
+DEFAULT = ("dashboard", "login", "sso", "rates", "ocr", "bankid")
 #: what needs no workspace (bench plugin, small database) and no wrk
 STANDALONE = ("load",)
 

@@ -36,7 +36,8 @@ LAYERS = (
     ("contract", "web"),       # the plugin contract's records; layout, headers, error pages
     ("plugins",),              # the pluggy manager, discovery, per-company hook callers
     ("jobs", "notifications", "dev"),  # periodic and queued jobs; e-mail; /_dev/ stand-ins
-    ("events", "health"),      # what an event hook acts with; liveness and readiness checks
+    ("events", "health", "signing"),  # what an event hook acts with; liveness and readiness
+                               # checks; asking a person to sign with a plugin's signer
     ("work",),                 # what a domain function acts with: session, services, actor
     # domains
     ("accounts", "companies"),  # people's accounts and sign-in; companies and memberships

@@ -488,6 +488,74 @@ class LoginMethod:
         return {user_id for user_id in user_ids if self.set_up_for(dbsession, user_id)}
 
 
+@dataclass(frozen=True)
+class SignatureRequest:
+    """What a person is asked to sign (:func:`mypages.toolkit.request_signature`).
+
+    ``text`` is shown to the signer, in BankID's ``simpleMarkdownV1`` (headings ``#``,
+    ``*emphasis*``, tables of ``|`` rows; at most 40 000 characters); ``data`` is signed with
+    it without being shown (bytes, at most 200 000: what the caller checks the signature
+    against afterwards, such as the order's number and amount as JSON). ``user_id`` is the
+    person who must sign: a signer refuses anyone else. ``purpose`` names the caller's use
+    (``billing.purchase``), kept with the signature so that a signature made for one use is
+    not taken for another. ``next_url`` is where the browser goes once signed, with
+    ``signature=<reference>`` added to its query; it must be an address of this portal.
+    """
+
+    text: str
+    data: bytes
+    user_id: int
+    purpose: str
+    next_url: str
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A completed signature, as its signer keeps it: ``reference`` (unguessable, what
+    ``next_url`` was given), the ``method`` (the :class:`Signer`'s key), the person who signed
+    (``user_id`` and the ``signer_name`` the signing service vouched for), ``signed_at`` (aware
+    UTC) and what was signed (``text``, ``data``, ``purpose``). The evidence itself (such as
+    BankID's XML signature and OCSP response) stays with the signer, which can verify it
+    later."""
+
+    reference: str
+    method: str
+    user_id: int
+    signer_name: str
+    signed_at: dt.datetime
+    text: str
+    data: bytes
+    purpose: str
+
+
+StartSigning = Callable[[object, SignatureRequest], object]
+FindSignature = Callable[[object, str], "Signature | None"]
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A way of signing (BankID's "Banksignering"), offered by a plugin through
+    ``mypages_signers`` (since hookspec 2.4).
+
+    ``start(request, signature_request)`` returns the response that takes the person to the
+    signing (a redirect to the plugin's page); it may raise :class:`~mypages.toolkit.Refusal`
+    with a translated reason (the person has no BankID linked, say). Once signed, the plugin
+    sends the browser to ``signature_request.next_url`` with ``signature=<reference>``.
+    ``find(dbsession, reference)`` returns the completed :class:`Signature` of that reference,
+    or ``None`` (unknown, not completed, or not this signer's). A company may use the signer
+    when it is entitled to every module of ``modules`` (any company when empty).
+    """
+
+    key: str
+    title: TranslationString
+    start: StartSigning
+    find: FindSignature
+    modules: tuple[str, ...] = ()
+
+    def available_to(self, entitled_modules=frozenset()) -> bool:
+        return all(key in entitled_modules for key in self.modules)
+
+
 class SignInRefused(Refusal):
     """:func:`mypages.toolkit.sign_in` turned the person away (a disabled account, or a
     company that requires Single Sign On of them); shown on the error page with status 403,

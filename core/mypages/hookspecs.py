@@ -14,7 +14,7 @@ Hooks are called in one of two ways:
 * **platform hooks** (``mypages_modules``, ``mypages_jobs``,
   ``mypages_migrations``, ``mypages_login_methods``, ``mypages_sso_providers``,
   ``mypages_api``, ``mypages_notification_kinds``, ``mypages_whats_new``,
-  ``mypages_audit_rules``) are called for every
+  ``mypages_audit_rules``, ``mypages_signers``) are called for every
   enabled plugin, once at start-up, ``mypages_purchase`` for every
   enabled plugin when a module is bought, ``mypages_health_checks`` on
   every readiness check, ``mypages_company_export`` and
@@ -275,6 +275,17 @@ def mypages_navigation(request, company):
     :param request: the request showing the page (never ``None``).
     :param company: the company, a :class:`mypages.toolkit.CompanyInfo`
         (the same as ``request.company``).
+    """
+
+
+@hookspec
+def mypages_signers():
+    """Return the ways of signing this plugin offers, a list of
+    :class:`mypages.toolkit.Signer` (BankID's "Banksignering", say). Called once, at start-up.
+
+    The portal asks a person to sign with :func:`mypages.toolkit.request_signature` and reads
+    the result with :func:`mypages.toolkit.find_signature`; a signer is offered to the
+    companies entitled to its ``modules``. Since hookspec 2.4.
     """
 
 

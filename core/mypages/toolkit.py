@@ -7,6 +7,7 @@ releases without notice. See the plugin-author guide.
 from pyramid.i18n import TranslationString, TranslationStringFactory
 
 from mypages.accounts.signing_in import sign_in, step_up, user_to_prove
+from mypages.accounts.throttle import rate_limit, too_many
 from mypages.api.calls import ApiCall
 from mypages.api.document import ApiBuilder
 from mypages.api.problems import ApiProblem
@@ -14,8 +15,9 @@ from mypages.contract import (AuditAlert, AuditEventInfo, AuditRule, AuditRuleCo
                               CompanyInfo, DashboardCard, DevApp, FederatedIdentity,
                               HealthCheck, JobContext, LoginMethod, Module, NavigationItem,
                               NotificationKind, PeriodicJob, Price, PurchaseRefused,
-                              QueuedJobType, RetryAt, SettingsTab, SignInRefused, SsoProvider,
-                              SsoRejected, SsoSetting, UserInfo, WhatsNew)
+                              QueuedJobType, RetryAt, SettingsTab, Signature, SignatureRequest,
+                              Signer, SignInRefused, SsoProvider, SsoRejected, SsoSetting,
+                              UserInfo, WhatsNew)
 from mypages.crypto import BlindIndex, EncryptedText, blind_index, blind_index_lookup
 from mypages.db import Base, UTCDateTime, utcnow
 from mypages.demo import DemoContext
@@ -30,12 +32,13 @@ from mypages.modules.models import ModuleState
 from mypages.modules.settings import get_module_settings, save_module_settings
 from mypages.events import EventContext
 from mypages.outbound import Outbound, OutboundError, outbound_client
-from mypages.people.mail import mail_company_admins, mail_user
+from mypages.people.mail import mail_company_admins, mail_operators, mail_user
 from mypages.people.members import company_admins, company_members
 from mypages.plugins import plugin_hooks
 from mypages.privacy.archive import ExportArchive
 from mypages.refusals import Refusal
 from mypages.services import Clock, Mailer, clock, mailer
+from mypages.signing import find_signature, request_signature
 from mypages.sso import sso_providers
 from mypages.sso.urls import is_endpoint
 from mypages.storage import BlobInfo, BlobNotFound, BlobStore, InvalidBlobKey, blob_store
@@ -87,6 +90,9 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "RetryAt",
     "SettingsTab",
     "SignInRefused",
+    "Signature",
+    "SignatureRequest",
+    "Signer",
     "SsoProvider",
     "SsoRejected",
     "SsoSetting",
@@ -105,6 +111,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "company_members",
     "dev_app_url",
     "entitled_companies",
+    "find_signature",
     "format_date",
     "format_money",
     "format_number",
@@ -114,18 +121,22 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "is_endpoint",
     "is_entitled",
     "mail_company_admins",
+    "mail_operators",
     "mail_user",
     "mailer",
     "notify",
     "outbound_client",
     "plugin_hooks",
     "portal_timezone",
+    "rate_limit",
+    "request_signature",
     "run_env",
     "save_module_settings",
     "sign_in",
     "sso_providers",
     "step_up",
     "today",
+    "too_many",
     "user_to_prove",
     "utcnow",
 ]

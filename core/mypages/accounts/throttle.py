@@ -36,7 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from mypages.accounts.models import LoginThrottle
 from mypages.i18n import _
-from mypages.work import Work
+from mypages.work import Work, work_of
 
 ACCOUNT_FREE_FAILURES = 5
 ADDRESS_FREE_FAILURES = 20
@@ -182,6 +182,26 @@ def clear(dbsession, purpose: Purpose, target) -> None:
     """Forget the target's counter (a sign-in that passed every factor)."""
     dbsession.execute(delete(LoginThrottle).where(
         LoginThrottle.key == purpose.target_key(target)))
+
+
+def rate_limit(request, name: str, *, per_address: int, period: dt.timedelta = MINUTE,
+               target=None, per_target: int | None = None) -> int:
+    """Count this request against ``name``'s limits and say how long to wait: at most
+    ``per_address`` requests per ``period`` from the client's address (the address
+    :mod:`mypages.client_address` decides: trusted proxies only) and, with a ``target``
+    (an account, a connection), at most ``per_target`` for that target. Returns 0 when the
+    request may go ahead (it was counted), else the seconds to wait (it was not, and nothing
+    else should be done: answer 429 with :func:`too_many`). The counters are in the
+    database, shared by every worker. ``name`` keys the counters: use the plugin's prefix
+    (``bankid.start``)."""
+    limit = Window(per_address, period)
+    purpose = Purpose(f"limit:{name}", limit, "target",
+                      Window(per_target or per_address, period))
+    work = work_of(request)
+    wait = wait_seconds(work, purpose, target)
+    if not wait:
+        record(work, purpose, target)
+    return wait
 
 
 def refusal(request, seconds: int, action: str, **details):

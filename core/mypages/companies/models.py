@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mypages.db import Base, UTCDateTime, utcnow
@@ -23,6 +23,8 @@ class Company(Base):
     city: Mapped[str | None] = mapped_column(String(100))
     invoice_email: Mapped[str | None] = mapped_column(String(254))
     vat_number: Mapped[str | None] = mapped_column(String(20))
+    #: the company's admins confirm a purchase by signing the order (BankID, say)
+    sign_purchases: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list["Membership"]] = relationship(

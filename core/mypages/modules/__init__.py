@@ -91,4 +91,7 @@ def includeme(config):
                              request_method="GET")
     config.add_company_route("module_deactivate_confirm",
                              "/settings/modules/{module_key}/deactivate", request_method="GET")
+    # where the admin comes back once the order is signed (a company that requires it)
+    config.add_company_route("module_signed", "/settings/modules/{module_key}/signed",
+                             request_method="GET")
     config.scan(".views")

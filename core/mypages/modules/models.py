@@ -79,3 +79,9 @@ class Order(Base):
     starts_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: a purchase confirmed by signing: the signer's key, the signature's reference there
+    #: (used once), and who signed and when, as the signing service vouched for them
+    signature_method: Mapped[str | None] = mapped_column(String(32))
+    signature_reference: Mapped[str | None] = mapped_column(String(100), unique=True)
+    signed_by: Mapped[str | None] = mapped_column(String(200))
+    signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -1,16 +1,25 @@
 from __future__ import annotations
 
 import functools
+import json
+import secrets
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
+from sqlalchemy import select
 
+from mypages.companies.models import Company
+from mypages.contract import SignatureRequest
 from mypages.i18n import _
 from mypages.modules import lifecycle, terms
 from mypages.modules.models import ModuleState, Order
 from mypages.refusals import Refusal
 from mypages.services import clock
+from mypages.signing import find_signature, request_signature
 from mypages.work import work_of
+
+#: what a purchase's signature is for (kept with the signature by its signer)
+PURCHASE_PURPOSE = "billing.purchase"
 
 
 def catalogue_rows(request):
@@ -125,9 +134,81 @@ def activate(request):
 @view_config(form_action="buy", **ACTION)
 def buy(request):
     """The second step of buying: the admin confirmed the summary. The receipt is mailed by a
-    job, and the admin is shown the order (a plugin's billing: the modules page)."""
-    order = lifecycle.buy(work_of(request), request.company, request.matchdict["module_key"],
+    job, and the admin is shown the order (a plugin's billing: the modules page). A company
+    whose policy says so confirms it by signing the order first (:func:`buy_signed`)."""
+    if request.dbsession.get(Company, request.company.id).sign_purchases:
+        return request_signature(request, _purchase_to_sign(request))
+    return _bought(request, lifecycle.buy(work_of(request), request.company,
+                                          request.matchdict["module_key"],
+                                          bill=functools.partial(_bill, request)))
+
+
+def _purchase_terms(request, module) -> dict:
+    """What the signature binds: the company, the module and its price (hidden data)."""
+    amounts = terms.amounts_of(module)
+    return {"company_id": request.company.id, "module": module.key,
+            "amount": str(amounts.excluding) if amounts else None,
+            "currency": amounts.currency if amounts else None}
+
+
+def _purchase_to_sign(request) -> SignatureRequest:
+    module = _catalogue_module(request)
+    amounts = terms.amounts_of(module)
+    starts = terms.paid_from(lifecycle.activations(request.dbsession, request.company.id)
+                             .get(module.key), clock(request).now())
+    price = (request.format_money(amounts.excluding, amounts.currency) if amounts
+             else request.translate(_("No charge")))
+    # simpleMarkdownV1: a heading, then the order's terms as lines
+    text = "\n".join([
+        "# " + request.translate(_("Order: ${module}", mapping={
+            "module": request.translate(module.title)})),
+        request.translate(_("Company: ${company}", mapping={"company": request.company.name})),
+        request.translate(_("Price per month, excluding VAT: ${price}",
+                            mapping={"price": price})),
+        request.translate(_("Billed from: ${date}",
+                            mapping={"date": request.format_day(starts)})),
+        "", request.translate(_("I confirm this purchase on the billing terms."))])
+    data = dict(_purchase_terms(request, module), nonce=secrets.token_urlsafe(12))
+    return SignatureRequest(text=text, data=json.dumps(data, sort_keys=True).encode(),
+                            user_id=request.user.id, purpose=PURCHASE_PURPOSE,
+                            next_url=request.route_url("module_signed",
+                                                       company_id=request.company.id,
+                                                       module_key=module.key))
+
+
+SIGNATURE_NOT_VALID = _("This signature does not confirm this purchase. Buy the module again "
+                        "and sign the order.")
+
+
+@view_config(route_name="module_signed", permission="company.admin", request_method="GET",
+             renderer="mypages:templates/modules.jinja2", refusal_page=modules_page)
+def buy_signed(request):
+    """The admin signed the order: buy the module as signed, once, and keep who signed."""
+    module = _catalogue_module(request)
+    reference = request.params.get("signature", "")
+    signature = find_signature(request.registry, request.dbsession, reference,
+                               purpose=PURCHASE_PURPOSE, user_id=request.user.id)
+    try:
+        signed = json.loads(signature.data) if signature is not None else {}
+    except ValueError:
+        signed = {}
+    signed.pop("nonce", None)
+    if signature is None or signed != _purchase_terms(request, module):
+        raise Refusal(SIGNATURE_NOT_VALID)
+    if request.dbsession.scalar(select(Order.id).where(
+            Order.signature_reference == reference)) is not None:
+        raise Refusal(SIGNATURE_NOT_VALID)
+    order = lifecycle.buy(work_of(request), request.company, module.key,
                           bill=functools.partial(_bill, request))
+    if isinstance(order, Order):
+        order.signature_method, order.signature_reference = signature.method, reference
+        order.signed_by, order.signed_at = signature.signer_name[:200], signature.signed_at
+    request.audit("billing.purchase_signed", target=module.key, method=signature.method,
+                  signature=reference)
+    return _bought(request, order)
+
+
+def _bought(request, order):
     if not isinstance(order, Order):
         request.session.flash(request.translate(_("Thank you! The module is now active.")))
         return HTTPSeeOther(request.route_url("company_modules", company_id=request.company.id))

@@ -8,6 +8,7 @@ from mypages.accounts.models import TotpCredential, User
 from mypages.policy.models import PlatformPolicy
 from mypages.policy.platform import read_platform_requires_mfa
 from mypages.companies.models import Company, Membership
+from mypages.health import STATUS_WORDS, readiness
 from mypages.i18n import _
 from mypages.modules.models import Order
 from mypages.services import clock
@@ -27,7 +28,8 @@ def operator_home(request):
         .order_by(Company.name).limit(500)
     ).all()
     return {"companies": companies, "plugins": request.registry["plugins.found"],
-            "messages": request.session.pop_flash()}
+            "messages": request.session.pop_flash(),
+            "health": readiness(request.registry), "status_words": STATUS_WORDS}
 
 
 @view_config(route_name="operator_orders", renderer="mypages:templates/orders.jinja2",

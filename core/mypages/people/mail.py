@@ -9,6 +9,8 @@ tried again. Queue a job to send from a request, so a page never waits for the m
 """
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from mypages.accounts.models import User
 from mypages.companies.models import Company
 from mypages.contract import CompanyInfo, UserInfo
@@ -71,4 +73,18 @@ def mail_company_admins(where, company_id: int, subject=None, body=None, *,
         if admin.id != skip_user_id:
             _send(where, admin, company, subject, body, template, values)
             sent += 1
+    return sent
+
+
+def mail_operators(where, subject=None, body=None, *, template: str | None = None,
+                   values: dict | None = None) -> int:
+    """E-mail every active operator of the platform, each in their own language (as
+    :func:`mail_user`, without a company): for what only operators can act on, such as a
+    certificate about to expire. Returns how many were sent."""
+    operators = where.dbsession.scalars(select(User).where(
+        User.is_operator.is_(True), User.is_active.is_(True)).order_by(User.id))
+    sent = 0
+    for operator in operators:
+        _send(where, UserInfo.of(operator), None, subject, body, template, values)
+        sent += 1
     return sent

@@ -36,7 +36,7 @@ from mypages.i18n import catalogs
 from mypages.testing.factories import make_company, make_user, testing_settings
 from mypages.testing.hostile import fill, placeholders_of, routes_of
 from mypages.testing.lifecycle import ModuleSwitch
-from mypages.testing.web import new_browser, sign_in
+from mypages.testing.web import enrol_two_factor, new_browser, sign_in
 
 __all__ = ["Problem", "catalog_problems", "csrf_problems", "entitlement_problems",
            "hook_problems", "migration_problems", "plugin_problems"]
@@ -435,7 +435,9 @@ def _plugin_csrf_problems(app, plugin: str, package: str, placeholders: dict, fi
     session = sessionmaker(bind=app.registry["db.engine"], expire_on_commit=False)()
     try:
         company = make_company(session)
-        admin = make_user(session, company=company, role="admin")
+        # who can do most with the forms: an admin of the company, and an operator (whose
+        # pages need a second factor), so that operator pages' forms are checked too
+        admin = make_user(session, company=company, role="admin", is_operator=True)
         session.commit()
     finally:
         session.close()
@@ -445,6 +447,7 @@ def _plugin_csrf_problems(app, plugin: str, package: str, placeholders: dict, fi
             switch.buy(company, key)
     browser = new_browser(app, ip="192.0.2.30")
     sign_in(browser, admin.email)
+    enrol_two_factor(browser)
     return csrf_problems(app, browser, [package], {"company_id": company.id, **placeholders},
                          fields, skip)
 

@@ -13,7 +13,6 @@ import dataclasses
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import pyotp
 import pytest
 import transaction
 from pyramid.scripting import prepare
@@ -40,7 +39,8 @@ from mypages.testing.lifecycle import ModuleSwitch
 from mypages.testing.postgres import ThrowawayPostgres
 from mypages.testing.saml import saml_idp, saml_idp_server  # noqa: F401  (fixtures)
 from mypages.testing.services import register_service
-from mypages.testing.web import CSRF_PATTERN, csrf_token, new_browser, sign_in  # noqa: F401
+from mypages.testing.web import (CSRF_PATTERN, csrf_token, enrol_two_factor,  # noqa: F401
+                                 new_browser, sign_in)
 from mypages.work import Actor, Work
 
 # Every pytest run in an environment with mypages installed loads this plugin: what needs a
@@ -319,19 +319,6 @@ def replace_service(app):
     for target, key, previous in reversed(replaced):
         register_service(target, key, previous)
 
-
-def enrol_two_factor(testapp) -> str:
-    """Turn two-factor authentication on for the signed-in user through the real pages, as a
-    person with an authenticator app does; the session then counts as proven with a second
-    factor. Returns the TOTP secret (``pyotp.TOTP(secret).now()`` is a code)."""
-    token = csrf_token(testapp, "/account/two-factor")
-    testapp.post("/account/two-factor", {"csrf_token": token, "action": "begin"}, status=303)
-    page = testapp.get("/account/two-factor")
-    secret = page.html.find(id="totp-secret").text.strip()
-    form = page.forms["confirm-form"]
-    form["code"] = pyotp.TOTP(secret).now()
-    form.submit(status=200)
-    return secret
 
 
 @pytest.fixture

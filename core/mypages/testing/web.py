@@ -29,3 +29,19 @@ def sign_in(testapp, email: str, password: str = DEFAULT_PASSWORD, status: int =
     form["email"] = email
     form["password"] = password
     return form.submit(status=status)
+
+
+def enrol_two_factor(testapp) -> str:
+    """Turn two-factor authentication on for the signed-in user through the real pages, as a
+    person with an authenticator app does; the session then counts as proven with a second
+    factor. Returns the TOTP secret (``pyotp.TOTP(secret).now()`` is a code)."""
+    import pyotp  # the test extra's
+
+    token = csrf_token(testapp, "/account/two-factor")
+    testapp.post("/account/two-factor", {"csrf_token": token, "action": "begin"}, status=303)
+    page = testapp.get("/account/two-factor")
+    secret = page.html.find(id="totp-secret").text.strip()
+    form = page.forms["confirm-form"]
+    form["code"] = pyotp.TOTP(secret).now()
+    form.submit(status=200)
+    return secret

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from mypages.toolkit import (HealthCheck, LoginMethod, MigrationSource, Module, Price,
                              SettingsTab, hookimpl)
 
-from mypages_bankid import identities
+from mypages_bankid import certificates, identities, signing
 from mypages_bankid.client import certificate_expiry
 from mypages_bankid.data import (mypages_company_erase, mypages_company_export,  # noqa: F401
                                  mypages_user_export)
@@ -51,12 +51,22 @@ def mypages_login_methods():
 
 
 @hookimpl
+def mypages_signers():
+    return [signing.signer(MODULE_KEY)]
+
+
+@hookimpl
 def mypages_migrations():
     return MigrationSource("mypages-bankid", "mypages_bankid:migrations", metadata)
 
 
 #: days before the RP certificate expires from which the operators are warned
-CERTIFICATE_WARNING_DAYS = 30
+CERTIFICATE_WARNING_DAYS = certificates.WARNING_DAYS
+
+
+@hookimpl
+def mypages_jobs():
+    return certificates.JOBS
 
 
 @hookimpl
@@ -80,7 +90,9 @@ def mypages_health_checks(registry, now):
         return [HealthCheck("bankid.certificate", HealthCheck.WARN,
                             _("The BankID RP certificate expires in ${days} days: order a new "
                               "one from your bank.", mapping={"days": days}), data)]
-    return [HealthCheck("bankid.certificate", HealthCheck.OK, "", data)]
+    return [HealthCheck("bankid.certificate", HealthCheck.OK,
+                        _("The BankID RP certificate expires in ${days} days.",
+                          mapping={"days": days}), data)]
 
 
 @hookimpl(trylast=True)  # after the demo company and its people are made

@@ -151,15 +151,18 @@ def ssl_context(config: RpConfig) -> ssl.SSLContext:
     return context
 
 
-def certificate_expiry(config: RpConfig) -> dt.datetime:
-    """When the RP certificate stops being valid (aware UTC)."""
+def rp_certificate(config: RpConfig) -> x509.Certificate:
+    """The RP certificate (not its key)."""
     data = Path(config.certificate).read_bytes()
     if Path(config.certificate).suffix.lower() in (".p12", ".pfx"):
-        certificate = pkcs12.load_key_and_certificates(
+        return pkcs12.load_key_and_certificates(
             data, config.password.encode() if config.password else None)[1]
-    else:
-        certificate = x509.load_pem_x509_certificate(data)
-    return certificate.not_valid_after_utc
+    return x509.load_pem_x509_certificate(data)
+
+
+def certificate_expiry(config: RpConfig) -> dt.datetime:
+    """When the RP certificate stops being valid (aware UTC)."""
+    return rp_certificate(config).not_valid_after_utc
 
 
 def _b64(text: str) -> str:

@@ -2,7 +2,7 @@
 
 The export says which of the company's people have BankID set up, and holds the personal
 numbers the company's admins entered. An erasure deletes the numbers and orders of the
-people erased with the company, and the numbers the company entered that their owners
+people erased with the company (and what they signed), and the numbers the company entered that their owners
 never confirmed (a confirmed number is its owner's, who stays)."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 
 from mypages.toolkit import company_members, hookimpl
 
-from mypages_bankid.models import Identity, Order
+from mypages_bankid.models import Identity, Order, Signature
 
 
 @hookimpl
@@ -34,6 +34,7 @@ def mypages_company_erase(context, company, users):
     leaving = [user.id for user in users]
     dbsession = context.dbsession
     dbsession.execute(delete(Order).where(Order.user_id.in_(leaving)))
+    dbsession.execute(delete(Signature).where(Signature.user_id.in_(leaving)))
     dbsession.execute(delete(Identity).where(
         Identity.user_id.in_(leaving)
         | ((Identity.registered_by_company_id == company.id)

@@ -34,23 +34,32 @@ PHONE_PAGE = "mypages_bankid:templates/dev_phone.jinja2"
 class FakeService:
     fake: FakeBankID
     rp_config: RpConfig
+    certificates: FakeCertificates
 
 
 _service: FakeService | None = None
 _lock = threading.Lock()
 
 
-def fake_service() -> FakeService:
-    """The process's fake BankID, started on first use."""
+def fake_service(directory: str | None = None) -> FakeService:
+    """The process's fake BankID, started on first use, with the certificates of
+    ``directory`` (``bankid.fake_directory``: made there once and kept, so that signatures
+    made by one run verify in the next) or of a temporary directory."""
     global _service
     with _lock:
         if _service is None:
-            certificates = FakeCertificates(tempfile.mkdtemp(prefix="mypages-fake-bankid-"))
+            certificates = FakeCertificates(
+                directory or tempfile.mkdtemp(prefix="mypages-fake-bankid-"),
+                keep=directory is not None)
             fake = FakeBankID(certificates).start()
             _service = FakeService(fake, RpConfig(
                 "fake", fake.url, certificates.server_ca_file, certificates.rp_p12_file,
-                password=P12_PASSWORD, timeout=5.0))
+                password=P12_PASSWORD, timeout=5.0), certificates)
         return _service
+
+
+def _fake(request) -> FakeBankID:
+    return fake_service(request.registry["bankid.service"].fake_directory).fake
 
 
 def _orders(fake: FakeBankID) -> list[dict]:
@@ -60,13 +69,13 @@ def _orders(fake: FakeBankID) -> list[dict]:
 
 @view_config(route_name="bankid_phone", renderer=PHONE_PAGE, request_method="GET")
 def phone(request, error=None):
-    return {"orders": _orders(fake_service().fake), "error": error,
+    return {"orders": _orders(_fake(request)), "error": error,
             "personal_number": request.params.get("personal_number", DEMO_PERSONAL_NUMBER)}
 
 
 @view_config(route_name="bankid_phone", renderer=PHONE_PAGE, request_method="POST")
 def act(request):
-    fake = fake_service().fake
+    fake = _fake(request)
     action, order_ref = request.POST.get("action"), request.POST.get("order", "")
     try:
         if action == "scan":

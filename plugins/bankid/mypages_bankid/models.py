@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, MetaData, String
+from sqlalchemy import ForeignKey, Integer, LargeBinary, MetaData, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mypages.toolkit import Base, BlindIndex, EncryptedText, UTCDateTime, utcnow
@@ -61,3 +61,44 @@ class Order(Base):
     collected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: an operator's phone identification (``phone``): the number asked for (encrypted) and
+    #: the name BankID gave once complete; ``call_initiator`` as BankID has it
+    phone_number: Mapped[str | None] = mapped_column(EncryptedText())
+    call_initiator: Mapped[str | None] = mapped_column(String(8))
+    identified_name: Mapped[str | None] = mapped_column(String(200))
+
+
+class Signature(Base):
+    """A text a person is asked to sign with BankID (the toolkit's signing service), and once
+    signed, BankID's evidence kept with it: the XML signature and the OCSP response as BankID
+    sent them (base64), and the rest of the completion data, encrypted (it holds the
+    personal number). ``id`` is the reference the caller is given back."""
+
+    __tablename__ = "bankid_signatures"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    order_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    purpose: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    next_url: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    signer_name: Mapped[str | None] = mapped_column(String(200))
+    signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    signature: Mapped[str | None] = mapped_column(Text)
+    ocsp_response: Mapped[str | None] = mapped_column(Text)
+    completion: Mapped[str | None] = mapped_column(EncryptedText())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CertificateWarning(Base):
+    """That the operators were warned of an RP certificate's expiry (by its SHA-256
+    fingerprint): once per certificate."""
+
+    __tablename__ = "bankid_certificate_warnings"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    warned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

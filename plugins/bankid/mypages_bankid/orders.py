@@ -10,6 +10,7 @@ failed it is not collected again.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -21,12 +22,15 @@ from sqlalchemy.exc import IntegrityError
 from mypages_bankid import identities
 from mypages_bankid.client import BankIDError
 from mypages_bankid.messages import error_rfa, failed_rfa, pending_rfa
-from mypages_bankid.models import Order
-from mypages_bankid.personal_numbers import InvalidPersonalNumber, validate
+from mypages_bankid.models import Order, Signature
+from mypages_bankid.personal_numbers import InvalidPersonalNumber, masked, validate
 
 log = logging.getLogger(__name__)
 
-PURPOSES = ("sign_in", "step_up", "link")
+PURPOSES = ("sign_in", "step_up", "link", "sign")
+#: an operator's identification of a caller (phone/auth), started from the operator pages
+PHONE = "phone"
+CALL_INITIATORS = ("user", "RP")
 DEVICES = ("qr", "same")
 COLLECT_EVERY = dt.timedelta(seconds=2)
 #: a poll a little early still collects: the page's timer is not exact
@@ -69,14 +73,17 @@ def pending_order(dbsession, key: str) -> Order | None:
 
 def start(ctx: Context, *, purpose: str, device: str, user_id: int | None, browser: str,
           end_user_ip: str, next_url: str = "", restart: bool = False,
-          return_url: Callable[[Order], str] | None = None, web: dict | None = None) -> Order:
+          return_url: Callable[[Order], str] | None = None, web: dict | None = None,
+          signature: Signature | None = None, personal_number: str | None = None) -> Order:
     """A pending order for ``purpose``: the one already pending for this user or browser (a
-    second tab), unless ``restart`` or it was for something else, which cancels it first."""
+    second tab), unless ``restart`` or it was for something else, which cancels it first.
+    ``sign`` orders sign ``signature``'s text and data, by ``personal_number`` only."""
     key = pending_key(user_id, browser)
     existing = pending_order(ctx.dbsession, key)
     if existing is not None:
         if (not restart and existing.purpose == purpose and existing.device == device
-                and existing.status == "pending" and not expired(existing, ctx.now)):
+                and existing.status == "pending" and not expired(existing, ctx.now)
+                and (signature is None or signature.order_id == existing.id)):
             return existing
         cancel(ctx, existing)
     order = Order(id=str(uuid.uuid4()), purpose=purpose, device=device, user_id=user_id,
@@ -90,8 +97,15 @@ def start(ctx: Context, *, purpose: str, device: str, user_id: int | None, brows
             return winner
         raise
     try:
-        answer = ctx.client.auth(end_user_ip, return_url=return_url(order) if return_url
-                                 else None, web=web)
+        returning = return_url(order) if return_url else None
+        if signature is not None:
+            signature.order_id = order.id
+            answer = ctx.client.sign(end_user_ip, signature.text,
+                                     user_non_visible_data=signature.data,
+                                     personal_number=personal_number, return_url=returning,
+                                     web=web)
+        else:
+            answer = ctx.client.auth(end_user_ip, return_url=returning, web=web)
     except BankIDError as error:
         order.status, order.problem, order.rfa = "error", error.error_code, error_rfa(
             error.error_code)
@@ -104,6 +118,36 @@ def start(ctx: Context, *, purpose: str, device: str, user_id: int | None, brows
     order.auto_start_token = answer["autoStartToken"]
     order.status, order.hint_code, order.started_at = "pending", "outstandingTransaction", ctx.now
     ctx.audit("bankid.started", purpose=purpose, device=device, order=order.id)
+    return order
+
+
+def start_phone(ctx: Context, *, operator_id: int, browser: str, personal_number: str,
+                call_initiator: str) -> Order:
+    """An operator asks the person on the phone to identify with BankID (``phone/auth``):
+    ``call_initiator`` is ``user`` when they called us, ``RP`` when we called them. One
+    pending at a time per operator: a new one cancels the last."""
+    key = f"phone:{operator_id}"
+    existing = pending_order(ctx.dbsession, key)
+    if existing is not None:
+        cancel(ctx, existing)
+    order = Order(id=str(uuid.uuid4()), purpose=PHONE, device=PHONE, user_id=None,
+                  browser=browser, pending_key=key, status="starting",
+                  phone_number=personal_number, call_initiator=call_initiator)
+    ctx.dbsession.add(order)
+    ctx.dbsession.flush()
+    try:
+        answer = ctx.client.phone_auth(personal_number, call_initiator)
+    except BankIDError as error:
+        order.status, order.problem, order.rfa = "error", error.error_code, error_rfa(
+            error.error_code)
+        order.pending_key, order.ended_at = None, ctx.now
+        ctx.audit("bankid.start_failed", purpose=PHONE, error=error.error_code,
+                  status=error.status)
+        raise StartFailed(order) from None
+    order.order_ref = answer["orderRef"]
+    order.status, order.hint_code, order.started_at = "pending", "outstandingTransaction", ctx.now
+    ctx.audit("bankid.started", purpose=PHONE, device=PHONE, order=order.id,
+              call_initiator=call_initiator, personal_number=masked(personal_number))
     return order
 
 
@@ -176,13 +220,16 @@ def _complete(ctx: Context, order: Order, completion: dict) -> None:
                   error="personal_number")
         return
     found = identities.find(ctx.dbsession, ctx.registry, number)
+    if order.purpose == PHONE:
+        _identified_on_phone(ctx, order, number, completion, found)
+        return
     problem = None
     if order.purpose == "sign_in":
         if found is None:
             problem = UNKNOWN
         else:
             order.user_id = found.user_id
-    elif order.purpose == "step_up":
+    elif order.purpose in ("step_up", "sign"):
         if found is None or found.user_id != order.user_id:
             problem = NOT_YOURS
     elif order.purpose == "link":
@@ -201,9 +248,42 @@ def _complete(ctx: Context, order: Order, completion: dict) -> None:
         ctx.audit("bankid.linked", user_id=found.user_id, confirmed_registration=True)
     elif order.purpose == "link":
         ctx.audit("bankid.linked", user_id=found.user_id)
+    if order.purpose == "sign":
+        _keep_signature(ctx, order, completion)
     _end(order, "complete", ctx.now, hint_code="")
     ctx.audit("bankid.completed", purpose=order.purpose, order=order.id,
               user_id=order.user_id)
+
+
+def _identified_on_phone(ctx: Context, order: Order, number: str, completion: dict,
+                         found) -> None:
+    """The caller is who BankID says: shown to the operator with the account it is linked
+    to, if any (the number must be the one asked for)."""
+    if number != order.phone_number:
+        _end(order, "failed", ctx.now, rfa="RFA22", problem="invalidParameters")
+        ctx.audit("bankid.failed", purpose=PHONE, order=order.id, error="personal_number")
+        return
+    order.identified_name = str((completion.get("user") or {}).get("name") or "")[:200]
+    order.user_id = found.user_id if found is not None and found.confirmed_at else None
+    _end(order, "complete", ctx.now, hint_code="")
+    ctx.audit("bankid.phone_identified", order=order.id, personal_number=masked(number),
+              user_id=order.user_id)
+
+
+def _keep_signature(ctx: Context, order: Order, completion: dict) -> None:
+    """BankID's evidence, kept with the signed text: the XML signature and OCSP response as
+    sent, the rest of the completion data encrypted (it names the personal number)."""
+    signature = ctx.dbsession.scalars(select(Signature).where(
+        Signature.order_id == order.id)).one()
+    user = completion.get("user") or {}
+    signature.status, signature.signed_at = "complete", ctx.now
+    signature.signer_name = str(user.get("name") or "")[:200]
+    signature.signature = completion.get("signature")
+    signature.ocsp_response = completion.get("ocspResponse")
+    signature.completion = json.dumps({key: value for key, value in completion.items()
+                                       if key not in ("signature", "ocspResponse")})
+    ctx.audit("bankid.signed", order=order.id, signature=signature.id,
+              purpose=signature.purpose, user_id=order.user_id)
 
 
 def cancel(ctx: Context, order: Order) -> None:

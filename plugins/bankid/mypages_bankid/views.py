@@ -15,25 +15,30 @@ from urllib.parse import urlencode
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
+from sqlalchemy import select
 
-from mypages.toolkit import clock, company_members, sign_in, step_up, user_to_prove
+from mypages.toolkit import (clock, company_members, rate_limit, sign_in, step_up, too_many,
+                             user_to_prove)
 
-from mypages_bankid import METHOD_KEY, MODULE_KEY, identities, orders
+from mypages_bankid import METHOD_KEY, MODULE_KEY, identities, orders, signing
 from mypages_bankid.i18n import _
 from mypages_bankid.messages import RFA
-from mypages_bankid.models import Order
+from mypages_bankid.models import Order, Signature
 from mypages_bankid.personal_numbers import InvalidPersonalNumber, masked, validate
 from mypages_bankid.qr import qr_content, qr_data_uri
 from mypages_bankid.web import service_of
 
 CHOOSE = "mypages_bankid:templates/choose.jinja2"
+SIGN = "mypages_bankid:templates/sign.jinja2"
 ORDER = "mypages_bankid:templates/order.jinja2"
 ACCOUNT = "mypages_bankid:templates/account.jinja2"
 SETTINGS = "mypages_bankid:templates/settings.jinja2"
 BROWSER_KEY = "bankid.browser"
+#: BankID sign-ins one address may start in a minute (an office behind one address included)
+ANONYMOUS_STARTS_PER_MINUTE = 30
 #: what each purpose's choice page is
 CHOICE_ROUTES = {"sign_in": "bankid_sign_in", "step_up": "bankid_step_up",
-                 "link": "bankid_link"}
+                 "link": "bankid_link", "sign": "bankid_sign", "phone": "bankid_phone_auth"}
 
 NOT_CONFIGURED = _("BankID is not set up on this portal yet. Sign in another way.")
 PROBLEMS = {
@@ -43,6 +48,7 @@ PROBLEMS = {
     orders.NOT_YOURS: _("This BankID is not the one linked to your account."),
 }
 BAD_CHOICE = _("Choose BankID on this device or on another device.")
+LINK_FIRST = _("Link BankID to your account first (on your BankID page), then sign.")
 
 
 def _browser(request) -> str:
@@ -76,6 +82,41 @@ def _person(request, purpose: str):
     if person is None:
         raise HTTPSeeOther(request.route_url("login"))
     return person
+
+
+def _choice_url(request, order: Order) -> str:
+    if order.purpose == "sign":
+        signature = request.dbsession.scalars(select(Signature).where(
+            Signature.order_id == order.id)).first()
+        return request.route_url("bankid_sign", id=signature.id if signature else "-")
+    return request.route_url(CHOICE_ROUTES[order.purpose],
+                             _query={"next": order.next_url} if order.next_url else {})
+
+
+def _own_signature(request, signature_id: str) -> Signature:
+    """A signature the signed-in person was asked for and has not made yet."""
+    signature = request.dbsession.get(Signature, signature_id or "")
+    if (signature is None or request.user is None or signature.user_id != request.user.id
+            or signature.status != "pending"):
+        raise HTTPNotFound()
+    return signature
+
+
+def _sign_page(request, signature: Signature, error=None, status: int = 200):
+    request.response.status = status
+    identity = identities.identity_of(request.dbsession, request.user.id)
+    return {"purpose": "sign", "signature": signature, "next": "",
+            "error": error if error is not None or identity is not None else LINK_FIRST,
+            "can_sign": identity is not None,
+            "question": RFA["RFA20"] if _mobile(request) else RFA["RFA19"],
+            "configured": service_of(request).configured}
+
+
+@view_config(route_name="bankid_sign", renderer=SIGN, request_method="GET",
+             permission="signed-in")
+def sign_page(request):
+    """What the person is asked to sign, and how: on this device or another."""
+    return _sign_page(request, _own_signature(request, request.matchdict["id"]))
 
 
 def _choose_page(request, purpose: str, error=None, status: int = 200):
@@ -144,10 +185,23 @@ def start(request):
         return HTTPSeeOther(request.route_url("login", _query={
             "next": request.route_path("bankid_link")}))
     person = _person(request, purpose)
+    if person is None:  # anonymous: each start is a call to BankID, so they are counted
+        wait = rate_limit(request, "bankid.start", per_address=ANONYMOUS_STARTS_PER_MINUTE)
+        if wait:
+            request.audit("bankid.start_throttled", target="", company=None, wait=wait)
+            request.response.headers["Retry-After"] = str(wait)
+            return _render_choice(request, purpose, too_many(wait), 429)
+    signature, number = None, None
+    if purpose == "sign":
+        signature = _own_signature(request, request.POST.get("signature", ""))
+        identity = identities.identity_of(request.dbsession, person.id)
+        if identity is None:
+            return _render_sign(request, signature, LINK_FIRST, 400)
+        number = identity.personal_number
     if device not in orders.DEVICES:
-        return _render_choice(request, purpose, BAD_CHOICE, 400)
+        return _render_choice(request, purpose, BAD_CHOICE, 400, signature)
     if not service_of(request).configured:
-        return _render_choice(request, purpose, NOT_CONFIGURED, 503)
+        return _render_choice(request, purpose, NOT_CONFIGURED, 503, signature)
     web = {"referringDomain": request.host.split(":")[0],
            "userAgent": (request.user_agent or "")[:256],
            "deviceIdentifier": hashlib.sha256(_browser(request).encode()).hexdigest()}
@@ -156,14 +210,22 @@ def start(request):
                              user_id=person.id if person else None, browser=_browser(request),
                              end_user_ip=request.client_addr, web=web,
                              next_url=request.POST.get("next", ""),
-                             restart=request.POST.get("restart") == "1")
+                             restart=request.POST.get("restart") == "1",
+                             signature=signature, personal_number=number)
     except orders.StartFailed as failed:
         status = 409 if failed.order.problem == "alreadyInProgress" else 503
-        return _render_choice(request, purpose, RFA[failed.order.rfa], status)
+        return _render_choice(request, purpose, RFA[failed.order.rfa], status, signature)
     return HTTPSeeOther(request.route_url("bankid_order", id=order.id))
 
 
-def _render_choice(request, purpose, error, status):
+def _render_sign(request, signature, error, status):
+    return render_to_response(SIGN, _sign_page(request, signature, error, status),
+                              request=request, response=request.response)
+
+
+def _render_choice(request, purpose, error, status, signature=None):
+    if signature is not None:
+        return _render_sign(request, signature, error, status)
     renderer = ACCOUNT if purpose == "link" else CHOOSE
     page = _choose_page(request, purpose, error, status)
     if purpose == "link":
@@ -204,8 +266,7 @@ def _order_page(request, order: Order, status: int = 200):
     return {"order": order, "message": _message(order), "qr": _qr(order, clock(request).now()),
             "autostart": autostart_link(request, order) if order.device == "same"
             and order.status == "pending" else None,
-            "again": request.route_url(CHOICE_ROUTES[order.purpose],
-                                       _query={"next": order.next_url} if order.next_url else {}),
+            "again": _choice_url(request, order),
             "title": RFA["RFA18"]}
 
 
@@ -231,9 +292,7 @@ def cancel(request):
     orders.cancel(_context(request), order)
     if request.POST.get("beacon"):
         return request.response  # 200, nobody reads it
-    return HTTPSeeOther(request.route_url(CHOICE_ROUTES[order.purpose],
-                                          _query={"next": order.next_url} if order.next_url
-                                          else {}))
+    return HTTPSeeOther(_choice_url(request, order))
 
 
 @view_config(route_name="bankid_finish", renderer=ORDER, request_method="POST")
@@ -248,6 +307,9 @@ def finish(request):
         return sign_in(request, order.user_id, {METHOD_KEY: order.ended_at}, order.next_url)
     if order.purpose == "step_up":
         return step_up(request, {METHOD_KEY: order.ended_at}, order.next_url)
+    if order.purpose == "sign":
+        return HTTPSeeOther(signing.back_to_caller(request.dbsession.scalars(
+            select(Signature).where(Signature.order_id == order.id)).one()))
     return HTTPSeeOther(request.route_url("bankid_link"))
 
 

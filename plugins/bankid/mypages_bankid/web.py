@@ -3,6 +3,7 @@ files and translations."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from pyramid.settings import asbool
 
@@ -16,8 +17,9 @@ class BankIDService:
     """The RP client of the configured environment, made on first use (a fake service is
     started then, in development); ``None`` config: BankID is not configured here."""
 
-    def __init__(self, config):
+    def __init__(self, config, fake_directory: str | None = None):
         self.config = config
+        self.fake_directory = fake_directory
         self._client = None
         self._lock = threading.Lock()
 
@@ -33,10 +35,20 @@ class BankIDService:
         with self._lock:
             if self._client is None:
                 if self.is_fake:
-                    self._client = RpClient(fake_service().rp_config)
+                    self._client = RpClient(fake_service(self.fake_directory).rp_config)
                 else:
                     self._client = RpClient(self.config)
             return self._client
+
+
+def signing_ca_file(service: BankIDService, settings) -> str | None:
+    """The authorities people's signing certificates are verified against: the
+    ``bankid.signing_ca_file`` setting, or the fake's in development."""
+    if service.is_fake:
+        if service.fake_directory:  # without starting the fake (a command, say)
+            return str(Path(service.fake_directory) / "signing_ca.pem")
+        return fake_service().certificates.signing_ca_file
+    return (settings.get("bankid.signing_ca_file") or "").strip() or None
 
 
 def service_of(where) -> BankIDService:
@@ -52,7 +64,8 @@ def includeme(config):
             or not asbool(settings.get("mypages.dev_features"))):
         raise ConfigurationError("bankid.environment = fake is for development only: it needs "
                                  "mypages.dev_features, which production refuses")
-    config.registry[REGISTRY_KEY] = BankIDService(rp_config)
+    config.registry[REGISTRY_KEY] = BankIDService(
+        rp_config, (settings.get("bankid.fake_directory") or "").strip() or None)
     config.add_translation_dirs("mypages_bankid:locale/")
     config.add_static_view("bankid-static", "mypages_bankid:static/", cache_max_age=3600)
     config.add_route("bankid_sign_in", "/bankid/sign-in")
@@ -64,5 +77,9 @@ def includeme(config):
     config.add_route("bankid_status", "/bankid/order/{id}/status")
     config.add_route("bankid_cancel", "/bankid/order/{id}/cancel")
     config.add_route("bankid_finish", "/bankid/order/{id}/finish")
+    config.add_route("bankid_sign", "/bankid/sign/{id}")
+    config.add_route("bankid_phone_auth", "/operator/bankid/phone")
+    config.add_route("bankid_phone_order", "/operator/bankid/phone/{id}")
     config.add_company_route("bankid_settings", "/settings/bankid")
     config.scan("mypages_bankid.views")
+    config.scan("mypages_bankid.phone")

@@ -12,7 +12,8 @@ from mypages.contract import QueuedJobType
 from mypages.jobs import Worker
 from mypages.services import job_queue
 from mypages.testing.smtp import body_of
-from mypages.toolkit import (Price, TranslationStringFactory, mail_company_admins, mail_user)
+from mypages.toolkit import (Price, TranslationStringFactory, mail_company_admins, mail_operators,
+                             mail_user)
 
 NBSP = "\xa0"
 notes_ = TranslationStringFactory("mypages_example_notes")  # a plugin's own domain
@@ -147,3 +148,19 @@ def test_no_mail_to_a_disabled_or_missing_account(factory, smtp_server, run_as_j
 
     assert answers == [False, False, 0]
     assert smtp_server.messages == []
+
+
+def test_the_operators_get_the_mail_each_in_their_own_language(factory, smtp_server,
+                                                               run_as_job):
+    factory.user("ops-sv@example.se", is_operator=True, locale="sv")
+    factory.user("ops-en@example.se", is_operator=True, locale="en")
+    factory.user("gone@example.se", is_operator=True, is_active=False)
+    factory.user("admin@example.se", company=factory.company(), role="admin")
+    sent = []
+
+    run_as_job(lambda job: sent.append(mail_operators(job, notes_("Notes"), notes_("Notes"))))
+
+    assert sent == [2]
+    assert sorted(rcpt for _from, (rcpt,) in smtp_server.envelopes) == [
+        "ops-en@example.se", "ops-sv@example.se"]
+    assert smtp_server.to("ops-sv@example.se")[0]["Subject"] == "Anteckningar"

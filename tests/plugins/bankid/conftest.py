@@ -84,7 +84,8 @@ def bankid_site(tmp_path_factory) -> Path:
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mypages-bankid\n"
                                    "Version: 0.1.0\n")
-    (info / "entry_points.txt").write_text("[mypages.plugins]\nbankid = mypages_bankid\n")
+    (info / "entry_points.txt").write_text("[mypages.plugins]\nbankid = mypages_bankid\n"
+                                           "[mypages.commands]\nbankid = mypages_bankid.cli:bankid\n")
     return site
 
 
@@ -93,6 +94,7 @@ def bankid_settings(fake, certificates) -> dict:
             "bankid.ca_file": certificates.server_ca_file,
             "bankid.certificate": certificates.rp_p12_file,
             "bankid.certificate_password_env": PASSWORD_VARIABLE,
+            "bankid.signing_ca_file": certificates.signing_ca_file,
             "bankid.retry_delay": "0",
             # a proxy in front, whose X-Forwarded-For is believed (and nobody else's)
             "mypages.trusted_proxies": "10.0.0.1"}
@@ -125,6 +127,7 @@ def bankid_app(app, mypages_bankid_app, fake_bankid):
     test, the plugin's tables too)."""
     yield mypages_bankid_app
     with mypages_bankid_app.registry["db.engine"].begin() as connection:
+        connection.execute(text("DELETE FROM bankid_signatures"))
         connection.execute(text("DELETE FROM bankid_orders"))
         connection.execute(text("DELETE FROM bankid_identities"))
 

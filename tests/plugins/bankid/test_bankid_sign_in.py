@@ -292,3 +292,20 @@ def test_the_autostart_link_returns_to_each_browser(bankid_app, browser, fake_ba
                                             ).order_ref].auto_start_token
         assert href.startswith(link_start) and f"autostarttoken={token}" in href
         assert redirect in href
+
+
+def test_anonymous_starts_are_throttled_per_client_address(
+        bankid_app, browser, fake_bankid, dbsession, monkeypatch):
+    from mypages_bankid import views
+
+    monkeypatch.setattr(views, "ANONYMOUS_STARTS_PER_MINUTE", 3)
+    web = browser(address="192.0.2.77")
+    for _ in range(3):
+        start(web)
+    refused = start(web, status=429)
+    assert refused.headers["Retry-After"]
+    assert "Too many attempts" in refused.html.find(id="bankid-error").text
+    assert len([r for r in fake_bankid.requests if r["path"] == "auth"]) == 3
+    assert "bankid.start_throttled" in actions(dbsession)
+    # another address is not held back
+    start(browser(address="192.0.2.78"))

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
+import datetime as dt
 import hmac
 import json
 import secrets
@@ -34,6 +36,7 @@ from ipaddress import ip_address
 
 from cryptography import x509
 
+from mypages_bankid.fake.evidence import ocsp_response, signed_xml
 from mypages_bankid.qr import auth_code
 
 START_SECONDS = 30
@@ -118,6 +121,8 @@ class FakeBankID:
         self.orders: dict[str, Order] = {}
         self.requests: list[dict] = []
         self.outcomes: deque[Outcome | str] = deque()
+        #: how orders end when nothing is scripted (None: they wait for the phone)
+        self.default_outcome: Outcome | None = None
         self.errors: dict[str, deque[str]] = {}
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
@@ -213,14 +218,16 @@ class FakeBankID:
 
     def _complete(self, order: Order, person: dict) -> None:
         order.status, order.hint_code, order.ended_at = "complete", None, self.now()
-        signed = json.dumps({"orderRef": order.order_ref, "user": person}).encode()
+        when = dt.datetime.fromtimestamp(self.now(), dt.timezone.utc)
         completion = {
             "user": person,
             "device": {"ipAddress": order.body.get("endUserIp", "192.0.2.1"),
                        "uhi": base64.b64encode(secrets.token_bytes(12)).decode()},
             "bankIdIssueDate": "2020-02-01",
-            "signature": base64.b64encode(b"<Signature>" + signed + b"</Signature>").decode(),
-            "ocspResponse": base64.b64encode(b"fake-ocsp:" + signed).decode(),
+            "signature": base64.b64encode(
+                signed_xml(self.certificates, order.body, order.kind)).decode(),
+            "ocspResponse": base64.b64encode(
+                ocsp_response(self.certificates, when)).decode(),
         }
         if order.body.get("requirement", {}).get("mrtd"):
             completion["stepUp"] = {"mrtd": True}
@@ -260,7 +267,8 @@ class FakeBankID:
         problem = _invalid(path, body)
         if problem:
             return 400, {"errorCode": "invalidParameters", "details": problem}
-        outcome = self.outcomes.popleft() if self.outcomes else None
+        outcome = self.outcomes.popleft() if self.outcomes else (
+            dataclasses.replace(self.default_outcome) if self.default_outcome else None)
         if isinstance(outcome, str):
             return _error(outcome)
         self._expire_all()
@@ -345,6 +353,7 @@ class FakeBankID:
             self.requests.clear()
             self.outcomes.clear()
             self.errors.clear()
+            self.default_outcome = None
 
 
 def _error(name: str) -> tuple[int, dict | None]:
