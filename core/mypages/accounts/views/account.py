@@ -77,8 +77,9 @@ def end_one_session(request):
     return HTTPSeeOther(request.route_url("sessions"))
 
 
-def _password_page(request, error=None, errors=()):
-    return {"error": error, "errors": list(errors),
+def _password_page(request, error=None, field_errors=None):
+    """The form; ``field_errors``: each field's own error (or errors), shown beside it."""
+    return {"error": error, "field_errors": field_errors or {},
             "min_length": sign_in_rules(request.registry).min_password_length(
                 request.dbsession, request.user.id)}
 
@@ -102,16 +103,18 @@ def change_password(request):
     if not passwords.verify(user.password_hash, request.POST.get("current", "")):
         request.audit("account.password_change_refused", target=user.email, company=None)
         request.response.status = 400
-        return _password_page(request, _("The current password is wrong."))
+        return _password_page(request, field_errors={
+            "current": _("The current password is wrong.")})
     new = request.POST.get("new", "")
     if new != request.POST.get("repeat", ""):
         request.response.status = 400
-        return _password_page(request, _("The two new passwords are not the same."))
+        return _password_page(request, field_errors={
+            "repeat": _("The two new passwords are not the same.")})
     found = problems(new, email=user.email,
                      min_length=rules.min_password_length(request.dbsession, user.id))
     if found:
         request.response.status = 400
-        return _password_page(request, errors=found)
+        return _password_page(request, field_errors={"new": found})
     user.password_hash = passwords.hash(new)
     ended = end_user_sessions(request.dbsession, user.id, keep=request.user_session.id)
     add_methods(request, ["pwd"])
