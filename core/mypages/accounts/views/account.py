@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 
 from mypages.accounts import end_session, end_user_sessions, add_methods
 from mypages.accounts import totp
+from mypages.accounts.browsers import device_of
 from mypages.accounts.methods import TWO_FACTOR_ROUTE, login_methods
 from mypages.accounts.models import User, UserSession
 from mypages.accounts.password_policy import problems
@@ -54,7 +55,7 @@ def active_sessions(request, user_id: int):
              permission="signed-in", request_method="GET")
 def sessions(request):
     return {"sessions": active_sessions(request, request.user.id),
-            "current": request.user_session.id}
+            "current": request.user_session.id, "device_of": device_of}
 
 
 @view_config(route_name="sessions", permission="signed-in", request_method="POST")
