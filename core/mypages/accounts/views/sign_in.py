@@ -1,6 +1,7 @@
 """Sign-in with e-mail and password, the second factor, re-authentication and sign-out."""
 from __future__ import annotations
 
+from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
@@ -70,7 +71,8 @@ def _offered(request) -> list:
 
 
 def _login_page(request, **page):
-    return dict({"email": "", "next": "", "error": None, "offered": _offered(request)}, **page)
+    return dict({"email": "", "next": "", "error": None, "expired": False,
+                 "offered": _offered(request)}, **page)
 
 
 @view_config(route_name="login", renderer="mypages:templates/login.jinja2", request_method="GET")
@@ -78,6 +80,17 @@ def login_form(request):
     if request.user is not None:
         return HTTPSeeOther(safe_next(request.params.get("next")))
     return _login_page(request, next=safe_next(request.params.get("next"), ""))
+
+
+@view_config(context=BadCSRFToken, route_name="login",
+             renderer="mypages:templates/login.jinja2")
+def login_form_expired(request):
+    """A sign-in form left open until its session ended: the form again, ready to send, with
+    the address typed (never the password), not an error page."""
+    request.response.status = 400
+    email = request.POST.get("email", "").strip()
+    return _login_page(request, email=email if len(email) <= EMAIL_MAX_LENGTH else "",
+                       next=safe_next(request.POST.get("next"), ""), expired=True)
 
 
 @view_config(route_name="login", renderer="mypages:templates/login.jinja2", request_method="POST")
