@@ -4,6 +4,7 @@ from __future__ import annotations
 from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
+from sqlalchemy import select
 
 from mypages.accounts import add_methods, end_session
 from mypages.accounts import throttle, totp
@@ -16,7 +17,7 @@ from mypages.accounts.signing_in import (SSO_ONLY, asking_company_modules, sign_
                                          user_by_email, user_to_prove)
 from mypages.audit import SUBJECT
 from mypages.i18n import _
-from mypages.services import password_hasher
+from mypages.services import password_hasher, settings_of
 from mypages.web.safety import safe_next
 from mypages.work import work_of
 
@@ -70,9 +71,25 @@ def _offered(request) -> list:
             if method.sign_in_route]
 
 
+def _demo_sign_ins(request) -> list:
+    """Development only: the demo people a plugin offers (``mypages_demo_sign_ins``) whose
+    accounts exist and are active now."""
+    if not settings_of(request).dev_features:
+        return []
+    offered = [entry for entries in
+               request.registry["plugins.manager"].hook.mypages_demo_sign_ins()
+               for entry in entries]
+    if not offered:
+        return []
+    active = set(request.dbsession.scalars(select(User.email).where(
+        User.email.in_([email for _who, email, _password in offered]),
+        User.is_active.is_(True))))
+    return [(who, email, password) for who, email, password in offered if email in active]
+
+
 def _login_page(request, **page):
     return dict({"email": "", "next": "", "error": None, "expired": False,
-                 "offered": _offered(request)}, **page)
+                 "offered": _offered(request), "demo": _demo_sign_ins(request)}, **page)
 
 
 @view_config(route_name="login", renderer="mypages:templates/login.jinja2", request_method="GET")
