@@ -33,7 +33,7 @@ from mypages.modules.models import ModuleActivation, ModuleState, Order
 from mypages.testing.chromium import contexts
 from mypages.testing.factories import make_api_token, make_user
 from mypages.testing.hostile import PLACEHOLDER, fill, placeholders_of, routes_of
-from mypages.testing.pages import VIEWPORTS, page_problems
+from mypages.testing.pages import VIEWPORTS, Problem, page_problems
 
 pytestmark = pytest.mark.e2e
 
@@ -187,9 +187,15 @@ def test_every_page_fits_a_phone_and_a_laptop_and_passes_axe(
     links: dict[str, list[str]] = {}
 
     with contexts(browser, live_portal) as make:
-        pages = {}
+        pages, console = {}, {}
         for role in ("anonymous", "member", "admin", "operator"):
-            pages[role] = make(locale="en-GB", viewport=VIEWPORTS["desktop"]).new_page()
+            pages[role] = page = make(locale="en-GB", viewport=VIEWPORTS["desktop"]).new_page()
+            # a script error, or a style or script the Content-Security-Policy refused
+            console[role] = errors = []
+            page.on("console", lambda message, errors=errors, page=page:
+                    message.type == "error" and not _the_page_itself(message, page)
+                    and errors.append(message.text))
+            page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
 
         def check(role: str, route: str, label: str) -> Visit:
             page = pages[role]
@@ -207,6 +213,9 @@ def test_every_page_fits_a_phone_and_a_laptop_and_passes_axe(
                 page.screenshot(path=str(shots / f"{len(visits):03d}-{slug}-{name}.png"),
                                 full_page=True)
             page.set_viewport_size(VIEWPORTS["desktop"])
+            if console[role]:
+                visit.problems["console"] = [Problem("console", text) for text in console[role]]
+                console[role].clear()
             visits.append(visit)
             return visit
 
@@ -264,6 +273,13 @@ def test_every_page_fits_a_phone_and_a_laptop_and_passes_axe(
     report = [f"{v.role} {v.path} ({width}): {problem}"
               for v in visits for width, problems in v.problems.items() for problem in problems]
     assert report == [], "\n".join(report)
+
+
+def _the_page_itself(message, page) -> bool:
+    """The browser's note that the page (an error page, answered with a 4xx) or its
+    favicon came with an error status: not a fault of the page."""
+    url = message.location.get("url", "")
+    return url == page.url or url.endswith("/favicon.ico")
 
 
 def _upload_a_document(page, company_id: int, links: dict) -> None:
