@@ -200,7 +200,7 @@ def invitation(request):
     existing = request.dbsession.scalars(select(User).where(User.email == invited.email)).one_or_none()
     page = {"valid": True, "company": company, "email": invited.email, "existing": existing is not None,
             "signed_in_as_invitee": request.user is not None and request.user.email == invited.email,
-            "errors": [], "name": ""}
+            "errors": [], "field_errors": {}, "name": ""}
     if request.method != "POST":
         return page
     if existing is not None:
@@ -215,13 +215,16 @@ def invitation(request):
         password = request.POST.get("password", "")
         min_length = sign_in_rules(request.registry).min_password_length(
             request.dbsession, None, company.id)
+        field_errors = {}
         found = problems(password, email=invited.email, min_length=min_length)
-        if password != request.POST.get("repeat", ""):
-            found.insert(0, _("The two new passwords are not the same."))
         if found:
+            field_errors["password"] = found
+        if password != request.POST.get("repeat", ""):
+            field_errors["repeat"] = _("The two new passwords are not the same.")
+        if field_errors:
             throttle.record(work_of(request), INVITATION, token_row.id)
             request.response.status = 400
-            return dict(page, errors=found, name=name)
+            return dict(page, field_errors=field_errors, name=name)
         user = User(email=invited.email, display_name=name,
                     password_hash=password_hasher(request).hash(password))
         request.dbsession.add(user)

@@ -120,11 +120,16 @@ def test_the_newcomers_password_must_satisfy_the_policy(mail_app, admin_of, smtp
     deliver(mail_app)
     path = invitation_path(smtp_server, "nora@example.se")
     newcomer = browser(mail_app, "10.0.0.2")
-    accept_as_newcomer(newcomer, path, password="too short", status=400)
+    short = accept_as_newcomer(newcomer, path, password="too short", status=400)
+    # the error stands by the field it is about, which names it to a screen reader
+    field = short.html.find("input", attrs={"name": "password"})
+    assert field["aria-invalid"] == "true"
+    assert "field-error" in short.html.find(id=field["aria-describedby"])["class"]
     accept_as_newcomer(newcomer, path, password="1qaz2wsx3edc4rfv", status=400)
     refused = accept_as_newcomer(newcomer, path, repeat=PASSWORD + "!", status=400)
+    repeat = refused.html.find("input", attrs={"name": "repeat"})
     assert in_page_language(mail_app, refused, _("The two new passwords are not the same.")) \
-        in refused.html.find(class_="error").text
+        in refused.html.find(id=repeat["aria-describedby"]).text
     assert dbsession.scalar(select(func.count()).select_from(User).where(
         User.email == "nora@example.se")) == 0
     newcomer.get(f"/c/{company.id}/", status=303)
