@@ -83,6 +83,8 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(live_portal) -> World:
+    """Rows for the pages to show, written into the seeded company of the run's portal (its
+    notes module is put on a trial, so that buying it is a page)."""
     seeded = live_portal.seeded
     engine = create_engine(live_portal.database_url)
     try:
