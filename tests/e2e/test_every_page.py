@@ -22,12 +22,13 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
-from PIL import Image
+import segno
 from pyramid.paster import get_app
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from mypages.accounts import email_tokens
+from mypages.accounts.models import User
 from mypages.companies.models import Company, Invitation
 from mypages.db import utcnow
 from mypages.modules.models import ModuleActivation, ModuleState, Order
@@ -130,7 +131,6 @@ def world(live_portal) -> World:
 
 
 def _user(session, email):
-    from mypages.accounts.models import User
     return session.scalars(select(User).where(User.email == email)).one()
 
 
@@ -292,7 +292,7 @@ def _upload_a_document(page, company_id: int, links: dict) -> None:
     if page.goto(f"/c/{company_id}/documents").status != 200:
         return
     scan = io.BytesIO()
-    Image.new("RGB", (200, 100), "white").save(scan, format="PNG")
+    segno.make("Avtal 2026-001").save(scan, kind="png", scale=4)  # a small real PNG
     page.locator("#file").set_input_files({"name": "contract.png", "mimeType": "image/png",
                                            "buffer": scan.getvalue()})
     with page.expect_navigation():
