@@ -1,8 +1,14 @@
-# make run   - the product on its embedded defaults (SQLite, local files, in-process jobs)
+# make run   - the product on its embedded defaults (SQLite, local files, in-process jobs);
+#              PORT=8000 serves it on another port, INI=my.ini with another config
 # make test  - the whole test suite, on SQLite and on a throwaway PostgreSQL
 VENV     ?= .venv
 PYTHON   ?= python3
 BIN       = $(VENV)/bin
+PORT     ?= 6543
+INI      ?= development.ini
+# On another port than the ini's 6543: a copy of the ini in var/ with that port in every
+# address (the portal's own and the feeds it calls on itself), on the same data in var/.
+RUN_INI   = $(if $(filter 6543,$(PORT)),$(INI),var/$(basename $(notdir $(INI)))-$(PORT).ini)
 PLUGINS   = examples/notes plugins/sso_azure plugins/sso_google plugins/bankid plugins/ocr plugins/rates devtools
 
 .PHONY: run test install catalogs extract system-packages docs bench audit clean
@@ -26,12 +32,16 @@ extract: | install
 	$(BIN)/mypages i18n extract --all
 	$(BIN)/mypages i18n update --all
 
-run: catalogs
+run: catalogs $(RUN_INI)
 	@scripts/ensure-system-packages xmlsec1 tesseract-ocr
 	mkdir -p var
-	$(BIN)/mypages -c development.ini db upgrade
-	$(BIN)/mypages -c development.ini demo
-	$(BIN)/pserve development.ini
+	$(BIN)/mypages -c $(RUN_INI) db upgrade
+	$(BIN)/mypages -c $(RUN_INI) demo
+	$(BIN)/pserve $(RUN_INI)
+
+var/$(basename $(notdir $(INI)))-%.ini: $(INI)
+	mkdir -p var
+	sed -e 's/127\.0\.0\.1:6543/127.0.0.1:$*/g' -e 's|%(here)s/var|%(here)s|g' $(INI) > $@
 
 # PostgreSQL server programs, Chromium and Tesseract for the tests (Debian; needs root).
 system-packages:

@@ -21,7 +21,8 @@ Hooks are called in one of two ways:
   ``mypages_company_erase`` for every enabled plugin, whatever the company's
   modules, when a company's data is exported or erased, and
   ``mypages_user_export`` when a person downloads their own data;
-* **development hooks** (``mypages_dev_apps``, ``mypages_demo``) are called
+* **development hooks** (``mypages_dev_apps``, ``mypages_demo``,
+  ``mypages_demo_sign_ins``) are called
   only while ``mypages.dev_features`` is on, which production refuses;
 * **company hooks** (``mypages_company_settings_tabs``,
   ``mypages_dashboard_cards``, ``mypages_navigation``) are called through
@@ -230,6 +231,18 @@ def mypages_demo(context):
 
     :param context: a :class:`mypages.toolkit.DemoContext`: the transaction,
         and find-or-create helpers for companies, people and verified domains.
+    """
+
+
+@hookspec
+def mypages_demo_sign_ins():
+    """Return the demo people one may sign in as, for the sign-in page of a development
+    portal: a list of ``(who, email, password)`` tuples, ``who`` a translation string
+    such as "Admin of Demo AB" (since hookspec 2.4).
+
+    Called only while development features are on (``mypages.dev_features``, which
+    production refuses). The page lists only the accounts that exist and are active, so a
+    person removed since ``mypages demo`` ran is not offered.
     """
 
 

@@ -25,6 +25,11 @@ def mypages_dev_apps():
     return identity.stand_ins()
 
 
+@hookimpl
+def mypages_demo_sign_ins():
+    return demo.sign_ins()
+
+
 @hookimpl(tryfirst=True)  # the demo company other plugins' demo data may build on
 def mypages_demo(context):
     return demo.seed(context)

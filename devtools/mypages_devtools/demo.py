@@ -4,9 +4,11 @@ providers under ``/_dev/``. The passwords are known, which is why production ref
 plugin."""
 from __future__ import annotations
 
-from mypages.toolkit import DemoContext
+from mypages.toolkit import DemoContext, TranslationStringFactory
 
 from mypages_devtools.identity import DEMO_DOMAIN
+
+_ = TranslationStringFactory("mypages_devtools")
 
 DEMO_COMPANY = "Demo AB"
 DEMO_ORG_NUMBER = "556000-0001"
@@ -16,6 +18,16 @@ DEMO_PEOPLE = [
     ("user@demo.example", "Ulf User", "demo-user-password", "member"),
     ("operator@demo.example", "Olga Operator", "demo-operator-password", "operator"),
 ]
+
+
+#: how the sign-in page of a development portal names each of them
+WHO = {"admin": _("Admin of ${company}", mapping={"company": DEMO_COMPANY}),
+       "member": _("Member of ${company}", mapping={"company": DEMO_COMPANY}),
+       "operator": _("Platform operator")}
+
+
+def sign_ins() -> list[tuple]:
+    return [(WHO[what], email, password) for email, _name, password, what in DEMO_PEOPLE]
 
 
 def seed(context: DemoContext) -> list[str]:

@@ -4,6 +4,7 @@ second run changes nothing."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from webtest import TestApp
 
 from mypages.accounts.models import User
 from mypages.audit.models import AuditEvent
@@ -58,3 +59,26 @@ def test_without_development_features_demo_is_refused(app, dbsession):
 
     assert "only for development (mypages.dev_features = true)" in result.stderr
     assert counts(dbsession)[:2] == (0, 0)
+
+
+def test_the_development_sign_in_page_shows_the_demo_people_who_exist(dev_app, dev_testapp,
+                                                                      dbsession):
+    OperatorCli(app=dev_app)("demo")
+    page = dev_testapp.get("/login", headers={"Accept-Language": "en"})
+    rows = [[cell.text for cell in row.find_all("td")]
+            for row in page.html.find(id="demo-sign-ins").tbody.find_all("tr")]
+    assert rows == [["Admin of Demo AB", "admin@demo.example", "demo-admin-password"],
+                    ["Member of Demo AB", "user@demo.example", "demo-user-password"],
+                    ["Platform operator", "operator@demo.example", "demo-operator-password"]]
+    # a person gone since the demo ran is not offered
+    dbsession.scalars(select(User).where(User.email == "user@demo.example")).one().is_active = False
+    dbsession.commit()
+    page = dev_testapp.get("/login", headers={"Accept-Language": "en"})
+    assert "user@demo.example" not in page.html.find(id="demo-sign-ins").text
+
+
+def test_a_production_like_sign_in_page_shows_no_demo_people(dev_app, app):
+    OperatorCli(app=dev_app)("demo")
+    page = TestApp(app, extra_environ={"HTTP_HOST": "localhost"}).get("/login")
+    assert page.html.find(id="demo-sign-ins") is None
+    assert "demo-admin-password" not in page.text

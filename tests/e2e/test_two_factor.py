@@ -90,6 +90,13 @@ def test_member_turns_on_two_factor_and_signs_in_with_codes(live_server, new_mem
     expect(recovery_codes).to_have_count(10)
     codes = [text.strip() for text in recovery_codes.all_inner_texts()]
     assert len(set(codes)) == 10
+    expect(page.locator("#two-factor-on")).to_have_text(re.compile("is now on"))
+    # kept by copying: the script's button puts every code on the clipboard
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_text("Copied.")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()").split() == codes
+    expect(page.get_by_role("button", name="Print")).to_be_visible()
     shot(page, "recovery-codes")
 
     # The password alone no longer signs in.

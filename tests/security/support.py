@@ -16,6 +16,7 @@ from mypages.accounts import SESSION_COOKIE
 from mypages.accounts.models import TotpCredential, UserSession
 from mypages.audit.models import AuditEvent
 from mypages.db import utcnow
+from mypages.i18n import Plural
 from mypages.testing.hostile import fill  # noqa: F401  (the tests here take it from support)
 from mypages.testing.plugin import build_app, csrf_token
 
@@ -68,7 +69,11 @@ def session_cookie(testapp) -> str | None:
 
 def translated(app, message, locale: str = "sv") -> str:
     directories = app.registry.queryUtility(ITranslationDirectories, default=[])
-    return make_localizer(locale, directories).translate(message)
+    localizer = make_localizer(locale, directories)
+    if isinstance(message, Plural):
+        return localizer.pluralize(str(message), message.plural, message.n,
+                                   domain=message.domain, mapping=message.mapping)
+    return localizer.translate(message)
 
 
 # -- TOTP ----------------------------------------------------------------------

@@ -35,7 +35,7 @@ from sqlalchemy import and_, case, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mypages.accounts.models import LoginThrottle
-from mypages.i18n import _
+from mypages.i18n import _, ngettext
 from mypages.work import Work, work_of
 
 ACCOUNT_FREE_FAILURES = 5
@@ -49,8 +49,8 @@ TOO_MANY = _("Too many attempts")
 
 
 def too_many(seconds: int):
-    return _("Too many attempts. Wait ${seconds} seconds and try again.",
-             mapping={"seconds": seconds})
+    return ngettext("Too many attempts. Wait ${num} second and try again.",
+                    "Too many attempts. Wait ${num} seconds and try again.", seconds)
 
 
 @dataclass(frozen=True)

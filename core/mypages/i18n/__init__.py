@@ -21,6 +21,25 @@ from mypages.services import clock, settings_of
 
 _ = TranslationStringFactory("mypages")
 
+
+class Plural(TranslationString):
+    """A translation string with a count: the catalog's plural form for ``n`` of the language
+    it is shown in ("1 sekund", "2 sekunder"; Lithuanian has three), chosen when translated
+    by ``request.translate``."""
+
+    def __new__(cls, singular: str, plural: str, n: int, domain: str = "mypages",
+                mapping: dict | None = None):
+        self = super().__new__(cls, singular, domain=domain, mapping=mapping)
+        self.plural = plural
+        self.n = n
+        return self
+
+
+def ngettext(singular: str, plural: str, n: int, mapping: dict | None = None) -> Plural:
+    """``_()`` with a count, for the core's messages; ``${num}`` is ``n`` (Babel extracts
+    the call by its name)."""
+    return Plural(singular, plural, n, mapping={"num": n, **(mapping or {})})
+
 #: Swedish first; Estonian is ``et`` (sometimes written "ee").
 LANGUAGES = ("sv", "en", "da", "nb", "fi", "lt", "lv", "et")
 DEFAULT_LOCALE = "sv"
@@ -183,6 +202,9 @@ def translate(request, value) -> str:
     process for each message, only the ``${name}`` values are filled in every time."""
     if value is None:
         return ""
+    if isinstance(value, Plural):
+        return request.localizer.pluralize(str(value), value.plural, value.n,
+                                           domain=value.domain, mapping=value.mapping)
     if not isinstance(value, TranslationString):
         return request.localizer.translate(value)
     cache = request.registry["i18n.translation_cache"]

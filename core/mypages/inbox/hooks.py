@@ -4,7 +4,7 @@ import datetime as dt
 from mypages.contract import NotificationKind, PeriodicJob, QueuedJobType, WhatsNew
 from mypages.hookspecs import hookimpl
 from mypages.i18n import _
-from mypages.inbox import MAIL_JOB, deliver_whats_new
+from mypages.inbox import MAIL_JOB, deliver_whats_new, getting_started
 from mypages.inbox.mail import mail_notification
 from mypages.inbox.trials import KIND as TRIAL, REMIND_AT, remind_of_trials
 
@@ -33,3 +33,8 @@ def mypages_user_signed_in(request, user):
 def mypages_jobs():
     return [QueuedJobType(MAIL_JOB, mail_notification),
             PeriodicJob("inbox.trial_reminders", remind_of_trials, at=REMIND_AT)]
+
+
+@hookimpl
+def mypages_dashboard_cards(request, company):
+    return getting_started.cards(request, company)

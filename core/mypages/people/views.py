@@ -1,6 +1,8 @@
 """The People tab of company settings, and accepting an invitation."""
 from __future__ import annotations
 
+import functools
+
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
@@ -14,7 +16,7 @@ from mypages.accounts.throttle import INVITATION
 from mypages.companies.models import Company, Invitation, Role
 from mypages.i18n import _
 from mypages.people import members as people
-from mypages.people.invitations import accept
+from mypages.people.invitations import accept, expiry_of
 from mypages.services import clock, password_hasher
 from mypages.web.inputs import as_id
 from mypages.work import work_of
@@ -31,6 +33,9 @@ def people_page(request, errors=()):
                                             login_methods(request.registry),
                                             request.entitled_modules),
             "invitations": invitations, "errors": list(errors), "roles": list(Role),
+            "expiry_of": functools.partial(expiry_of, request.dbsession,
+                                           now=clock(request).now()),
+            "now": clock(request).now(),
             "removal_text": removal_text, "withdrawal_text": withdrawal_text,
             "messages": request.session.pop_flash()}
 
@@ -148,6 +153,19 @@ def revoke_invitation(request):
                             "works.", mapping={"email": invitation.email}))
 
 
+@view_config(route_name="company_invitations", form_action="resend", **PEOPLE_FORM)
+def resend_invitation(request):
+    """A new e-mail with a new link, working for the full time again; the old link keeps
+    working until it expires."""
+    invitation = _open_invitation(request, request.POST["resend"])
+    if invitation is None:
+        raise people.PeopleError(_("There is no such invitation."))
+    work_of(request).enqueue("companies.invitation_mail", {"invitation_id": invitation.id})
+    request.audit("people.invitation_resent", target=invitation.email)
+    return _back(request, _("The invitation to ${email} has been sent again, with a new link.",
+                            mapping={"email": invitation.email}))
+
+
 @view_config(route_name="company_invitations", **PEOPLE_FORM)
 def invite(request):
     invitation = people.invite(work_of(request), request.company, request.POST.get("email", ""),
@@ -182,7 +200,7 @@ def invitation(request):
     existing = request.dbsession.scalars(select(User).where(User.email == invited.email)).one_or_none()
     page = {"valid": True, "company": company, "email": invited.email, "existing": existing is not None,
             "signed_in_as_invitee": request.user is not None and request.user.email == invited.email,
-            "errors": [], "name": ""}
+            "errors": [], "field_errors": {}, "name": ""}
     if request.method != "POST":
         return page
     if existing is not None:
@@ -197,13 +215,16 @@ def invitation(request):
         password = request.POST.get("password", "")
         min_length = sign_in_rules(request.registry).min_password_length(
             request.dbsession, None, company.id)
+        field_errors = {}
         found = problems(password, email=invited.email, min_length=min_length)
-        if password != request.POST.get("repeat", ""):
-            found.insert(0, _("The two new passwords are not the same."))
         if found:
+            field_errors["password"] = found
+        if password != request.POST.get("repeat", ""):
+            field_errors["repeat"] = _("The two new passwords are not the same.")
+        if field_errors:
             throttle.record(work_of(request), INVITATION, token_row.id)
             request.response.status = 400
-            return dict(page, errors=found, name=name)
+            return dict(page, field_errors=field_errors, name=name)
         user = User(email=invited.email, display_name=name,
                     password_hash=password_hasher(request).hash(password))
         request.dbsession.add(user)

@@ -27,6 +27,16 @@ def change(client, current, new, repeat=None, status=303):
     return form.submit(status=status)
 
 
+def field_error(page, name: str) -> str:
+    """The error a field is marked with (aria-invalid) and described by (aria-describedby)."""
+    field = page.html.find("input", attrs={"name": name})
+    assert field.get("aria-invalid") == "true", f"{name} is not marked invalid"
+    described = [page.html.find(id=ref) for ref in field["aria-describedby"].split()]
+    errors = [d for d in described if d is not None and "field-error" in d.get("class", [])]
+    assert errors, f"{name} is not described by its error"
+    return " ".join(e.get_text(" ", strip=True) for e in errors)
+
+
 def stored_hash(dbsession, user):
     dbsession.expire_all()
     return dbsession.get(User, user.id).password_hash
@@ -38,7 +48,7 @@ def test_the_wrong_current_password_is_refused(app, factory, dbsession):
     sign_in(client, user.email)
     refused = change(client, "not my password at all", NEW_PASSWORD, status=400)
     expected = localizer_for(app.registry, "en").translate(_("The current password is wrong."))
-    assert refused.html.find(class_="error").text.strip() == expected
+    assert field_error(refused, "current") == expected
     assert verify_password(stored_hash(dbsession, user), factory.password)
     assert "account.password_change_refused" in dbsession.scalars(select(AuditEvent.action)).all()
     client.get("/account", status=200)  # a typo does not sign anyone out
@@ -55,7 +65,8 @@ def test_the_new_password_must_satisfy_the_policy(app, factory, dbsession, new, 
     client = browser(app, "10.0.0.1")
     sign_in(client, user.email)
     refused = change(client, factory.password, new, repeat, status=400)
-    assert refused.html.find(class_="error") is not None
+    # the error stands beside the field it is about, and a screen reader hears it there
+    assert field_error(refused, "new" if repeat is None else "repeat")
     assert verify_password(stored_hash(dbsession, user), factory.password)
 
 
@@ -68,7 +79,7 @@ def test_a_company_may_ask_for_longer_passwords(app, factory, dbsession):
     sign_in(client, user.email)
     assert client.get("/account/password").html.find(id="new")["minlength"] == "40"
     refused = change(client, factory.password, NEW_PASSWORD, status=400)  # 33 characters
-    assert "40" in refused.html.find(class_="error").text
+    assert "40" in refused.html.find(class_="field-error").text
     assert verify_password(stored_hash(dbsession, user), factory.password)
     change(client, factory.password, NEW_PASSWORD + " at dawn")
 

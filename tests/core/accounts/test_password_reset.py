@@ -162,9 +162,9 @@ def test_the_new_password_must_satisfy_the_policy(mail_app, mail_testapp, factor
     page = mail_testapp.get(path)
     assert page.html.find(id="new")["minlength"] == "20"
     too_short = choose_password(mail_testapp, path, "nineteen chars long", status=400)
-    assert "20" in too_short.html.find(class_="error").text
+    assert "20" in too_short.html.find(class_="field-error").text
     common = choose_password(mail_testapp, path, "12345678900987654321", status=400)
-    assert common.html.find(class_="error") is not None
+    assert common.html.find(class_="field-error") is not None
     assert verify_password(stored_hash(dbsession, user), factory.password)
     # refusals do not use up the link
     choose_password(mail_testapp, path, NEW_PASSWORD)
@@ -178,7 +178,7 @@ def test_a_blocked_common_password_is_refused(mail_app, mail_testapp, factory, s
     deliver(mail_app)
     path = reset_path(smtp_server, user.email)
     refused = choose_password(mail_testapp, path, "1qaz2wsx3edc4rfv", status=400)
-    assert refused.html.find(class_="error") is not None
+    assert refused.html.find(class_="field-error") is not None
     assert verify_password(stored_hash(dbsession, user), factory.password)
 
 
@@ -299,7 +299,9 @@ def test_mismatched_new_passwords_get_a_translated_error(mail_app, mail_testapp,
     message = _("The two new passwords are not the same.")
     swedish = translated(mail_app, "sv", message)
     assert swedish != message
-    assert refused.html.find(class_="error").text.strip() == swedish
+    field = refused.html.find("input", attrs={"name": "repeat"})
+    assert field["aria-invalid"] == "true"
+    assert refused.html.find(id=field["aria-describedby"]).get_text(strip=True) == swedish
     assert verify_password(stored_hash(dbsession, user), factory.password)
     # the link still works: a typing slip does not cost the user their link
     choose_password(mail_testapp, path)

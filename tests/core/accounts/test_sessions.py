@@ -1,4 +1,5 @@
 """The sessions page: where am I signed in, and end any of it."""
+import pytest
 from sqlalchemy import select
 from webtest import TestApp
 
@@ -7,6 +8,7 @@ from mypages.audit.models import AuditEvent
 from mypages.testing.plugin import sign_in
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+WINDOWS_FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148 Safari/604.1"
 
 
@@ -50,13 +52,32 @@ def test_lists_the_active_sessions_with_browser_and_address(app, factory, dbsess
     rows = session_rows(page)
     assert len(rows) == 2  # the signed-out one is not listed
     texts = " ".join(text for _id, text in rows)
-    assert "iPhone" in texts and "Firefox" in texts
+    assert "iOS" in texts and "Firefox" in texts
     assert "10.1.1.1" in texts and "10.2.2.2" in texts and "10.3.3.3" not in texts
     active = {row.id for row in dbsession.scalars(select(UserSession).where(
         UserSession.user_id == user.id, UserSession.ended_at.is_(None)))}
     assert {session_id for session_id, _text in rows} == active
     laptop_session = next(session_id for session_id, text in rows if "10.1.1.1" in text)
     assert current_marks(page) == [laptop_session]
+
+
+@pytest.mark.parametrize("agent, language, shown", [
+    (WINDOWS_FIREFOX, "en", "Firefox on Windows"),
+    (WINDOWS_FIREFOX, "sv", "Firefox på Windows"),
+    (IPHONE, "en", "Mobile Safari on iOS"),
+    ("curl/8.5.0", "en", "curl"),
+    ("", "en", "Unknown browser"),
+    ("\u00e5" * 3000, "sv", "Okänd webbläsare"),
+])
+def test_a_session_names_its_browser_and_system_not_the_raw_user_agent(app, factory, agent,
+                                                                      language, shown):
+    user = factory.user(locale=language)
+    client = browser(app, agent, "10.9.9.9")
+    sign_in(client, user.email)
+    (_id, text), = session_rows(client.get("/account/sessions"))
+    assert shown in text
+    if len(agent) > 12:
+        assert agent[:30] not in text
 
 
 def test_ending_another_session_signs_that_browser_out_at_once(app, factory, dbsession):

@@ -72,6 +72,23 @@ def test_sign_in_needs_the_csrf_token(testapp, factory):
     testapp.post("/login", {"email": user.email, "password": factory.password}, status=400)
 
 
+def test_an_expired_sign_in_form_comes_back_ready_to_send_again(testapp, factory):
+    """Left open until its session ended (here: the cookies are gone), the form is sent with
+    a token nobody knows: the sign-in page again, with the address, not an error page."""
+    user = factory.user(locale="en")
+    form = testapp.get("/login?next=/account").forms["login-form"]
+    form["email"], form["password"] = user.email, factory.password
+    testapp.reset()
+    expired = form.submit(status=400)
+    assert expired.html.find(id="form-expired")["role"] == "alert"
+    again = expired.forms["login-form"]
+    assert again["email"].value == user.email
+    assert again["password"].value == ""
+    assert again["next"].value == "/account"
+    again["password"] = factory.password
+    assert again.submit(status=303).location.endswith("/account")
+
+
 def test_next_goes_back_to_the_page_but_never_off_site(testapp, factory):
     company = factory.company()
     user = factory.user(company=company)

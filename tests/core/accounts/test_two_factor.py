@@ -1,5 +1,6 @@
 """TOTP two-factor authentication: enrolment, sign-in, reuse, drift, recovery codes."""
 import time
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pyotp
 import pytest
@@ -127,3 +128,59 @@ def test_turning_off_and_new_codes_ask_for_reauthentication(user_with_2fa, testa
     response = testapp.post("/account/two-factor/recovery-codes", {"csrf_token": token})
     assert "/account/confirm" in response.location
     assert dbsession.get(TotpCredential, user.id) is not None
+
+
+def begin_enrolment(testapp):
+    token = csrf_token(testapp, "/account/two-factor")
+    testapp.post("/account/two-factor", {"csrf_token": token, "action": "begin"}, status=303)
+    return testapp.get("/account/two-factor")
+
+
+def test_the_key_is_grouped_for_reading_and_a_phone_can_open_it_in_its_app(factory, testapp,
+                                                                          signed_in):
+    user = factory.user(email="grace@example.se")
+    signed_in(user)
+    page = begin_enrolment(testapp)
+    key = page.html.find(id="totp-secret")
+    groups = [span.text for span in key.find_all("span")]
+    assert len(groups) > 1 and all(len(group) == 4 for group in groups[:-1])
+    secret = "".join(groups)
+    assert key.text == secret  # copied, it is the key itself, without spaces
+    link = urlsplit(page.html.find(id="otpauth-link")["href"])
+    assert (link.scheme, link.netloc) == ("otpauth", "totp")
+    assert parse_qs(link.query)["secret"] == [secret]
+    assert "grace@example.se" in unquote(link.path)
+
+
+def test_turning_on_says_so_and_the_codes_can_be_downloaded_copied_and_printed(factory, testapp,
+                                                                              signed_in):
+    user = factory.user()
+    signed_in(user)
+    page = begin_enrolment(testapp)
+    form = page.forms["confirm-form"]
+    form["code"] = pyotp.TOTP(page.html.find(id="totp-secret").text).now()
+    done = form.submit(status=200)
+    assert done.html.find(id="two-factor-on")["role"] == "status"
+    codes = [li.text.strip() for li in done.html.find(id="recovery-codes").find_all("li")]
+    download = done.html.find(id="download-codes")
+    assert download["download"].endswith(".txt")
+    scheme, _, data = download["href"].partition(",")
+    assert scheme == "data:text/plain;charset=utf-8"
+    assert [line for line in unquote(data).splitlines() if line in codes] == codes
+    # copying and printing need the page's script, which shows them
+    assert done.html.find(attrs={"data-copy": "recovery-codes"}).has_attr("hidden")
+    assert done.html.find(attrs={"data-print": True}).has_attr("hidden")
+    # new codes later: the same ways to keep them, but nothing was just turned on
+    renewed = testapp.post("/account/two-factor/recovery-codes",
+                           {"csrf_token": csrf_token(testapp, "/account/two-factor")})
+    assert renewed.html.find(id="two-factor-on") is None
+    assert renewed.html.find(id="download-codes") is not None
+
+
+def test_the_sign_in_code_field_takes_a_recovery_code_on_a_phone(user_with_2fa, testapp):
+    """A numeric keyboard has no letters and dashes: the field may not ask for one."""
+    user, _secret, _codes, _company = user_with_2fa
+    sign_in(testapp, user.email)
+    field = testapp.get("/login/verify").html.find(id="code")
+    assert field.get("inputmode") in (None, "text")
+    assert field["autocomplete"] == "one-time-code"

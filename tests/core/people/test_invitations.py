@@ -11,7 +11,7 @@ from mypages.accounts.passwords import verify_password
 from mypages.audit.models import AuditEvent
 from mypages.companies.models import Invitation, Membership, Role
 from mypages.db import utcnow
-from mypages.i18n import _
+from mypages.i18n import Formats, _
 from mypages.jobs import Worker
 from mypages.jobs.models import QueuedJob
 from mypages.notifications import localizer_for
@@ -120,11 +120,16 @@ def test_the_newcomers_password_must_satisfy_the_policy(mail_app, admin_of, smtp
     deliver(mail_app)
     path = invitation_path(smtp_server, "nora@example.se")
     newcomer = browser(mail_app, "10.0.0.2")
-    accept_as_newcomer(newcomer, path, password="too short", status=400)
+    short = accept_as_newcomer(newcomer, path, password="too short", status=400)
+    # the error stands by the field it is about, which names it to a screen reader
+    field = short.html.find("input", attrs={"name": "password"})
+    assert field["aria-invalid"] == "true"
+    assert "field-error" in short.html.find(id=field["aria-describedby"])["class"]
     accept_as_newcomer(newcomer, path, password="1qaz2wsx3edc4rfv", status=400)
     refused = accept_as_newcomer(newcomer, path, repeat=PASSWORD + "!", status=400)
+    repeat = refused.html.find("input", attrs={"name": "repeat"})
     assert in_page_language(mail_app, refused, _("The two new passwords are not the same.")) \
-        in refused.html.find(class_="error").text
+        in refused.html.find(id=repeat["aria-describedby"]).text
     assert dbsession.scalar(select(func.count()).select_from(User).where(
         User.email == "nora@example.se")) == 0
     newcomer.get(f"/c/{company.id}/", status=303)
@@ -294,3 +299,71 @@ def test_an_admin_cannot_withdraw_another_companys_invitation(mail_app, admin_of
                        {"csrf_token": token, "revoke": str(theirs.id)}, status=400)
     dbsession.expire_all()
     assert dbsession.get(Invitation, theirs.id).revoked_at is None
+
+
+def test_the_mail_says_who_invited_whom_to_which_company_and_until_when(mail_app, factory,
+                                                                       smtp_server, dbsession):
+    company = factory.company("Fakturor i Norr AB", default_locale="sv")
+    admin = factory.user(company=company, role="admin", locale="en", display_name="Ada Admin")
+    client = browser(mail_app)
+    sign_in(client, admin.email)
+    invite(client, company, "nora@example.se")
+    deliver(mail_app)
+    mail, = smtp_server.to("nora@example.se")
+    # in the company's language: the invitee has no account, so no language of their own
+    assert mail["Subject"] == "Ada Admin har bjudit in dig till Fakturor i Norr AB på Mina sidor"
+    body = mail.get_content()
+    expires = dbsession.scalars(select(EmailToken.expires_at)).one()
+    assert "Ada Admin" in body and "Fakturor i Norr AB" in body and "som medlem" in body
+    assert Formats("sv").date(expires) in body
+    assert link_in(mail).startswith("http")
+
+
+def test_an_invitee_with_an_account_gets_the_mail_in_their_own_language(mail_app, admin_of,
+                                                                       factory, smtp_server):
+    company, admin, admin_browser = admin_of
+    factory.user("pirkko@example.fi", locale="fi")
+    invite(admin_browser, company, "pirkko@example.fi", role="admin")
+    deliver(mail_app)
+    mail, = smtp_server.to("pirkko@example.fi")
+    assert "Invitande AB" in mail["Subject"] and "My Pages" not in mail["Subject"]
+    assert "Invitande AB" in mail.get_content()
+
+
+def test_an_invitation_shows_until_when_its_link_works_and_can_be_sent_again(
+        mail_app, admin_of, smtp_server, dbsession):
+    company, _admin, admin_browser = admin_of
+    invite(admin_browser, company, "nora@example.se")
+    deliver(mail_app)
+    first = invitation_path(smtp_server, "nora@example.se")
+    page = admin_browser.get(people_path(company))
+    expires = dbsession.scalars(select(EmailToken.expires_at)).one()
+    listed = page.html.select_one("#invitations li")
+    assert f"the link works until {Formats('en').date(expires)}" in listed.text
+
+    # expired: the page says so, and sending it again gives a new link for the full time
+    dbsession.execute(update(EmailToken).values(expires_at=utcnow() - dt.timedelta(seconds=1)))
+    dbsession.commit()
+    page = admin_browser.get(people_path(company))
+    assert "the link has expired" in page.html.select_one("#invitations li").text
+    again = next(f for f in page.forms.values() if "resend" in f.fields).submit(status=303)
+    assert "sent again" in again.follow().html.find(class_="notice").text
+    smtp_server.clear()
+    deliver(mail_app)
+    second = invitation_path(smtp_server, "nora@example.se")
+    assert second != first
+    browser(mail_app, "10.0.0.5").get(first, status=404)
+    accept_as_newcomer(browser(mail_app, "10.0.0.2"), second)
+    assert membership(dbsession, company, "nora@example.se") is not None
+    actions = dbsession.scalars(select(AuditEvent.action)).all()
+    assert "people.invitation_resent" in actions
+
+
+def test_a_used_link_leads_on_to_sign_in(mail_app, admin_of, smtp_server):
+    company, _admin, admin_browser = admin_of
+    invite(admin_browser, company, "nora@example.se")
+    deliver(mail_app)
+    path = invitation_path(smtp_server, "nora@example.se")
+    accept_as_newcomer(browser(mail_app, "10.0.0.2"), path)
+    gone = browser(mail_app, "10.0.0.3").get(path, status=404)
+    assert gone.html.find(id="sign-in-link")["href"] == "/login"

@@ -82,7 +82,8 @@ def test_a_template_is_rendered_in_each_readers_language(admins, smtp_server, ru
         {{ recipient.email }}, Q&A <{{ due_at }}>:
         {{ format_date(due) }} | {{ format_day(due_at) }} | {{ format_money(amount, "EUR") }}
         | {{ format_number(ratio, 2) }} | {{ translate(per) }}
-        {{ _("Available: try it free for %(days)s days.", days=10) }}
+        {{ ngettext("Available: try it free for %(num)s day.",
+                    "Available: try it free for %(num)s days.", 10) }}
         {{ ngettext("Trial: %(num)s day left (until %(date)s).",
                     "Trial: %(num)s days left (until %(date)s).", 2, date=format_date(due)) }}
         {% endblock %}

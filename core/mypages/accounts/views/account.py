@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 
 from mypages.accounts import end_session, end_user_sessions, add_methods
 from mypages.accounts import totp
+from mypages.accounts.browsers import device_of
 from mypages.accounts.methods import TWO_FACTOR_ROUTE, login_methods
 from mypages.accounts.models import User, UserSession
 from mypages.accounts.password_policy import problems
@@ -54,7 +55,7 @@ def active_sessions(request, user_id: int):
              permission="signed-in", request_method="GET")
 def sessions(request):
     return {"sessions": active_sessions(request, request.user.id),
-            "current": request.user_session.id}
+            "current": request.user_session.id, "device_of": device_of}
 
 
 @view_config(route_name="sessions", permission="signed-in", request_method="POST")
@@ -77,8 +78,9 @@ def end_one_session(request):
     return HTTPSeeOther(request.route_url("sessions"))
 
 
-def _password_page(request, error=None, errors=()):
-    return {"error": error, "errors": list(errors),
+def _password_page(request, error=None, field_errors=None):
+    """The form; ``field_errors``: each field's own error (or errors), shown beside it."""
+    return {"error": error, "field_errors": field_errors or {},
             "min_length": sign_in_rules(request.registry).min_password_length(
                 request.dbsession, request.user.id)}
 
@@ -102,16 +104,18 @@ def change_password(request):
     if not passwords.verify(user.password_hash, request.POST.get("current", "")):
         request.audit("account.password_change_refused", target=user.email, company=None)
         request.response.status = 400
-        return _password_page(request, _("The current password is wrong."))
+        return _password_page(request, field_errors={
+            "current": _("The current password is wrong.")})
     new = request.POST.get("new", "")
     if new != request.POST.get("repeat", ""):
         request.response.status = 400
-        return _password_page(request, _("The two new passwords are not the same."))
+        return _password_page(request, field_errors={
+            "repeat": _("The two new passwords are not the same.")})
     found = problems(new, email=user.email,
                      min_length=rules.min_password_length(request.dbsession, user.id))
     if found:
         request.response.status = 400
-        return _password_page(request, errors=found)
+        return _password_page(request, field_errors={"new": found})
     user.password_hash = passwords.hash(new)
     ended = end_user_sessions(request.dbsession, user.id, keep=request.user_session.id)
     add_methods(request, ["pwd"])

@@ -44,7 +44,7 @@ def forgot(request):
 
 
 def _reset_page(request, token_row, **extra):
-    page = {"error": None, "errors": [], "valid": token_row is not None,
+    page = {"error": None, "field_errors": {}, "valid": token_row is not None,
             "min_length": (sign_in_rules(request.registry).min_password_length(
                 request.dbsession, token_row.user_id) if token_row else None)}
     page.update(extra)
@@ -101,11 +101,11 @@ def reset(request):
     new = request.POST.get("new", "")
     if new != request.POST.get("repeat", ""):
         return _refused(request, row, 400, _reset_page(
-            request, row, error=_("The two new passwords are not the same.")))
+            request, row, field_errors={"repeat": _("The two new passwords are not the same.")}))
     found = problems(new, email=user.email,
                      min_length=rules.min_password_length(request.dbsession, user.id))
     if found:
-        return _refused(request, row, 400, _reset_page(request, row, errors=found))
+        return _refused(request, row, 400, _reset_page(request, row, field_errors={"new": found}))
     if not email_tokens.use(request.dbsession, row, clock(request).now()):
         request.response.status = 404
         return _reset_page(request, None)

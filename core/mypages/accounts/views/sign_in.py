@@ -1,8 +1,10 @@
 """Sign-in with e-mail and password, the second factor, re-authentication and sign-out."""
 from __future__ import annotations
 
+from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
+from sqlalchemy import select
 
 from mypages.accounts import add_methods, end_session
 from mypages.accounts import throttle, totp
@@ -15,7 +17,7 @@ from mypages.accounts.signing_in import (SSO_ONLY, asking_company_modules, sign_
                                          user_by_email, user_to_prove)
 from mypages.audit import SUBJECT
 from mypages.i18n import _
-from mypages.services import password_hasher
+from mypages.services import password_hasher, settings_of
 from mypages.web.safety import safe_next
 from mypages.work import work_of
 
@@ -69,8 +71,25 @@ def _offered(request) -> list:
             if method.sign_in_route]
 
 
+def _demo_sign_ins(request) -> list:
+    """Development only: the demo people a plugin offers (``mypages_demo_sign_ins``) whose
+    accounts exist and are active now."""
+    if not settings_of(request).dev_features:
+        return []
+    offered = [entry for entries in
+               request.registry["plugins.manager"].hook.mypages_demo_sign_ins()
+               for entry in entries]
+    if not offered:
+        return []
+    active = set(request.dbsession.scalars(select(User.email).where(
+        User.email.in_([email for _who, email, _password in offered]),
+        User.is_active.is_(True))))
+    return [(who, email, password) for who, email, password in offered if email in active]
+
+
 def _login_page(request, **page):
-    return dict({"email": "", "next": "", "error": None, "offered": _offered(request)}, **page)
+    return dict({"email": "", "next": "", "error": None, "expired": False,
+                 "offered": _offered(request), "demo": _demo_sign_ins(request)}, **page)
 
 
 @view_config(route_name="login", renderer="mypages:templates/login.jinja2", request_method="GET")
@@ -78,6 +97,17 @@ def login_form(request):
     if request.user is not None:
         return HTTPSeeOther(safe_next(request.params.get("next")))
     return _login_page(request, next=safe_next(request.params.get("next"), ""))
+
+
+@view_config(context=BadCSRFToken, route_name="login",
+             renderer="mypages:templates/login.jinja2")
+def login_form_expired(request):
+    """A sign-in form left open until its session ended: the form again, ready to send, with
+    the address typed (never the password), not an error page."""
+    request.response.status = 400
+    email = request.POST.get("email", "").strip()
+    return _login_page(request, email=email if len(email) <= EMAIL_MAX_LENGTH else "",
+                       next=safe_next(request.POST.get("next"), ""), expired=True)
 
 
 @view_config(route_name="login", renderer="mypages:templates/login.jinja2", request_method="POST")

@@ -1,6 +1,8 @@
 """Turning two-factor authentication (TOTP) on and off, and recovery codes."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
@@ -41,16 +43,21 @@ def _enrolable(request) -> list:
 def _page(request, **extra):
     credential = totp.credential_of(request.dbsession, request.user.id)
     pending = credential is not None and credential.confirmed_at is None
+    secret = totp.secret_of(request, credential) if pending else None
     page = {
         "others": _enrolable(request),
         "company": request.params.get("company", ""),
         "enabled": credential is not None and credential.confirmed_at is not None,
         "pending": pending,
-        "secret": totp.secret_of(request, credential) if pending else None,
+        "secret": secret,
+        # groups of four to read and type; the link opens the app on the phone itself
+        "secret_groups": [secret[i:i + 4] for i in range(0, len(secret), 4)] if secret else [],
+        "otpauth": totp.provisioning_uri(secret, request.user.email) if secret else None,
         "codes_left": totp.recovery_codes_left(request.dbsession, request.user.id),
         "required": sign_in_rules(request.registry).second_factor_required_by(request),
         "next": safe_next(request.params.get("next"), ""),
-        "error": None, "codes": None, "messages": request.session.pop_flash(),
+        "error": None, "codes": None, "codes_file": None, "turned_on": False,
+        "messages": request.session.pop_flash(),
     }
     page.update(extra)
     return page
@@ -58,6 +65,15 @@ def _page(request, **extra):
 
 def _page_with_errors(request, errors):
     return _page(request, errors=errors)
+
+
+def _codes_file(request, codes) -> str:
+    """The recovery codes as a text file to download, in a ``data:`` link: they are shown this
+    once and kept nowhere, so the file is made with the page."""
+    text = "\r\n".join([request.translate(_("My Pages recovery codes for ${email}",
+                                              mapping={"email": request.user.email})),
+                         request.translate(_("Each code works once.")), "", *codes, ""])
+    return "data:text/plain;charset=utf-8," + quote(text)
 
 
 # where a second factor is set up: open without one, or nobody could ever get one
@@ -94,7 +110,8 @@ def confirm(request):
     add_methods(request, ["otp"])
     request.audit("two_factor.enabled", target=user.email, company=None)
     return _page(request, codes=codes, enabled=True, pending=False, secret=None,
-                 codes_left=len(codes))
+                 secret_groups=[], otpauth=None, codes_left=len(codes), turned_on=True,
+                 codes_file=_codes_file(request, codes))
 
 
 @view_config(form_action="disable", require_reauth=True, refusal_page=_page_with_errors,
@@ -122,7 +139,8 @@ def regenerate_recovery_codes(request):
         return HTTPSeeOther(request.route_url("two_factor"))
     codes = totp.new_recovery_codes(request.dbsession, request.user.id)
     request.audit("two_factor.recovery_codes_renewed", target=request.user.email, company=None)
-    return _page(request, codes=codes, codes_left=len(codes))
+    return _page(request, codes=codes, codes_left=len(codes),
+                 codes_file=_codes_file(request, codes))
 
 
 @view_config(route_name="two_factor_qr", permission="signed-in", request_method="GET",
