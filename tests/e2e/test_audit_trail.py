@@ -141,9 +141,3 @@ def test_the_audit_trail_pages_fit_a_phone(live_server, glass_company, make_cont
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert not has_horizontal_scroll(page), f"{path} scrolls sideways"
         shot(page, path.strip("/").replace("/", "-"))
-
-
-@pytest.mark.skip(reason="the company's data export lands with its own change; its steps "
-                         "(export, wait for the job, download, open the archive) go here")
-def test_admin_exports_the_companys_data_and_opens_the_archive():
-    """Placeholder of the data export's end-to-end test (issue 16, point 8)."""

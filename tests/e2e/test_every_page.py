@@ -52,6 +52,9 @@ NOT_PAGES = {
     "rates_csv": "a CSV download",
     "rates_json": "a JSON download",
     "ocr_download": "the scanned file itself",
+    "own_data_download": "a person's own data (a ZIP archive)",
+    "company_data_download": "a company's export (a ZIP archive, downloaded once)",
+    "operator_company_download": "a company's export (a ZIP archive, downloaded once)",
     "ocr_page_image": "a PNG image",
     "ocr_status": "a JSON status for the page's script",
     "bankid_status": "a JSON status for the page's script",
@@ -60,6 +63,9 @@ NOT_PAGES = {
 UNREACHED = {
     "bankid_order": "an order needs a BankID server; the portal runs as production does, "
                     "with no fake one",
+    "bankid_phone_order": "the same, for the order an operator starts on a support call",
+    "bankid_sign": "a signature is asked for by a purchase that needs one, and signing needs "
+                   "the BankID server too (tests/e2e/test_bankid.py signs in a browser)",
 }
 STATIC = re.compile(r"^__")
 
