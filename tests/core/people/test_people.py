@@ -109,7 +109,7 @@ def test_changing_a_role_ends_that_persons_sessions(app, dbsession, team):
     assert role_of(dbsession, company, member) == Role.member
     member_browser.get(f"/c/{company.id}/", status=303)
     event = dbsession.scalars(select(AuditEvent).where(
-        AuditEvent.action == "people.role_changed")).first()
+        AuditEvent.action == "people.role_changed").order_by(AuditEvent.id)).first()
     assert (event.actor_id, event.company_id) == (admin.id, company.id)
     assert event.target == str(member.id)
     assert event.details == {"old_role": "member", "new_role": "admin"}
