@@ -38,16 +38,17 @@ def sign_in(base_url: str, seeded: seed.Seeded) -> str:
 
 
 def check_dashboard(base_url: str, path: str, cookie: str, seeded: seed.Seeded) -> None:
-    """The page must be the dashboard with its five cards, not a redirect to /login."""
+    """The page must be the dashboard with its five modules' cards (and the core's own, such
+    as an admin's next steps), not a redirect to /login."""
     page = httpx.get(base_url + path, cookies={SESSION_COOKIE: cookie}, timeout=30)
     if page.status_code != 200:
         raise RuntimeError(f"{path} answered {page.status_code} "
                            f"({page.headers.get('location', '')}), not the dashboard")
     cards = len(CARD_PATTERN.findall(page.text))
     missing = [key for key in seeded.module_keys if f"/{key}\"" not in page.text]
-    if cards != len(seeded.module_keys) or missing or seed.COMPANY_NAME not in page.text:
+    if cards < len(seeded.module_keys) or missing or seed.COMPANY_NAME not in page.text:
         raise RuntimeError(f"{path} shows {cards} cards (missing {missing}), "
-                           f"not the dashboard of {seed.COMPANY_NAME} with five cards")
+                           f"not the dashboard of {seed.COMPANY_NAME} with its five modules' cards")
 
 
 def check_plain(base_url: str, path: str, expected: str) -> None:
