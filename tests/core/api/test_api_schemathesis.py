@@ -5,17 +5,14 @@ may be a server error or break the document.
 Bounded and deterministic (a fixed number of examples per operation, derandomized), so it
 stays a few seconds of ``make test``.
 """
-import dataclasses
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.stateful import run_state_machine_as_test
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi import checks
 
-from mypages.api.ratelimit import RateLimits
-from mypages.services import SETTINGS_KEY, settings_of
+from mypages.testing.api import lift_rate_limits, served_schema
 
 SCOPES = ["company:read", "members:read", "modules:read", "modules:write", "notes:read",
           "notes:write"]
@@ -26,11 +23,7 @@ EXAMPLES = 15
 def api_token(app, factory, monkeypatch, dbsession):
     """A company entitled to the notes module, with people and notes, and a token with every
     scope; limits high enough for the run."""
-    settings = settings_of(app)
-    monkeypatch.setitem(app.registry, SETTINGS_KEY, dataclasses.replace(
-        settings, api=dataclasses.replace(settings.api, rate_limit_per_token="100000/minute",
-                                          rate_limit_per_address="100000/minute")))
-    monkeypatch.setattr(app.registry["api.published"], "rate_limits", RateLimits(app.registry))
+    lift_rate_limits(app, monkeypatch)
     company = factory.company("Fuzz AB")
     admin = factory.user(company=company, role="admin")
     for _ in range(3):
@@ -40,22 +33,6 @@ def api_token(app, factory, monkeypatch, dbsession):
 
 SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                     suppress_health_check=list(HealthCheck))
-
-
-def served_schema(app, token: str):
-    """The document as served, and the token as the auth every call is made with (so the
-    check that an API refuses calls without it knows what it is)."""
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-
-    @schema.auth()
-    class Token:
-        def get(self, case, context):
-            return token
-
-        def set(self, case, data, context):
-            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
-
-    return schema
 
 
 def excluded(case) -> list:

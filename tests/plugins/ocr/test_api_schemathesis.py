@@ -2,16 +2,13 @@
 own run does (tests/core/api/test_api_schemathesis.py): positive and negative examples of
 each, with a token of every scope of a company in the OCR trial that has a read document.
 No answer may be a server error or break the document."""
-import dataclasses
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi import checks
 
-from mypages.api.ratelimit import RateLimits
-from mypages.services import SETTINGS_KEY, settings_of
+from mypages.testing.api import lift_rate_limits, served_schema
 
 EXAMPLES = 15
 SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
@@ -20,11 +17,7 @@ SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, data
 
 @pytest.fixture
 def api_token(app, factory, modules, monkeypatch, testapp, run_jobs, two_page_pdf):
-    settings = settings_of(app)
-    monkeypatch.setitem(app.registry, SETTINGS_KEY, dataclasses.replace(
-        settings, api=dataclasses.replace(settings.api, rate_limit_per_token="100000/minute",
-                                          rate_limit_per_address="100000/minute")))
-    monkeypatch.setattr(app.registry["api.published"], "rate_limits", RateLimits(app.registry))
+    lift_rate_limits(app, monkeypatch)
     company = factory.company("Fuzz AB")
     modules.activate(company, "ocr")
     admin = factory.user(company=company, role="admin")
@@ -47,15 +40,7 @@ def excluded(case) -> list:
 @pytest.mark.only_database("sqlite", "the answers' shapes do not depend on the database; "
                                      "the other API tests run on both")
 def test_every_document_operation_keeps_to_the_document(app, api_token):
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-
-    @schema.auth()
-    class Token:
-        def get(self, case, context):
-            return api_token
-
-        def set(self, case, data, context):
-            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+    schema = served_schema(app, api_token)
 
     operations = [result.ok() for result in schema.include(tag="documents")
                   .get_all_operations()]

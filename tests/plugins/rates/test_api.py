@@ -9,11 +9,11 @@ import io
 from decimal import Decimal
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi import checks
 
+from mypages.testing.api import served_schema
 from mypages_rates.reading import cross_rate
 
 from .conftest import TODAY
@@ -170,15 +170,7 @@ def test_the_document_describes_the_operations(testapp):
 def test_schemathesis_finds_nothing_wrong(app, fetched, token):
     """Positive and negative examples of each operation of the plugin, with a token that
     may call them for a company that follows series with years of history."""
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-
-    @schema.auth()
-    class Token:
-        def get(self, case, context):
-            return token
-
-        def set(self, case, data, context):
-            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+    schema = served_schema(app, token)
 
     operations = [result.ok() for result in schema.include(path_regex="^/rates/")
                   .get_all_operations()]
