@@ -18,8 +18,9 @@ from mypages.contract import (AuditAlert, AuditEventInfo, AuditRule, AuditRuleCo
                               QueuedJobType, RetryAt, SettingsTab, Signature, SignatureRequest,
                               Signer, SignInRefused, SsoProvider, SsoRejected, SsoSetting,
                               UserInfo, WhatsNew)
+from mypages.companies import PAGE_COMPANY_ID, for_admins
 from mypages.crypto import BlindIndex, EncryptedText, blind_index, blind_index_lookup
-from mypages.db import Base, UTCDateTime, utcnow
+from mypages.db import Base, UTCDateTime, json_rows, utc_from_json, utcnow
 from mypages.demo import DemoContext
 from mypages.dev import dev_app_url
 from mypages.db.migrate import MigrationSource, add_encrypted_column, run_env
@@ -82,6 +83,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "NotificationKind",
     "Outbound",
     "OutboundError",
+    "PAGE_COMPANY_ID",
     "PeriodicJob",
     "Price",
     "PurchaseRefused",
@@ -112,6 +114,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "dev_app_url",
     "entitled_companies",
     "find_signature",
+    "for_admins",
     "format_date",
     "format_money",
     "format_number",
@@ -120,6 +123,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "hookspec",
     "is_endpoint",
     "is_entitled",
+    "json_rows",
     "mail_company_admins",
     "mail_operators",
     "mail_user",
@@ -138,5 +142,6 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "today",
     "too_many",
     "user_to_prove",
+    "utc_from_json",
     "utcnow",
 ]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
+from sqlalchemy import case
 
 from mypages.companies.models import Company, Membership, Role
 from mypages.contract import CompanyInfo
@@ -50,10 +51,12 @@ class CompanyContext:
     the company's policy)."""
 
     def __init__(self, company: CompanyInfo, membership: MembershipInfo | None,
-                 entitled_modules: frozenset[str] = frozenset()):
+                 entitled_modules: frozenset[str] = frozenset(), page_values=None):
         self.company = company
         self.membership = membership
         self.entitled_modules = entitled_modules
+        #: what the route's own columns read (:func:`add_company_page_columns`), by label
+        self.page_values = page_values if page_values is not None else {}
 
     def permits(self, user, permission: str) -> bool:
         membership = self.membership
@@ -90,6 +93,31 @@ def add_company_route(config, name: str, pattern: str, **kw) -> None:
     pattern = "/c/{company_id}" + pattern
     ids = tuple(dict.fromkeys(id_placeholders(pattern) + tuple(kw.pop("ids", ()))))
     config.add_route(name, pattern, factory=company_context, ids=ids, **kw)
+
+
+#: the registry's {route name: labelled columns} of :func:`add_company_page_columns`
+PAGE_COLUMNS = "companies.page_columns"
+
+#: the company of a company page's SELECT, for the columns of :func:`add_company_page_columns`
+PAGE_COMPANY_ID = Membership.company_id
+
+
+def for_admins(expression, label: str):
+    """A column of :func:`add_company_page_columns` read only when the caller is one of the
+    company's admins (NULL for a member: their page does not pay for it). A ``select()`` is
+    made a scalar subquery."""
+    if hasattr(expression, "scalar_subquery"):
+        expression = expression.scalar_subquery()
+    return case((Membership.role == Role.admin, expression)).label(label)
+
+
+def add_company_page_columns(config, route_name: str, *columns) -> None:
+    """Directive: labelled columns that the company page ``route_name`` reads in the
+    request's one SELECT (mypages.policy.context), beside the company and the membership;
+    the page finds their values in ``request.context.page_values[label]``. A column names
+    the company as :data:`PAGE_COMPANY_ID` and is usually a scalar subquery (see
+    :func:`for_admins`): a card of the dashboard costs no SELECT of its own."""
+    config.registry.setdefault(PAGE_COLUMNS, {}).setdefault(route_name, []).extend(columns)
 
 
 def _company(request) -> CompanyInfo | None:
@@ -136,6 +164,7 @@ def _navigation(request) -> list[ShownLink]:
 
 def includeme(config):
     config.add_directive("add_company_route", add_company_route)
+    config.add_directive("add_company_page_columns", add_company_page_columns)
     config.add_request_method(_company, "company", reify=True)
     config.add_request_method(_membership, "membership", reify=True)
     config.add_request_method(_settings_tabs, "settings_tabs", reify=True)

@@ -16,8 +16,10 @@ from pathlib import Path
 import zope.sqlalchemy
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.sql.functions import GenericFunction
+from sqlalchemy.types import JSON, TypeDecorator
 
 from mypages.crypto import bind_keys
 from mypages.services import settings_of
@@ -39,6 +41,32 @@ class Base(DeclarativeBase):
     """
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class json_rows(GenericFunction):
+    """An aggregate: the rows of a subquery as one JSON array of arrays, each holding the
+    given columns (None or ``[]`` when there are none), so that a statement reads a few rows
+    of another table in the same row. Timestamps come back as ISO strings
+    (:func:`utc_from_json`)."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(json_rows, "sqlite")
+def _json_rows_sqlite(element, compiler, **kw):
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(json_rows, "postgresql")
+def _json_rows_postgresql(element, compiler, **kw):
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
+def utc_from_json(value: str) -> dt.datetime:
+    """A UTC timestamp as :class:`json_rows` gives it (SQLite's has no offset)."""
+    moment = dt.datetime.fromisoformat(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def utcnow() -> dt.datetime:

@@ -195,6 +195,7 @@ def read_ones(now: dt.datetime, settings):
 
 def includeme(config):
     config.register_core_hooks("core.inbox", "mypages.inbox.hooks")
+    config.include(".getting_started")
     config.on_plugins_ready(build_on_ready)
     config.add_purge_rule("old notifications", Notification, read_ones)
     config.add_route("notifications", "/notifications")

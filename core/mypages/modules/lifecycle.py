@@ -106,8 +106,12 @@ def state_of(row: ModuleActivation | None) -> ModuleState:
 
 
 def days_left(row: ModuleActivation, now: dt.datetime) -> int:
-    seconds = (row.trial_ends_at - now).total_seconds()
-    return max(0, math.ceil(seconds / 86400))
+    return days_until(row.trial_ends_at, now)
+
+
+def days_until(ends_at: dt.datetime, now: dt.datetime) -> int:
+    """Whole days left until ``ends_at``, a part of a day counting as one."""
+    return max(0, math.ceil((ends_at - now).total_seconds() / 86400))
 
 
 def _module(registry, key: str):

@@ -34,7 +34,8 @@ from mypages.accounts import (SESSION_COLUMNS, SESSION_GROUP, USER_COLUMNS, USER
                               SessionInfo, SessionUpkeep, UserInfo, session_digest,
                               session_upkeep)
 from mypages.accounts.models import User, UserSession
-from mypages.companies import COMPANY_COLUMNS, COMPANY_GROUP, MEMBERSHIP_COLUMNS, MEMBERSHIP_GROUP
+from mypages.companies import (COMPANY_COLUMNS, COMPANY_GROUP, MEMBERSHIP_COLUMNS,
+                                MEMBERSHIP_GROUP, PAGE_COLUMNS)
 from mypages.companies.models import Company, Membership
 from mypages.db import read_first
 from mypages.inbox import unread_count
@@ -86,6 +87,24 @@ COMPANY_PAGE = (
 )
 
 
+#: the company page's statement for a route without columns of its own, and its columns
+PLAIN_COMPANY_PAGE = (COMPANY_PAGE, ())
+
+
+def _company_page_of(request) -> tuple:
+    """The statement of the matched route's company page, with the route's own columns
+    (mypages.companies.add_company_page_columns) and those columns; built once per route."""
+    route = request.matched_route
+    extra = request.registry.get(PAGE_COLUMNS, {})
+    if route is None or route.name not in extra:
+        return PLAIN_COMPANY_PAGE
+    built = request.registry.setdefault("context.company_pages", {})
+    if route.name not in built:
+        columns = tuple(extra[route.name])
+        built[route.name] = (COMPANY_PAGE.add_columns(*columns), columns)
+    return built[route.name]
+
+
 class RequestContext:
     """What one request knows of its caller, read at most once: ``request.request_context``.
 
@@ -129,7 +148,8 @@ class RequestContext:
             if self._identity is None:
                 self._identity = NOBODY
             return None
-        row = read_first(self._request, COMPANY_PAGE, {
+        statement, columns = _company_page_of(self._request)
+        row = read_first(self._request, statement, {
             "digest": digest, "company_id": company_id, "now": clock(self._request).now()})
         mapping = row._mapping if row is not None else None
         if self._identity is None:
@@ -140,7 +160,8 @@ class RequestContext:
             return None
         return CompanyPolicyContext(
             COMPANY_GROUP.from_mapping(mapping), membership, entitled_from_mapping(mapping),
-            POLICY_GROUP.from_mapping(mapping), BREAK_GLASS_GROUP.from_mapping(mapping))
+            POLICY_GROUP.from_mapping(mapping), BREAK_GLASS_GROUP.from_mapping(mapping),
+            {column.name: mapping[column.name] for column in columns})
 
     def _adopt(self, mapping) -> None:
         """The session and user of a row, if the session may go on; notes what it needs."""

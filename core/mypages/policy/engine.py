@@ -75,8 +75,9 @@ class CompanyPolicyContext(CompanyContext):
     signed-in user is one of its break-glass admins, for the engine to judge the session by."""
 
     def __init__(self, company, membership, entitled_modules: frozenset[str] = frozenset(),
-                 policy: EffectivePolicy = DEFAULT_POLICY, break_glass: bool = False):
-        super().__init__(company, membership, entitled_modules)
+                 policy: EffectivePolicy = DEFAULT_POLICY, break_glass: bool = False,
+                 page_values=None):
+        super().__init__(company, membership, entitled_modules, page_values)
         self.policy = policy
         self.break_glass = break_glass
 

@@ -126,12 +126,40 @@ def build_app(settings: dict, migrate: bool = True):
     return app
 
 
+class BuiltApps:
+    """The applications of a run, one per set of settings (``mypages_apps``).
+
+    An app is keyed by its settings, not by the fixture that asked for it: a ``conftest.py``
+    that overrides ``mypages_settings`` gets an app of its own, even in a worker whose other
+    tests, earlier, used the core's settings."""
+
+    def __init__(self):
+        self._apps: dict = {}
+
+    def get(self, settings: dict, migrate: bool = True):
+        key = tuple(sorted((name, repr(value)) for name, value in settings.items()))
+        if key not in self._apps:
+            self._apps[key] = build_app(settings, migrate=migrate)
+        return self._apps[key]
+
+    def dispose(self) -> None:
+        for built in self._apps.values():
+            built.registry["db.engine"].dispose()
+        self._apps.clear()
+
+
 @pytest.fixture(scope="session")
-def mypages_app(mypages_settings):
-    """The application on a migrated database, built once per database."""
-    app = build_app(mypages_settings)
-    yield app
-    app.registry["db.engine"].dispose()
+def mypages_apps():
+    """The run's applications, built once per set of settings (:class:`BuiltApps`)."""
+    apps = BuiltApps()
+    yield apps
+    apps.dispose()
+
+
+@pytest.fixture
+def mypages_app(mypages_settings, mypages_apps):
+    """The application on a migrated database, built once per database and settings."""
+    return mypages_apps.get(mypages_settings)
 
 
 #: the tables found in each test database, so that emptying them asks only when one is missing
@@ -431,13 +459,12 @@ def smtp_server(mypages_smtp_server):
     return mypages_smtp_server
 
 
-@pytest.fixture(scope="session")
-def mypages_mail_app(mypages_app, mypages_settings, mypages_smtp_server):
-    """The app sending mail to the run's SMTP server, built once per database (after
-    ``mypages_app``, which migrates it)."""
-    built = build_app(dict(mypages_settings, **mypages_smtp_server.settings), migrate=False)
-    yield built
-    built.registry["db.engine"].dispose()
+@pytest.fixture
+def mypages_mail_app(mypages_app, mypages_apps, mypages_settings, mypages_smtp_server):
+    """The app sending mail to the run's SMTP server, built once per database and settings
+    (after ``mypages_app``, which migrates it)."""
+    return mypages_apps.get(dict(mypages_settings, **mypages_smtp_server.settings),
+                            migrate=False)
 
 
 @pytest.fixture
@@ -479,13 +506,12 @@ def dns_server(mypages_dns_server):
     return mypages_dns_server
 
 
-@pytest.fixture(scope="session")
-def mypages_dns_app(mypages_app, mypages_settings, mypages_dns_server):
-    """The app resolving DNS through the run's DNS server, built once per database (after
-    ``mypages_app``, which migrates it)."""
-    built = build_app(dict(mypages_settings, **mypages_dns_server.settings), migrate=False)
-    yield built
-    built.registry["db.engine"].dispose()
+@pytest.fixture
+def mypages_dns_app(mypages_app, mypages_apps, mypages_settings, mypages_dns_server):
+    """The app resolving DNS through the run's DNS server, built once per database and
+    settings (after ``mypages_app``, which migrates it)."""
+    return mypages_apps.get(dict(mypages_settings, **mypages_dns_server.settings),
+                            migrate=False)
 
 
 @pytest.fixture
@@ -504,32 +530,32 @@ def outbound_ca(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def strict_outbound_setup(mypages_settings, outbound_ca):
-    """What ``strict_outbound`` gives, built once per database: the application, its DNS
-    server and the https server."""
+def strict_outbound_setup(outbound_ca):
+    """The run-wide parts of ``strict_outbound``: its DNS server and the https server."""
     from mypages.testing.dns import DnsServer  # dnslib, the test extra's
-    from mypages.testing.outbound import (Routes, StrictOutbound, public_and_trap,  # trustme
-                                          strict_settings)
+    from mypages.testing.outbound import Routes, StrictOutbound, public_and_trap  # trustme
 
     dns = DnsServer().start()
     routes = Routes()
     server, trap = public_and_trap(routes, outbound_ca.server_context())
-    built = build_app(dict(mypages_settings, **strict_settings(outbound_ca, dns.settings)),
-                      migrate=False)
-    yield StrictOutbound(app=built, routes=routes, server=server, trap=trap, dns=dns)
+    yield StrictOutbound(app=None, routes=routes, server=server, trap=trap, dns=dns)
     server.stop()
     trap.stop()
     dns.stop()
-    built.registry["db.engine"].dispose()
 
 
 @pytest.fixture
-def strict_outbound(app, strict_outbound_setup):
+def strict_outbound(app, mypages_apps, mypages_settings, strict_outbound_setup, outbound_ca):
     """The application under production's outbound policy (https only, no internal
     address), same database as ``app``; see :mod:`mypages.testing.outbound`. Names under
     ``outbound.test`` resolve as the test says: ``strict_outbound.dns.set_addresses(...)``."""
+    from mypages.testing.outbound import strict_settings  # trustme, the test extra's
+
+    built = mypages_apps.get(
+        dict(mypages_settings, **strict_settings(outbound_ca, strict_outbound_setup.dns.settings)),
+        migrate=False)
     strict_outbound_setup.reset()
-    yield strict_outbound_setup
+    yield dataclasses.replace(strict_outbound_setup, app=built)
     strict_outbound_setup.reset()
 
 

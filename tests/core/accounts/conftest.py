@@ -32,7 +32,7 @@ def token_site(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def mypages_token_app(mypages_app, mypages_settings, token_site):
+def mypages_token_app(mypages_settings, token_site):
     """The application with the test-token plugin, built (and its table migrated) once per
     database. The plugin is on ``sys.path`` only while the application is built: applications
     built afterwards do not find it."""

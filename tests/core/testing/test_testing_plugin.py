@@ -94,3 +94,39 @@ def test_each_test_gets_the_run_wide_servers_empty_and_the_dns_server_running(
     assert (dns_server.records, dns_server.queries) == ({}, [])
     assert ask(dns_server, "left.example").rcode() == dns.rcode.NXDOMAIN
     assert smtp_server.messages == []
+
+
+def test_a_conftest_overriding_the_settings_gets_an_app_of_its_own_in_the_same_run(pytester):
+    """Whichever test of a worker comes first, the core's or a conftest's that overrides
+    ``mypages_settings`` (as the plugin-author guide says to), each gets its own app."""
+    pytester.makeconftest(textwrap.dedent("""\
+        def enabled(app):
+            return {info.name for info in app.registry["plugins.found"] if info.enabled}
+        """))
+    pytester.makepyfile(test_a_core=textwrap.dedent("""\
+        from conftest import enabled
+
+        def test_the_core_app_has_every_plugin(app):
+            assert "notes" in enabled(app)
+        """))
+    alone = pytester.mkpydir("test_b_alone")
+    (alone / "conftest.py").write_text(textwrap.dedent("""\
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def mypages_settings(mypages_settings):
+            return {**mypages_settings, "mypages.plugins.allow": "devtools"}
+        """))
+    (alone / "test_alone.py").write_text(textwrap.dedent("""\
+        from conftest import enabled
+
+        def test_the_overriding_app_has_its_plugin_alone(app, mail_app, dns_app):
+            for built in (app, mail_app, dns_app):
+                assert enabled(built) == {"devtools"}
+        """))
+
+    for order in (["test_a_core.py", "test_b_alone"], ["test_b_alone", "test_a_core.py"]):
+        # a process each: an in-process run would import the plugins' models twice
+        run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mypages-db=sqlite",
+                                            *order)
+        run.assert_outcomes(passed=2)

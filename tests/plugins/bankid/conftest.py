@@ -101,8 +101,7 @@ def bankid_settings(fake, certificates) -> dict:
 
 
 @pytest.fixture(scope="session")
-def mypages_bankid_app(mypages_app, mypages_settings, bankid_site, bankid_service,
-                       bankid_certificates):
+def mypages_bankid_app(mypages_settings, bankid_site, bankid_service, bankid_certificates):
     """The application with the BankID plugin, talking to the fake over mutual TLS; built
     (and its tables migrated) once per database. The plugin's entry point is visible only
     while it is built."""

@@ -17,7 +17,7 @@ from mypages_bankid.dev import DEMO_PERSONAL_NUMBER
 
 
 @pytest.fixture(scope="session")
-def mypages_dev_bankid_app(mypages_app, mypages_settings, bankid_site):
+def mypages_dev_bankid_app(mypages_settings, bankid_site):
     sys.path.insert(0, str(bankid_site))
     importlib.invalidate_caches()
     try:
