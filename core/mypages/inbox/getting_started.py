@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import aliased
 
 from mypages.accounts.methods import has_second_factor, login_methods
@@ -27,18 +27,16 @@ DASHBOARD_ROUTE = "dashboard"
 _member = aliased(Membership)
 
 
-#: the dashboard's own columns: how many people, invitations and modules tried, and the free
-#: trials running ([module key, end] each)
+#: the dashboard's own columns: whether anyone else is in the company or invited to it (an
+#: EXISTS each, however large the company), and the company's modules tried, with their state
+#: and the end of a trial ([key, state, end] each: a company has a few)
 STARTING_OUT = (
-    for_admins(select(func.count()).select_from(_member)
-               .where(_member.company_id == PAGE_COMPANY_ID), "start_people"),
-    for_admins(select(func.count()).select_from(Invitation)
-               .where(Invitation.company_id == PAGE_COMPANY_ID), "start_invited"),
-    for_admins(select(func.count()).select_from(ModuleActivation)
-               .where(ModuleActivation.company_id == PAGE_COMPANY_ID), "start_tried"),
-    for_admins(select(json_rows(ModuleActivation.module_key, ModuleActivation.trial_ends_at))
-               .where(ModuleActivation.company_id == PAGE_COMPANY_ID,
-                      ModuleActivation.state == ModuleState.trial), "start_trials"),
+    for_admins(or_(exists().where(_member.company_id == PAGE_COMPANY_ID,
+                                  _member.user_id != Membership.user_id),
+                   exists().where(Invitation.company_id == PAGE_COMPANY_ID)), "start_not_alone"),
+    for_admins(select(json_rows(ModuleActivation.module_key, ModuleActivation.state,
+                                ModuleActivation.trial_ends_at))
+               .where(ModuleActivation.company_id == PAGE_COMPANY_ID), "start_modules"),
 )
 
 
@@ -62,7 +60,8 @@ class Trial:
 
 def cards(request, company) -> list[DashboardCard]:
     values = request.context.page_values
-    if not request.has_permission("company.admin") or values.get("start_people") is None:
+    tried = values.get("start_modules") or ()
+    if not request.has_permission("company.admin") or values.get("start_not_alone") is None:
         return []
     protected = has_second_factor(request.user_session.amr, login_methods(request.registry),
                                   request.entitled_modules)
@@ -70,19 +69,19 @@ def cards(request, company) -> list[DashboardCard]:
         Step("invite", request.translate(_("Invite the people you work with")),
              request.translate(_("Invite")),
              request.path_for("company_people", company_id=company.id),
-             values["start_people"] > 1 or values["start_invited"] > 0),
+             bool(values["start_not_alone"])),
         Step("two-factor", request.translate(_("Turn on two-factor authentication for your "
                                                "account")),
              request.translate(_("Turn on")), request.path_for("two_factor"), protected),
         Step("module", request.translate(_("Try a module free")),
              request.translate(_("See the modules")),
              request.path_for("company_modules", company_id=company.id),
-             values["start_tried"] > 0),
+             bool(tried)),
     ]
     now = clock(request).now()
     catalogue = request.registry["modules.catalogue"]
-    running = sorted((utc_from_json(ends_at), key)
-                     for key, ends_at in values["start_trials"] or () if ends_at is not None)
+    running = sorted((utc_from_json(ends_at), key) for key, state, ends_at in tried
+                     if state == ModuleState.trial.value and ends_at is not None)
     trials = [Trial(key, request.translate(catalogue.get(key).title),
                     days_until(ends_at, now), ends_at,
                     request.path_for("module_purchase", company_id=company.id, module_key=key))
