@@ -5,13 +5,13 @@ from typing import NamedTuple
 
 from markupsafe import Markup
 from pyramid.httpexceptions import HTTPSeeOther
-from pyramid.renderers import render
 from pyramid.view import view_config
 from sqlalchemy import select
 
 from mypages.companies import information
 from mypages.companies.models import Company, Membership
 from mypages.i18n import LANGUAGE_NAMES, LANGUAGES, _
+from mypages.i18n.templates import render_fragment
 from mypages.refusals import Refusal
 from mypages.work import work_of
 
@@ -63,7 +63,7 @@ def dashboard(request):
         ShownCard(request.translate(card.title), request.translate(card.body),
                   request.path_for(card.route_name, company_id=company_id)
                   if card.route_name else None,
-                  Markup(render(card.template, dict(card.values), request=request))
+                  Markup(render_fragment(request, card.template, dict(card.values)))
                   if card.template else None)
         for card in sorted(offered, key=lambda card: card.order)]}
 

@@ -70,6 +70,13 @@ class LocalizedTemplates:
             overlay = self._overlays[locale_name] = language_overlay(registry, locale_name)
         return overlay
 
+    def fragment(self, request, name: str, values: dict) -> str:
+        """``name`` (an asset spec) rendered with ``values`` and ``request``, in the request's
+        language: for a part of a page (a dashboard card), without the renderer machinery a
+        whole page goes through (:func:`render_fragment`)."""
+        environment = self.environment_for(request.registry, request.locale_name)
+        return environment.get_template(name).render(values, request=request)
+
     def __call__(self, info):
         name, registry = info.name, info.registry
         if ":" not in name and not os.path.isabs(name) and info.package is not None:
@@ -87,6 +94,14 @@ class LocalizedTemplates:
             return environment.get_template(name).render(system)
 
         return render
+
+
+PAGE_TEMPLATES = "i18n.page_templates"
+
+
+def render_fragment(request, name: str, values: dict) -> str:
+    """A template of a part of a page, as the page's own templates are rendered."""
+    return request.registry[PAGE_TEMPLATES].fragment(request, name, values)
 
 
 class MailTemplates:

@@ -7,7 +7,7 @@ from markupsafe import Markup
 from pyramid.tweens import EXCVIEW, INGRESS
 
 from mypages.i18n import LANGUAGE_NAMES, LANGUAGES, install_jinja_i18n
-from mypages.i18n.templates import LocalizedTemplates, MailTemplates
+from mypages.i18n.templates import PAGE_TEMPLATES, LocalizedTemplates, MailTemplates
 from mypages.web.errors import LastResort
 from mypages.web.headers import CSP, security_headers, security_headers_tween_factory
 from mypages.web.inputs import IdsPredicate, path_ok, text_only_view
@@ -69,7 +69,8 @@ def includeme(config):
     settings.setdefault("jinja2.autoescape", "true")
     settings.setdefault("jinja2.undefined", "strict")
     config.include("pyramid_jinja2")
-    config.add_renderer(".jinja2", LocalizedTemplates())
+    config.registry[PAGE_TEMPLATES] = templates = LocalizedTemplates()
+    config.add_renderer(".jinja2", templates)
     config.registry["i18n.mail_templates"] = MailTemplates()
     install_jinja_i18n(config)
     config.action(("mypages", "jinja-globals"), lambda: config.get_jinja2_environment().globals.update(
