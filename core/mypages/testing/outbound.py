@@ -16,24 +16,18 @@ import ssl
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import make_server
 
 import trustme
+
+from mypages.testing.servers import QuietHandler, ThreadingWsgiServer
 
 PUBLIC = "127.0.0.2"
 INTERNAL = "127.0.0.1"
 DOMAIN = "outbound.test"
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
+class _TlsWsgiServer(ThreadingWsgiServer):
     def handle_error(self, request, client_address):
         pass  # a client refusing our certificate, say
 
@@ -67,8 +61,8 @@ class TlsServer:
 
     def __init__(self, app, context: ssl.SSLContext, host: str = PUBLIC, port: int = 0):
         self.app = app
-        self._server = make_server(host, port, app, server_class=_ThreadingServer,
-                                   handler_class=_QuietHandler)
+        self._server = make_server(host, port, app, server_class=_TlsWsgiServer,
+                                   handler_class=QuietHandler)
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever,

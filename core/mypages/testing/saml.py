@@ -9,22 +9,14 @@ from __future__ import annotations
 
 import threading
 from html.parser import HTMLParser
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import make_server
 
 import httpx
 import pytest
 
+from mypages.testing.servers import QuietHandler, ThreadingWsgiServer
+
 HOST = "127.0.0.1"
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
 
 
 class WsgiServer:
@@ -32,8 +24,8 @@ class WsgiServer:
 
     def __init__(self, wsgi_app=None):
         self.app = wsgi_app
-        self._server = make_server(HOST, 0, self._dispatch, server_class=_ThreadingServer,
-                                   handler_class=_QuietHandler)
+        self._server = make_server(HOST, 0, self._dispatch, server_class=ThreadingWsgiServer,
+                                   handler_class=QuietHandler)
         self.url = f"http://{HOST}:{self._server.server_port}"
         self._thread: threading.Thread | None = None
 

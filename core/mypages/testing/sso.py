@@ -13,7 +13,7 @@ import datetime as dt
 import secrets
 import threading
 from urllib.parse import urlsplit
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer, make_server
 
 import httpx
 import pytest
@@ -24,6 +24,7 @@ from mypages.services import settings_of
 from mypages.sso import oidc
 from mypages.sso.connections import store_secrets
 from mypages.sso.models import SsoConnection, VerifiedDomain
+from mypages.testing.servers import QuietHandler
 
 HOST = "127.0.0.1"
 AZURE_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
@@ -32,17 +33,12 @@ CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
 CLIENT_SECRET = "fake-client-secret-value"
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 class LiveServer:
     """A WSGI application on a real socket, in a thread of its own. ``make_app(base_url)``
     builds the application once the port is known."""
 
     def __init__(self, make_app):
-        self.server: WSGIServer = make_server(HOST, 0, lambda e, s: [], handler_class=_QuietHandler)
+        self.server: WSGIServer = make_server(HOST, 0, lambda e, s: [], handler_class=QuietHandler)
         self.base_url = f"http://{HOST}:{self.server.server_port}"
         self.app = make_app(self.base_url)
         self.app.live_server = self  # a test may take it down

@@ -8,7 +8,7 @@ import json
 import secrets
 import threading
 from contextlib import contextmanager
-from wsgiref.simple_server import WSGIRequestHandler, make_server
+from wsgiref.simple_server import make_server
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.sso.connections import connection_of
 from mypages.sso.models import SsoConnection, VerifiedDomain
 from mypages.testing.plugin import CSRF_PATTERN
+from mypages.testing.servers import QuietHandler
 
 # the tests read the pages in English
 ENVIRON = {"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost", "HTTP_ACCEPT_LANGUAGE": "en"}
@@ -72,15 +73,10 @@ def fake_idp(app):
     uninstall_provider(app)
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @contextmanager
 def serve(wsgi_app):
     """Serve ``wsgi_app`` over real HTTP on loopback; yields its base URL."""
-    server = make_server("127.0.0.1", 0, wsgi_app, handler_class=_Quiet)
+    server = make_server("127.0.0.1", 0, wsgi_app, handler_class=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

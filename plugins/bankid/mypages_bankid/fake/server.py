@@ -402,6 +402,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     service: FakeBankID
     protocol_version = "HTTP/1.1"
+    # the headers and the body are two writes: without TCP_NODELAY the body waits for the
+    # client's delayed acknowledgement (some 40 ms) on every answer
+    disable_nagle_algorithm = True
     PREFIX = "/rp/v6.0/"
 
     def setup(self):
