@@ -45,8 +45,9 @@ LAYERS = (
     ("inbox",),                # the notification centre: the bell, What's new, trial reminders
     ("policy", "billing"),     # the sign-in policy, judging every session; orders and receipts
     ("api", "sso"),            # the REST API and its tokens; the Single Sign On module
-    ("operator", "governance", "privacy"),  # the operators' pages; reading and keeping the
-                               # audit trail, dormant access; data export and erasure
+    ("operator", "governance"),  # the operators' pages; reading and keeping the audit
+                               # trail, its watch, dormant access
+    ("privacy",),              # data export and erasure, of everything below it
     # entry points
     ("demo",),                 # what plugins seed demo data with (mypages demo)
     ("mypages",),              # this module: the composition root

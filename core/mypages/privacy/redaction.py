@@ -20,6 +20,7 @@ from mypages.api.models import RateLimitCounter
 from mypages.audit.chain import digest
 from mypages.audit import SUBJECT
 from mypages.audit.models import PLATFORM_CHAIN, AuditChain, AuditEvent
+from mypages.governance.models import SecurityAlert
 from mypages.inbox.models import Notification
 from mypages.jobs.models import PeriodicJobState, QueuedJob
 from mypages.services import audit_writer
@@ -255,8 +256,38 @@ def drop_notifications(dbsession, erasing: Erasing) -> int:
     return len(doomed)
 
 
+def redact_alerts(dbsession, erasing: Erasing) -> int:
+    """Security alerts: an erased company's go; others that name what goes (a person's
+    address in the subject, a company's name in the label or the words) are redacted. How
+    many of them changed."""
+    changed = 0
+    if erasing.company_id is not None:
+        changed += dbsession.execute(
+            delete(SecurityAlert).where(SecurityAlert.company_id == erasing.company_id)
+            .execution_options(synchronize_session=False)).rowcount
+    if not erasing.values:
+        return changed
+    # read in Python, in batches: SQL's LIKE folds the case of ASCII letters only, and the
+    # words are JSON, where other letters may be escaped
+    after = 0
+    while True:
+        alerts = dbsession.scalars(select(SecurityAlert).where(SecurityAlert.id > after)
+                                   .order_by(SecurityAlert.id).limit(BATCH)).all()
+        for alert in alerts:
+            if erasing.found_in(_text([alert.subject, alert.company_label, alert.text])):
+                alert.subject = erasing.scrub(alert.subject)
+                alert.company_label = erasing.scrub(alert.company_label)
+                alert.text = erasing.scrub(alert.text)
+                changed += 1
+        dbsession.flush()
+        if len(alerts) < BATCH:
+            return changed
+        after = alerts[-1].id
+
+
 def sweep(dbsession, erasing: Erasing) -> dict[str, int]:
     """Everything but the audit trail: how many of each went."""
     return {"jobs": drop_jobs(dbsession, erasing),
             "throttles": drop_throttles(dbsession, erasing),
-            "notifications": drop_notifications(dbsession, erasing)}
+            "notifications": drop_notifications(dbsession, erasing),
+            "alerts": redact_alerts(dbsession, erasing)}

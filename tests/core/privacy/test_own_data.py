@@ -12,6 +12,8 @@ from mypages.accounts.models import User
 from mypages.audit import chain as audit_chain
 from mypages.audit.models import AuditEvent
 from mypages.companies.models import Company
+from mypages.db import utcnow
+from mypages.governance.models import SecurityAlert
 from mypages.inbox.models import Notification
 from mypages.testing.plugin import csrf_token, enrol_two_factor, sign_in, work_as
 
@@ -59,6 +61,16 @@ def test_a_person_deletes_their_account_and_the_admins_are_told(
     pia_id = pia.id
     with work_as(app, user=pia, company=company) as (work, info):
         work.audit("notes.created", company=info, target="a note by Pia Person")
+    # what the watch raised about her, and about someone else
+    for event, subject, words in (
+            (1, "pia@owndata.example", "Pia Person signed in from a new device"),
+            (2, "boss@owndata.example", "Boss signed in from a new device")):
+        dbsession.add(SecurityAlert(
+            rule="new_device_admin", chain_id=company.id, company_id=company.id,
+            company_label=company.name, event_id=event, event_seq=event,
+            action="account.signed_in",
+            subject=subject, happened_at=utcnow(), raised_at=utcnow(), text={"text": words}))
+    dbsession.commit()
     testapp.post("/login", {"csrf_token": csrf_token(testapp), "email": "pia@owndata.example",
                             "password": "not her password"}, status=(200, 400, 401, 429))
     sign_in(testapp, "pia@owndata.example")
@@ -90,6 +102,10 @@ def test_a_person_deletes_their_account_and_the_admins_are_told(
     assert (failed.ip, failed.user_agent) == ("", "")
     assert [e.action for e in events][-2:] == ["audit.redacted", "account.deleted"]
     assert audit_chain.verify(dbsession)[1] == []
+    alerts = dbsession.scalars(select(SecurityAlert).order_by(SecurityAlert.id)).all()
+    assert [(alert.subject, alert.text["text"]) for alert in alerts] == [
+        ("[erased]", "[erased] signed in from a new device"),
+        ("boss@owndata.example", "Boss signed in from a new device")]
 
 
 def test_the_last_admin_cannot_delete_their_account(testapp, company, dbsession):
