@@ -15,7 +15,7 @@ from mypages.toolkit import (DashboardCard, MigrationSource, Module, NavigationI
                              SettingsTab, WhatsNew, hookimpl)
 
 from mypages_example_notes.api import add_operations
-from mypages_example_notes.common import MODULE_KEY, _
+from mypages_example_notes.common import MODULE_KEY, _, ngettext
 from mypages_example_notes.data import mypages_company_erase, mypages_company_export  # noqa: F401
 from mypages_example_notes.models import Note
 
@@ -58,8 +58,8 @@ def mypages_navigation(request, company):
 def mypages_dashboard_cards(request, company):
     count = request.dbsession.scalar(
         select(func.count()).select_from(Note).where(Note.company_id == company.id))
-    return [DashboardCard(_("Notes"), _("Number of notes: ${count}", mapping={"count": count}),
-                          route_name="notes")]
+    return [DashboardCard(_("Notes"), ngettext("${num} note", "${num} notes", count)
+                          .translate(request.localizer), route_name="notes")]
 
 
 @hookimpl(trylast=True)  # after the demo company is made

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from mypages.toolkit import ApiProblem
 
-from mypages_example_notes.common import MODULE_KEY, _
+from mypages_example_notes.common import MODULE_KEY, _, ngettext
 from mypages_example_notes.models import Note
 
 MAX_LENGTH = 2000
@@ -45,8 +45,9 @@ def list_notes(call):
 def add_note(call):
     text = call.body["text"].strip()
     if not text:
-        raise ApiProblem("bad-request", _("Write a note of 1 to ${max} characters.",
-                                          mapping={"max": MAX_LENGTH}))
+        raise ApiProblem("bad-request", ngettext(
+            "Write a note of 1 to ${num} character.", "Write a note of 1 to ${num} characters.",
+            MAX_LENGTH).translate(call.localizer))
     work = call.work()
     note = Note(company_id=call.company.id, text=text, created_at=work.now(),
                 author_id=call.token.created_by.id if call.token.created_by else None)

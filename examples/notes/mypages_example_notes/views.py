@@ -7,6 +7,7 @@ from sqlalchemy import select
 from mypages.toolkit import get_module_settings, save_module_settings
 
 from mypages_example_notes import MODULE_KEY, _
+from mypages_example_notes.common import ngettext
 from mypages_example_notes.models import Note
 
 MAX_LENGTH = 2000
@@ -32,8 +33,9 @@ def add_note(request):
     text = request.POST.get("text", "").strip()
     if not text or len(text) > MAX_LENGTH:
         request.response.status = 400
-        return notes_page(request, _("Write a note of 1 to ${max} characters.",
-                                     mapping={"max": MAX_LENGTH}), text)
+        return notes_page(request, ngettext(
+            "Write a note of 1 to ${num} character.", "Write a note of 1 to ${num} characters.",
+            MAX_LENGTH).translate(request.localizer), text)
     request.dbsession.add(Note(company_id=request.company.id, author_id=request.user.id, text=text))
     request.audit("notes.note_added", target="note")
     return HTTPSeeOther(request.route_url("notes", company_id=request.company.id))

@@ -88,10 +88,10 @@ def mypages_health_checks(registry, now):
                             _("The BankID RP certificate has expired."), data)]
     if days < CERTIFICATE_WARNING_DAYS:
         return [HealthCheck("bankid.certificate", HealthCheck.WARN,
-                            _("The BankID RP certificate expires in ${days} days: order a new "
+                            _("Days left on the BankID RP certificate: ${days}. Order a new "
                               "one from your bank.", mapping={"days": days}), data)]
     return [HealthCheck("bankid.certificate", HealthCheck.OK,
-                        _("The BankID RP certificate expires in ${days} days.",
+                        _("Days left on the BankID RP certificate: ${days}.",
                           mapping={"days": days}), data)]
 
 

@@ -9,17 +9,13 @@ from cryptography.hazmat.primitives import hashes
 from mypages.toolkit import PeriodicJob, mail_operators
 
 from mypages_bankid.client import rp_certificate
-from mypages_bankid.i18n import _
 from mypages_bankid.models import CertificateWarning
 from mypages_bankid.web import service_of
 
 #: days before the RP certificate expires from which the operators are warned
 WARNING_DAYS = 30
-SUBJECT = _("The BankID RP certificate expires on ${date}")
-BODY = _("The certificate this portal uses to call BankID (${subject}) expires on ${date}, in "
-         "${days} days. After that, nobody can sign in or sign with BankID.\n\n"
-         "Order a new certificate from your bank, then point bankid.certificate at it and "
-         "restart the portal. The operator guide's BankID page says how.")
+#: the e-mail, with the days left in each operator's language's plural form
+TEMPLATE = "mypages_bankid:templates/mail/certificate_expiry.jinja2"
 
 
 def warn_of_expiry(job) -> None:
@@ -36,8 +32,8 @@ def warn_of_expiry(job) -> None:
         return
     job.dbsession.add(CertificateWarning(fingerprint=fingerprint, expires_at=expires,
                                          warned_at=job.now))
-    sent = mail_operators(job, SUBJECT, BODY, values={
-        "date": expires.date(), "days": max(days, 0),
+    sent = mail_operators(job, template=TEMPLATE, values={
+        "expires": expires.date(), "days": max(days, 0),
         "subject": certificate.subject.rfc4514_string()})
     job.audit("bankid.certificate_warning", target=fingerprint[:16],
               expires=expires.date().isoformat(), operators=sent)

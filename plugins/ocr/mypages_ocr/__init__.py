@@ -18,7 +18,7 @@ from mypages.toolkit import (DashboardCard, MigrationSource, Module, NavigationI
 from mypages_ocr import api as ocr_api, demo, health, reading, settings as ocr_settings
 from mypages_ocr.data import mypages_company_erase, mypages_company_export  # noqa: F401
 from mypages_ocr.engines.tesseract import TesseractEngine
-from mypages_ocr.i18n import _
+from mypages_ocr.i18n import _, ngettext
 from mypages_ocr.models import Document
 
 #: the hookspec version this plugin was written for
@@ -75,9 +75,9 @@ def mypages_navigation(request, company):
 def mypages_dashboard_cards(request, company):
     count = request.dbsession.scalar(
         select(func.count()).select_from(Document).where(Document.company_id == company.id))
-    return [DashboardCard(_("Documents"), _("Documents uploaded: ${count}",
-                                            mapping={"count": count}),
-                          route_name="ocr_documents")]
+    return [DashboardCard(_("Documents"), ngettext(
+        "${num} document uploaded", "${num} documents uploaded", count).translate(
+            request.localizer), route_name="ocr_documents")]
 
 
 def make_engine(settings: ocr_settings.OcrSettings):

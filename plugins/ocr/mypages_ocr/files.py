@@ -18,7 +18,7 @@ from PIL import Image, ImageSequence
 
 from mypages.toolkit import format_number
 
-from mypages_ocr.i18n import _
+from mypages_ocr.i18n import Plural, _, ngettext
 
 PDF, PNG, JPEG, TIFF = "application/pdf", "image/png", "image/jpeg", "image/tiff"
 ACCEPTED = {PDF: "pdf", PNG: "png", JPEG: "jpg", TIFF: "tif"}
@@ -30,12 +30,19 @@ _UNSAFE_NAME = re.compile(r"[^\w.\- ]+")
 
 
 class FileRefused(ValueError):
-    """The file cannot be taken: ``message`` says why, to the person who sent it."""
+    """The file cannot be taken: ``message`` (a translation string, or a :class:`Plural` for
+    a count) says why, to the person who sent it."""
 
     def __init__(self, message, too_large: bool = False):
         super().__init__(message)
         self.message = message
         self.too_large = too_large
+
+    def text(self, localizer) -> str:
+        """The message in ``localizer``'s language."""
+        if isinstance(self.message, Plural):
+            return self.message.translate(localizer)
+        return localizer.translate(self.message)
 
 
 @dataclass(frozen=True)
@@ -71,8 +78,9 @@ def examine(data: bytes) -> FileFacts:
     try:
         with Image.open(io.BytesIO(data)) as image:
             if max(image.size) > MAX_SIDE:
-                raise FileRefused(_("The image is too large: at most ${pixels} pixels a side.",
-                                    mapping={"pixels": MAX_SIDE}))
+                raise FileRefused(ngettext(
+                    "The image is too large: at most ${num} pixel a side.",
+                    "The image is too large: at most ${num} pixels a side.", MAX_SIDE))
             pages = getattr(image, "n_frames", 1)
             image.verify()
     except (OSError, SyntaxError, Image.DecompressionBombError):
@@ -98,8 +106,10 @@ def take_upload(stream: BinaryIO, max_size: int, max_pages: int,
     data = stream.read()
     facts = examine(data)
     if facts.page_count > max_pages:
-        raise FileRefused(_("The document has ${pages} pages; at most ${max} can be read.",
-                            mapping={"pages": facts.page_count, "max": max_pages}))
+        raise FileRefused(ngettext(
+            "The document has ${num} page; at most ${max} can be read.",
+            "The document has ${num} pages; at most ${max} can be read.", facts.page_count,
+            {"max": max_pages}))
     if facts.page_count == 0:
         raise FileRefused(_("The document has no pages."))
     return data, facts

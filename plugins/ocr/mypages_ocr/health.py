@@ -33,11 +33,11 @@ def backlog(now: dt.datetime, dbsession) -> HealthCheck:
             "oldest_waiting_seconds": max(waited, 0)}
     if oldest is not None and now - oldest > SLOW_QUEUE:
         return HealthCheck("ocr-backlog", HealthCheck.WARN, _(
-            "${count} documents wait to be read, the oldest for ${minutes} minutes: start "
+            "Documents waiting to be read: ${count}; the oldest has waited ${minutes} min. Start "
             "more workers of the ocr queue (mypages jobs worker --queue ocr).",
             mapping={"count": data["queued"], "minutes": waited // 60}), data)
     return HealthCheck("ocr-backlog", HealthCheck.OK, _(
-        "${count} documents wait to be read.", mapping={"count": data["queued"]}), data)
+        "Documents waiting to be read: ${count}.", mapping={"count": data["queued"]}), data)
 
 
 def failures(now: dt.datetime, dbsession) -> HealthCheck:
@@ -50,8 +50,8 @@ def failures(now: dt.datetime, dbsession) -> HealthCheck:
                                    if reason in ENGINE_REASONS)}
     if data["engine_failures"]:
         return HealthCheck("ocr-failures", HealthCheck.WARN, _(
-            "${count} documents could not be read in the last day because of the OCR engine "
-            "or its service: see the worker's log.", mapping={"count": data["engine_failures"]}),
+            "Documents that the OCR engine or its service could not read in the last day: "
+            "${count}. See the worker's log.", mapping={"count": data["engine_failures"]}),
             data)
     return HealthCheck("ocr-failures", HealthCheck.OK, _(
         "No document failed because of the OCR engine in the last day."), data)

@@ -14,7 +14,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from mypages.toolkit import (DashboardCard, DevApp, HealthCheck, MigrationSource, Module,
-                             NavigationItem, Price, SettingsTab, dev_app_url, hookimpl)
+                             NavigationItem, Price, SettingsTab, dev_app_url, hookimpl,
+                             portal_timezone)
 
 from mypages_rates.alerts import KIND as ALERT_KIND
 from mypages_rates.alerts import check_alerts
@@ -115,8 +116,9 @@ def mypages_health_checks(registry, now, dbsession):
                 mapping={"source": source.title, "kind": state.last_error or "?"}), data))
         elif success and now - success > STALE:
             checks.append(HealthCheck(f"rates-{key}", HealthCheck.WARN, _(
-                "Nothing was fetched from ${source} for ${days} days.",
-                mapping={"source": source.title, "days": (now - success).days}), data))
+                "Nothing has been fetched from ${source} since ${day}.",
+                mapping={"source": source.title, "day": success.astimezone(
+                    portal_timezone(registry)).date().isoformat()}), data))
         else:
             checks.append(HealthCheck(f"rates-{key}", HealthCheck.OK, _(
                 "${source} was fetched as planned.", mapping={"source": source.title}), data))

@@ -22,8 +22,9 @@ BODIES = {
     "above": _("${series} rose to ${value} on ${day}, at or above your threshold of "
                "${threshold}."),
     "below": _("${series} fell to ${value} on ${day}, below your threshold of ${threshold}."),
-    "move": _("${series} moved from ${previous} to ${value} on ${day}, more than your "
-              "${points} basis points."),
+    # stored for readers of any language, so the count stands apart from its noun
+    "move": _("${series} moved from ${previous} to ${value} on ${day}, by more than the basis "
+              "points your alert allows (${points})."),
 }
 
 

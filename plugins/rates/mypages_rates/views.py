@@ -22,7 +22,7 @@ from mypages_rates.reading import (CURRENCIES, DEFAULT_RANGE, RANGES, VIA, cross
                                    history, range_start, remembered, shown, start_of,
                                    with_changes)
 from mypages_rates.store import ensure_series
-from mypages_rates.translations import _
+from mypages_rates.translations import _, ngettext
 
 MAX_ALERTS = 20
 PAGE = dict(route_name="rates", module=MODULE_KEY, permission="company.view",
@@ -202,7 +202,9 @@ def add_alert(request):
     count = len(request.dbsession.scalars(select(Alert.id).where(
         Alert.company_id == request.company.id, Alert.user_id == request.user.id)).all())
     if count >= MAX_ALERTS:
-        problems.append(_("You can have at most ${count} alerts.", mapping={"count": MAX_ALERTS}))
+        problems.append(ngettext("You can have at most ${num} alert.",
+                                 "You can have at most ${num} alerts.", MAX_ALERTS)
+                        .translate(request.localizer))
     if problems:
         raise Refusal(problems)
     latest = latest_two(request.dbsession, series.id)
