@@ -1,6 +1,7 @@
 """The Notes pages, for the people of a company that has the module."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from mypages.testing.web import csrf_token
@@ -59,3 +60,27 @@ def test_members_cannot_change_the_settings(factory, modules, signed_in):
     token = csrf_token(browser, f"/c/{company.id}/notes")
     browser.post(f"/c/{company.id}/settings/notes", {"csrf_token": token, "heading": "X"},
                  status=403)
+
+
+@pytest.mark.parametrize("language, one, two", [
+    ("sv", "1 anteckning", "2 anteckningar"),
+    ("en", "1 note", "2 notes"),
+])
+def test_the_dashboard_card_counts_notes_in_the_readers_plural_form(
+        factory, modules, signed_in, dbsession, language, one, two):
+    company = factory.company()
+    member = factory.user(company=company, locale=language)
+    modules.activate(company, "notes")
+    browser = signed_in(member)
+
+    def card() -> str:
+        page = browser.get(f"/c/{company.id}/")
+        [notes] = [card for card in page.html.select("section.card")
+                   if card.find("a", href=f"/c/{company.id}/notes")]
+        return notes.get_text(" ", strip=True)
+
+    for shown, total in ((one, 1), (two, 2)):
+        while len(dbsession.scalars(select(Note)).all()) < total:
+            dbsession.add(Note(company_id=company.id, author_id=member.id, text="Hej!"))
+            dbsession.commit()
+        assert shown in card()

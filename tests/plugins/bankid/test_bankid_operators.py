@@ -144,6 +144,23 @@ def test_the_operators_are_warned_30_days_before_once_per_certificate(
     assert [e.action for e in trail(dbsession)].count("bankid.certificate_warning") == 2
 
 
+@pytest.mark.parametrize("language, days, subject, shown", [
+    ("sv", 1, "RP-certifikatet för BankID går ut", "om 1 dag. Därefter kan ingen logga in"),
+    ("sv", 2, "RP-certifikatet för BankID går ut", "om 2 dagar. Därefter kan ingen logga in"),
+    ("en", 1, "The BankID RP certificate expires on", "in 1 day. After that, nobody"),
+    ("en", 2, "The BankID RP certificate expires on", "in 2 days. After that, nobody"),
+])
+def test_the_warning_counts_the_days_left_in_the_operators_plural_form(
+        bankid_app, factory, dbsession, expiring, replace_service, language, days, subject,
+        shown):
+    mails = replace_service(Mailer, Recorder(), target=bankid_app)
+    factory.user(is_operator=True, locale=language)
+    expiring(days)
+    run_warning(bankid_app, dbsession)
+    [(_to, sent_subject, body)] = mails.sent
+    assert sent_subject.startswith(subject) and shown in body
+
+
 def test_the_operator_status_page_shows_the_certificates_expiry(
         bankid_app, operator_web, expiring):
     certificates = expiring(12)
@@ -151,4 +168,4 @@ def test_the_operator_status_page_shows_the_certificates_expiry(
     row = page.html.find("tr", attrs={"data-check": "bankid.certificate"})
     assert row["data-status"] == "warn"
     expires = certificates.rp.certificate.not_valid_after_utc.date().isoformat()
-    assert "12 days" in row.text and expires in row.text
+    assert "certificate: 12." in row.text and expires in row.text

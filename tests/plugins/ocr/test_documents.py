@@ -182,3 +182,26 @@ def test_a_company_without_the_module_has_no_document_pages(app, testapp, factor
     user = factory.user(company=company)
     sign_in(testapp, user.email)
     testapp.get(f"/c/{company.id}/documents", status=404)
+
+
+def test_counts_of_documents_and_pages_take_the_readers_plural_form(testapp, member, dbsession,
+                                                                    two_page_pdf):
+    def card() -> str:
+        page = testapp.get(f"/c/{member.company.id}/")
+        [documents] = [card for card in page.html.select("section.card")
+                       if card.find("a", href=member.base)]
+        return documents.get_text(" ", strip=True)
+
+    def pages_line(document_id) -> str:
+        return " ".join(testapp.get(f"{member.base}/{document_id}").html.find("main").get_text(
+            " ").split())
+
+    one_page = document([DrawnPage(SWEDISH[:1], size=16, width=400)], "png")
+    upload(testapp, member, one_page, "kvitto.png")
+    first = only_document(dbsession)
+    assert "1 dokument uppladdat" in card()  # the member writes Swedish
+    assert "· 1 sida ·" in pages_line(first.id)
+    upload(testapp, member, two_page_pdf)
+    assert "2 dokument uppladdade" in card()
+    second = dbsession.scalars(select(Document).where(Document.id != first.id)).one()
+    assert "· 2 sidor ·" in pages_line(second.id)

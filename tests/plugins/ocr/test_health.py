@@ -47,7 +47,7 @@ def test_a_backlog_that_waits_too_long_is_a_warning(testapp, auth, clock):
     backlog = ocr_checks(testapp)["ocr-backlog"]
     assert backlog["status"] == "warn"
     assert backlog["data"]["queued"] == 2 and backlog["data"]["oldest_waiting_seconds"] >= 1200
-    assert "2 documents wait to be read, the oldest for 20 minutes" in backlog["detail"]
+    assert "Documents waiting to be read: 2; the oldest has waited 20 min." in backlog["detail"]
 
 
 def test_failures_of_the_engine_in_the_last_day_are_a_warning(testapp, auth, dbsession, clock):

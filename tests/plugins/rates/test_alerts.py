@@ -77,6 +77,17 @@ def test_a_move_of_more_than_n_basis_points_fires(testapp, signed_in, rates_comp
     assert "basis points" in sent.body
 
 
+def test_the_alerts_list_writes_basis_points_in_the_readers_plural_form(
+        testapp, signed_in, rates_company, swestr):
+    signed_in(rates_company.member)  # Swedish
+    for points in ("1", "2"):
+        add_alert(testapp, rates_company, swestr, kind="move", basis_points=points)
+    page = testapp.get(f"/c/{rates_company.id}/rates")
+    alerts = [" ".join(item.get_text(" ").split()) for item in page.html.find_all("li")]
+    assert "SWESTR: rör sig mer än 1 baspunkt Ta bort" in alerts
+    assert "SWESTR: rör sig mer än 2 baspunkter Ta bort" in alerts
+
+
 @pytest.mark.parametrize("fields", [{"kind": "above", "threshold": "abc"},
                                     {"kind": "move", "basis_points": "0"},
                                     {"kind": "sideways"}])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +15,8 @@ from mypages_rates.models import Observation, Revision, Series, SourceState
 from mypages_rates.store import store
 from mypages_rates.sources import Observation as Published
 from tests.plugins.rates.conftest import NOW, TODAY
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")  # the portal's time zone unless set
 
 
 def observations(dbsession, series):
@@ -205,4 +208,8 @@ def test_readyz_warns_of_a_source_not_heard_from_for_days(testapp, run_jobs, rat
     run_jobs()
     now.advance(seconds=5 * 86400)
     check = _readyz(testapp)["rates-ecb"]
-    assert check["status"] == "warn" and "for 5 days" in check["detail"]
+    fetched = dt.datetime.fromisoformat(check["data"]["last_success_at"])
+    assert check["status"] == "warn"
+    # the day of the last success in the portal's time zone: no count, so no plural to get wrong
+    assert check["detail"] == ("Nothing has been fetched from European Central Bank since "
+                               f"{fetched.astimezone(STOCKHOLM).date()}.")

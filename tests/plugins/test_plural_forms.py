@@ -1,0 +1,97 @@
+"""A count in a plugin's message takes the plural form of the reader's language from the plugin's
+own catalog: "1 sida", "2 sidor"; Lithuanian and Latvian have three forms, each catalog in the
+order its Plural-Forms header gives. Messages of the plugins' Python code go through each
+plugin's ``ngettext`` (translated with the reader's localizer), those of their templates through
+the catalog's ``ngettext`` as Jinja2 asks it."""
+from __future__ import annotations
+
+from importlib.resources import files
+
+import pytest
+from pyramid.i18n import make_localizer
+
+from mypages_example_notes.common import ngettext as notes_ngettext
+from mypages_ocr.i18n import ngettext as ocr_ngettext
+from mypages_rates.translations import ngettext as rates_ngettext
+
+PACKAGES = ("mypages_example_notes", "mypages_ocr", "mypages_rates", "mypages_bankid")
+
+
+def localizer(language: str):
+    return make_localizer(language, [str(files(package) / "locale") for package in PACKAGES])
+
+
+@pytest.mark.parametrize("make, language, n, shown", [
+    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "sv", 1, "1 anteckning"),
+    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "sv", 2, "2 anteckningar"),
+    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "en", 1, "1 note"),
+    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "en", 2, "2 notes"),
+    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "lt", 21, "21 užrašas"),
+    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "lt", 5, "5 užrašai"),
+    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "lt", 10, "10 užrašų"),
+    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "lv", 1, "1 piezīme"),
+    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "lv", 5, "5 piezīmes"),
+    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "lv", 0, "0 piezīmju"),
+    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
+     "sv", 1, "1 dokument uppladdat"),
+    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
+     "sv", 2, "2 dokument uppladdade"),
+    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
+     "en", 1, "1 document uploaded"),
+    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
+     "en", 2, "2 documents uploaded"),
+    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
+     "lt", 1, "Įkeltas 1 dokumentas"),
+    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
+     "lt", 5, "Įkelti 5 dokumentai"),
+    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
+     "lt", 12, "Įkelta 12 dokumentų"),
+    # this catalog's Latvian forms are CLDR's: zero (0, 10-20, 30, ...), one, other
+    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
+     "lv", 21, "Augšupielādēts 21 dokuments"),
+    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
+     "lv", 5, "Augšupielādēti 5 dokumenti"),
+    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
+     "lv", 10, "Augšupielādēti 10 dokumentu"),
+    (lambda n: ocr_ngettext("The document has ${num} page; at most ${max} can be read.",
+                            "The document has ${num} pages; at most ${max} can be read.", n,
+                            {"max": 1}), "sv", 2, "Dokumentet har 2 sidor; högst 1 kan läsas."),
+    (lambda n: rates_ngettext("You can have at most ${num} alert.",
+                              "You can have at most ${num} alerts.", n), "en", 1,
+     "You can have at most 1 alert."),
+    (lambda n: rates_ngettext("You can have at most ${num} alert.",
+                              "You can have at most ${num} alerts.", n), "en", 20,
+     "You can have at most 20 alerts."),
+    (lambda n: rates_ngettext("You can have at most ${num} alert.",
+                              "You can have at most ${num} alerts.", n), "lt", 5,
+     "Galite turėti ne daugiau kaip 5 įspėjimus."),
+])
+def test_a_count_in_python_takes_the_readers_plural_form(make, language, n, shown):
+    assert make(n).translate(localizer(language)) == shown
+
+
+@pytest.mark.parametrize("domain, singular, plural, language, n, shown", [
+    ("mypages_ocr", "%(num)s page", "%(num)s pages", "sv", 1, "1 sida"),
+    ("mypages_ocr", "%(num)s page", "%(num)s pages", "sv", 2, "2 sidor"),
+    ("mypages_ocr", "%(num)s page", "%(num)s pages", "en", 1, "1 page"),
+    ("mypages_ocr", "%(num)s page", "%(num)s pages", "en", 2, "2 pages"),
+    ("mypages_ocr", "%(num)s page", "%(num)s pages", "lt", 1, "1 puslapis"),
+    ("mypages_ocr", "%(num)s page", "%(num)s pages", "lt", 5, "5 puslapiai"),
+    ("mypages_ocr", "%(num)s page", "%(num)s pages", "lt", 11, "11 puslapių"),
+    ("mypages_ocr", "%(num)s page", "%(num)s pages", "lv", 1, "1 lapa"),
+    ("mypages_ocr", "%(num)s page", "%(num)s pages", "lv", 5, "5 lapas"),
+    ("mypages_ocr", "%(num)s page", "%(num)s pages", "lv", 11, "11 lapu"),
+    ("mypages_rates", "moves more than %(num)s basis point",
+     "moves more than %(num)s basis points", "sv", 1, "rör sig mer än 1 baspunkt"),
+    ("mypages_rates", "moves more than %(num)s basis point",
+     "moves more than %(num)s basis points", "sv", 2, "rör sig mer än 2 baspunkter"),
+    ("mypages_rates", "moves more than %(num)s basis point",
+     "moves more than %(num)s basis points", "en", 1, "moves more than 1 basis point"),
+    ("mypages_rates", "moves more than %(num)s basis point",
+     "moves more than %(num)s basis points", "en", 2, "moves more than 2 basis points"),
+    ("mypages_rates", "%(num)d new alert", "%(num)d new alerts", "lt", 5, "5 nauji įspėjimai"),
+])
+def test_a_count_in_a_template_takes_the_readers_plural_form(domain, singular, plural, language,
+                                                            n, shown):
+    found = localizer(language).translations.dungettext(domain, singular, plural, n)
+    assert found % {"num": n} == shown
