@@ -39,7 +39,7 @@ def test_the_index_is_in_the_persons_language(dev_testapp):
     assert page.html.h1.text == "Offline-ersättare"
     assert page.html.find(id="dev-azure-heading").text.startswith("Microsoft Entra ID, offline")
     entra = what_to_type(page, "azure")
-    assert entra["Katalog-ID (klient-ID för organisationen)"] == AZURE_TENANT_ID
+    assert entra["Katalog-ID (klientorganisation)"] == AZURE_TENANT_ID
     assert entra["Så kopplar du in den"].startswith("Logga in som administratör")
 
 

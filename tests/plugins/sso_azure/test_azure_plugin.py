@@ -35,7 +35,7 @@ def test_the_distribution_offers_the_provider_through_its_entry_point(app):
 
 
 @pytest.mark.parametrize("locale, label, title", [
-    ("sv", "Katalog-ID (klient-ID för organisationen)", "Microsoft Entra ID"),
+    ("sv", "Katalog-ID (klientorganisation)", "Microsoft Entra ID"),
     ("fi", "Hakemiston (vuokraajan) tunnus", "Microsoft Entra ID"),
     ("en", "Directory (tenant) ID", "Microsoft Entra ID"),
 ])
