@@ -5,10 +5,13 @@ plugin's ``ngettext`` (translated with the reader's localizer), those of their t
 the catalog's ``ngettext`` as Jinja2 asks it."""
 from __future__ import annotations
 
+import shutil
 from importlib.resources import files
 
 import pytest
 from pyramid.i18n import make_localizer
+
+from mypages.i18n import catalogs
 
 from mypages_example_notes.common import ngettext as notes_ngettext
 from mypages_ocr.i18n import ngettext as ocr_ngettext
@@ -95,3 +98,26 @@ def test_a_count_in_a_template_takes_the_readers_plural_form(domain, singular, p
                                                             n, shown):
     found = localizer(language).translations.dungettext(domain, singular, plural, n)
     assert found % {"num": n} == shown
+
+
+def _emptied(text: str) -> str:
+    return text.replace('msgstr[2] "%(num)s puslapių"', 'msgstr[2] ""', 1)
+
+
+def _dropped(text: str) -> str:
+    return text.replace('msgstr[2] "%(num)s puslapių"\n', "", 1)
+
+
+@pytest.mark.parametrize("spoil", [_emptied, _dropped])
+def test_a_plural_form_missing_from_a_plugins_catalog_is_a_problem(tmp_path, spoil):
+    """Lithuanian's third form ("10 puslapių") left empty, or its line gone: the check that
+    ``mypages i18n check`` and the catalog tests run names the message."""
+    shutil.copytree(files("mypages_ocr") / "locale", tmp_path / "locale")
+    path = tmp_path / "locale" / "lt" / "LC_MESSAGES" / "mypages_ocr.po"
+    text = path.read_text()
+    assert spoil(text) != text
+    path.write_text(spoil(text))
+    domain = catalogs.Domain("mypages_ocr", tmp_path, "mypages_ocr", "mypages-ocr", "ocr")
+
+    found = [what for what, _fix in catalogs.language_problems(domain, "lt")]
+    assert found == ["mypages_ocr [lt]: untranslated: ('%(num)s page', '%(num)s pages')"]
