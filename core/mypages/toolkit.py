@@ -26,8 +26,8 @@ from mypages.dev import dev_app_url
 from mypages.db.migrate import MigrationSource, add_encrypted_column, run_env
 from mypages.hookspecs import HOOKSPEC_VERSION, MypagesDeprecationWarning, hookimpl, hookspec
 from mypages.inbox import AdminsOf, notify
-from mypages.i18n import (LANGUAGES, format_date, format_money, format_number, portal_timezone,
-                          today)
+from mypages.i18n import (LANGUAGES, Plural, PluralStringFactory, format_date, format_money,
+                          format_number, portal_timezone, today)
 from mypages.modules.lifecycle import entitled_companies, is_entitled
 from mypages.modules.models import ModuleState
 from mypages.modules.settings import get_module_settings, save_module_settings
@@ -85,6 +85,8 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "OutboundError",
     "PAGE_COMPANY_ID",
     "PeriodicJob",
+    "Plural",
+    "PluralStringFactory",
     "Price",
     "PurchaseRefused",
     "QueuedJobType",

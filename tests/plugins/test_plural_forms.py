@@ -1,7 +1,7 @@
 """A count in a plugin's message takes the plural form of the reader's language from the plugin's
 own catalog: "1 sida", "2 sidor"; Lithuanian and Latvian have three forms, each catalog in the
 order its Plural-Forms header gives. Messages of the plugins' Python code go through each
-plugin's ``ngettext`` (translated with the reader's localizer), those of their templates through
+plugin's ``ngettext`` (the toolkit's PluralStringFactory, translated with the reader's localizer), those of their templates through
 the catalog's ``ngettext`` as Jinja2 asks it."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from importlib.resources import files
 import pytest
 from pyramid.i18n import make_localizer
 
-from mypages.i18n import catalogs
+from mypages.i18n import PluralLocalizer, catalogs
 
 from mypages_example_notes.common import ngettext as notes_ngettext
 from mypages_ocr.i18n import ngettext as ocr_ngettext
@@ -20,8 +20,9 @@ from mypages_rates.translations import ngettext as rates_ngettext
 PACKAGES = ("mypages_example_notes", "mypages_ocr", "mypages_rates", "mypages_bankid")
 
 
-def localizer(language: str):
-    return make_localizer(language, [str(files(package) / "locale") for package in PACKAGES])
+def localizer(language: str) -> PluralLocalizer:
+    made = make_localizer(language, [str(files(package) / "locale") for package in PACKAGES])
+    return PluralLocalizer(made.locale_name, made.translations)
 
 
 @pytest.mark.parametrize("make, language, n, shown", [
@@ -70,7 +71,7 @@ def localizer(language: str):
      "Galite turėti ne daugiau kaip 5 įspėjimus."),
 ])
 def test_a_count_in_python_takes_the_readers_plural_form(make, language, n, shown):
-    assert make(n).translate(localizer(language)) == shown
+    assert localizer(language).translate(make(n)) == shown
 
 
 @pytest.mark.parametrize("domain, singular, plural, language, n, shown", [

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from jinja2 import pass_context
-from pyramid.i18n import TranslationString, TranslationStringFactory, make_localizer
+from pyramid.i18n import Localizer, TranslationString, TranslationStringFactory, make_localizer
 from pyramid.interfaces import ILocaleNegotiator, ILocalizer, ITranslationDirectories
 from pyramid.threadlocal import get_current_request
 
@@ -35,10 +35,34 @@ class Plural(TranslationString):
         return self
 
 
-def ngettext(singular: str, plural: str, n: int, mapping: dict | None = None) -> Plural:
-    """``_()`` with a count, for the core's messages; ``${num}`` is ``n`` (Babel extracts
-    the call by its name)."""
-    return Plural(singular, plural, n, mapping={"num": n, **(mapping or {})})
+class PluralStringFactory:
+    """``ngettext = PluralStringFactory("mypages_notes")``: ``ngettext(singular, plural, n,
+    mapping=None)`` makes a :class:`Plural` of that domain, whose ``${num}`` is ``n``. Name
+    the function ``ngettext``: Babel extracts both forms by that name."""
+
+    def __init__(self, domain: str):
+        self.domain = domain
+
+    def __call__(self, singular: str, plural: str, n: int, mapping: dict | None = None) -> Plural:
+        return Plural(singular, plural, n, domain=self.domain,
+                      mapping={"num": n, **(mapping or {})})
+
+
+#: ``_()`` with a count, for the core's messages
+ngettext = PluralStringFactory("mypages")
+
+
+class PluralLocalizer(Localizer):
+    """A localizer whose ``translate`` also takes a :class:`Plural`, in the form its count
+    asks for: a count reaches the reader the same way in a page, an e-mail, a notification,
+    an API problem or a health check."""
+
+    def translate(self, tstring, domain=None, mapping=None):
+        if isinstance(tstring, Plural):
+            return self.pluralize(str(tstring), tstring.plural, tstring.n,
+                                  domain=domain or tstring.domain,
+                                  mapping={**(tstring.mapping or {}), **(mapping or {})})
+        return super().translate(tstring, domain=domain, mapping=mapping)
 
 #: Swedish first; Estonian is ``et`` (sometimes written "ee").
 LANGUAGES = ("sv", "en", "da", "nb", "fi", "lt", "lv", "et")
@@ -192,9 +216,15 @@ def localizer_for(registry, locale: str | None):
     localizer = registry.queryUtility(ILocalizer, name=locale)
     if localizer is None:
         directories = registry.queryUtility(ITranslationDirectories, default=[])
-        localizer = make_localizer(locale, directories)
+        made = make_localizer(locale, directories)
+        localizer = PluralLocalizer(made.locale_name, made.translations)
         registry.registerUtility(localizer, ILocalizer, name=locale)
     return localizer
+
+
+def _localizer(request):
+    """``request.localizer``: the language's :class:`PluralLocalizer`."""
+    return localizer_for(request.registry, request.locale_name)
 
 
 def translate(request, value) -> str:
@@ -314,5 +344,6 @@ def includeme(config):
     config.add_request_method(lambda request, amount, currency:
                               request.formats.money(amount, currency), "format_money")
     config.registry["i18n.translation_cache"] = {}
+    config.add_request_method(_localizer, "localizer", reify=True)
     config.add_request_method(translate, "translate")
     config.add_request_method(portal_timezone, "timezone", reify=True)

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from pyramid.i18n import TranslationString
 
-from mypages.i18n import Formats, localizer_for, portal_timezone
+from mypages.i18n import Formats, Plural, localizer_for, portal_timezone
 from mypages.notifications.compose import shown
 
 
@@ -48,25 +48,32 @@ def record(text, values: dict | None = None) -> dict:
     if not isinstance(text, TranslationString):
         text = TranslationString(str(text))
     mapping = {**(text.mapping or {}), **(values or {})}
-    return {"msgid": str(text), "domain": text.domain, "default": text.default,
-            "mapping": {str(name): _value(value) for name, value in mapping.items()}}
+    stored = {"msgid": str(text), "domain": text.domain, "default": text.default,
+              "mapping": {str(name): _value(value) for name, value in mapping.items()}}
+    if isinstance(text, Plural):  # a count: its plural form is chosen when shown
+        stored.update(plural=text.plural, n=text.n)
+    return stored
+
+
+def _made(stored: dict, mapping: dict) -> TranslationString:
+    if "plural" in stored:
+        return Plural(stored["msgid"], stored["plural"], stored["n"],
+                      domain=stored.get("domain"), mapping=mapping)
+    return TranslationString(stored["msgid"], domain=stored.get("domain"),
+                             default=stored.get("default"), mapping=mapping)
 
 
 def message(stored: dict) -> TranslationString:
     """The translation string :func:`record` stored, its values as they were given."""
-    return TranslationString(stored["msgid"], domain=stored.get("domain"),
-                             default=stored.get("default"),
-                             mapping={name: _unvalue(value)
-                                      for name, value in (stored.get("mapping") or {}).items()})
+    return _made(stored, {name: _unvalue(value)
+                          for name, value in (stored.get("mapping") or {}).items()})
 
 
 def render(stored: dict, localizer, formats: Formats) -> str:
     """What :func:`record` stored, in the language of ``localizer`` and ``formats``."""
-    text = message(stored)
-    mapping = {name: shown(value, formats, localizer)
-               for name, value in (text.mapping or {}).items()}
-    return localizer.translate(TranslationString(str(text), domain=text.domain,
-                                                 default=text.default, mapping=mapping))
+    return localizer.translate(_made(stored, {
+        name: shown(_unvalue(value), formats, localizer)
+        for name, value in (stored.get("mapping") or {}).items()}))
 
 
 def render_for(registry, locale: str, stored: dict) -> str:

@@ -58,8 +58,8 @@ def mypages_navigation(request, company):
 def mypages_dashboard_cards(request, company):
     count = request.dbsession.scalar(
         select(func.count()).select_from(Note).where(Note.company_id == company.id))
-    return [DashboardCard(_("Notes"), ngettext("${num} note", "${num} notes", count)
-                          .translate(request.localizer), route_name="notes")]
+    return [DashboardCard(_("Notes"), ngettext("${num} note", "${num} notes", count),
+                          route_name="notes")]
 
 
 @hookimpl(trylast=True)  # after the demo company is made

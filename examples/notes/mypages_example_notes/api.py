@@ -47,7 +47,7 @@ def add_note(call):
     if not text:
         raise ApiProblem("bad-request", ngettext(
             "Write a note of 1 to ${num} character.", "Write a note of 1 to ${num} characters.",
-            MAX_LENGTH).translate(call.localizer))
+            MAX_LENGTH))
     work = call.work()
     note = Note(company_id=call.company.id, text=text, created_at=work.now(),
                 author_id=call.token.created_by.id if call.token.created_by else None)

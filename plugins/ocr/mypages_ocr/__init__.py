@@ -76,8 +76,8 @@ def mypages_dashboard_cards(request, company):
     count = request.dbsession.scalar(
         select(func.count()).select_from(Document).where(Document.company_id == company.id))
     return [DashboardCard(_("Documents"), ngettext(
-        "${num} document uploaded", "${num} documents uploaded", count).translate(
-            request.localizer), route_name="ocr_documents")]
+        "${num} document uploaded", "${num} documents uploaded", count),
+        route_name="ocr_documents")]
 
 
 def make_engine(settings: ocr_settings.OcrSettings):

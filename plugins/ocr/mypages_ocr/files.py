@@ -18,7 +18,7 @@ from PIL import Image, ImageSequence
 
 from mypages.toolkit import format_number
 
-from mypages_ocr.i18n import Plural, _, ngettext
+from mypages_ocr.i18n import _, ngettext
 
 PDF, PNG, JPEG, TIFF = "application/pdf", "image/png", "image/jpeg", "image/tiff"
 ACCEPTED = {PDF: "pdf", PNG: "png", JPEG: "jpg", TIFF: "tif"}
@@ -40,8 +40,6 @@ class FileRefused(ValueError):
 
     def text(self, localizer) -> str:
         """The message in ``localizer``'s language."""
-        if isinstance(self.message, Plural):
-            return self.message.translate(localizer)
         return localizer.translate(self.message)
 
 
