@@ -36,7 +36,7 @@ def test_the_index_says_what_to_type_for_each_provider(dev_testapp):
 def test_the_index_is_in_the_persons_language(dev_testapp):
     page = dev_testapp.get("/_dev/", headers={"Accept-Language": "sv"})
 
-    assert page.html.h1.text == "Offline-ersättare"
+    assert page.html.h1.text == "Ersättningstjänster offline"
     assert page.html.find(id="dev-azure-heading").text.startswith("Microsoft Entra ID, offline")
     entra = what_to_type(page, "azure")
     assert entra["Katalog-ID (klientorganisation)"] == AZURE_TENANT_ID

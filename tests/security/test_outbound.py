@@ -272,4 +272,4 @@ def test_the_refusal_is_in_the_admins_language(net, factory, dbsession):
     sign_in(testapp, user.email)
     page = save((testapp, company), idp_metadata_url=net.url("internal", "/metadata"))
     assert errors(page) == ["internal.outbound.test leder till en adress i ett privat eller "
-                            "internt nätverk, och därifrån kan inget hämtas."]
+                            "internt nätverk, och därifrån går det inte att hämta något."]

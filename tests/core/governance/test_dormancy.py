@@ -116,7 +116,7 @@ def test_the_security_tab_sets_the_days(testapp, factory, dbsession):
     sign_in(testapp, "admin@days.se")
     form = testapp.get(f"/c/{company.id}/settings/security").forms["security-form"]
     form["dormant_days"] = "3"
-    assert "från 14 till 3650" in form.submit(status=400).text
+    assert "mellan 14 och 3650" in form.submit(status=400).text
     form["dormant_days"] = "90"
     form.submit().follow()
     dbsession.expire_all()
