@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -121,6 +122,17 @@ def formatting_locale(locale: str) -> str:
     return FORMAT_LOCALES.get(locale, locale)
 
 
+@lru_cache(maxsize=64)
+def _decimal_format(locale: str, precision: int | None) -> tuple[Locale, numbers.NumberPattern]:
+    """Babel's locale and decimal pattern, with ``precision`` decimals exactly if given:
+    parsed once, as a page may write a hundred numbers."""
+    babel_locale = Locale.parse(locale)
+    pattern = copy.copy(numbers.parse_pattern(babel_locale.decimal_formats[None]))
+    if precision is not None:
+        pattern.frac_prec = (precision, precision)
+    return babel_locale, pattern
+
+
 def format_number(value, locale: str, precision: int | None = None) -> str:
     """``value`` (a :class:`~decimal.Decimal`, an int or a float) written for ``locale``: its
     grouping and decimal signs, Swedish ``1 234,57`` (with no-break spaces), English
@@ -128,15 +140,11 @@ def format_number(value, locale: str, precision: int | None = None) -> str:
     as many as the value has, up to three. A float is read by its shortest text
     (``0.1`` stays 0.1), so no binary error shows."""
     number = value if isinstance(value, Decimal) else Decimal(str(value))
-    locale = formatting_locale(locale)
-    if precision is None:
-        return numbers.format_decimal(number, locale=locale)
-    if precision < 0:
-        raise ValueError("precision is a number of decimals, 0 or more")
-    number = number.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
-    babel_locale = Locale.parse(locale)
-    pattern = copy.copy(numbers.parse_pattern(babel_locale.decimal_formats[None]))
-    pattern.frac_prec = (precision, precision)
+    if precision is not None:
+        if precision < 0:
+            raise ValueError("precision is a number of decimals, 0 or more")
+        number = number.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
+    babel_locale, pattern = _decimal_format(formatting_locale(locale), precision)
     return pattern.apply(number, babel_locale)
 
 

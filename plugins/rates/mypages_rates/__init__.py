@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 
 from mypages.toolkit import (DashboardCard, DevApp, HealthCheck, MigrationSource, Module,
                              NavigationItem, Price, SettingsTab, dev_app_url, hookimpl,
-                             portal_timezone)
+                             portal_timezone, read_first)
 
 from mypages_rates.alerts import KIND as ALERT_KIND
 from mypages_rates.alerts import check_alerts
@@ -28,7 +28,7 @@ from mypages_rates.data import (mypages_company_erase, mypages_company_export,  
                                 mypages_user_export)
 from mypages_rates.fetch import MODULE_KEY, jobs, next_run, queue_fetches
 from mypages_rates.models import Follow, Notice, SourceState
-from mypages_rates.reading import followed_rows, shown, with_changes
+from mypages_rates.reading import followed_on_page, shown, with_changes
 from mypages_rates.sources.builtin import built_in
 from mypages_rates.store import ensure_series
 from mypages_rates.translations import _
@@ -83,13 +83,18 @@ def mypages_navigation(request, company):
     return [NavigationItem(_("Rates"), "rates")]
 
 
+#: how many of the person's notices in the company are unread
+UNREAD = select(func.count()).select_from(Notice).where(
+    Notice.company_id == bindparam("company_id"), Notice.user_id == bindparam("user_id"),
+    Notice.read_at.is_(None))
+
+
 @hookimpl
 def mypages_dashboard_cards(request, company):
-    items = with_changes(request.dbsession,
-                         shown(request, followed_rows(request.dbsession, company.id)))
-    unread = len(request.dbsession.scalars(select(Notice.id).where(
-        Notice.company_id == company.id, Notice.user_id == request.user.id,
-        Notice.read_at.is_(None))).all()) if request.user else 0
+    items = with_changes(lambda: request.dbsession,
+                         shown(request, followed_on_page(request, company.id)))
+    unread = read_first(request, UNREAD, {"company_id": company.id,
+                                          "user_id": request.user.id})[0] if request.user else 0
     return [DashboardCard(_("Rates"), template="mypages_rates:templates/card.jinja2",
                           values={"items": items[:8], "unread": unread, "fmt": formatting}, route_name="rates")]
 

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+
+from mypages.toolkit import read_all
 
 from mypages_rates.config import sources
 from mypages_rates.models import Follow, Observation, Series
@@ -67,10 +69,22 @@ def shown(where, rows: list[Series]) -> list[Shown]:
     return found
 
 
+#: the series a company follows (``company_id``), as rows of their columns
+FOLLOWED = (select(*Series.__table__.columns).join(Follow, Follow.series_id == Series.id)
+            .where(Follow.company_id == bindparam("company_id"))
+            .order_by(Series.source, Series.id))
+
+
 def followed_rows(dbsession, company_id: int) -> list[Series]:
     return list(dbsession.scalars(
         select(Series).join(Follow, Follow.series_id == Series.id)
         .where(Follow.company_id == company_id).order_by(Series.source, Series.id)))
+
+
+def followed_on_page(request, company_id: int) -> list:
+    """:func:`followed_rows` for a page that only reads: rows of their columns, read
+    without opening the request's ORM session."""
+    return read_all(request, FOLLOWED, {"company_id": company_id})
 
 
 def _value_on_or_before(dbsession, series_id: int, day: dt.date) -> Decimal | None:
@@ -119,10 +133,13 @@ def _changes(dbsession, series_id: int):
 
 
 def with_changes(dbsession, items: list[Shown]) -> list[Shown]:
-    """The latest value of each, the one before it, and those a month and a year before."""
+    """The latest value of each, the one before it, and those a month and a year before;
+    ``dbsession`` may be a function that gives the session, asked only for what is not
+    remembered yet."""
     for item in items:
         item.latest, item.previous, item.month_ago, item.year_ago = remembered(
-            item.row.stamp, ("changes", item.id), lambda: _changes(dbsession, item.id))
+            item.row.stamp, ("changes", item.id),
+            lambda: _changes(dbsession() if callable(dbsession) else dbsession, item.id))
     return items
 
 

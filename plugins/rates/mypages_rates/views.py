@@ -8,9 +8,9 @@ from decimal import Decimal, InvalidOperation
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
-from mypages.toolkit import Refusal, clock
+from mypages.toolkit import Refusal, clock, read_all
 
 from mypages_rates import formatting
 from mypages_rates.alerts import KINDS, latest_two, side
@@ -18,9 +18,9 @@ from mypages_rates.chart import line_chart
 from mypages_rates.config import rates_config, sources
 from mypages_rates.fetch import MODULE_KEY, next_run, queue_fetches
 from mypages_rates.models import Alert, CompanyKey, Follow, Notice, Series, SourceState
-from mypages_rates.reading import (CURRENCIES, DEFAULT_RANGE, RANGES, VIA, cross_rate, followed_rows,
-                                   history, range_start, remembered, shown, start_of,
-                                   with_changes)
+from mypages_rates.reading import (CURRENCIES, DEFAULT_RANGE, RANGES, VIA, cross_rate,
+                                   followed_on_page, followed_rows, history, range_start,
+                                   remembered, shown, start_of, with_changes)
 from mypages_rates.store import ensure_series
 from mypages_rates.translations import _, ngettext
 
@@ -30,8 +30,18 @@ PAGE = dict(route_name="rates", module=MODULE_KEY, permission="company.view",
 
 
 def _followed(request):
-    return with_changes(request.dbsession,
-                        shown(request, followed_rows(request.dbsession, request.company.id)))
+    return with_changes(lambda: request.dbsession,
+                        shown(request, followed_on_page(request, request.company.id)))
+
+
+#: the person's alerts and their latest notices in the company, as rows of their columns
+ALERTS = (select(*Alert.__table__.columns)
+          .where(Alert.company_id == bindparam("company_id"),
+                 Alert.user_id == bindparam("user_id")).order_by(Alert.id))
+NOTICES = (select(*Notice.__table__.columns)
+           .where(Notice.company_id == bindparam("company_id"),
+                  Notice.user_id == bindparam("user_id"))
+           .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(10))
 
 
 def _range(request) -> str:
@@ -57,13 +67,9 @@ def rates_page(request, errors=()):
                                                      request.locale_name),
                                   lambda: _chart(request, chosen, range_name))
     cross = None if errors else _cross(request, range_name)
-    alerts = list(request.dbsession.scalars(
-        select(Alert).where(Alert.company_id == request.company.id,
-                            Alert.user_id == request.user.id).order_by(Alert.id)))
-    notices = list(request.dbsession.scalars(
-        select(Notice).where(Notice.company_id == request.company.id,
-                             Notice.user_id == request.user.id)
-        .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(10)))
+    whose = {"company_id": request.company.id, "user_id": request.user.id}
+    alerts = read_all(request, ALERTS, whose)
+    notices = read_all(request, NOTICES, whose)
     by_id = {item.id: item for item in followed}
     # formatted once per language until the series is stored again
     rows = {item.id: remembered(item.row.stamp, ("row", item.id, request.locale_name),
