@@ -9,10 +9,10 @@ own translations, its notes in the REST API (mypages_example_notes/api.py), and 
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from mypages.toolkit import (DashboardCard, MigrationSource, Module, NavigationItem, Price,
-                             SettingsTab, WhatsNew, hookimpl)
+                             SettingsTab, WhatsNew, hookimpl, read_first)
 
 from mypages_example_notes.api import add_operations
 from mypages_example_notes.common import MODULE_KEY, _, ngettext
@@ -54,10 +54,14 @@ def mypages_navigation(request, company):
     return [NavigationItem(_("Notes"), "notes")]
 
 
+#: how many notes a company has (``company_id``)
+NOTES_OF = select(func.count()).select_from(Note).where(Note.company_id == bindparam("company_id"))
+
+
 @hookimpl
 def mypages_dashboard_cards(request, company):
-    count = request.dbsession.scalar(
-        select(func.count()).select_from(Note).where(Note.company_id == company.id))
+    # the dashboard only reads: no ORM session for it
+    count = read_first(request, NOTES_OF, {"company_id": company.id})[0]
     return [DashboardCard(_("Notes"), ngettext("${num} note", "${num} notes", count),
                           route_name="notes")]
 
