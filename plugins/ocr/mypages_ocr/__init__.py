@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from mypages.toolkit import (DashboardCard, MigrationSource, Module, NavigationItem,
-                             Price, hookimpl)
+                             Price, hookimpl, read_first)
 
 from mypages_ocr import api as ocr_api, demo, health, reading, settings as ocr_settings
 from mypages_ocr.data import mypages_company_erase, mypages_company_export  # noqa: F401
@@ -71,10 +71,15 @@ def mypages_navigation(request, company):
                            current_on=("ocr_document", "ocr_search"))]
 
 
+#: how many documents a company has (``company_id``)
+DOCUMENTS_OF = select(func.count()).select_from(Document).where(
+    Document.company_id == bindparam("company_id"))
+
+
 @hookimpl
 def mypages_dashboard_cards(request, company):
-    count = request.dbsession.scalar(
-        select(func.count()).select_from(Document).where(Document.company_id == company.id))
+    # the dashboard only reads: no ORM session for it
+    count = read_first(request, DOCUMENTS_OF, {"company_id": company.id})[0]
     return [DashboardCard(_("Documents"), ngettext(
         "${num} document uploaded", "${num} documents uploaded", count),
         route_name="ocr_documents")]
