@@ -33,8 +33,9 @@ def password_step(testapp, email: str, path: str = "/login"):
 
 def sign_in(testapp, email: str, password: str = DEFAULT_PASSWORD, status: int = 303):
     """Sign in through the real sign-in form, as a person does: the address, Continue, then
-    the password and Sign in."""
-    form = password_step(testapp, email)
+    the password and Sign in. On the page's password way (``/login?with=password``), so
+    that an address the company's Single Sign On would take signs in with the password too."""
+    form = password_step(testapp, email, "/login?with=password")
     form["password"] = password
     return form.submit(status=status)
 
