@@ -81,7 +81,9 @@ def test_the_first_step_in_swedish(app):
 
 def test_other_ways_to_sign_in_are_offered_at_both_steps(token_app):
     browser = new_browser(token_app)
-    for page in (browser.get("/login"), continue_with(browser, "anna@example.se")):
+    for step, page in (("email", browser.get("/login")),
+                       ("password", continue_with(browser, "anna@example.se"))):
+        assert page.html.find(id="login-form")["data-step"] == step
         methods = page.html.find(id="sign-in-methods").find_all("a")
         assert methods and all(a["class"] == ["button", "secondary"] for a in methods)
         assert len(primary_actions(page)) == 1
@@ -237,6 +239,8 @@ def test_an_expired_first_step_comes_back_at_the_password_step(visitor, factory)
     visitor.set_cookie("mypages_locale", "en")
     expired = form.submit(status=400)
     assert expired.html.find(id="form-expired")["role"] == "alert"
+    assert expired.html.find(id="login-form")["data-step"] == "password"
+    assert field(expired, "email")["type"] == "hidden"
     again = expired.forms["login-form"]
     assert (again["email"].value, again["next"].value) == (user.email, "/account")
     assert the_primary(expired) == "Sign in"

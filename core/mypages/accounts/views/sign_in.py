@@ -93,14 +93,15 @@ def _login_page(request, **page):
     the address given). The password step never depends on whether an account has the
     address: it must not tell who has one."""
     return dict({"step": "email", "email": "", "next": "", "error": None, "field_errors": {},
-                 "expired": False, "sso_offered": False, "by_password": False,
+                 "expired": False, "sso_offered": False,
+                 "by_password": _by_password(request.params),
                  "offered": _offered(request), "demo": _demo_sign_ins(request)}, **page)
 
 
 def _password_step(request, email: str, next_url: str, **page):
     # "Use another address": the first step again, going where this one was going
     restart = {"next": next_url} if next_url else {}
-    if page.get("by_password"):
+    if _by_password(request.params):
         restart["with"] = "password"
     return _login_page(request, step="password", email=email, next=next_url, restart=restart,
                        **page)
@@ -122,8 +123,7 @@ def _looks_like_an_address(email: str) -> bool:
 def login_form(request):
     if request.user is not None:
         return HTTPSeeOther(safe_next(request.params.get("next")))
-    return _login_page(request, next=safe_next(request.params.get("next"), ""),
-                       by_password=_by_password(request.GET))
+    return _login_page(request, next=safe_next(request.params.get("next"), ""))
 
 
 @view_config(context=BadCSRFToken, route_name="login",
@@ -135,11 +135,9 @@ def login_form_expired(request):
     request.response.status = 400
     email = request.POST.get("email", "").strip()
     next_url = safe_next(request.POST.get("next"), "")
-    by_password = _by_password(request.POST)
     if email and len(email) <= EMAIL_MAX_LENGTH:
-        return _password_step(request, email.lower(), next_url, expired=True,
-                              by_password=by_password)
-    return _login_page(request, next=next_url, expired=True, by_password=by_password)
+        return _password_step(request, email.lower(), next_url, expired=True)
+    return _login_page(request, next=next_url, expired=True)
 
 
 @view_config(route_name="login", renderer="mypages:templates/login.jinja2", request_method="POST")
@@ -150,31 +148,28 @@ def login(request):
     email = request.POST.get("email", "").strip().lower()
     next_url = safe_next(request.POST.get("next"), "")
     password = request.POST.get("password", "")
-    by_password = _by_password(request.POST)
     if len(email) > EMAIL_MAX_LENGTH or not email:
         # no account has such an address: refused before it is counted, looked up or audited
         request.response.status = 400
-        return _login_page(request, next=next_url, field_errors={"email": NOT_AN_EMAIL},
-                           by_password=by_password)
+        return _login_page(request, next=next_url, field_errors={"email": NOT_AN_EMAIL})
     if not password:
         if not _looks_like_an_address(email):
             request.response.status = 400
-            return _login_page(request, email=email, next=next_url, by_password=by_password,
+            return _login_page(request, email=email, next=next_url,
                                field_errors={"email": NOT_AN_EMAIL})
         # the address may lead straight to the person's identity provider
-        elsewhere = None if by_password else identifier_first(request, email, next_url)
+        elsewhere = (None if _by_password(request.POST)
+                     else identifier_first(request, email, next_url))
         if elsewhere is not None:
             return elsewhere
         # the password step sent empty asks for it; the address alone just goes on to it
         empty = {"password": _("Type your password.")} if "password" in request.POST else {}
-        return _password_step(request, email, next_url, field_errors=empty,
-                              by_password=by_password)
+        return _password_step(request, email, next_url, field_errors=empty)
     user, error = check_password(request, email, password)
     if error is WRONG:
-        return _password_step(request, email, next_url, field_errors={"password": WRONG},
-                              by_password=by_password)
+        return _password_step(request, email, next_url, field_errors={"password": WRONG})
     if error is not None:
-        return _password_step(request, email, next_url, error=error, by_password=by_password,
+        return _password_step(request, email, next_url, error=error,
                               sso_offered=error is SSO_ONLY)
     # a second factor the person has set up is asked for next (sign_in waits for it)
     return sign_in(request, user.id, ["pwd"], next_url)
