@@ -6,6 +6,8 @@ from pathlib import Path
 from pyramid.paster import get_app
 from sqlalchemy import event
 
+from mypages.testing.web import sign_in
+
 from bench.seed import Seeded
 
 
@@ -17,9 +19,7 @@ def signed_in_testapp(ini: Path, seeded: Seeded):
     # No lint middleware: it would add its own cost to every profiled request.
     testapp = TestApp(app, lint=False,
                       extra_environ={"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost"})
-    form = testapp.get("/login").forms["login-form"]
-    form["email"], form["password"] = seeded.email, seeded.password
-    form.submit(status=303)
+    sign_in(testapp, seeded.email, seeded.password)
     return testapp, app
 
 

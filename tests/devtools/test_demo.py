@@ -11,6 +11,7 @@ from mypages.audit.models import AuditEvent
 from mypages.companies.models import Company, Membership, Role
 from mypages.sso.models import VerifiedDomain
 from mypages.testing.cli import OperatorCli
+from mypages.testing.web import password_step
 from mypages_devtools.demo import DEMO_COMPANY, DEMO_PEOPLE
 from mypages_devtools.identity import DEMO_DOMAIN
 
@@ -47,8 +48,8 @@ def test_the_demo_people_sign_in_with_their_passwords(dev_app, dev_testapp):
     # the member: the admin has BankID linked by the BankID plugin's demo data, a second step
     email, _name, password, _what = DEMO_PEOPLE[1]
 
-    form = dev_testapp.get("/login").forms["login-form"]
-    form["email"], form["password"] = email, password
+    form = password_step(dev_testapp, email)
+    form["password"] = password
     answer = form.submit()
 
     assert answer.status_int in (302, 303) and "/login" not in answer.location

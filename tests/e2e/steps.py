@@ -1,6 +1,8 @@
 """Steps the browser tests share: things a person does on the site."""
 from __future__ import annotations
 
+from mypages.testing import chromium
+
 PASSWORD = "e2e-correct-horse-battery"
 PHONE = {"width": 390, "height": 844}
 
@@ -14,11 +16,8 @@ def choose_language(page, code: str) -> None:
 
 
 def sign_in(page, email: str, password: str = PASSWORD) -> None:
-    """Sign in through the form, found by its labels (English: choose English first)."""
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
+    """Sign in through the sign-in page's two steps (the address, then the password)."""
+    chromium.sign_in(page, email, password)
 
 
 def html_lang(page) -> str:
@@ -53,9 +52,7 @@ def sign_out(page) -> None:
 
 def sign_in_with_email_only(page, email: str) -> None:
     """Identifier-first: the e-mail address alone; a company with Single Sign On takes over."""
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill("")
-    page.get_by_role("button", name="Sign in").click()
+    chromium.enter_address(page, email)
 
 
 def card(page, heading: str):

@@ -32,7 +32,7 @@ from mypages.accounts.models import User
 from mypages.companies.models import Company, Invitation
 from mypages.db import utcnow
 from mypages.modules.models import ModuleActivation, ModuleState, Order
-from mypages.testing.chromium import contexts
+from mypages.testing.chromium import contexts, enter_address, sign_in
 from mypages.testing.factories import make_api_token, make_user
 from mypages.testing.hostile import PLACEHOLDER, fill, placeholders_of, routes_of
 from mypages.testing.pages import VIEWPORTS, Problem, page_problems
@@ -150,10 +150,19 @@ def routes(live_portal):
 
 def _sign_in(page, email: str, password: str) -> None:
     page.goto("/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(password)
+    sign_in(page, email, password)
+
+
+def _sign_in_steps(page, check) -> None:
+    """The sign-in page's password step, which only a POST shows (the sweep GETs the first
+    step): as it comes, and after a wrong password."""
+    page.goto("/login")
+    enter_address(page, "nobody@acme.example")
+    check("anonymous", "login", "/login (password step)")
+    page.locator("#password").fill("not the password")
     with page.expect_navigation():
         page.locator("#login-form button[type=submit]").click()
+    check("anonymous", "login", "/login (wrong password)")
 
 
 def _enrol_two_factor(page, shots, check) -> None:
@@ -251,6 +260,7 @@ def test_every_page_fits_a_phone_and_a_laptop_and_passes_axe(
         _sign_in(pages["admin"], seeded.admin_email, seeded.password)
         _sign_in(pages["operator"], world.operator_email, world.operator_password)
         _enrol_two_factor(pages["operator"], shots, check)
+        _sign_in_steps(pages["anonymous"], check)
         # the design system's example page (docs/plugins/ui.rst shows the same file)
         visit("anonymous", "__static/", "/static/ui.html")
 

@@ -116,16 +116,23 @@ def test_browser_language_is_used_until_the_visitor_chooses(make_context):
     assert html_lang(page) == "fi"
 
 
-def test_sign_in_focus_goes_email_password_button(page):
+def test_sign_in_focus_goes_email_continue_then_password_sign_in(page):
     page.goto("/login")
     # The e-mail field takes the focus itself, so typing can start at once.
     assert focused(page) == {"tag": "input", "id": "email", "type": "email", "form": "login-form"}
     page.keyboard.press("Tab")
+    assert focused(page) == {"tag": "button", "id": "", "type": "submit", "form": "login-form"}
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.type("nobody@acme.example")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    # The password step: the password field has the focus, the address is not to be typed again.
     assert focused(page) == {"tag": "input", "id": "password", "type": "password", "form": "login-form"}
     page.keyboard.press("Tab")
     assert focused(page) == {"tag": "button", "id": "", "type": "submit", "form": "login-form"}
     page.keyboard.press("Shift+Tab")
-    assert focused(page)["id"] == "password"
+    page.keyboard.press("Shift+Tab")
+    assert focused(page)["id"] == "another-address"
 
 
 def test_pages_load_nothing_from_other_hosts(live_server, make_context, shot):

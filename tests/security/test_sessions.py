@@ -13,6 +13,7 @@ from mypages.companies.models import Membership, Role
 from mypages.policy.models import CompanyPolicy
 from mypages.i18n import LOCALE_COOKIE
 from mypages.testing.plugin import csrf_token, sign_in
+from mypages.testing.web import password_step
 from tests.security.support import (actions, add_totp, browser, code_at, live_sessions,
                                     second_app, session_cookie, steady_step)
 
@@ -241,8 +242,8 @@ def cookie_headers(response) -> dict[str, str]:
 def cookies_of_a_sign_in(app, user, **environ) -> dict[str, str]:
     visitor = browser(app, **environ)
     locale = visitor.post("/locale", {"csrf_token": csrf_token(visitor), "locale": "en"})
-    form = visitor.get("/login").forms["login-form"]
-    form["email"], form["password"] = user.email, PASSWORD
+    form = password_step(visitor, user.email)
+    form["password"] = PASSWORD
     signed = form.submit(status=303)
     cookies = cookie_headers(locale)
     cookies.update(cookie_headers(signed))

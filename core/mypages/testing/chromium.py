@@ -1,5 +1,6 @@
 """The real portal under ``pserve`` and a headless Chromium (Playwright) to click through it:
-the ``live_portal``, ``browser`` and ``browser_page`` fixtures, and the core's browser tests.
+the ``live_portal``, ``browser`` and ``browser_page`` fixtures, the core's browser tests, and
+:func:`sign_in` through the sign-in page's two steps.
 
 :func:`serve_portal` writes an ini file, migrates a SQLite database with the operator
 command line, seeds it, starts ``pserve`` on a free port of 127.0.0.1 and waits until the
@@ -195,6 +196,26 @@ def serve_portal(folder: Path, base: dict | None = None,
     errors = [line for line in log.read_text().splitlines()
               if line.startswith(("ERROR", "CRITICAL"))]
     assert not errors, "the server logged errors:\n" + log.read_text()
+
+
+def enter_address(page, email: str) -> None:
+    """The sign-in page's first step, on the page that shows it: ``email`` typed and
+    Continue pressed. The portal answers with the password step, or sends the browser on to
+    the company's Single Sign On."""
+    page.locator("#login-form #email").fill(email)
+    with page.expect_navigation():
+        page.locator("#login-form button[type=submit]").click()
+
+
+def sign_in(page, email: str, password: str = DEFAULT_PASSWORD) -> None:
+    """Sign in through the sign-in page that ``page`` shows, as a person does: the address
+    and Continue, then the password and Sign in. In any language (the parts are found by
+    their ids); where the sign-in leads next (a second factor, the page asked for) is the
+    caller's to check."""
+    enter_address(page, email)
+    page.locator("#login-form #password").fill(password)
+    with page.expect_navigation():
+        page.locator("#login-form button[type=submit]").click()
 
 
 def chromium_path() -> str | None:

@@ -174,7 +174,6 @@ def start_sign_in(testapp, email: str, status: int = 303):
     """Identifier-first: the e-mail alone on the login form; the app's redirect."""
     form = testapp.get("/login").forms["login-form"]
     form["email"] = email
-    form["password"] = ""
     return form.submit(status=status)
 
 

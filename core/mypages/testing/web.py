@@ -23,12 +23,29 @@ def csrf_token(testapp, path: str = "/login") -> str:
     return CSRF_PATTERN.search(page.text).group(1)
 
 
-def sign_in(testapp, email: str, password: str = DEFAULT_PASSWORD, status: int = 303):
-    """Sign in through the real login form."""
-    form = testapp.get("/login").forms["login-form"]
+def password_step(testapp, email: str, path: str = "/login"):
+    """The sign-in form of ``path`` (the sign-in page, or a page that sends there) with
+    ``email`` typed and Continue pressed: the form of the password step, to fill."""
+    form = testapp.get(path).maybe_follow().forms["login-form"]
     form["email"] = email
+    return form.submit(status=200).forms["login-form"]
+
+
+def sign_in(testapp, email: str, password: str = DEFAULT_PASSWORD, status: int = 303):
+    """Sign in through the real sign-in form, as a person does: the address, Continue, then
+    the password and Sign in. On the page's password way (``/login?with=password``), so
+    that an address the company's Single Sign On would take signs in with the password too."""
+    form = password_step(testapp, email, "/login?with=password")
     form["password"] = password
     return form.submit(status=status)
+
+
+def sign_in_at_once(testapp, email: str, password: str = DEFAULT_PASSWORD,
+                    status: int = 303, next_url: str = ""):
+    """The address and the password in one request, as a password manager or a script
+    sends them (with the sign-in page's CSRF token)."""
+    return testapp.post("/login", {"csrf_token": csrf_token(testapp), "email": email,
+                                   "password": password, "next": next_url}, status=status)
 
 
 def enrol_two_factor(testapp) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from mypages.testing.chromium import sign_in
+
 pytestmark = pytest.mark.e2e
 
 
@@ -11,10 +13,7 @@ def test_a_member_adds_a_note_and_sees_it(live_portal, browser_page):
     seeded = live_portal.seeded
     page = browser_page
     page.goto("/login")
-    page.get_by_label("E-mail address").fill(seeded.member_email)
-    page.get_by_label("Password").fill(seeded.password)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
+    sign_in(page, seeded.member_email, seeded.password)
 
     page.goto(f"/c/{seeded.company_id}/notes")
     page.get_by_label("New note").fill("Written in Chromium")

@@ -1,4 +1,6 @@
 """E-mail + password sign-in and sign-out."""
+from urllib.parse import urlencode
+
 import pytest
 from sqlalchemy import select
 from webtest import TestApp
@@ -10,6 +12,7 @@ from mypages.audit.models import AuditEvent
 from mypages.services import password_hasher
 from mypages.testing.factories import TEST_ARGON2_COST
 from mypages.testing.plugin import build_app, csrf_token, sign_in
+from mypages.testing.web import password_step
 
 
 def session_cookie(testapp):
@@ -55,7 +58,7 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(testapp, factory, d
     user = factory.user()
     wrong = sign_in(testapp, user.email, "not the password", status=400)
     unknown = sign_in(testapp, "nobody@example.se", "not the password", status=400)
-    assert wrong.html.find(class_="error").text == unknown.html.find(class_="error").text
+    assert wrong.html.find(class_="field-error").text == unknown.html.find(class_="field-error").text
     assert dbsession.scalars(select(UserSession)).all() == []
     actions = dbsession.scalars(select(AuditEvent.action)).all()
     assert actions == ["account.sign_in_failed", "account.sign_in_failed"]
@@ -70,18 +73,20 @@ def test_sign_in_needs_the_csrf_token(testapp, factory):
     user = factory.user()
     testapp.get("/login")
     testapp.post("/login", {"email": user.email, "password": factory.password}, status=400)
+    testapp.post("/login", {"email": user.email}, status=400)
 
 
 def test_an_expired_sign_in_form_comes_back_ready_to_send_again(testapp, factory):
     """Left open until its session ended (here: the cookies are gone), the form is sent with
     a token nobody knows: the sign-in page again, with the address, not an error page."""
     user = factory.user(locale="en")
-    form = testapp.get("/login?next=/account").forms["login-form"]
-    form["email"], form["password"] = user.email, factory.password
+    form = password_step(testapp, user.email, "/login?next=/account")
+    form["password"] = factory.password
     testapp.reset()
     expired = form.submit(status=400)
     assert expired.html.find(id="form-expired")["role"] == "alert"
     again = expired.forms["login-form"]
+    assert again.fields["password"]  # back at the password step: the address was typed
     assert again["email"].value == user.email
     assert again["password"].value == ""
     assert again["next"].value == "/account"
@@ -96,8 +101,8 @@ def test_next_goes_back_to_the_page_but_never_off_site(testapp, factory):
     assert page.forms["login-form"]["next"].value == f"/c/{company.id}/settings/modules"
     for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"):
         testapp.reset()
-        form = testapp.get("/login", {"next": evil}).forms["login-form"]
-        form["email"], form["password"] = user.email, factory.password
+        form = password_step(testapp, user.email, "/login?" + urlencode({"next": evil}))
+        form["password"] = factory.password
         form["next"] = evil
         response = form.submit(status=303)
         assert response.location.startswith("http://localhost/"), evil

@@ -16,6 +16,7 @@ from mypages.jobs import Worker
 from mypages.jobs.models import QueuedJob
 from mypages.notifications import localizer_for
 from mypages.testing.plugin import sign_in
+from mypages.testing.web import password_step
 from mypages.testing.smtp import link_in
 
 PASSWORD = "amber kites drift over malmo"
@@ -162,8 +163,8 @@ def test_an_existing_account_signs_in_as_that_address_first(mail_app, admin_of, 
     assert membership(dbsession, company, someone_else.email) is None
     # signed in as the invited address, through the link on the page, back to the invitation
     client.reset()
-    form = client.get(sign_in_link).forms["login-form"]
-    form["email"], form["password"] = existing.email, "correct horse battery staple"
+    form = password_step(client, existing.email, sign_in_link)
+    form["password"] = "correct horse battery staple"
     back = form.submit(status=303)
     assert urlsplit(back.location).path == path
     accepted = back.follow().forms["invitation-form"].submit(status=303)

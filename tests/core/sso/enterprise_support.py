@@ -23,6 +23,7 @@ from mypages.sso.connections import connection_of
 from mypages.sso.models import SsoConnection, VerifiedDomain
 from mypages.testing.plugin import CSRF_PATTERN
 from mypages.testing.servers import QuietHandler
+from mypages.testing.web import sign_in_at_once
 
 # the tests read the pages in English
 ENVIRON = {"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost", "HTTP_ACCEPT_LANGUAGE": "en"}
@@ -145,10 +146,9 @@ def browser(app) -> TestApp:
 
 
 def sign_in_with_password(testapp, email, password, status=303):
-    form = testapp.get("/login").forms["login-form"]
-    form["email"] = email
-    form["password"] = password
-    return form.submit(status=status)
+    """The address and the password at once (as a password manager sends them): the password
+    path, even at a domain whose Single Sign On would take the address alone."""
+    return sign_in_at_once(testapp, email, password, status=status)
 
 
 # -- the Single Sign On tab ----------------------------------------------------------

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from mypages.modules.models import ModuleState
 from mypages.sso.models import SsoAttempt
+from mypages.testing.web import sign_in_at_once
 
 from enterprise_support import (add_connection, add_verified_domain, audit_actions,  # noqa: F401
                                 audit_events, browser, discovery_idp, fake_idp, messages,
@@ -25,10 +26,40 @@ def sso_company(app, factory, dbsession, fake_idp, discovery_idp):
 
 
 def login(testapp, email, password="", status=None):
+    """The address alone (the first step of the form), or the address and the password at
+    once."""
+    if password:
+        return sign_in_at_once(testapp, email, password, status=status)
     form = testapp.get("/login").forms["login-form"]
     form["email"] = email
-    form["password"] = password
     return form.submit(status=status)
+
+
+def assert_password_step(page, email):
+    """The password step for ``email``, as the next step, not as an error."""
+    assert page.html.find(id="login-form")["data-step"] == "password"
+    assert page.forms["login-form"]["email"].value == email.lower()
+    assert messages(page) == [] and not page.html.select(".field-error")
+
+
+def test_what_is_no_address_stays_at_the_first_step(app, sso_company, dbsession):
+    page = login(browser(app), "anna", status=400)
+    assert page.html.find(id="login-form")["data-step"] == "email"
+    assert page.html.find(id="email")["aria-invalid"] == "true"
+    assert attempts(dbsession) == 0
+
+
+def test_a_break_glass_sign_in_can_ask_for_the_password_step(app, sso_company, dbsession):
+    """``/login?with=password``: the password step even at a domain with Single Sign On, for
+    break-glass admins while the identity provider is down."""
+    testapp = browser(app)
+    form = testapp.get("/login?with=password&next=/account").forms["login-form"]
+    form["email"] = "anna@example.se"
+    page = form.submit(status=200)
+    assert_password_step(page, "anna@example.se")
+    assert page.forms["login-form"]["with"].value == "password"
+    assert page.html.find(id="another-address")["href"] == "/login?next=%2Faccount&with=password"
+    assert attempts(dbsession) == 0
 
 
 def attempts(dbsession):
@@ -76,16 +107,13 @@ def test_sso_start_routes_by_the_email_parameter_and_keeps_only_local_next(app, 
     "anna@sub.example.se",    # a subdomain is another domain
     "anna@pending.se",        # claimed but not verified
     "anna@noconnection.se",   # verified, but that company has no connection
-    "anna",                   # not an address
 ])
-def test_other_addresses_get_the_password_form_back(app, sso_company, factory, dbsession,
-                                                    email):
+def test_other_addresses_go_on_to_the_password(app, sso_company, factory, dbsession, email):
     add_verified_domain(dbsession, sso_company, "pending.se", verified=False)
     add_verified_domain(dbsession, factory.company("No Connection AB"), "noconnection.se")
     testapp = browser(app)
     page = login(testapp, email, status=200)
-    assert "Type your password." in messages(page)
-    assert page.forms["login-form"]["email"].value == email.lower()
+    assert_password_step(page, email)
     page = testapp.get("/sso/start", {"email": email}, status=303).follow()
     assert "There is no Single Sign On for that address. Sign in with your password." in messages(page)
     assert attempts(dbsession) == 0
@@ -101,8 +129,7 @@ def test_a_company_whose_module_lapsed_is_not_routed(app, sso_company, dbsession
                                                      ends_in):
     set_module(dbsession, sso_company, state, ends_in)
     testapp = browser(app)
-    page = login(testapp, "anna@example.se", status=200)
-    assert "Type your password." in messages(page)
+    assert_password_step(login(testapp, "anna@example.se", status=200), "anna@example.se")
     testapp.get("/sso/start", {"email": "anna@example.se"}, status=303)
     assert attempts(dbsession) == 0
 

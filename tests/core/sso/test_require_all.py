@@ -305,6 +305,21 @@ def test_break_glass_admins_keep_password_and_totp_and_every_use_is_told(org, db
     sign_in_with_password(browser(org.app), org.anna.email, org.password, status=403)
 
 
+def test_a_break_glass_admin_reaches_the_password_step_through_the_form(org, clock):
+    """While the identity provider is down: the sign-in page's password step, asked for."""
+    tested_and_required(org)
+    testapp = browser(org.app)
+    form = testapp.get("/login?with=password").forms["login-form"]
+    form["email"] = org.boss.email
+    form = form.submit(status=200).forms["login-form"]
+    form["password"] = org.password
+    assert form.submit(status=303).location.endswith("/login/verify")
+    form = testapp.get("/login/verify").forms["verify-form"]
+    form["code"] = pyotp.TOTP(org.boss_secret).at(steady_step(clock) * 30)
+    form.submit(status=303)
+    testapp.get(f"/c/{org.company.id}/", status=200)
+
+
 def test_switching_it_off_opens_passwords_again(org, dbsession):
     tested_and_required(org)
     act(org.browser, org.company, "require-all", on="0")

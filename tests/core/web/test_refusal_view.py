@@ -15,7 +15,7 @@ from mypages.db import committed_on_its_own
 from mypages.i18n import _
 from mypages.refusals import Refusal
 from mypages.services import audit_writer
-from mypages.testing.plugin import build_app, csrf_token
+from mypages.testing.plugin import build_app, csrf_token, sign_in
 
 UNKNOWN = _("Unknown action.")
 
@@ -71,9 +71,7 @@ def browser(app, built):  # ``app``: migrated, and emptied after the test
 def admin_browser(browser, factory):
     company = factory.company()
     admin = factory.user(company=company, role="admin", locale="sv")
-    form = browser.get("/login").forms["login-form"]
-    form["email"], form["password"] = admin.email, factory.password
-    form.submit(status=303)
+    sign_in(browser, admin.email)
     return browser, company
 
 

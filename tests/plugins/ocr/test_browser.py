@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from mypages.testing.chromium import stop
+from mypages.testing.chromium import sign_in, stop
 
 from tests.plugins.ocr.documents import SECOND_PAGE, SWEDISH, Page, draw
 
@@ -45,14 +45,6 @@ def two_page_contract() -> bytes:
     return buffer.getvalue()
 
 
-def sign_in(page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
-
-
 def assert_no_sideways_scroll(page) -> None:
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
@@ -67,6 +59,7 @@ def test_a_member_uploads_watches_searches_and_corrects_a_contract(
     page = browser_page
     seeded = live_portal.seeded
     documents = f"/c/{seeded.company_id}/documents"
+    page.goto("/login")
     sign_in(page, seeded.member_email, seeded.password)
 
     page.goto(documents)

@@ -12,6 +12,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from mypages.testing import chromium
 from mypages.testing.chromium import contexts, seed_company, serve_portal
 from mypages.testing.cli import OperatorCli
 
@@ -44,10 +45,7 @@ def sign_in(page, email):
     page.locator("form.language").get_by_role("combobox").select_option("en")
     with page.expect_navigation():
         page.locator("form.language").get_by_role("button").click()
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
+    chromium.sign_in(page, email, PASSWORD)
 
 
 def chart_points(page) -> int:

@@ -1,4 +1,5 @@
-"""Sign-in with e-mail and password, the second factor, re-authentication and sign-out."""
+"""Sign-in with the e-mail address first, then the password; the second factor,
+re-authentication and sign-out."""
 from __future__ import annotations
 
 from pyramid.exceptions import BadCSRFToken
@@ -88,8 +89,34 @@ def _demo_sign_ins(request) -> list:
 
 
 def _login_page(request, **page):
-    return dict({"email": "", "next": "", "error": None, "expired": False,
+    """The sign-in page at its ``step``: ``email`` (the address alone) or ``password`` (for
+    the address given). The password step never depends on whether an account has the
+    address: it must not tell who has one."""
+    return dict({"step": "email", "email": "", "next": "", "error": None, "field_errors": {},
+                 "expired": False, "sso_offered": False,
+                 "by_password": _by_password(request.params),
                  "offered": _offered(request), "demo": _demo_sign_ins(request)}, **page)
+
+
+def _password_step(request, email: str, next_url: str, **page):
+    # "Use another address": the first step again, going where this one was going
+    restart = {"next": next_url} if next_url else {}
+    if _by_password(request.params):
+        restart["with"] = "password"
+    return _login_page(request, step="password", email=email, next=next_url, restart=restart,
+                       **page)
+
+
+def _by_password(params) -> bool:
+    """``with=password``: the password step even for an address that Single Sign On would
+    take, for break-glass admins while their identity provider is down."""
+    return params.get("with") == "password"
+
+
+def _looks_like_an_address(email: str) -> bool:
+    # the browser checks the form of the address: this only stops what cannot be one
+    local, _at, domain = email.rpartition("@")
+    return bool(local and domain)
 
 
 @view_config(route_name="login", renderer="mypages:templates/login.jinja2", request_method="GET")
@@ -103,32 +130,47 @@ def login_form(request):
              renderer="mypages:templates/login.jinja2")
 def login_form_expired(request):
     """A sign-in form left open until its session ended: the form again, ready to send, with
-    the address typed (never the password), not an error page."""
+    the address typed (never the password), not an error page; at the password step when
+    an address was typed (nothing is routed elsewhere on a request that failed CSRF)."""
     request.response.status = 400
     email = request.POST.get("email", "").strip()
-    return _login_page(request, email=email if len(email) <= EMAIL_MAX_LENGTH else "",
-                       next=safe_next(request.POST.get("next"), ""), expired=True)
+    next_url = safe_next(request.POST.get("next"), "")
+    if email and len(email) <= EMAIL_MAX_LENGTH:
+        return _password_step(request, email.lower(), next_url, expired=True)
+    return _login_page(request, next=next_url, expired=True)
 
 
 @view_config(route_name="login", renderer="mypages:templates/login.jinja2", request_method="POST")
 def login(request):
+    """Identifier-first: the address alone (step 1) goes to the company's Single Sign On where
+    a route takes it, else on to the password (step 2); the address with the password (step 2,
+    or a password manager or client sending both at once) signs in."""
     email = request.POST.get("email", "").strip().lower()
     next_url = safe_next(request.POST.get("next"), "")
     password = request.POST.get("password", "")
-    if len(email) > EMAIL_MAX_LENGTH:
+    if len(email) > EMAIL_MAX_LENGTH or not email:
         # no account has such an address: refused before it is counted, looked up or audited
         request.response.status = 400
-        return _login_page(request, next=next_url, error=NOT_AN_EMAIL)
-    if email and not password:
-        # identifier-first: the address may lead straight to the person's identity provider
-        elsewhere = identifier_first(request, email, next_url)
+        return _login_page(request, next=next_url, field_errors={"email": NOT_AN_EMAIL})
+    if not password:
+        if not _looks_like_an_address(email):
+            request.response.status = 400
+            return _login_page(request, email=email, next=next_url,
+                               field_errors={"email": NOT_AN_EMAIL})
+        # the address may lead straight to the person's identity provider
+        elsewhere = (None if _by_password(request.POST)
+                     else identifier_first(request, email, next_url))
         if elsewhere is not None:
             return elsewhere
-        return _login_page(request, email=email, next=next_url, error=_("Type your password."))
+        # the password step sent empty asks for it; the address alone just goes on to it
+        empty = {"password": _("Type your password.")} if "password" in request.POST else {}
+        return _password_step(request, email, next_url, field_errors=empty)
     user, error = check_password(request, email, password)
+    if error is WRONG:
+        return _password_step(request, email, next_url, field_errors={"password": WRONG})
     if error is not None:
-        return _login_page(request, email=email, next=next_url, error=error,
-                           sso_offered=error is SSO_ONLY)
+        return _password_step(request, email, next_url, error=error,
+                              sso_offered=error is SSO_ONLY)
     # a second factor the person has set up is asked for next (sign_in waits for it)
     return sign_in(request, user.id, ["pwd"], next_url)
 
