@@ -24,6 +24,8 @@ from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.services import clock
 
 DASHBOARD_ROUTE = "dashboard"
+#: the next steps of a new company, in the order the card shows them (its template words them)
+STEPS = ("invite", "two-factor", "module")
 _member = aliased(Membership)
 
 
@@ -38,15 +40,6 @@ STARTING_OUT = (
                                 ModuleActivation.trial_ends_at))
                .where(ModuleActivation.company_id == PAGE_COMPANY_ID), "start_modules"),
 )
-
-
-@dataclass(frozen=True)
-class Step:
-    key: str
-    text: str
-    action: str
-    href: str
-    done: bool
 
 
 @dataclass(frozen=True)
@@ -65,19 +58,8 @@ def cards(request, company) -> list[DashboardCard]:
         return []
     protected = has_second_factor(request.user_session.amr, login_methods(request.registry),
                                   request.entitled_modules)
-    steps = [
-        Step("invite", request.translate(_("Invite the people you work with")),
-             request.translate(_("Invite")),
-             request.path_for("company_people", company_id=company.id),
-             bool(values["start_not_alone"])),
-        Step("two-factor", request.translate(_("Turn on two-factor authentication for your "
-                                               "account")),
-             request.translate(_("Turn on")), request.path_for("two_factor"), protected),
-        Step("module", request.translate(_("Try a module free")),
-             request.translate(_("See the modules")),
-             request.path_for("company_modules", company_id=company.id),
-             bool(tried)),
-    ]
+    done = {key for key, finished in (("invite", values["start_not_alone"]),
+                                      ("two-factor", protected), ("module", tried)) if finished}
     now = clock(request).now()
     catalogue = request.registry["modules.catalogue"]
     running = sorted((utc_from_json(ends_at), key) for key, state, ends_at in tried
@@ -87,10 +69,13 @@ def cards(request, company) -> list[DashboardCard]:
                     request.path_for("module_purchase", company_id=company.id, module_key=key))
               for ends_at, key in running if catalogue.get(key) is not None]
     found = []
-    if not all(step.done for step in steps):
+    if len(done) < len(STEPS):
+        hrefs = {"invite": request.path_for("company_people", company_id=company.id),
+                 "two-factor": request.path_for("two_factor"),
+                 "module": request.path_for("company_modules", company_id=company.id)}
         found.append(DashboardCard(_("Next steps"), order=0,
                                    template="mypages:templates/_next_steps.jinja2",
-                                   values={"steps": steps}))
+                                   values={"done": done, "hrefs": hrefs}))
     if trials:
         found.append(DashboardCard(_("Free trials"), order=1,
                                    template="mypages:templates/_trials.jinja2",
