@@ -36,7 +36,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, TypeVar
 
 from pyramid.registry import Registry
-from pyramid_services import find_service_factory
+from pyramid_services import IServiceRegistry, find_service_factory
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -154,6 +154,10 @@ def registry_of(where) -> Registry:
     return where if isinstance(where, Registry) else where.registry
 
 
+#: the services found so far in a registry, with the generation of its factories
+_FOUND_KEY = "services.found"
+
+
 class _Holder:
     """What pyramid_services looks services up on: something with a ``registry``."""
 
@@ -162,8 +166,19 @@ class _Holder:
 
 
 def find(where, key: type[T]) -> T:
-    """The service registered under ``key``, found without a request."""
-    return find_service_factory(_Holder(registry_of(where)), key)(None, None)
+    """The service registered under ``key``, found without a request.
+
+    Kept per registry until a service is registered again: the factories' adapter registry
+    counts its changes (``_generation``), so a service replaced later is found at once."""
+    registry = registry_of(where)
+    factories = registry.getUtility(IServiceRegistry)._factories
+    found = registry.get(_FOUND_KEY)
+    if found is None or found[0] != factories._generation:
+        found = registry[_FOUND_KEY] = (factories._generation, {})
+    services = found[1]
+    if key not in services:
+        services[key] = find_service_factory(_Holder(registry), key)(None, None)
+    return services[key]
 
 
 def settings_of(where):
