@@ -1,6 +1,7 @@
 """The dashboard's first cards for a company's admins: the next steps of a new company
-(invite people, turn on two-factor authentication, try a module), until each is done, and
-the free trials running, with the days left and a way to buy.
+(invite people, turn on two-factor authentication, try a module), until each is done, the
+free trials running, with the days left and a way to buy, and the company's security at a
+glance (what its sign-in policy requires, and how many of its people have a second factor).
 
 What they need is read in the dashboard's one SELECT (mypages.policy.context), as the
 dashboard route's own columns, and for admins only: a member's dashboard reads none of it.
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from mypages.accounts.methods import has_second_factor, login_methods
+from mypages.accounts.models import TotpCredential
 from mypages.companies import PAGE_COMPANY_ID, for_admins
 from mypages.companies.models import Invitation, Membership
 from mypages.contract import DashboardCard
@@ -39,6 +41,14 @@ STARTING_OUT = (
     for_admins(select(json_rows(ModuleActivation.module_key, ModuleActivation.state,
                                 ModuleActivation.trial_ends_at))
                .where(ModuleActivation.company_id == PAGE_COMPANY_ID), "start_modules"),
+    # the security card: the people who can sign in, and those of them with an authenticator
+    for_admins(select(func.count()).select_from(_member)
+               .where(_member.company_id == PAGE_COMPANY_ID, _member.disabled_at.is_(None)),
+               "security_people"),
+    for_admins(select(func.count()).select_from(_member)
+               .join(TotpCredential, TotpCredential.user_id == _member.user_id)
+               .where(_member.company_id == PAGE_COMPANY_ID, _member.disabled_at.is_(None),
+                      TotpCredential.confirmed_at.is_not(None)), "security_two_factor"),
 )
 
 
@@ -80,6 +90,13 @@ def cards(request, company) -> list[DashboardCard]:
         found.append(DashboardCard(_("Free trials"), order=1,
                                    template="mypages:templates/_trials.jinja2",
                                    values={"trials": trials}))
+    policy = request.context.policy
+    found.append(DashboardCard(
+        _("Security"), order=2, template="mypages:templates/_security_status.jinja2",
+        values={"require_mfa": policy.require_mfa, "sso_only": not policy.password_allowed,
+                "people": values["security_people"],
+                "two_factor": values["security_two_factor"],
+                "href": request.path_for("company_security", company_id=company.id)}))
     return found
 
 

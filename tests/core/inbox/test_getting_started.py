@@ -72,3 +72,37 @@ def test_the_dashboard_counts_down_the_days_of_each_trial(new_company, signed_in
             "li", attrs={"data-module": "notes"})
         assert shown in trial.text
         assert trial.find("a")["href"] == f"/c/{company.id}/settings/modules/notes/buy"
+
+
+def security(page) -> dict[str, str]:
+    card = page.html.find(id="security-status")
+    if card is None:
+        return {}
+    facts = dict(zip((dt_.text for dt_ in card("dt")), (dd.text for dd in card("dd"))))
+    facts["count"] = card.find_next("p").text
+    return facts
+
+
+def test_the_admin_sees_the_companys_security_at_a_glance(new_company, factory, signed_in,
+                                                          dbsession):
+    company, admin = new_company
+    browser = signed_in(admin)
+    assert security(browser.get(f"/c/{company.id}/")) == {
+        "Two-factor authentication": "Not required", "Single Sign On": "Not required",
+        "count": "0 of 1 person has an authenticator app."}
+
+    enrol_two_factor(browser)
+    factory.user(company=company)
+    factory.policy(company, require_mfa=True)
+    page = browser.get(f"/c/{company.id}/")
+    assert security(page) == {
+        "Two-factor authentication": "Required of everyone", "Single Sign On": "Not required",
+        "count": "1 of 2 people have an authenticator app."}
+    assert page.html.find(id="security-status").find_next("a")["href"] == \
+        f"/c/{company.id}/settings/security"
+
+
+def test_members_do_not_see_the_security_card(new_company, factory, signed_in):
+    company, _admin = new_company
+    member = factory.user(company=company, locale="en")
+    assert signed_in(member).get(f"/c/{company.id}/").html.find(id="security-status") is None
