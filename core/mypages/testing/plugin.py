@@ -16,11 +16,12 @@ from dataclasses import dataclass
 import pytest
 import transaction
 from pyramid.scripting import prepare
-from sqlalchemy import inspect as sa_inspect, text
+from sqlalchemy import inspect as sa_inspect, select, text
 from sqlalchemy.orm import sessionmaker
 
 from mypages import main
-from mypages.contract import CompanyInfo, UserInfo
+from mypages.audit.models import AuditEvent
+from mypages.contract import AuditEventInfo, CompanyInfo, UserInfo
 from mypages.db import Base, session_in_transaction
 from mypages.db.migrate import migration_sources, upgrade_all
 from mypages.modules.models import ModuleActivation, ModuleState
@@ -311,6 +312,20 @@ def mypages_cli(app):
     under test (``.json(...)`` parses ``--json`` output; ``.on(other_app)`` runs it on
     another application); see mypages.testing.cli."""
     return OperatorCli(app=app)
+
+
+def audit_events(dbsession, action: str | None = None) -> list[AuditEventInfo]:
+    """The events of the audit trail in the order they were written (``action``'s only, if
+    given), as the records a plugin's audit rules see: what a test checks was recorded."""
+    query = select(AuditEvent).order_by(AuditEvent.id)
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    return [AuditEventInfo.of(event) for event in dbsession.scalars(query)]
+
+
+def audit_actions(dbsession) -> list[str]:
+    """The actions of the audit trail's events, in the order they were written."""
+    return [event.action for event in audit_events(dbsession)]
 
 
 @contextmanager

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select, text
 
 from mypages.accounts.models import UserSession
-from mypages.db import utcnow
 from mypages.testing.plugin import build_app
+from mypages.toolkit import utcnow
 from mypages_bankid import identities
 from mypages_bankid.dev import DEMO_PERSONAL_NUMBER
 

@@ -9,11 +9,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from mypages.audit.models import AuditEvent
-from mypages.db import utcnow
-from mypages.services import Mailer
-from mypages.testing.plugin import enrol_two_factor, sign_in
-from mypages.toolkit import JobContext
+from mypages.testing.plugin import audit_events, enrol_two_factor, sign_in
+from mypages.toolkit import JobContext, Mailer, utcnow
 from mypages_bankid import identities
 from mypages_bankid.certificates import warn_of_expiry
 from mypages_bankid.client import RpConfig
@@ -45,7 +42,7 @@ def operator_web(bankid_app, browser, factory):
 
 def trail(dbsession):
     dbsession.expire_all()
-    return list(dbsession.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+    return audit_events(dbsession)
 
 
 def test_an_operator_identifies_a_caller_with_phone_auth(

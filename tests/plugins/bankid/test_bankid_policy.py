@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import select, text
 
 from mypages.accounts.models import UserSession
-from mypages.audit.models import AuditEvent
-from mypages.db import utcnow
-from mypages.testing.plugin import enrol_two_factor, sign_in
+from mypages.toolkit import utcnow
+from mypages.testing.plugin import audit_actions, audit_events, enrol_two_factor, sign_in
 from mypages_bankid import identities
 from mypages_bankid.fake import Outcome
 
@@ -47,7 +46,7 @@ def sign_in_with_bankid(web, fake, next_url=""):
 
 def actions(dbsession):
     dbsession.expire_all()
-    return list(dbsession.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    return audit_actions(dbsession)
 
 
 def test_the_plugin_offers_the_module_and_the_method(bankid_app):
@@ -200,7 +199,7 @@ def test_an_admin_preregisters_a_member_masked_and_audited_without_the_number(
     assert "19900101-****" in row.text and PNR not in page.text
     assert "Waiting for the first BankID sign-in" in row.text
     assert not identities.has_bankid(dbsession, member.id)
-    [event] = [e for e in dbsession.scalars(select(AuditEvent)) if e.action == "bankid.registered"]
+    [event] = audit_events(dbsession, "bankid.registered")
     assert PNR not in json.dumps(event.details) and event.target == member.email
     # someone outside the company cannot be given a number
     web.post(f"/c/{company.id}/settings/bankid", {"csrf_token": csrf(page),

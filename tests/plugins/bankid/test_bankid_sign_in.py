@@ -9,8 +9,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from mypages.testing.plugin import audit_events, audit_actions
 from mypages.accounts.models import User, UserSession
-from mypages.audit.models import AuditEvent
 from mypages_bankid import identities
 from mypages_bankid.fake import Outcome
 from mypages_bankid.models import Order
@@ -54,7 +54,7 @@ def collects(fake):
 
 def actions(dbsession):
     dbsession.expire_all()
-    return list(dbsession.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    return audit_actions(dbsession)
 
 
 def test_a_person_signs_in_with_the_qr_code_on_another_device(
@@ -97,7 +97,7 @@ def test_a_person_signs_in_with_the_qr_code_on_another_device(
         "account.signed_in")
     # the personal number is nowhere in the trail, nor the QR secret in any answer
     details = " ".join(json.dumps(e.details or {}) + (e.target or "") for e in
-                       dbsession.scalars(select(AuditEvent)))
+                       audit_events(dbsession))
     assert PNR not in details
     # the order was this browser's before the sign-in, whose new session knows it no more
     web.post(f"/bankid/order/{order.id}/finish", {"csrf_token": _csrf(web.get("/account"))},

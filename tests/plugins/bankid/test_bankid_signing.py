@@ -12,13 +12,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from mypages.audit.models import AuditEvent
 from mypages.companies.models import Company
-from mypages.db import utcnow
 from mypages.modules.models import ModuleActivation, ModuleState, Order
 from mypages.testing.cli import OperatorCli
-from mypages.testing.plugin import sign_in
-from mypages.toolkit import find_signature
+from mypages.testing.plugin import audit_actions, audit_events, sign_in
+from mypages.toolkit import find_signature, utcnow
 from mypages_bankid import identities
 from mypages_bankid.fake import Outcome
 from mypages_bankid.fake.evidence import ocsp_response
@@ -50,7 +48,7 @@ def csrf(page) -> str:
 
 def actions(dbsession):
     dbsession.expire_all()
-    return list(dbsession.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    return audit_actions(dbsession)
 
 
 @pytest.fixture
@@ -127,7 +125,7 @@ def test_a_company_that_requires_it_confirms_a_purchase_by_signing_with_bankid(
     assert PNR in row.completion and PNR not in json.dumps(row.signature or "")
     trail = actions(dbsession)
     assert trail.index("bankid.signed") < trail.index("billing.purchase_signed")
-    details = " ".join(json.dumps(e.details or {}) for e in dbsession.scalars(select(AuditEvent)))
+    details = " ".join(json.dumps(e.details or {}) for e in audit_events(dbsession))
     assert PNR not in details
 
     # verified for real: the XML signature and the OCSP response

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from mypages.demo import DemoContext
 from mypages.testing.plugin import work_as
+from mypages.toolkit import DemoContext
 from mypages_ocr import mypages_demo
 from mypages_ocr.models import Document, Field
 

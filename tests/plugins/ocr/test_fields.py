@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from mypages.audit.models import AuditEvent
+from mypages.testing.plugin import audit_events
 from mypages_ocr.engines import Reading, Source
 from mypages_ocr.engines.tesseract import TesseractEngine, read_image
 from mypages_ocr.fields import extract_fields
@@ -118,8 +118,7 @@ def test_a_correction_is_kept_audited_and_wins_over_a_new_reading(
     assert fields["invoice_number"].value == "2024117"  # the rest read again
     shown = testapp.get(f"{member.base}/{read.id}").html.find("tr", attrs={"data-field": "total"})
     assert shown.find("input", attrs={"name": "value"})["value"] == "12405.00"
-    events = dbsession.scalars(select(AuditEvent).where(
-        AuditEvent.action == "ocr.field_corrected")).all()
+    events = audit_events(dbsession, "ocr.field_corrected")
     assert len(events) == 1
 
 

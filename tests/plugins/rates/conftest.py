@@ -13,10 +13,9 @@ import math
 import pytest
 
 from mypages.jobs import Worker
-from mypages.services import Clock
 from mypages.testing.saml import WsgiServer
 from mypages.testing.services import SettableClock
-from mypages.toolkit import outbound_client
+from mypages.toolkit import Clock, outbound_client
 from mypages_rates.config import rates_config, sources
 from mypages_rates.fakes import FakeFeeds
 from mypages_rates.models import Follow

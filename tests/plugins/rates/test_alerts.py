@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from mypages.services import Mailer
 from mypages.testing.services import RecordingMailer
+from mypages.toolkit import Mailer
 from mypages_rates.models import Alert, Notice
 
 
