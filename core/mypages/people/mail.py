@@ -4,16 +4,22 @@ language, else their company's default, else the platform's.
 ``where`` is anything with a ``dbsession`` and a ``registry``: a request, a job's
 :class:`~mypages.contract.JobContext`, an :class:`~mypages.events.EventContext` or a
 :class:`~mypages.work.Work`. The mail goes out with the application's
-:class:`~mypages.services.Mailer` at once, and raises if it cannot: from a job, the job is
-tried again. Queue a job to send from a request, so a page never waits for the mail server.
+:class:`~mypages.services.Mailer` at once, and raises if it cannot. From a queued job, a send
+that fails to one person does not make the job mail everyone again: the job is queued again
+for that person alone (its payload's ``mail_to``), after a pause that doubles each time, and
+only after :data:`MAIL_TRIES` tries does the error fail the job. Queue a job to send from a
+request, so a page never waits for the mail server.
 """
 from __future__ import annotations
+
+import datetime as dt
+import logging
 
 from sqlalchemy import select
 
 from mypages.accounts.models import User
 from mypages.companies.models import Company
-from mypages.contract import CompanyInfo, UserInfo
+from mypages.contract import CompanyInfo, JobContext, UserInfo
 from mypages.notifications.compose import compose, reader_locale
 from mypages.people.members import company_admins
 from mypages.services import mailer
@@ -24,6 +30,43 @@ def _company(where, company_id: int | None) -> CompanyInfo | None:
         return getattr(where, "company", None)
     company = where.dbsession.get(Company, company_id)
     return CompanyInfo.of(company) if company is not None else None
+
+
+log = logging.getLogger(__name__)
+
+#: a queued job's payload keys: the people a run queued again mails (no one else), and how
+#: many sends to them have failed
+MAIL_TO = "mail_to"
+MAIL_FAILED = "mail_failed"
+#: tries of a send to one person before its error fails the job
+MAIL_TRIES = 5
+
+
+def _wanted(where, user_id: int) -> bool:
+    """Whether this run mails ``user_id``: a job queued again for some people mails them only."""
+    payload = where.payload if isinstance(where, JobContext) else {}
+    return MAIL_TO not in payload or user_id in payload[MAIL_TO]
+
+
+def _deliver(where, recipient: UserInfo, company: CompanyInfo | None, subject, body,
+             template: str | None, values: dict | None) -> bool:
+    """:func:`_send`; from a queued job, a failed send is queued again (False)."""
+    try:
+        _send(where, recipient, company, subject, body, template, values)
+        return True
+    except Exception as error:
+        queued = isinstance(where, JobContext) and where.key
+        failed = (where.payload.get(MAIL_FAILED, 0) + 1) if queued else MAIL_TRIES
+        if failed >= MAIL_TRIES:
+            raise
+        # the class of the error only: a mail server's answer may quote the address
+        log.warning("e-mail to user %s from job %s failed (%s); queued again, try %s of %s",
+                    recipient.id, where.name, type(error).__name__, failed + 1, MAIL_TRIES)
+        where.enqueue(where.name, {**where.payload, MAIL_TO: [recipient.id],
+                                   MAIL_FAILED: failed},
+                      dedupe_key=f"mail:{where.key}:{recipient.id}",
+                      run_after=where.now + dt.timedelta(minutes=2 ** failed))
+        return False
 
 
 def _send(where, recipient: UserInfo, company: CompanyInfo | None, subject, body,
@@ -43,8 +86,9 @@ def _send(where, recipient: UserInfo, company: CompanyInfo | None, subject, body
 
 def mail_user(where, user_id: int, subject=None, body=None, *, template: str | None = None,
               values: dict | None = None, company_id: int | None = None) -> bool:
-    """E-mail the person ``user_id`` in their language; ``False`` (nothing sent) when there
-    is no such active account.
+    """E-mail the person ``user_id`` in their language; ``False`` (nothing sent now) when
+    there is no such active account, or when a queued job's send failed and was queued
+    again.
 
     Give ``subject`` and ``body`` as translation strings of your domain, whose ``${name}``
     placeholders ``values`` fill in (dates, :class:`~decimal.Decimal` numbers and
@@ -55,8 +99,10 @@ def mail_user(where, user_id: int, subject=None, body=None, *, template: str | N
     user = where.dbsession.get(User, user_id)
     if user is None or not user.is_active:
         return False
-    _send(where, UserInfo.of(user), _company(where, company_id), subject, body, template, values)
-    return True
+    if not _wanted(where, user_id):
+        return False
+    return _deliver(where, UserInfo.of(user), _company(where, company_id), subject, body,
+                    template, values)
 
 
 def mail_company_admins(where, company_id: int, subject=None, body=None, *,
@@ -70,9 +116,8 @@ def mail_company_admins(where, company_id: int, subject=None, body=None, *,
         return 0
     sent = 0
     for admin in company_admins(where.dbsession, company_id):
-        if admin.id != skip_user_id:
-            _send(where, admin, company, subject, body, template, values)
-            sent += 1
+        if admin.id != skip_user_id and _wanted(where, admin.id):
+            sent += _deliver(where, admin, company, subject, body, template, values)
     return sent
 
 
@@ -85,6 +130,6 @@ def mail_operators(where, subject=None, body=None, *, template: str | None = Non
         User.is_operator.is_(True), User.is_active.is_(True)).order_by(User.id))
     sent = 0
     for operator in operators:
-        _send(where, UserInfo.of(operator), None, subject, body, template, values)
-        sent += 1
+        if _wanted(where, operator.id):
+            sent += _deliver(where, UserInfo.of(operator), None, subject, body, template, values)
     return sent

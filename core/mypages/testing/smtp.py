@@ -25,10 +25,20 @@ def _free_port() -> int:
 
 
 class _Collector:
-    """aiosmtpd handler: keeps every delivered message, parsed."""
+    """aiosmtpd handler: keeps every delivered message, parsed; refuses the recipients the
+    test said to (:meth:`SmtpServer.refuse`)."""
 
     def __init__(self, server: "SmtpServer"):
         self.server = server
+
+    async def handle_RCPT(self, _server, session, envelope, address, rcpt_options):
+        with self.server._lock:
+            left = self.server.refusals.get(address.lower(), 0)
+            if left:
+                self.server.refusals[address.lower()] = left - 1
+                return "550 5.2.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, _server, session, envelope):
         message = email.message_from_bytes(envelope.original_content or envelope.content,
@@ -47,6 +57,7 @@ class SmtpServer:
         self.port: int | None = None
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []  # (MAIL FROM, RCPT TO) of each message
+        self.refusals: dict[str, int] = {}  # address -> how many more times it is refused
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 
@@ -79,6 +90,13 @@ class SmtpServer:
         with self._lock:
             self.messages.clear()
             self.envelopes.clear()
+            self.refusals.clear()
+
+    def refuse(self, address: str, times: int = 1) -> None:
+        """Refuse ``address`` at RCPT TO (550) the next ``times`` times, as a mail server
+        with that mailbox unavailable does."""
+        with self._lock:
+            self.refusals[address.lower()] = times
 
     def to(self, address: str) -> list[EmailMessage]:
         """The messages delivered to ``address``."""

@@ -6,10 +6,12 @@ from decimal import Decimal
 
 import pytest
 from pyramid.request import Request
+from sqlalchemy import select
 from pyramid.scripting import prepare
 
 from mypages.contract import QueuedJobType
 from mypages.jobs import Worker
+from mypages.jobs.models import QueuedJob
 from mypages.services import job_queue
 from mypages.testing.smtp import body_of
 from mypages.toolkit import (Price, TranslationStringFactory, mail_company_admins, mail_operators,
@@ -165,3 +167,61 @@ def test_the_operators_get_the_mail_each_in_their_own_language(factory, smtp_ser
     assert sorted(rcpt for _from, (rcpt,) in smtp_server.envelopes) == [
         "ops-en@example.se", "ops-sv@example.se"]
     assert smtp_server.to("ops-sv@example.se")[0]["Subject"] == "Anteckningar"
+
+
+def test_a_refused_admin_is_mailed_again_alone_and_nobody_twice(admins, smtp_server, mail_app,
+                                                              clock):
+    """A send that fails to one admin queues the job again for that admin only: the others
+    are not mailed a second time, and the refused one gets it once the server takes it."""
+    company, _people = admins
+    queued = mail_app.registry["jobs"].queued
+
+    def remind(job):
+        mail_company_admins(job, company.id, notes_("Notes"), notes_("Notes"))
+
+    queued["test.mail"] = QueuedJobType("test.mail", remind, max_attempts=1)
+    try:
+        smtp_server.refuse("bob@example.se", times=2)
+        with mail_app.registry["db.session_factory"].begin() as dbsession:
+            job_queue(mail_app).enqueue(dbsession, "test.mail")
+        worker = Worker(mail_app.registry)
+        assert worker.run_queued() == 1
+        assert sorted(rcpt for _from, (rcpt,) in smtp_server.envelopes) == [
+            "anna@example.se", "dan@example.se"]
+        assert worker.run_queued() == 0  # queued again, after a pause
+
+        clock.shift(minutes=2)
+        assert worker.run_queued() == 1  # refused again: queued once more
+        clock.shift(minutes=4)
+        assert worker.run_queued() == 1
+    finally:
+        queued.pop("test.mail", None)
+    assert sorted(rcpt for _from, (rcpt,) in smtp_server.envelopes) == [
+        "anna@example.se", "bob@example.se", "dan@example.se"]
+
+
+def test_a_mailbox_refused_every_time_fails_the_job_in_the_end(admins, smtp_server, mail_app,
+                                                               clock):
+    company, people = admins
+    queued = mail_app.registry["jobs"].queued
+    queued["test.mail"] = QueuedJobType(
+        "test.mail", lambda job: mail_company_admins(job, company.id, notes_("Notes"),
+                                                     notes_("Notes")), max_attempts=1)
+    try:
+        smtp_server.refuse("bob@example.se", times=100)
+        with mail_app.registry["db.session_factory"].begin() as dbsession:
+            job_queue(mail_app).enqueue(dbsession, "test.mail")
+        worker = Worker(mail_app.registry)
+        ran = [worker.run_queued()]
+        for pause in (2, 4, 8, 16):
+            clock.shift(minutes=pause)
+            ran.append(worker.run_queued())
+    finally:
+        queued.pop("test.mail", None)
+    assert ran == [1, 1, 1, 1, 1]
+    # the others once each, bob never; the fifth refusal failed the job for an operator to see
+    assert sorted(rcpt for _from, (rcpt,) in smtp_server.envelopes) == [
+        "anna@example.se", "dan@example.se"]
+    with mail_app.registry["db.session_factory"]() as dbsession:
+        last = dbsession.scalars(select(QueuedJob).order_by(QueuedJob.id.desc())).first()
+    assert last.payload["mail_to"] == [people[1].id] and last.last_error is not None
