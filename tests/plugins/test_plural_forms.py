@@ -25,50 +25,42 @@ def localizer(language: str) -> PluralLocalizer:
     return PluralLocalizer(made.locale_name, made.translations)
 
 
+def notes(n):
+    return notes_ngettext("${num} note", "${num} notes", n)
+
+
+def documents(n):
+    return ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n)
+
+
+def pages(n):
+    return ocr_ngettext("The document has ${num} page; at most ${max} can be read.",
+                        "The document has ${num} pages; at most ${max} can be read.", n,
+                        {"max": 1})
+
+
+def alerts(n):
+    return rates_ngettext("You can have at most ${num} alert.",
+                          "You can have at most ${num} alerts.", n)
+
+
 @pytest.mark.parametrize("make, language, n, shown", [
-    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "sv", 1, "1 anteckning"),
-    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "sv", 2, "2 anteckningar"),
-    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "en", 1, "1 note"),
-    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "en", 2, "2 notes"),
-    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "lt", 21, "21 užrašas"),
-    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "lt", 5, "5 užrašai"),
-    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "lt", 10, "10 užrašų"),
-    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "lv", 1, "1 piezīme"),
-    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "lv", 5, "5 piezīmes"),
-    (lambda n: notes_ngettext("${num} note", "${num} notes", n), "lv", 0, "0 piezīmju"),
-    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
-     "sv", 1, "1 dokument uppladdat"),
-    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
-     "sv", 2, "2 dokument uppladdade"),
-    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
-     "en", 1, "1 document uploaded"),
-    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
-     "en", 2, "2 documents uploaded"),
-    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
-     "lt", 1, "Įkeltas 1 dokumentas"),
-    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
-     "lt", 5, "Įkelti 5 dokumentai"),
-    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
-     "lt", 12, "Įkelta 12 dokumentų"),
+    (notes, "sv", 1, "1 anteckning"), (notes, "sv", 2, "2 anteckningar"),
+    (notes, "en", 1, "1 note"), (notes, "en", 2, "2 notes"),
+    (notes, "lt", 21, "21 užrašas"), (notes, "lt", 5, "5 užrašai"), (notes, "lt", 10, "10 užrašų"),
+    (notes, "lv", 1, "1 piezīme"), (notes, "lv", 5, "5 piezīmes"), (notes, "lv", 0, "0 piezīmju"),
+    (documents, "sv", 1, "1 dokument uppladdat"), (documents, "sv", 2, "2 dokument uppladdade"),
+    (documents, "en", 1, "1 document uploaded"), (documents, "en", 2, "2 documents uploaded"),
+    (documents, "lt", 1, "Įkeltas 1 dokumentas"), (documents, "lt", 5, "Įkelti 5 dokumentai"),
+    (documents, "lt", 12, "Įkelta 12 dokumentų"),
     # this catalog's Latvian forms are CLDR's: zero (0, 10-20, 30, ...), one, other
-    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
-     "lv", 21, "Augšupielādēts 21 dokuments"),
-    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
-     "lv", 5, "Augšupielādēti 5 dokumenti"),
-    (lambda n: ocr_ngettext("${num} document uploaded", "${num} documents uploaded", n),
-     "lv", 10, "Augšupielādēti 10 dokumentu"),
-    (lambda n: ocr_ngettext("The document has ${num} page; at most ${max} can be read.",
-                            "The document has ${num} pages; at most ${max} can be read.", n,
-                            {"max": 1}), "sv", 2, "Dokumentet har 2 sidor; högst 1 kan läsas."),
-    (lambda n: rates_ngettext("You can have at most ${num} alert.",
-                              "You can have at most ${num} alerts.", n), "en", 1,
-     "You can have at most 1 alert."),
-    (lambda n: rates_ngettext("You can have at most ${num} alert.",
-                              "You can have at most ${num} alerts.", n), "en", 20,
-     "You can have at most 20 alerts."),
-    (lambda n: rates_ngettext("You can have at most ${num} alert.",
-                              "You can have at most ${num} alerts.", n), "lt", 5,
-     "Galite turėti ne daugiau kaip 5 įspėjimus."),
+    (documents, "lv", 21, "Augšupielādēts 21 dokuments"),
+    (documents, "lv", 5, "Augšupielādēti 5 dokumenti"),
+    (documents, "lv", 10, "Augšupielādēti 10 dokumentu"),
+    (pages, "sv", 2, "Dokumentet har 2 sidor; högst 1 kan läsas."),
+    (alerts, "en", 1, "You can have at most 1 alert."),
+    (alerts, "en", 20, "You can have at most 20 alerts."),
+    (alerts, "lt", 5, "Galite turėti ne daugiau kaip 5 įspėjimus."),
 ])
 def test_a_count_in_python_takes_the_readers_plural_form(make, language, n, shown):
     assert localizer(language).translate(make(n)) == shown

@@ -53,6 +53,16 @@ class PluralStringFactory:
 ngettext = PluralStringFactory("mypages")
 
 
+def with_mapping(message: TranslationString, mapping: dict) -> TranslationString:
+    """``message`` with other ``${name}`` values (written for a reader, say); a count stays
+    a count."""
+    if isinstance(message, Plural):
+        return Plural(str(message), message.plural, message.n, domain=message.domain,
+                      mapping=mapping)
+    return TranslationString(message, domain=message.domain, default=message.default,
+                             mapping=mapping, context=message.context)
+
+
 class PluralLocalizer(Localizer):
     """A localizer whose ``translate`` also takes a :class:`Plural`, in the form its count
     asks for: a count reaches the reader the same way in a page, an e-mail, a notification,
@@ -240,7 +250,7 @@ def translate(request, value) -> str:
     process for each message, only the ``${name}`` values are filled in every time."""
     if value is None:
         return ""
-    if isinstance(value, Plural):
+    if isinstance(value, Plural):  # its form depends on the count: not kept
         return request.localizer.pluralize(str(value), value.plural, value.n,
                                            domain=value.domain, mapping=value.mapping)
     if not isinstance(value, TranslationString):

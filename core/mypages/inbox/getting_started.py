@@ -63,9 +63,9 @@ class Trial:
 
 def cards(request, company) -> list[DashboardCard]:
     values = request.context.page_values
-    tried = values.get("start_modules") or ()
     if not request.has_permission("company.admin") or values.get("start_not_alone") is None:
         return []
+    tried = values["start_modules"] or ()
     protected = has_second_factor(request.user_session.amr, login_methods(request.registry),
                                   request.entitled_modules)
     done = {key for key, finished in (("invite", values["start_not_alone"]),

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from pyramid.i18n import TranslationString
 
-from mypages.i18n import Formats, Plural, localizer_for, portal_timezone
+from mypages.i18n import Formats, Plural, localizer_for, portal_timezone, with_mapping
 from mypages.notifications.compose import shown
 
 
@@ -55,7 +55,9 @@ def record(text, values: dict | None = None) -> dict:
     return stored
 
 
-def _made(stored: dict, mapping: dict) -> TranslationString:
+def message(stored: dict) -> TranslationString:
+    """The translation string :func:`record` stored, its values as they were given."""
+    mapping = {name: _unvalue(value) for name, value in (stored.get("mapping") or {}).items()}
     if "plural" in stored:
         return Plural(stored["msgid"], stored["plural"], stored["n"],
                       domain=stored.get("domain"), mapping=mapping)
@@ -63,17 +65,11 @@ def _made(stored: dict, mapping: dict) -> TranslationString:
                              default=stored.get("default"), mapping=mapping)
 
 
-def message(stored: dict) -> TranslationString:
-    """The translation string :func:`record` stored, its values as they were given."""
-    return _made(stored, {name: _unvalue(value)
-                          for name, value in (stored.get("mapping") or {}).items()})
-
-
 def render(stored: dict, localizer, formats: Formats) -> str:
     """What :func:`record` stored, in the language of ``localizer`` and ``formats``."""
-    return localizer.translate(_made(stored, {
-        name: shown(_unvalue(value), formats, localizer)
-        for name, value in (stored.get("mapping") or {}).items()}))
+    text = message(stored)
+    return localizer.translate(with_mapping(text, {
+        name: shown(value, formats, localizer) for name, value in (text.mapping or {}).items()}))
 
 
 def render_for(registry, locale: str, stored: dict) -> str:

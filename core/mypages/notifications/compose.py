@@ -8,8 +8,8 @@ from decimal import Decimal
 from pyramid.i18n import TranslationString
 
 from mypages.contract import Price
-from mypages.i18n import (DEFAULT_LOCALE, Formats, Plural, localizer_for, portal_timezone,
-                          supported)
+from mypages.i18n import (DEFAULT_LOCALE, Formats, localizer_for, portal_timezone, supported,
+                          with_mapping)
 from mypages.i18n.templates import mail_templates
 
 
@@ -70,10 +70,6 @@ def compose(registry, locale: str, *, subject=None, body=None, template: str | N
             message = TranslationString(message)
         mapping = {name: shown(value, formats, localizer)
                    for name, value in {**(message.mapping or {}), **values}.items()}
-        if isinstance(message, Plural):
-            return localizer.translate(Plural(str(message), message.plural, message.n,
-                                              domain=message.domain, mapping=mapping))
-        return localizer.translate(TranslationString(message, domain=message.domain,
-                                                     mapping=mapping))
+        return localizer.translate(with_mapping(message, mapping))
 
     return " ".join(translated(subject).split()), translated(body)

@@ -55,8 +55,9 @@ def _deliver(where, recipient: UserInfo, company: CompanyInfo | None, subject, b
         _send(where, recipient, company, subject, body, template, values)
         return True
     except Exception as error:
-        queued = isinstance(where, JobContext) and where.key
-        failed = (where.payload.get(MAIL_FAILED, 0) + 1) if queued else MAIL_TRIES
+        if not (isinstance(where, JobContext) and where.key):  # not a queued job's
+            raise
+        failed = where.payload.get(MAIL_FAILED, 0) + 1
         if failed >= MAIL_TRIES:
             raise
         # the class of the error only: a mail server's answer may quote the address

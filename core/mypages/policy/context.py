@@ -89,20 +89,24 @@ COMPANY_PAGE = (
 
 #: the company page's statement for a route without columns of its own, and its columns
 PLAIN_COMPANY_PAGE = (COMPANY_PAGE, ())
+#: the registry's {route name: (statement, its own columns)}, built once at start-up
+COMPANY_PAGES = "context.company_pages"
+
+
+def _build_company_pages(registry) -> None:
+    """COMPANY_PAGE with each route's own columns (mypages.companies.add_company_page_columns),
+    once every plugin has added its own."""
+    registry[COMPANY_PAGES] = {
+        route: (COMPANY_PAGE.add_columns(*columns), tuple(columns))
+        for route, columns in registry.get(PAGE_COLUMNS, {}).items()}
 
 
 def _company_page_of(request) -> tuple:
-    """The statement of the matched route's company page, with the route's own columns
-    (mypages.companies.add_company_page_columns) and those columns; built once per route."""
+    """The statement of the matched route's company page and the route's own columns."""
     route = request.matched_route
-    extra = request.registry.get(PAGE_COLUMNS, {})
-    if route is None or route.name not in extra:
+    if route is None:
         return PLAIN_COMPANY_PAGE
-    built = request.registry.setdefault("context.company_pages", {})
-    if route.name not in built:
-        columns = tuple(extra[route.name])
-        built[route.name] = (COMPANY_PAGE.add_columns(*columns), columns)
-    return built[route.name]
+    return request.registry[COMPANY_PAGES].get(route.name, PLAIN_COMPANY_PAGE)
 
 
 class RequestContext:
@@ -214,3 +218,4 @@ def includeme(config):
     config.add_request_method(property(_user_session), "user_session", property=True)
     config.add_tween("mypages.policy.context.session_upkeep_tween_factory",
                      over="pyramid_tm.tm_tween_factory")
+    config.on_plugins_ready(_build_company_pages)

@@ -33,9 +33,9 @@ def add_note(request):
     text = request.POST.get("text", "").strip()
     if not text or len(text) > MAX_LENGTH:
         request.response.status = 400
-        return notes_page(request, request.translate(ngettext(
+        return notes_page(request, ngettext(
             "Write a note of 1 to ${num} character.", "Write a note of 1 to ${num} characters.",
-            MAX_LENGTH)), text)
+            MAX_LENGTH), text)
     request.dbsession.add(Note(company_id=request.company.id, author_id=request.user.id, text=text))
     request.audit("notes.note_added", target="note")
     return HTTPSeeOther(request.route_url("notes", company_id=request.company.id))

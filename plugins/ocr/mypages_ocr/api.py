@@ -186,7 +186,7 @@ def upload_document(call):
                                   call.localizer.locale_name)
     except FileRefused as refused:
         raise ApiProblem("file-too-large" if refused.too_large else "document-refused",
-                         refused.text(call.localizer), status=413 if refused.too_large else 400,
+                         refused.message, status=413 if refused.too_large else 400,
                          title=REFUSED) from None
     work = call.work()
     creator = call.token.created_by

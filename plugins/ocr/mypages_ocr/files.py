@@ -30,17 +30,13 @@ _UNSAFE_NAME = re.compile(r"[^\w.\- ]+")
 
 
 class FileRefused(ValueError):
-    """The file cannot be taken: ``message`` (a translation string, or a :class:`Plural` for
-    a count) says why, to the person who sent it."""
+    """The file cannot be taken: ``message`` (a translation string, a ``Plural`` for a count)
+    says why, to the person who sent it."""
 
     def __init__(self, message, too_large: bool = False):
         super().__init__(message)
         self.message = message
         self.too_large = too_large
-
-    def text(self, localizer) -> str:
-        """The message in ``localizer``'s language."""
-        return localizer.translate(self.message)
 
 
 @dataclass(frozen=True)

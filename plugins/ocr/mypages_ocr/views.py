@@ -82,7 +82,7 @@ def upload(request):
                                   request.locale_name)
     except FileRefused as refused:
         request.response.status = 400
-        return list_page(request, refused.text(request.localizer), kind)
+        return list_page(request, refused.message, kind)
     document = add_document(request.dbsession, request.company.id, request.user.id,
                             upload.filename, kind, data, facts, utcnow())
     blob_store(request, request.company).put(document.blob_key, data, facts.content_type)

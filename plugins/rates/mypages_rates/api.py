@@ -103,7 +103,7 @@ def list_series(call) -> list[dict]:
     rows = [row for row in followed_rows(call.dbsession, call.company.id)
             if call.page.after is None or row.id > call.page.after]
     rows.sort(key=lambda row: row.id)
-    items = with_changes(call.dbsession, shown(call.request, rows[:call.page.fetch]))
+    items = with_changes(lambda: call.dbsession, shown(call.request, rows[:call.page.fetch]))
     return [{"id": item.id, "source": item.row.source, "code": item.row.code,
              "title": call.translate(item.title), "kind": item.row.kind,
              "precision": item.precision, "base": item.row.base, "quote": item.row.quote,

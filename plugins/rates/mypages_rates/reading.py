@@ -60,7 +60,7 @@ def specs(where) -> dict[tuple[str, str], tuple[SeriesSpec, object]]:
             for source in sources(where).values() for spec in source.series()}
 
 
-def shown(where, rows: list[Series]) -> list[Shown]:
+def shown(where, rows: list) -> list[Shown]:
     known = specs(where)
     found = []
     for row in rows:
@@ -75,15 +75,14 @@ FOLLOWED = (select(*Series.__table__.columns).join(Follow, Follow.series_id == S
             .order_by(Series.source, Series.id))
 
 
-def followed_rows(dbsession, company_id: int) -> list[Series]:
-    return list(dbsession.scalars(
-        select(Series).join(Follow, Follow.series_id == Series.id)
-        .where(Follow.company_id == company_id).order_by(Series.source, Series.id)))
+def followed_rows(dbsession, company_id: int) -> list:
+    """The series a company follows, as rows of their columns."""
+    return list(dbsession.execute(FOLLOWED, {"company_id": company_id}))
 
 
 def followed_on_page(request, company_id: int) -> list:
-    """:func:`followed_rows` for a page that only reads: rows of their columns, read
-    without opening the request's ORM session."""
+    """:func:`followed_rows` for a page that only reads, without opening the request's ORM
+    session."""
     return read_all(request, FOLLOWED, {"company_id": company_id})
 
 
@@ -132,14 +131,13 @@ def _changes(dbsession, series_id: int):
             _value_on_or_before(dbsession, series_id, _months_before(latest[0], 12)))
 
 
-def with_changes(dbsession, items: list[Shown]) -> list[Shown]:
+def with_changes(session_of: Callable[[], object], items: list[Shown]) -> list[Shown]:
     """The latest value of each, the one before it, and those a month and a year before;
-    ``dbsession`` may be a function that gives the session, asked only for what is not
-    remembered yet."""
+    ``session_of()`` gives the database session, asked only for what is not remembered yet
+    (a page that finds everything remembered opens none)."""
     for item in items:
         item.latest, item.previous, item.month_ago, item.year_ago = remembered(
-            item.row.stamp, ("changes", item.id),
-            lambda: _changes(dbsession() if callable(dbsession) else dbsession, item.id))
+            item.row.stamp, ("changes", item.id), lambda: _changes(session_of(), item.id))
     return items
 
 

@@ -208,9 +208,8 @@ def add_alert(request):
     count = len(request.dbsession.scalars(select(Alert.id).where(
         Alert.company_id == request.company.id, Alert.user_id == request.user.id)).all())
     if count >= MAX_ALERTS:
-        problems.append(request.translate(ngettext("You can have at most ${num} alert.",
-                                                   "You can have at most ${num} alerts.",
-                                                   MAX_ALERTS)))
+        problems.append(ngettext("You can have at most ${num} alert.",
+                                 "You can have at most ${num} alerts.", MAX_ALERTS))
     if problems:
         raise Refusal(problems)
     latest = latest_two(request.dbsession, series.id)
