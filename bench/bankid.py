@@ -212,6 +212,19 @@ def link_person(ini: Path, email: str) -> None:
         engine.dispose()
 
 
+def configure(workspace: Workspace, certificates: Path, fake_url: str) -> tuple[Path, Path]:
+    """A copy of the small database, its ini configuring BankID against the fake."""
+    database, ini = workspace.copy_database("bankid")
+    with ini.open("a") as file:
+        file.write(f"bankid.environment = test\nbankid.url = {fake_url}\n"
+                   f"bankid.ca_file = {certificates / 'server_ca.pem'}\n"
+                   f"bankid.certificate = {certificates / 'rp.p12'}\n"
+                   f"bankid.certificate_password_env = {PASSWORD_VARIABLE}\n"
+                   f"bankid.signing_ca_file = {certificates / 'signing_ca.pem'}\n"
+                   "mypages.trusted_proxies = 127.0.0.1\n")
+    return database, ini
+
+
 def run(workspace: Workspace) -> dict:
     from mypages_bankid.client import RpConfig
     from mypages_bankid.fake import P12_PASSWORD
@@ -227,14 +240,7 @@ def run(workspace: Workspace) -> dict:
     server = None
     bare = None
     try:
-        database, ini = workspace.copy_database("bankid")
-        with ini.open("a") as file:
-            file.write(f"bankid.environment = test\nbankid.url = {fake_url}\n"
-                       f"bankid.ca_file = {certificates / 'server_ca.pem'}\n"
-                       f"bankid.certificate = {certificates / 'rp.p12'}\n"
-                       f"bankid.certificate_password_env = {PASSWORD_VARIABLE}\n"
-                       f"bankid.signing_ca_file = {certificates / 'signing_ca.pem'}\n"
-                       "mypages.trusted_proxies = 127.0.0.1\n")
+        database, ini = configure(workspace, certificates, fake_url)
         workspace.env[PASSWORD_VARIABLE] = P12_PASSWORD
         link_person(ini, workspace.seeded.email)
         server = workspace.server("bankid", ["--paste", str(ini)], "/login").start()

@@ -52,6 +52,11 @@ def report(rates: dict, measured: str, statements: list, profiler, requests: int
     print(f"\nSQL statements per {measured} request:")
     for statement, count in Counter(" ".join(sql.split())[:110] for sql, _ in statements).most_common():
         print(f"  {count / requests:5.2f}  {statement}")
+    report_profile(profiler, top)
+
+
+def report_profile(profiler, top: int) -> None:
+    """The ``top`` costliest functions, by their own time and with what they call."""
     for sort in ("tottime", "cumulative"):
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort)
