@@ -197,6 +197,95 @@ def read_all(request, statement, parameters: dict) -> list:
         return connection.execute(statement, parameters).all()
 
 
+class PreparedRead:
+    """A read-only SELECT that every page runs (the request context's), compiled once for
+    each database and run on the driver's own cursor.
+
+    For such a statement SQLAlchemy's work on each call (finding the compiled form in its
+    cache by a key as large as the statement, an execution context, a ``Row``) costs more
+    than the database does. The compiled SQL, the order of its parameters and the type
+    conversions of parameters and columns are SQLAlchemy's own, taken once; only the
+    execution is the driver's (the engine's ``before_cursor_execute`` and
+    ``after_cursor_execute`` listeners are still called, with no execution context, but it
+    is not echoed). Its row is a plain mapping by column label.
+
+    The statement must select labelled columns and have no expanding (``IN``) parameters.
+    """
+
+    __slots__ = ("statement", "_compiled")
+
+    def __init__(self, statement):
+        self.statement = statement
+        self._compiled: dict[str, _CompiledRead] = {}
+
+    def first(self, request, parameters: dict):
+        """The first row's mapping, or None; read as :func:`read_first` reads."""
+        dbsession = request.opened_dbsession
+        if dbsession is not None:  # in the request's transaction, which may have written
+            row = dbsession.execute(self.statement, parameters).first()
+            return row._mapping if row is not None else None
+        engine = request.registry["db.read_engine"]
+        compiled = self._compiled.get(engine.dialect.name)
+        if compiled is None:
+            compiled = self._compiled[engine.dialect.name] = _CompiledRead(
+                self.statement, engine.dialect)
+        # a Connection, not the pool's raw connection: it applies the read engine's options
+        with engine.connect() as connection:
+            events = connection.dispatch
+            bound = compiled.parameters(parameters)
+            cursor = connection.connection.cursor()
+            try:
+                # the engine's statement events still see it (with no execution context)
+                if events.before_cursor_execute:
+                    events.before_cursor_execute(connection, cursor, compiled.sql, bound, None,
+                                                 False)
+                cursor.execute(compiled.sql, bound)
+                if events.after_cursor_execute:
+                    events.after_cursor_execute(connection, cursor, compiled.sql, bound, None,
+                                                False)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        return compiled.mapping(row) if row is not None else None
+
+
+class _CompiledRead:
+    """A SELECT compiled for one dialect: its SQL, how its parameters are bound and how its
+    columns are read back, as SQLAlchemy would."""
+
+    def __init__(self, statement, dialect):
+        compiled = statement.compile(dialect=dialect)
+        if compiled.post_compile_params or compiled.literal_execute_params:
+            raise ValueError("a PreparedRead cannot have expanding or literal parameters")
+        self.sql = compiled.string
+        self._compiled = compiled
+        self._positions = compiled.positiontup
+        escaped = getattr(compiled, "escaped_bind_names", None) or {}
+        self._bind_processors = {}
+        for bind, name in compiled.bind_names.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self._bind_processors[escaped.get(name, name)] = processor
+        columns = list(statement.selected_columns)
+        self._readers = tuple(
+            (column.key, column.type.dialect_impl(dialect).result_processor(dialect, None))
+            for column in columns)
+        if len({key for key, _ in self._readers}) != len(columns):
+            raise ValueError("a PreparedRead's columns need labels of their own")
+
+    def parameters(self, given: dict):
+        values = self._compiled.construct_params(given, escape_names=True)
+        for name, processor in self._bind_processors.items():
+            values[name] = processor(values[name])
+        if self._positions is not None:
+            return tuple(values[name] for name in self._positions)
+        return values
+
+    def mapping(self, row) -> dict:
+        return {key: reader(value) if reader is not None else value
+                for (key, reader), value in zip(self._readers, row, strict=True)}
+
+
 def read_engine(engine: Engine) -> Engine:
     """The engine for :func:`read_first`. One statement needs no transaction around it: on
     PostgreSQL, autocommit saves the BEGIN and ROLLBACK round trips; SQLite's driver begins

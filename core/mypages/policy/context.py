@@ -37,7 +37,7 @@ from mypages.accounts.models import User, UserSession
 from mypages.companies import (COMPANY_COLUMNS, COMPANY_GROUP, MEMBERSHIP_COLUMNS,
                                 MEMBERSHIP_GROUP, PAGE_COLUMNS)
 from mypages.companies.models import Company, Membership
-from mypages.db import read_first
+from mypages.db import PreparedRead
 from mypages.inbox import unread_count
 from mypages.modules.lifecycle import entitled_column, entitled_from_mapping
 from mypages.policy.engine import BREAK_GLASS_GROUP, POLICY_GROUP, CompanyPolicyContext
@@ -65,6 +65,7 @@ SIGNED_IN = (
     .join_from(UserSession, User, User.id == UserSession.user_id)
     .where(UserSession.id == bindparam("digest"), UserSession.ended_at.is_(None))
 )
+READ_SIGNED_IN = PreparedRead(SIGNED_IN)
 
 #: A company page: the signed-in session and user and, if the user is a member of the
 #: company in the address, the company, the membership, the company's sign-in policy, whether
@@ -87,9 +88,9 @@ COMPANY_PAGE = (
 )
 
 
-#: the company page's statement for a route without columns of its own, and its columns
-PLAIN_COMPANY_PAGE = (COMPANY_PAGE, ())
-#: the registry's {route name: (statement, its own columns)}, built once at start-up
+#: the company page's read for a route without columns of its own, and its columns
+PLAIN_COMPANY_PAGE = (PreparedRead(COMPANY_PAGE), ())
+#: the registry's {route name: (read, its own columns)}, built once at start-up
 COMPANY_PAGES = "context.company_pages"
 
 
@@ -97,12 +98,12 @@ def _build_company_pages(registry) -> None:
     """COMPANY_PAGE with each route's own columns (mypages.companies.add_company_page_columns),
     once every plugin has added its own."""
     registry[COMPANY_PAGES] = {
-        route: (COMPANY_PAGE.add_columns(*columns), tuple(columns))
+        route: (PreparedRead(COMPANY_PAGE.add_columns(*columns)), tuple(columns))
         for route, columns in registry.get(PAGE_COLUMNS, {}).items()}
 
 
 def _company_page_of(request) -> tuple:
-    """The statement of the matched route's company page and the route's own columns."""
+    """The read of the matched route's company page and the route's own columns."""
     route = request.matched_route
     if route is None:
         return PLAIN_COMPANY_PAGE
@@ -127,8 +128,8 @@ class RequestContext:
         """Who the request acts for, read from the session cookie's session if not known yet."""
         if self._identity is None:
             digest = session_digest(self._request)
-            row = read_first(self._request, SIGNED_IN, {"digest": digest}) if digest else None
-            self._adopt(row._mapping if row is not None else None)
+            self._adopt(READ_SIGNED_IN.first(self._request, {"digest": digest})
+                        if digest else None)
         return self._identity
 
     @property
@@ -152,10 +153,9 @@ class RequestContext:
             if self._identity is None:
                 self._identity = NOBODY
             return None
-        statement, columns = _company_page_of(self._request)
-        row = read_first(self._request, statement, {
+        read, columns = _company_page_of(self._request)
+        mapping = read.first(self._request, {
             "digest": digest, "company_id": company_id, "now": clock(self._request).now()})
-        mapping = row._mapping if row is not None else None
         if self._identity is None:
             self._adopt(mapping)
         user = self._identity.user

@@ -1,0 +1,105 @@
+"""PreparedRead (mypages.db): the request context's statements compiled once and run on the
+driver's cursor read exactly what SQLAlchemy reads, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from pyramid.request import Request
+from pyramid.scripting import prepare
+from sqlalchemy import bindparam, event, select
+
+from mypages.accounts.models import User, UserSession
+from mypages.db import PreparedRead, utcnow
+from mypages.inbox.getting_started import DASHBOARD_ROUTE
+from mypages.modules.models import ModuleActivation, ModuleState
+from mypages.policy.context import COMPANY_PAGES
+from mypages.testing.plugin import sign_in
+
+
+@pytest.fixture
+def request_of(app):
+    """A request to the app (its registry; no session of the database open yet)."""
+    env = prepare(request=Request.blank("/"), registry=app.registry)
+    yield env["request"]
+    env["closer"]()
+
+
+def signed_in_admin(app, testapp, factory, dbsession):
+    """An admin on trial of a module and a second member, signed in; (company, digest)."""
+    company = factory.company()
+    admin = factory.user(company=company, role="admin")
+    factory.user(company=company)
+    dbsession.add(ModuleActivation(company_id=company.id, module_key="notes",
+                                   state=ModuleState.trial.value,
+                                   trial_ends_at=utcnow() + dt.timedelta(days=3)))
+    dbsession.commit()
+    sign_in(testapp, admin.email)
+    digest = dbsession.scalars(select(UserSession.id)).one()
+    return company, digest
+
+
+def test_the_dashboard_row_is_the_one_sqlalchemy_reads(app, testapp, factory, dbsession,
+                                                        request_of):
+    """Every column of the company page with the dashboard's own (dates, flags, counts, the
+    JSON of the trials, encrypted and empty columns), value for value and type for type."""
+    company, digest = signed_in_admin(app, testapp, factory, dbsession)
+    read, _ = app.registry[COMPANY_PAGES][DASHBOARD_ROUTE]
+    parameters = {"digest": digest, "company_id": company.id, "now": utcnow()}
+    with app.registry["db.engine"].connect() as connection:
+        expected = dict(connection.execute(read.statement, parameters).first()._mapping)
+    found = read.first(request_of, parameters)
+    assert found == expected
+    assert {key: type(value) for key, value in found.items()} == {
+        key: type(value) for key, value in expected.items()}
+    assert expected["start_modules"] and expected["security_people"] == 2
+
+
+def test_no_row_is_none_and_a_value_bound_in_the_statement_is_bound(app, factory, request_of):
+    user = factory.user(display_name="Ada")
+    by_name = PreparedRead(select(User.id.label("id"), User.display_name.label("name"))
+                           .where(User.email == bindparam("email"), User.display_name == "Ada"))
+    assert by_name.first(request_of, {"email": user.email}) == {"id": user.id, "name": "Ada"}
+    assert by_name.first(request_of, {"email": "nobody@example.com"}) is None
+
+
+def test_in_the_requests_transaction_it_sees_what_the_request_wrote(app, request_of):
+    by_email = PreparedRead(select(User.display_name.label("name"))
+                            .where(User.email == bindparam("email")))
+    request_of.tm.begin()
+    try:
+        request_of.dbsession.add(User(email="new@example.com", display_name="New"))
+        request_of.dbsession.flush()
+        assert by_email.first(request_of, {"email": "new@example.com"})["name"] == "New"
+    finally:
+        request_of.tm.abort()
+
+
+def test_the_engines_statement_listeners_still_see_it(app, factory, request_of):
+    user = factory.user()
+    seen = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(("before", statement.split()[0]))
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        seen.append(("after", statement.split()[0]))
+
+    engine = app.registry["db.engine"]
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        PreparedRead(select(User.id.label("id")).where(User.id == bindparam("id"))).first(
+            request_of, {"id": user.id})
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    assert seen == [("before", "SELECT"), ("after", "SELECT")]
+
+
+def test_expanding_parameters_and_unlabelled_twins_are_refused(app, request_of):
+    with pytest.raises(ValueError, match="expanding"):
+        PreparedRead(select(User.id).where(User.id.in_(bindparam("ids", expanding=True)))
+                     ).first(request_of, {"ids": [1, 2]})
+    with pytest.raises(ValueError, match="labels"):
+        PreparedRead(select(User.id.label("x"), User.email.label("x"))).first(request_of, {})
