@@ -258,14 +258,22 @@ class _CompiledRead:
         if compiled.post_compile_params or compiled.literal_execute_params:
             raise ValueError("a PreparedRead cannot have expanding or literal parameters")
         self.sql = compiled.string
-        self._compiled = compiled
         self._positions = compiled.positiontup
-        escaped = getattr(compiled, "escaped_bind_names", None) or {}
-        self._bind_processors = {}
+        escaped = compiled.escaped_bind_names or {}
+        #: the values written into the statement, bound once; and the named parameters:
+        #: (name given, name in the SQL, its conversion or None)
+        self._constants: dict = {}
+        self._named: list[tuple] = []
         for bind, name in compiled.bind_names.items():
+            name = escaped.get(name, name)
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:
-                self._bind_processors[escaped.get(name, name)] = processor
+            if bind.callable is not None:
+                raise ValueError("a PreparedRead cannot have parameters computed when run")
+            if bind.required:
+                self._named.append((bind.key, name, processor))
+            else:
+                self._constants[name] = (processor(bind.value) if processor is not None
+                                         else bind.value)
         columns = list(statement.selected_columns)
         self._readers = tuple(
             (column.key, column.type.dialect_impl(dialect).result_processor(dialect, None))
@@ -274,9 +282,11 @@ class _CompiledRead:
             raise ValueError("a PreparedRead's columns need labels of their own")
 
     def parameters(self, given: dict):
-        values = self._compiled.construct_params(given, escape_names=True)
-        for name, processor in self._bind_processors.items():
-            values[name] = processor(values[name])
+        values = dict(self._constants)
+        for key, name, processor in self._named:
+            if key not in given:
+                raise ValueError(f"a value is required for the parameter {key!r}")
+            values[name] = processor(given[key]) if processor is not None else given[key]
         if self._positions is not None:
             return tuple(values[name] for name in self._positions)
         return values

@@ -61,6 +61,8 @@ def test_no_row_is_none_and_a_value_bound_in_the_statement_is_bound(app, factory
                            .where(User.email == bindparam("email"), User.display_name == "Ada"))
     assert by_name.first(request_of, {"email": user.email}) == {"id": user.id, "name": "Ada"}
     assert by_name.first(request_of, {"email": "nobody@example.com"}) is None
+    with pytest.raises(ValueError, match="'email'"):
+        by_name.first(request_of, {})
 
 
 def test_in_the_requests_transaction_it_sees_what_the_request_wrote(app, request_of):

@@ -41,3 +41,17 @@ def test_calls_with_values_and_other_functions_are_left_to_render_time(app, requ
     helper = type("Helper", (), {"_": staticmethod(lambda text: f"untouched {text}")})
     text = template.render(request=request_in("en"), helper=helper, name="Sign out")
     assert text == "Trial: 3 day left (until today).|untouched Sign out|Sign out"
+
+
+def test_a_loaded_template_keeps_its_globals_in_a_plain_dict_with_the_same_values(app):
+    """Jinja2 chains a template's globals to its environment's, and each render copies the
+    chain key by key; the template loaded for pages keeps them flat, overrides included."""
+    from mypages.i18n.templates import language_overlay, loaded
+
+    overlay = language_overlay(app.registry, "en")  # its own cache: the pages' stay as they are
+    chained = overlay.get_template(LAYOUT, globals={"_": "the template's own"})
+    assert type(chained.globals) is not dict
+    expected = dict(chained.globals)
+    template = loaded(overlay, LAYOUT)
+    assert template is chained and type(template.globals) is dict
+    assert template.globals == expected and template.globals["_"] == "the template's own"
