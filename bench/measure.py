@@ -35,14 +35,16 @@ def log(message: str) -> None:
 
 
 def measure(turns: dict[str, Turn], seconds: int, rounds: int, warmup: int) -> dict[str, list]:
-    """Every turn in its turn, ``rounds`` times, the order rotated each round."""
+    """Every turn in its turn, ``rounds`` times, the order rotated each round; each turn
+    warmed up before its first round only, so that the turns of a round follow each other
+    closely and a slow spell of the machine falls on both sides of a ratio."""
     per_run = max(1, round(seconds / rounds))
     runs = {name: [] for name in turns}
     names = list(turns)
     for round_number in range(rounds):
         shift = round_number % len(names)
         for name in names[shift:] + names[:shift]:
-            if warmup:
+            if warmup and round_number == 0:
                 turns[name](warmup)
             result = turns[name](per_run)
             runs[name].append(result)
