@@ -248,7 +248,7 @@ def _localizer(request):
 def translate(request, value) -> str:
     """A translation string in the request's language; the catalog is asked once per
     process for each message, only the ``${name}`` values are filled in every time."""
-    if value is None:
+    if value is None or value == "":  # a card without a body, say: nothing to look up
         return ""
     if isinstance(value, Plural):  # its form depends on the count: not kept
         return request.localizer.pluralize(str(value), value.plural, value.n,
