@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
-import uuid
+import secrets
 
 from pyramid.tweens import INGRESS
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
@@ -74,7 +74,7 @@ def request_id_of(request) -> str:
         trusted = settings_of(request).trusted_proxies
         if trusted.trusts(parse_address(request.environ.get("REMOTE_ADDR", ""))):
             return given
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 def request_id_tween_factory(handler, registry):
