@@ -4,7 +4,9 @@ from __future__ import annotations
 import functools
 
 from markupsafe import Markup
+from pyramid.encode import url_quote, urlencode
 from pyramid.tweens import EXCVIEW, INGRESS
+from pyramid.url import QUERY_SAFE
 
 from mypages.i18n import LANGUAGE_NAMES, LANGUAGES, install_jinja_i18n
 from mypages.i18n.templates import PAGE_TEMPLATES, LocalizedTemplates, MailTemplates
@@ -24,9 +26,15 @@ def here(request) -> str:
 
 def path_for(request, name: str, **kw) -> str:
     """``request.route_path``, remembered: a route and its arguments always make the same path,
-    and a page links to a dozen of them."""
-    if "_query" in kw or "_anchor" in kw:
+    and a page links to a dozen of them. A ``_query`` is added to the remembered path as
+    Pyramid adds it."""
+    if "_anchor" in kw:
         return request.route_path(name, **kw)
+    query = kw.pop("_query", None)
+    if query:
+        return path_for(request, name, **kw) + (
+            "?" + url_quote(query, QUERY_SAFE) if isinstance(query, str)
+            else "?" + urlencode(query, doseq=True))
     cache = request.registry["web.paths"]
     key = (name, *sorted(kw.items()))
     found = cache.get(key)
