@@ -20,8 +20,8 @@ from mypages.contract import (AuditAlert, AuditEventInfo, AuditRule, AuditRuleCo
                               UserInfo, WhatsNew)
 from mypages.companies import PAGE_COMPANY_ID, for_admins
 from mypages.crypto import BlindIndex, EncryptedText, blind_index, blind_index_lookup
-from mypages.db import (Base, UTCDateTime, json_rows, read_all, read_first, utc_from_json,
-                        utcnow)
+from mypages.db import (Base, PreparedRead, UTCDateTime, json_rows, read_all, read_first,
+                        utc_from_json, utcnow)
 from mypages.demo import DemoContext
 from mypages.dev import dev_app_url
 from mypages.db.migrate import MigrationSource, add_encrypted_column, run_env
@@ -88,6 +88,7 @@ __all__ = [  # one name a line, so that additions merge cleanly
     "PeriodicJob",
     "Plural",
     "PluralStringFactory",
+    "PreparedRead",
     "Price",
     "PurchaseRefused",
     "QueuedJobType",

@@ -8,6 +8,7 @@ It is opened on first use, so a page that only shows what
 from __future__ import annotations
 
 import datetime as dt
+from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
@@ -178,9 +179,12 @@ class ColumnGroup:
 
 
 def read_first(request, statement, parameters: dict):
-    """The first row of a read-only Core statement. In the request's transaction once it has
-    begun (a view sees its own writes); before that on a pooled connection given back at
-    once, which costs a fraction of an ORM session joined to the transaction manager."""
+    """The first row of a read-only Core statement (or :class:`PreparedRead`), or None. In
+    the request's transaction once it has begun (a view sees its own writes); before that
+    on a pooled connection given back at once, which costs a fraction of an ORM session
+    joined to the transaction manager."""
+    if isinstance(statement, PreparedRead):
+        return statement.first_row(request, parameters)
     dbsession = request.opened_dbsession
     if dbsession is not None:
         return dbsession.execute(statement, parameters).first()
@@ -189,7 +193,10 @@ def read_first(request, statement, parameters: dict):
 
 
 def read_all(request, statement, parameters: dict) -> list:
-    """Every row of a read-only Core statement, read as :func:`read_first` reads."""
+    """Every row of a read-only Core statement (or :class:`PreparedRead`), read as
+    :func:`read_first` reads."""
+    if isinstance(statement, PreparedRead):
+        return statement.rows(request, parameters)
     dbsession = request.opened_dbsession
     if dbsession is not None:
         return dbsession.execute(statement, parameters).all()
@@ -198,18 +205,26 @@ def read_all(request, statement, parameters: dict) -> list:
 
 
 class PreparedRead:
-    """A read-only SELECT that every page runs (the request context's), compiled once for
-    each database and run on the driver's own cursor.
+    """A read-only SELECT that a page runs on every request, compiled once for each database
+    and run on the driver's own cursor: give it to :func:`read_first` or :func:`read_all`
+    in place of the statement.
 
     For such a statement SQLAlchemy's work on each call (finding the compiled form in its
-    cache by a key as large as the statement, an execution context, a ``Row``) costs more
-    than the database does. The compiled SQL, the order of its parameters and the type
-    conversions of parameters and columns are SQLAlchemy's own, taken once; only the
-    execution is the driver's (the engine's ``before_cursor_execute`` and
-    ``after_cursor_execute`` listeners are still called, with no execution context, but it
-    is not echoed). Its row is a plain mapping by column label.
+    cache by a key as large as the statement, an execution context, a ``Row``) can cost
+    more than the database does: on the dashboard, a fifth of the request. The compiled
+    SQL, the order of its parameters and the type conversions of parameters and columns
+    are SQLAlchemy's own, taken once; only the execution is the driver's (the engine's
+    ``before_cursor_execute`` and ``after_cursor_execute`` listeners are still called, with
+    no execution context, but it is not echoed). Its rows are named tuples: ``row.name``,
+    ``row[0]`` and ``row._mapping`` as with SQLAlchemy's. In the request's transaction, once
+    it has begun, it is read by SQLAlchemy as any statement (a view sees its own writes).
 
-    The statement must select labelled columns and have no expanding (``IN``) parameters.
+    The statement must name its columns once each (label them where two would share a
+    name) and have no expanding (``IN``) parameters::
+
+        FOLLOWED = PreparedRead(select(Series.id, Series.title).where(
+            Series.company_id == bindparam("company_id")))
+        rows = read_all(request, FOLLOWED, {"company_id": request.company.id})
     """
 
     __slots__ = ("statement", "_compiled")
@@ -219,11 +234,35 @@ class PreparedRead:
         self._compiled: dict[str, _CompiledRead] = {}
 
     def first(self, request, parameters: dict):
-        """The first row's mapping, or None; read as :func:`read_first` reads."""
-        dbsession = request.opened_dbsession
-        if dbsession is not None:  # in the request's transaction, which may have written
-            row = dbsession.execute(self.statement, parameters).first()
+        """The first row as a plain mapping by column label, or None: for the request
+        context, which reads its records back by label."""
+        read = self._read(request, parameters, one=True)
+        if read is None:
+            row = request.opened_dbsession.execute(self.statement, parameters).first()
             return row._mapping if row is not None else None
+        compiled, found = read
+        return compiled.mapping(found[0]) if found else None
+
+    def rows(self, request, parameters: dict) -> list:
+        """Every row (:func:`read_all`)."""
+        read = self._read(request, parameters, one=False)
+        if read is None:
+            return request.opened_dbsession.execute(self.statement, parameters).all()
+        compiled, found = read
+        return [compiled.row(values) for values in found]
+
+    def first_row(self, request, parameters: dict):
+        """The first row, or None (:func:`read_first`)."""
+        read = self._read(request, parameters, one=True)
+        if read is None:
+            return request.opened_dbsession.execute(self.statement, parameters).first()
+        compiled, found = read
+        return compiled.row(found[0]) if found else None
+
+    def _read(self, request, parameters: dict, one: bool):
+        """(the compiled statement, the driver's rows); None in the request's transaction."""
+        if request.opened_dbsession is not None:
+            return None
         engine = request.registry["db.read_engine"]
         compiled = self._compiled.get(engine.dialect.name)
         if compiled is None:
@@ -243,10 +282,11 @@ class PreparedRead:
                 if events.after_cursor_execute:
                     events.after_cursor_execute(connection, cursor, compiled.sql, bound, None,
                                                 False)
-                row = cursor.fetchone()
+                compiled.described(cursor.description)
+                found = cursor.fetchmany(1) if one else cursor.fetchall()
             finally:
                 cursor.close()
-        return compiled.mapping(row) if row is not None else None
+        return compiled, found
 
 
 class _CompiledRead:
@@ -274,12 +314,26 @@ class _CompiledRead:
             else:
                 self._constants[name] = (processor(bind.value) if processor is not None
                                          else bind.value)
-        columns = list(statement.selected_columns)
-        self._readers = tuple(
-            (column.key, column.type.dialect_impl(dialect).result_processor(dialect, None))
-            for column in columns)
-        if len({key for key, _ in self._readers}) != len(columns):
+        self._dialect = dialect
+        self._columns = [(column.key, column.type.dialect_impl(dialect))
+                         for column in statement.selected_columns]
+        keys = [key for key, _ in self._columns]
+        if len(set(keys)) != len(keys):
             raise ValueError("a PreparedRead's columns need labels of their own")
+        try:
+            self._row_class = _row_class(keys)
+        except ValueError as error:
+            raise ValueError(f"a PreparedRead's column names must be Python names: {error}")
+        #: (key, conversion or None) of each column, once the driver has described them
+        self._readers: tuple | None = None
+
+    def described(self, description) -> None:
+        """Take the columns' conversions, which may depend on the types the database
+        answers with (PostgreSQL's numbers do), from the first cursor's description."""
+        if self._readers is None:
+            self._readers = tuple(
+                (key, impl.result_processor(self._dialect, described[1]))
+                for (key, impl), described in zip(self._columns, description, strict=True))
 
     def parameters(self, given: dict):
         values = dict(self._constants)
@@ -291,9 +345,27 @@ class _CompiledRead:
             return tuple(values[name] for name in self._positions)
         return values
 
-    def mapping(self, row) -> dict:
+    def mapping(self, values) -> dict:
         return {key: reader(value) if reader is not None else value
-                for (key, reader), value in zip(self._readers, row, strict=True)}
+                for (key, reader), value in zip(self._readers, values, strict=True)}
+
+    def row(self, values):
+        return self._row_class._make([
+            reader(value) if reader is not None else value
+            for (_, reader), value in zip(self._readers, values, strict=True)])
+
+
+def _row_class(keys: list[str]):
+    """A named tuple of ``keys`` that also has SQLAlchemy's ``row._mapping``."""
+
+    class Row(namedtuple("Row", keys)):
+        __slots__ = ()
+
+        @property
+        def _mapping(self) -> dict:
+            return self._asdict()
+
+    return Row
 
 
 def read_engine(engine: Engine) -> Engine:

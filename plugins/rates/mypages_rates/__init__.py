@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, func, select
 
 from mypages.toolkit import (DashboardCard, DevApp, HealthCheck, MigrationSource, Module,
                              NavigationItem, Price, SettingsTab, dev_app_url, hookimpl,
-                             portal_timezone, read_first)
+                             PreparedRead, portal_timezone, read_first)
 
 from mypages_rates.alerts import KIND as ALERT_KIND
 from mypages_rates.alerts import check_alerts
@@ -84,9 +84,9 @@ def mypages_navigation(request, company):
 
 
 #: how many of the person's notices in the company are unread
-UNREAD = select(func.count()).select_from(Notice).where(
+UNREAD = PreparedRead(select(func.count().label("unread")).select_from(Notice).where(
     Notice.company_id == bindparam("company_id"), Notice.user_id == bindparam("user_id"),
-    Notice.read_at.is_(None))
+    Notice.read_at.is_(None)))
 
 
 @hookimpl

@@ -12,7 +12,7 @@ from typing import Callable, TypeVar
 
 from sqlalchemy import bindparam, func, select
 
-from mypages.toolkit import read_all
+from mypages.toolkit import PreparedRead, read_all
 
 from mypages_rates.config import sources
 from mypages_rates.models import Follow, Observation, Series
@@ -69,15 +69,17 @@ def shown(where, rows: list) -> list[Shown]:
     return found
 
 
-#: the series a company follows (``company_id``), as rows of their columns
-FOLLOWED = (select(*Series.__table__.columns).join(Follow, Follow.series_id == Series.id)
-            .where(Follow.company_id == bindparam("company_id"))
-            .order_by(Series.source, Series.id))
+#: the series a company follows (``company_id``), as rows of their columns; read on every
+#: Rates page
+FOLLOWED = PreparedRead(select(*Series.__table__.columns)
+                        .join(Follow, Follow.series_id == Series.id)
+                        .where(Follow.company_id == bindparam("company_id"))
+                        .order_by(Series.source, Series.id))
 
 
 def followed_rows(dbsession, company_id: int) -> list:
     """The series a company follows, as rows of their columns."""
-    return list(dbsession.execute(FOLLOWED, {"company_id": company_id}))
+    return list(dbsession.execute(FOLLOWED.statement, {"company_id": company_id}))
 
 
 def followed_on_page(request, company_id: int) -> list:

@@ -10,7 +10,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import bindparam, delete, select
 
-from mypages.toolkit import Refusal, clock, read_all
+from mypages.toolkit import PreparedRead, Refusal, clock, read_all
 
 from mypages_rates import formatting
 from mypages_rates.alerts import KINDS, latest_two, side
@@ -35,13 +35,13 @@ def _followed(request):
 
 
 #: the person's alerts and their latest notices in the company, as rows of their columns
-ALERTS = (select(*Alert.__table__.columns)
-          .where(Alert.company_id == bindparam("company_id"),
-                 Alert.user_id == bindparam("user_id")).order_by(Alert.id))
-NOTICES = (select(*Notice.__table__.columns)
-           .where(Notice.company_id == bindparam("company_id"),
-                  Notice.user_id == bindparam("user_id"))
-           .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(10))
+ALERTS = PreparedRead(select(*Alert.__table__.columns)
+                      .where(Alert.company_id == bindparam("company_id"),
+                             Alert.user_id == bindparam("user_id")).order_by(Alert.id))
+NOTICES = PreparedRead(select(*Notice.__table__.columns)
+                       .where(Notice.company_id == bindparam("company_id"),
+                              Notice.user_id == bindparam("user_id"))
+                       .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(10))
 
 
 def _range(request) -> str:

@@ -10,7 +10,7 @@ from pyramid.scripting import prepare
 from sqlalchemy import bindparam, event, select
 
 from mypages.accounts.models import User, UserSession
-from mypages.db import PreparedRead, utcnow
+from mypages.db import PreparedRead, read_all, read_first, utcnow
 from mypages.inbox.getting_started import DASHBOARD_ROUTE
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.policy.context import COMPANY_PAGES
@@ -105,3 +105,34 @@ def test_expanding_parameters_and_unlabelled_twins_are_refused(app, request_of):
                      ).first(request_of, {"ids": [1, 2]})
     with pytest.raises(ValueError, match="labels"):
         PreparedRead(select(User.id.label("x"), User.email.label("x"))).first(request_of, {})
+
+
+def test_read_all_and_read_first_give_its_rows_as_sqlalchemy_gives_them(app, factory,
+                                                                         request_of):
+    """Through the toolkit's read_all and read_first: by name, by position and by mapping,
+    the same values; a limit written into the statement is bound; inside the request's
+    transaction, SQLAlchemy's own rows."""
+    first, second = factory.user(display_name="Ada"), factory.user(display_name="Bo")
+    statement = (select(User.id, User.display_name, User.created_at, User.is_operator)
+                 .where(User.id >= bindparam("from_id")).order_by(User.id).limit(5))
+    prepared = PreparedRead(statement)
+    with app.registry["db.engine"].connect() as connection:
+        expected = connection.execute(statement, {"from_id": first.id}).all()
+    rows = read_all(request_of, prepared, {"from_id": first.id})
+    assert [tuple(row) for row in rows] == [tuple(row) for row in expected]
+    assert [row.display_name for row in rows] == ["Ada", "Bo"]
+    assert [dict(row._mapping) for row in rows] == [dict(row._mapping) for row in expected]
+    assert rows[0].created_at == expected[0].created_at and rows[0].created_at.tzinfo
+    assert read_first(request_of, prepared, {"from_id": second.id}).display_name == "Bo"
+    assert read_first(request_of, prepared, {"from_id": second.id + 1}) is None
+    request_of.tm.begin()
+    try:
+        assert [row.id for row in read_all(request_of, prepared, {"from_id": first.id})] == [
+            first.id, second.id]
+    finally:
+        request_of.tm.abort()
+
+
+def test_a_column_name_python_cannot_use_is_refused_with_a_reason(app, request_of):
+    with pytest.raises(ValueError, match="Python names"):
+        read_all(request_of, PreparedRead(select(User.id.label("from"))), {})
