@@ -211,7 +211,7 @@ class PreparedRead:
 
     For such a statement SQLAlchemy's work on each call (finding the compiled form in its
     cache by a key as large as the statement, an execution context, a ``Row``) can cost
-    more than the database does: on the dashboard, a fifth of the request. The compiled
+    more than the database does: on the dashboard, an eighth of the request. The compiled
     SQL, the order of its parameters and the type conversions of parameters and columns
     are SQLAlchemy's own, taken once; only the execution is the driver's (the engine's
     ``before_cursor_execute`` and ``after_cursor_execute`` listeners are still called, with
