@@ -10,7 +10,8 @@
 
 Settings: BENCH_SECONDS (measured seconds per endpoint, default 30), BENCH_ROUNDS (default
 15: short turns, many rounds, as this machine's speed wanders by a third from one turn to
-the next), BENCH_WARMUP, BENCH_COMPANIES (default 100000), BENCH_ACTIVATIONS_PER_COMPANY (default 10).
+the next), BENCH_WARMUP, BENCH_COMPANIES (default 100000), BENCH_ACTIVATIONS_PER_COMPANY
+(default 10).
 """
 from __future__ import annotations
 
@@ -85,7 +86,8 @@ def run(workspace: Workspace) -> dict:
                             {"Authorization": f"Bearer {seeded.api_token}"}),
         }
         log(f"measuring: {seconds} s per endpoint in {rounds} rounds, "
-            f"{warmup} s warm-up before each (wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS})")
+            f"{warmup} s warm-up before the first round "
+            f"(wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS})")
         turns = {name: (lambda s, url=url, headers=headers: wrk.run(url, s, headers))
                  for name, (url, headers) in endpoints.items()}
         runs = measure(turns, seconds, rounds, warmup)

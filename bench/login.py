@@ -323,8 +323,8 @@ def run(workspace: Workspace) -> dict:
                                             cookie=lua_string(cookie),
                                             home=lua_string(server.url + "/")))
         sign_in = SignInLoad(server.url + "/login", script, database)
-        log(f"measuring: {seconds} s each in {rounds} rounds, {warmup} s warm-up before each "
-            f"(wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS}, POST /login)")
+        log(f"measuring: {seconds} s each in {rounds} rounds, {warmup} s warm-up before the "
+            f"first round (wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS}, POST /login)")
         before = sign_in_rows(database)
         runs = measure({"sign_in": sign_in, "raw_verify": raw_verify}, seconds, rounds, warmup)
         after = sign_in_rows(database)

@@ -9,6 +9,7 @@ the bare RP client's calls one after the other, for scale. STATS_FILE keeps the 
 from __future__ import annotations
 
 import cProfile
+import os
 import shutil
 import sys
 import tempfile
@@ -21,7 +22,8 @@ from bench.workspace import prepare
 
 
 def sign_in_once(testapp, number: int) -> None:
-    environ = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": f"10.1.{number // 256 % 256}.{number % 256}"}
+    address = f"10.1.{number // 256 % 256}.{number % 256}"  # a client of its own, each
+    environ = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": address}
     testapp.reset()
     page = testapp.get("/bankid/sign-in", extra_environ=environ)
     token = bankid.CSRF_PATTERN.search(page.text).group(1)
@@ -42,7 +44,6 @@ def main(sign_ins: int = 300, stats_file: str | None = None) -> int:
 
     from mypages_bankid.client import RpConfig
     from mypages_bankid.fake import P12_PASSWORD
-    import os
 
     directory = Path(tempfile.mkdtemp(prefix="mypages-profile-bankid-"))
     fake = None

@@ -269,7 +269,7 @@ def run(workspace: Workspace) -> dict:
                           {"Cookie": f"{client.SESSION_COOKIE}={cookie}"}),
         }
         log(f"measuring: {seconds} s per endpoint in {rounds} rounds, {warmup} s warm-up "
-            f"before each (wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS})")
+            f"before the first round (wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS})")
         turns = {name: (lambda s, url=url, headers=headers: wrk.run(url, s, headers))
                  for name, (url, headers) in endpoints.items()}
         runs = measure(turns, seconds, rounds, warmup)

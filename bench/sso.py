@@ -588,8 +588,8 @@ def run(workspace: Workspace) -> dict:
         script.write_text(LUA_SCRIPT.format(
             dashboard=lua_string(f"{app_url}/c/{seeded.company_id}/")))
         callbacks = CallbackLoad(app, idp, preparer, script, database, workspace.directory)
-        log(f"measuring: {seconds} s each in {rounds} rounds, {warmup} s warm-up before each "
-            f"(wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS}, GET {CALLBACK_PATH}, "
+        log(f"measuring: {seconds} s each in {rounds} rounds, {warmup} s warm-up before the "
+            f"first round (wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS}, GET {CALLBACK_PATH}, "
             f"callbacks prepared before every turn)")
         before = counts(database)
         idp_hits = {"before": idp_asked(idp)}

@@ -211,7 +211,7 @@ class PreparedRead:
 
     For such a statement SQLAlchemy's work on each call (finding the compiled form in its
     cache by a key as large as the statement, an execution context, a ``Row``) can cost
-    more than the database does: on the dashboard, an eighth of the request. The compiled
+    more than the database does (``python -m bench.profile_dashboard`` shows it). The compiled
     SQL, the order of its parameters and the type conversions of parameters and columns
     are SQLAlchemy's own, taken once; only the execution is the driver's (the engine's
     ``before_cursor_execute`` and ``after_cursor_execute`` listeners are still called, with
@@ -236,33 +236,24 @@ class PreparedRead:
     def first(self, request, parameters: dict):
         """The first row as a plain mapping by column label, or None: for the request
         context, which reads its records back by label."""
-        read = self._read(request, parameters, one=True)
-        if read is None:
-            row = request.opened_dbsession.execute(self.statement, parameters).first()
-            return row._mapping if row is not None else None
-        compiled, found = read
-        return compiled.mapping(found[0]) if found else None
-
-    def rows(self, request, parameters: dict) -> list:
-        """Every row (:func:`read_all`)."""
-        read = self._read(request, parameters, one=False)
-        if read is None:
-            return request.opened_dbsession.execute(self.statement, parameters).all()
-        compiled, found = read
-        return [compiled.row(values) for values in found]
+        found = self._read(request, parameters, one=True, as_mappings=True)
+        return found[0] if found else None
 
     def first_row(self, request, parameters: dict):
         """The first row, or None (:func:`read_first`)."""
-        read = self._read(request, parameters, one=True)
-        if read is None:
-            return request.opened_dbsession.execute(self.statement, parameters).first()
-        compiled, found = read
-        return compiled.row(found[0]) if found else None
+        found = self._read(request, parameters, one=True)
+        return found[0] if found else None
 
-    def _read(self, request, parameters: dict, one: bool):
-        """(the compiled statement, the driver's rows); None in the request's transaction."""
-        if request.opened_dbsession is not None:
-            return None
+    def rows(self, request, parameters: dict) -> list:
+        """Every row (:func:`read_all`)."""
+        return self._read(request, parameters, one=False)
+
+    def _read(self, request, parameters: dict, one: bool, as_mappings: bool = False) -> list:
+        dbsession = request.opened_dbsession
+        if dbsession is not None:  # in the request's transaction, which may have written
+            result = dbsession.execute(self.statement, parameters)
+            rows = result.fetchmany(1) if one else result.all()
+            return [row._mapping for row in rows] if as_mappings else rows
         engine = request.registry["db.read_engine"]
         compiled = self._compiled.get(engine.dialect.name)
         if compiled is None:
@@ -286,7 +277,8 @@ class PreparedRead:
                 found = cursor.fetchmany(1) if one else cursor.fetchall()
             finally:
                 cursor.close()
-        return compiled, found
+        convert = compiled.mapping if as_mappings else compiled.row
+        return [convert(values) for values in found]
 
 
 class _CompiledRead:

@@ -25,7 +25,7 @@ def request_of(app):
     env["closer"]()
 
 
-def signed_in_admin(app, testapp, factory, dbsession):
+def signed_in_admin(testapp, factory, dbsession):
     """An admin on trial of a module and a second member, signed in; (company, digest)."""
     company = factory.company()
     admin = factory.user(company=company, role="admin")
@@ -43,7 +43,7 @@ def test_the_dashboard_row_is_the_one_sqlalchemy_reads(app, testapp, factory, db
                                                         request_of):
     """Every column of the company page with the dashboard's own (dates, flags, counts, the
     JSON of the trials, encrypted and empty columns), value for value and type for type."""
-    company, digest = signed_in_admin(app, testapp, factory, dbsession)
+    company, digest = signed_in_admin(testapp, factory, dbsession)
     read, _ = app.registry[COMPANY_PAGES][DASHBOARD_ROUTE]
     parameters = {"digest": digest, "company_id": company.id, "now": utcnow()}
     with app.registry["db.engine"].connect() as connection:
