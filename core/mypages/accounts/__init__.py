@@ -9,11 +9,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from pyramid.security import Allowed, Denied
-from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 from sqlalchemy import update
 
 from mypages.accounts.models import TotpCredential, User, UserSession
 from mypages.accounts.methods import build_on_ready
+from mypages.accounts.session_cookie import session_factory
 from mypages.contract import UserInfo
 from mypages.db import ColumnGroup, committed_on_its_own, utcnow
 from mypages.services import SessionStore, clock, session_store, settings_of
@@ -270,11 +270,8 @@ class SecurityPolicy:
 
 def includeme(config):
     settings = settings_of(config)
-    config.set_session_factory(SignedCookieSessionFactory(
-        settings.secret, cookie_name=SESSION_COOKIE,
-        secure=settings.session_secure, httponly=True, samesite="Lax",
-        serializer=JSONSerializer(), timeout=None, reissue_time=None,
-    ))
+    config.set_session_factory(session_factory(settings.secret, SESSION_COOKIE,
+                                               secure=settings.session_secure))
     config.register_service(DatabaseSessionStore(config.registry), SessionStore)
     config.include(".passwords")
     config.set_default_csrf_options(require_csrf=True)
