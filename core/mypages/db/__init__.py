@@ -213,11 +213,12 @@ class PreparedRead:
     cache by a key as large as the statement, an execution context, a ``Row``) can cost
     more than the database does (``python -m bench.profile_dashboard`` shows it). The compiled
     SQL, the order of its parameters and the type conversions of parameters and columns
-    are SQLAlchemy's own, taken once; only the execution is the driver's (the engine's
-    ``before_cursor_execute`` and ``after_cursor_execute`` listeners are still called, with
-    no execution context, but it is not echoed). Its rows are named tuples: ``row.name``,
-    ``row[0]`` and ``row._mapping`` as with SQLAlchemy's. In the request's transaction, once
-    it has begun, it is read by SQLAlchemy as any statement (a view sees its own writes).
+    are SQLAlchemy's own, taken once; only the execution is the driver's, on the pool's
+    connection (while the engine has ``before_cursor_execute`` or ``after_cursor_execute``
+    listeners, on a ``Connection`` that calls them, with no execution context; it is never
+    echoed). Its rows are named tuples: ``row.name``, ``row[0]`` and ``row._mapping`` as
+    with SQLAlchemy's. In the request's transaction, once it has begun, it is read by
+    SQLAlchemy as any statement (a view sees its own writes).
 
     The statement must name its columns once each (label them where two would share a
     name) and have no expanding (``IN``) parameters::
@@ -259,26 +260,67 @@ class PreparedRead:
         if compiled is None:
             compiled = self._compiled[engine.dialect.name] = _CompiledRead(
                 self.statement, engine.dialect)
-        # a Connection, not the pool's raw connection: it applies the read engine's options
-        with engine.connect() as connection:
-            events = connection.dispatch
-            bound = compiled.parameters(parameters)
-            cursor = connection.connection.cursor()
-            try:
-                # the engine's statement events still see it (with no execution context)
-                if events.before_cursor_execute:
-                    events.before_cursor_execute(connection, cursor, compiled.sql, bound, None,
-                                                 False)
-                cursor.execute(compiled.sql, bound)
-                if events.after_cursor_execute:
-                    events.after_cursor_execute(connection, cursor, compiled.sql, bound, None,
-                                                False)
-                compiled.described(cursor.description)
-                found = cursor.fetchmany(1) if one else cursor.fetchall()
-            finally:
-                cursor.close()
+        bound = compiled.parameters(parameters)
+        events = engine.dispatch
+        if events.before_cursor_execute or events.after_cursor_execute:
+            found = _fetch_for_listeners(engine, compiled, bound, one)
+        else:
+            found = _fetch(engine, compiled, bound, one)
         convert = compiled.mapping if as_mappings else compiled.row
         return [convert(values) for values in found]
+
+
+def _fetch(engine: Engine, compiled: "_CompiledRead", bound, one: bool) -> list:
+    """The rows, on the pool's own connection: nobody listens to the engine's statements,
+    and a SQLAlchemy ``Connection`` would cost more than the read. The read engine's
+    isolation level (:func:`read_engine`) is applied and taken back as the ``Connection``
+    would."""
+    isolation = engine.get_execution_options().get("isolation_level")
+    pooled = engine.raw_connection()
+    try:
+        if isolation is not None:
+            engine.dialect.set_isolation_level(pooled.dbapi_connection, isolation)
+        try:
+            return _execute(pooled.cursor(), compiled, bound, one)
+        finally:
+            if isolation is not None:
+                engine.dialect.reset_isolation_level(pooled.dbapi_connection)
+    finally:
+        pooled.close()
+
+
+def _fetch_for_listeners(engine: Engine, compiled: "_CompiledRead", bound, one: bool) -> list:
+    """The rows, on a ``Connection`` (it applies the read engine's options), with the
+    engine's ``before_cursor_execute`` and ``after_cursor_execute`` listeners called around
+    the statement (with no execution context)."""
+    with engine.connect() as connection:
+        events = connection.dispatch
+
+        def before(cursor):
+            if events.before_cursor_execute:
+                events.before_cursor_execute(connection, cursor, compiled.sql, bound, None,
+                                             False)
+
+        def after(cursor):
+            if events.after_cursor_execute:
+                events.after_cursor_execute(connection, cursor, compiled.sql, bound, None,
+                                            False)
+
+        return _execute(connection.connection.cursor(), compiled, bound, one, before, after)
+
+
+def _execute(cursor, compiled: "_CompiledRead", bound, one: bool, before=None,
+             after=None) -> list:
+    try:
+        if before is not None:
+            before(cursor)
+        cursor.execute(compiled.sql, bound)
+        if after is not None:
+            after(cursor)
+        compiled.described(cursor.description)
+        return cursor.fetchmany(1) if one else cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 class _CompiledRead:
@@ -309,7 +351,7 @@ class _CompiledRead:
         self._dialect = dialect
         self._columns = [(column.key, column.type.dialect_impl(dialect))
                          for column in statement.selected_columns]
-        keys = [key for key, _ in self._columns]
+        keys = self._keys = tuple(key for key, _ in self._columns)
         if len(set(keys)) != len(keys):
             raise ValueError("a PreparedRead's columns need labels of their own")
         try:
@@ -323,9 +365,12 @@ class _CompiledRead:
         """Take the columns' conversions, which may depend on the types the database
         answers with (PostgreSQL's numbers do), from the first cursor's description."""
         if self._readers is None:
-            self._readers = tuple(
+            readers = tuple(
                 (key, impl.result_processor(self._dialect, described[1]))
                 for (key, impl), described in zip(self._columns, description, strict=True))
+            #: (key, conversion) of the columns that have one: most come as the driver reads them
+            self._converted = tuple((key, reader) for key, reader in readers if reader)
+            self._readers = readers
 
     def parameters(self, given: dict):
         values = dict(self._constants)
@@ -338,8 +383,10 @@ class _CompiledRead:
         return values
 
     def mapping(self, values) -> dict:
-        return {key: reader(value) if reader is not None else value
-                for (key, reader), value in zip(self._readers, values, strict=True)}
+        mapping = dict(zip(self._keys, values, strict=True))
+        for key, reader in self._converted:
+            mapping[key] = reader(mapping[key])
+        return mapping
 
     def row(self, values):
         return self._row_class._make([

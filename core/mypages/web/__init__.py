@@ -42,7 +42,7 @@ def path_for(request, name: str, **kw) -> str:
         if len(cache) > 100_000:
             cache.clear()
         found = cache[key] = request.route_path(name, **kw)[len(request.script_name):]
-    return request.script_name + found
+    return _script_name(request) + found
 
 
 def static_path_for(request, spec: str) -> str:
@@ -51,7 +51,15 @@ def static_path_for(request, spec: str) -> str:
     found = cache.get(spec)
     if found is None:
         found = cache[spec] = request.static_path(spec)[len(request.script_name):]
-    return request.script_name + found
+    return _script_name(request) + found
+
+
+def _script_name(request) -> str:
+    """``request.script_name``, which WebOb decodes from the WSGI environ's Latin-1 at every
+    access: a page makes a dozen links, and an ASCII mount prefix (or none) reads the same
+    decoded or not."""
+    raw = request.environ.get("SCRIPT_NAME", "")
+    return raw if raw.isascii() else request.script_name
 
 
 @functools.cache

@@ -99,6 +99,32 @@ def test_the_engines_statement_listeners_still_see_it(app, factory, request_of):
     assert seen == [("before", "SELECT"), ("after", "SELECT")]
 
 
+def test_without_listeners_it_reads_on_the_pools_connection_in_the_read_engines_isolation(
+        app, factory, request_of, monkeypatch):
+    """No ``Connection`` is made; the read engine's isolation (autocommit on PostgreSQL) is
+    set for the read and taken back before the connection returns to the pool, where the
+    request transactions' sessions borrow it next."""
+    user = factory.user()
+    engine = app.registry["db.engine"]
+    isolation = app.registry["db.read_engine"].get_execution_options().get("isolation_level")
+    levels = []
+    dialect = type(engine.dialect)
+    set_level = dialect.set_isolation_level
+    monkeypatch.setattr(dialect, "set_isolation_level", lambda self, dbapi, level: (
+        levels.append(level), set_level(self, dbapi, level))[1])
+    monkeypatch.setattr("sqlalchemy.engine.base.Connection.__init__", None)  # none is made
+    read = PreparedRead(select(User.id.label("id")).where(User.id == bindparam("id")))
+    assert read.first(request_of, {"id": user.id}) == {"id": user.id}
+    monkeypatch.undo()
+    if engine.dialect.name == "postgresql":
+        assert isolation == "AUTOCOMMIT"
+        assert levels == ["AUTOCOMMIT", engine.dialect.default_isolation_level]
+    else:
+        assert isolation is None and levels == []
+    with engine.connect() as connection:
+        assert connection.get_isolation_level() == engine.dialect.default_isolation_level
+
+
 def test_expanding_parameters_and_unlabelled_twins_are_refused(app, request_of):
     with pytest.raises(ValueError, match="expanding"):
         PreparedRead(select(User.id).where(User.id.in_(bindparam("ids", expanding=True)))

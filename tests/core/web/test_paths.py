@@ -7,7 +7,7 @@ from pyramid.request import Request
 from pyramid.scripting import prepare
 
 
-@pytest.mark.parametrize("script_name", ["", "/portal"])
+@pytest.mark.parametrize("script_name", ["", "/portal", "/p%C3%B6rtal"])
 @pytest.mark.parametrize("arguments", [
     {},
     {"_query": {"series": 7, "range": "10y"}},
