@@ -5,6 +5,7 @@ import functools
 
 from markupsafe import Markup
 from pyramid.encode import url_quote, urlencode
+from pyramid.request import Request
 from pyramid.tweens import EXCVIEW, INGRESS
 from pyramid.url import QUERY_SAFE
 
@@ -19,9 +20,26 @@ __all__ = ["CSP", "LastResort", "security_headers", "security_headers_tween_fact
 def here(request) -> str:
     """This page's path and query, for the language switcher to come back to; the start page
     if the path itself was refused (not UTF-8, or with control characters)."""
-    if not path_ok(request.environ):
+    environ = request.environ
+    if not path_ok(environ):
         return request.script_name + "/"
-    return request.path_qs
+    address = (environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""),
+               environ.get("QUERY_STRING", ""))
+    if sum(map(len, address)) > LONGEST_REMEMBERED_ADDRESS:
+        return request.path_qs
+    return _path_qs(*address)
+
+
+#: the longest address whose path and query :func:`here` remembers
+LONGEST_REMEMBERED_ADDRESS = 512
+
+
+@functools.lru_cache(maxsize=4096)
+def _path_qs(script_name: str, path_info: str, query_string: str) -> str:
+    """WebOb's ``path_qs`` of an address, remembered: it quotes the path character by
+    character, and a signed-in person goes back to the same few pages."""
+    return Request({"SCRIPT_NAME": script_name, "PATH_INFO": path_info,
+                    "QUERY_STRING": query_string}).path_qs
 
 
 def path_for(request, name: str, **kw) -> str:
