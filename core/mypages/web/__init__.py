@@ -80,6 +80,28 @@ def _script_name(request) -> str:
     return raw if raw.isascii() else request.script_name
 
 
+#: what the layout links to on every page, whoever is signed in: route names without
+#: arguments, and static files (``request.layout_links[name or spec]``)
+LAYOUT_ROUTES = ("home", "companies", "notifications", "operator", "account", "logout",
+                 "set_locale")
+LAYOUT_FILES = ("mypages:static/mypages.css", "mypages:static/favicon.svg",
+                "mypages:static/mypages.js")
+
+
+def layout_links(request) -> dict[str, str]:
+    """``request.layout_links``: the paths of :data:`LAYOUT_ROUTES` and :data:`LAYOUT_FILES`,
+    made once for each mount prefix. A call from a template costs more than the path it
+    makes, and the layout would make ten of them on every page."""
+    cache = request.registry["web.paths"]
+    key = ("layout", _script_name(request))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = {
+            **{name: path_for(request, name) for name in LAYOUT_ROUTES},
+            **{spec: static_path_for(request, spec) for spec in LAYOUT_FILES}}
+    return found
+
+
 @functools.cache
 def language_options(current: str) -> Markup:
     """The ``<option>``s of the language switcher, ``current`` selected: the same for every
@@ -117,6 +139,7 @@ def includeme(config):
     config.add_request_method(here, "here", reify=True)
     config.add_request_method(path_for, "path_for")
     config.add_request_method(static_path_for, "static_path_for")
+    config.add_request_method(layout_links, "layout_links", reify=True)
     # outermost: the headers go on every answer, exception views' included
     config.add_tween("mypages.web.headers.security_headers_tween_factory", under=INGRESS)
     # innermost: bad input is refused before routing, and the refusal is an exception view

@@ -1,12 +1,12 @@
 """``request.path_for`` (mypages.web): ``request.route_path`` remembered, query strings
-included, under an application mounted below a prefix too; and ``request.here``."""
+included, under an application mounted below a prefix too; the layout's links; ``request.here``."""
 from __future__ import annotations
 
 import pytest
 from pyramid.request import Request
 from pyramid.scripting import prepare
 
-from mypages.web import here
+from mypages.web import LAYOUT_FILES, LAYOUT_ROUTES, here
 
 
 @pytest.mark.parametrize("script_name", ["", "/portal", "/p%C3%B6rtal"])
@@ -47,5 +47,18 @@ def test_here_is_the_path_and_query_webob_gives(app, address):
     try:
         assert env["request"].here == blank.path_qs
         assert here(env["request"]) == blank.path_qs  # and again, remembered or not
+    finally:
+        env["closer"]()
+
+
+@pytest.mark.parametrize("script_name", ["", "/portal"])
+def test_the_layouts_links_are_the_paths_route_path_and_static_path_make(app, script_name):
+    env = prepare(request=Request.blank("/", base_url=f"http://localhost{script_name}"),
+                  registry=app.registry)
+    try:
+        request = env["request"]
+        assert request.layout_links == {
+            **{name: request.route_path(name) for name in LAYOUT_ROUTES},
+            **{spec: request.static_path(spec) for spec in LAYOUT_FILES}}
     finally:
         env["closer"]()

@@ -75,7 +75,8 @@ def test_a_cookie_header_is_parsed_once_for_every_request_that_sends_it(parses, 
     assert len(parses) == 2  # once remembered, once by the plain request beside it
 
 
-def test_a_cookie_changed_during_a_request_is_seen_and_changes_no_other_request(parses, prepared_request):
+def test_a_cookie_changed_during_a_request_is_seen_and_changes_no_other_request(
+        parses, prepared_request):
     header = "mypages_session=abc"
     request = prepared_request(header)
     request.cookies["later"] = "set"
