@@ -23,7 +23,7 @@ from mypages.api.models import ApiToken
 from mypages.companies import COMPANY_COLUMNS, COMPANY_GROUP
 from mypages.companies.models import Company
 from mypages.contract import CompanyInfo, UserInfo
-from mypages.db import committed_on_its_own, read_first
+from mypages.db import PreparedRead, committed_on_its_own, read_first
 from mypages.i18n import _
 from mypages.modules.lifecycle import entitled_column, entitled_from_mapping
 from mypages.refusals import Refusal
@@ -76,7 +76,8 @@ def parse(value: str | None) -> tuple[int, str] | None:
 
 
 #: the token, its company, its creator and the company's entitled modules, in one SELECT
-TOKEN_QUERY = (
+#: that every API request runs
+TOKEN_QUERY = PreparedRead(
     select(*(column.label(f"token_{column.key}") for column in (
                ApiToken.id, ApiToken.name, ApiToken.scopes, ApiToken.secret_hash,
                ApiToken.expires_at, ApiToken.last_used_at, ApiToken.revoked_at)),

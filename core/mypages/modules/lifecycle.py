@@ -23,7 +23,7 @@ from sqlalchemy import and_, bindparam, func, literal_column, or_, select, updat
 from sqlalchemy.exc import IntegrityError
 
 from mypages.contract import Module
-from mypages.db import utcnow
+from mypages.db import PreparedRead, utcnow
 from mypages.i18n import _
 from mypages.modules.models import ModuleActivation, ModuleState
 from mypages.modules.terms import close_order, paid_from
@@ -96,9 +96,9 @@ def activations(dbsession, company_id: int) -> dict[str, ModuleActivation]:
 
 #: what :func:`state_of` and :func:`days_left` read of a company's activations, as plain rows
 #: (for :func:`mypages.db.read_all`: no ORM session for a request that only reads them)
-ACTIVATION_STATES = (select(ModuleActivation.module_key, ModuleActivation.state,
-                            ModuleActivation.trial_ends_at)
-                     .where(ModuleActivation.company_id == bindparam("company_id")))
+ACTIVATION_STATES = PreparedRead(
+    select(ModuleActivation.module_key, ModuleActivation.state, ModuleActivation.trial_ends_at)
+    .where(ModuleActivation.company_id == bindparam("company_id")))
 
 
 def state_of(row: ModuleActivation | None) -> ModuleState:
