@@ -20,6 +20,7 @@ from sqlalchemy import inspect as sa_inspect, select, text
 from sqlalchemy.orm import sessionmaker
 
 from mypages import main
+from mypages.accounts.models import UserSession
 from mypages.audit.models import AuditEvent
 from mypages.contract import AuditEventInfo, CompanyInfo, UserInfo
 from mypages.db import Base, session_in_transaction
@@ -326,6 +327,32 @@ def audit_events(dbsession, action: str | None = None) -> list[AuditEventInfo]:
 def audit_actions(dbsession) -> list[str]:
     """The actions of the audit trail's events, in the order they were written."""
     return [event.action for event in audit_events(dbsession)]
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A browser session as the database holds it (:func:`sessions_of`)."""
+
+    user_id: int
+    #: the methods that proved the person, in the order proved, each with when (ISO text)
+    amr: dict
+    created_at: object
+    #: None while the session is open
+    ended_at: object
+
+
+def sessions_of(dbsession, user=None, open_only: bool = False) -> list[SessionRecord]:
+    """The browser sessions of ``user`` (a row, a :class:`~mypages.contract.UserInfo` or an
+    id; None: everyone's), oldest first, the ended ones too unless ``open_only``: what a test
+    of a sign-in method checks its sign-in made."""
+    query = select(UserSession.user_id, UserSession.amr, UserSession.created_at,
+                   UserSession.ended_at).order_by(UserSession.created_at, UserSession.id)
+    if user is not None:
+        query = query.where(UserSession.user_id == getattr(user, "id", user))
+    if open_only:
+        query = query.where(UserSession.ended_at.is_(None))
+    return [SessionRecord(row.user_id, dict(row.amr or {}), row.created_at, row.ended_at)
+            for row in dbsession.execute(query)]
 
 
 @contextmanager

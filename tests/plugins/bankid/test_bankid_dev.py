@@ -7,10 +7,9 @@ import re
 import sys
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
-from mypages.accounts.models import UserSession
-from mypages.testing.plugin import build_app
+from mypages.testing.plugin import build_app, sessions_of
 from mypages.toolkit import utcnow
 from mypages_bankid import identities
 from mypages_bankid.dev import DEMO_PERSONAL_NUMBER
@@ -65,8 +64,8 @@ def test_the_phone_page_scans_and_approves_offline(mypages_dev_bankid_app, dev_w
     assert dev_web.get(f"/bankid/order/{order_id}/status").json["done"]
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', order_page.text).group(1)
     dev_web.post(f"/bankid/order/{order_id}/finish", {"csrf_token": csrf}, status=303)
-    amr = dbsession.scalars(select(UserSession.amr).where(UserSession.user_id == user.id)).one()
-    assert set(amr) == {"bankid"}
+    [session] = sessions_of(dbsession, user)
+    assert set(session.amr) == {"bankid"}
 
 
 def test_the_phone_cancels(dev_web):

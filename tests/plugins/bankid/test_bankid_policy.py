@@ -8,11 +8,11 @@ import json
 import re
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
-from mypages.accounts.models import UserSession
 from mypages.toolkit import utcnow
-from mypages.testing.plugin import audit_actions, audit_events, enrol_two_factor, sign_in
+from mypages.testing.plugin import (audit_actions, audit_events, enrol_two_factor, sessions_of,
+                                    sign_in)
 from mypages_bankid import identities
 from mypages_bankid.fake import Outcome
 
@@ -168,14 +168,11 @@ def test_the_second_step_with_another_persons_bankid_is_refused(bankid_app, brow
     assert verify.html.find("li", attrs={"data-method": "bankid"}) is not None
     page = identify(web, fake_bankid, web.get("/bankid/step-up"), number="198112189876")
     assert "not the one linked to your account" in page.text
-    assert dbsession.scalars(select(UserSession.amr).where(
-        UserSession.user_id == user.id)).first() is None
+    assert sessions_of(dbsession, user) == []
     done = identify(web, fake_bankid, web.get("/bankid/step-up", {"next": "/account"}))
     assert done.location == "http://localhost/account"
-    dbsession.expire_all()
-    amr = dbsession.scalars(select(UserSession.amr).where(UserSession.user_id == user.id,
-                                                          UserSession.ended_at.is_(None))).one()
-    assert set(amr) == {"pwd", "bankid"}
+    [session] = sessions_of(dbsession, user, open_only=True)
+    assert set(session.amr) == {"pwd", "bankid"}
 
 
 def test_an_admin_preregisters_a_member_masked_and_audited_without_the_number(

@@ -9,8 +9,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from mypages.testing.plugin import audit_events, audit_actions
-from mypages.accounts.models import User, UserSession
+from mypages.testing.plugin import audit_actions, audit_events, sessions_of
+from mypages.accounts.models import User
 from mypages_bankid import identities
 from mypages_bankid.fake import Outcome
 from mypages_bankid.models import Order
@@ -90,7 +90,7 @@ def test_a_person_signs_in_with_the_qr_code_on_another_device(
 
     signed_in = web.get(f"/bankid/order/{order.id}").forms["bankid-finish"].submit(status=303)
     assert signed_in.location == "http://localhost/account"
-    session = dbsession.scalars(select(UserSession).where(UserSession.user_id == user.id)).one()
+    [session] = sessions_of(dbsession, user)
     assert set(session.amr) == {"bankid"}
     trail = actions(dbsession)
     assert trail.index("bankid.started") < trail.index("bankid.completed") < trail.index(
@@ -165,7 +165,7 @@ def test_an_unknown_personal_number_creates_nothing(bankid_app, browser, fake_ba
     web.post(f"/bankid/order/{order.id}/finish",
              {"csrf_token": _csrf(web.get(f"/bankid/order/{order.id}"))}, status=400)
     assert dbsession.scalar(select(func.count()).select_from(User)) == users
-    assert dbsession.scalar(select(func.count()).select_from(UserSession)) == 0
+    assert sessions_of(dbsession) == []
     assert "bankid.failed" in actions(dbsession)
 
 

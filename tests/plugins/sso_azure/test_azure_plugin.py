@@ -9,11 +9,10 @@ from importlib.metadata import entry_points
 import pytest
 from sqlalchemy import select
 
-from mypages.accounts.models import UserSession
 from mypages.sso.models import SsoConnection
 from mypages_devtools.fakes.oidc_provider import azure_user
 from mypages.testing.outbound import Routes
-from mypages.testing.plugin import csrf_token, sign_in
+from mypages.testing.plugin import csrf_token, sessions_of, sign_in
 from mypages.testing.saml import WsgiServer
 from mypages.testing.sso import (AZURE_TENANT, LiveServer, add_verified_domains, azure_values,
                                  connect, enable_sso_module, sso_sign_in)
@@ -181,7 +180,7 @@ def test_a_whole_sign_in_through_the_plugin(app, testapp, factory, dbsession, az
     done = sso_sign_in(testapp, "anna@example.se", status=303)
     assert done.location.endswith(f"/c/{company.id}/")
     assert testapp.get(done.location).status_int == 200
-    [session] = dbsession.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
+    [session] = sessions_of(dbsession, user)
     assert list(session.amr) == ["sso:azure", f"via:{company.id}"]
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 
 import pytest
-from sqlalchemy import select
 
-from mypages.accounts.models import UserSession
 from mypages_devtools.fakes.oidc_provider import google_user
 from mypages.testing.sso import (add_verified_domains, connect, enable_sso_module, google_values,
                                  sso_sign_in)
+from mypages.testing.plugin import sessions_of
 from mypages.toolkit import SsoRejected
 from mypages_sso_google.provider import GoogleWorkspace
 
@@ -88,5 +87,5 @@ def test_a_whole_sign_in_through_the_plugin(app, testapp, factory, dbsession, go
     google_idp.add_user(google_user("1102", "anna@example.se", hd="example.se"))
     connect(app, dbsession, company, "google", *google_values(google_idp))
     sso_sign_in(testapp, "anna@example.se", status=303)
-    [session] = dbsession.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
+    [session] = sessions_of(dbsession, user)
     assert list(session.amr) == ["sso:google", f"via:{company.id}"]
