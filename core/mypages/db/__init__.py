@@ -294,29 +294,19 @@ def _fetch_for_listeners(engine: Engine, compiled: "_CompiledRead", bound, one: 
     engine's ``before_cursor_execute`` and ``after_cursor_execute`` listeners called around
     the statement (with no execution context)."""
     with engine.connect() as connection:
-        events = connection.dispatch
-
-        def before(cursor):
-            if events.before_cursor_execute:
-                events.before_cursor_execute(connection, cursor, compiled.sql, bound, None,
-                                             False)
-
-        def after(cursor):
-            if events.after_cursor_execute:
-                events.after_cursor_execute(connection, cursor, compiled.sql, bound, None,
-                                            False)
-
-        return _execute(connection.connection.cursor(), compiled, bound, one, before, after)
+        return _execute(connection.connection.cursor(), compiled, bound, one, connection)
 
 
-def _execute(cursor, compiled: "_CompiledRead", bound, one: bool, before=None,
-             after=None) -> list:
+def _execute(cursor, compiled: "_CompiledRead", bound, one: bool, listened=None) -> list:
+    """Run the statement on ``cursor`` and fetch its rows; around it, the listeners of the
+    ``listened`` connection, if given."""
+    events = listened.dispatch if listened is not None else None
     try:
-        if before is not None:
-            before(cursor)
+        if events is not None and events.before_cursor_execute:
+            events.before_cursor_execute(listened, cursor, compiled.sql, bound, None, False)
         cursor.execute(compiled.sql, bound)
-        if after is not None:
-            after(cursor)
+        if events is not None and events.after_cursor_execute:
+            events.after_cursor_execute(listened, cursor, compiled.sql, bound, None, False)
         compiled.described(cursor.description)
         return cursor.fetchmany(1) if one else cursor.fetchall()
     finally:
@@ -358,19 +348,18 @@ class _CompiledRead:
             self._row_class = _row_class(keys)
         except ValueError as error:
             raise ValueError(f"a PreparedRead's column names must be Python names: {error}")
-        #: (key, conversion or None) of each column, once the driver has described them
-        self._readers: tuple | None = None
+        #: (position, conversion) of the columns that have one, once the driver has
+        #: described them: most come as the driver reads them
+        self._converted: tuple | None = None
 
     def described(self, description) -> None:
         """Take the columns' conversions, which may depend on the types the database
         answers with (PostgreSQL's numbers do), from the first cursor's description."""
-        if self._readers is None:
-            readers = tuple(
-                (key, impl.result_processor(self._dialect, described[1]))
-                for (key, impl), described in zip(self._columns, description, strict=True))
-            #: (key, conversion) of the columns that have one: most come as the driver reads them
-            self._converted = tuple((key, reader) for key, reader in readers if reader)
-            self._readers = readers
+        if self._converted is None:
+            readers = (impl.result_processor(self._dialect, described[1])
+                       for (_, impl), described in zip(self._columns, description, strict=True))
+            self._converted = tuple((position, reader) for position, reader
+                                    in enumerate(readers) if reader is not None)
 
     def parameters(self, given: dict):
         values = dict(self._constants)
@@ -382,16 +371,17 @@ class _CompiledRead:
             return tuple(values[name] for name in self._positions)
         return values
 
+    def _values(self, values) -> list:
+        converted = list(values)
+        for position, reader in self._converted:
+            converted[position] = reader(converted[position])
+        return converted
+
     def mapping(self, values) -> dict:
-        mapping = dict(zip(self._keys, values, strict=True))
-        for key, reader in self._converted:
-            mapping[key] = reader(mapping[key])
-        return mapping
+        return dict(zip(self._keys, self._values(values), strict=True))
 
     def row(self, values):
-        return self._row_class._make([
-            reader(value) if reader is not None else value
-            for (_, reader), value in zip(self._readers, values, strict=True)])
+        return self._row_class._make(self._values(values))
 
 
 def _row_class(keys: list[str]):
